@@ -1,0 +1,80 @@
+// Test helpers: call the Worker through its real fetch handler, sign native deliveries,
+// and wait for the real queue consumer to process the inbox.
+import { env, exports } from "cloudflare:workers";
+import { bytesToBase64, base64ToBytes, hmacSha256 } from "../../workers/lib/crypto";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const ORIGIN = "https://quotient.test";
+
+export function call(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return exports.default.fetch(
+    new Request(`${ORIGIN}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
+}
+
+export async function createWorkspace(slug: string, settings: Record<string, unknown> = {}) {
+  const response = await call("POST", "/api/v1/workspaces", { slug, name: `Workspace ${slug}`, ...settings });
+  if (response.status !== 201) throw new Error(`create workspace: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { slug: string; timezone: string };
+}
+
+export async function createNativeConnection(slug: string, secret?: string) {
+  const response = await call("POST", `/api/v1/workspaces/${slug}/connections`, {
+    kind: "native",
+    name: "native test",
+    ...(secret ? { secret } : {}),
+  });
+  if (response.status !== 201) throw new Error(`create connection: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; webhook_url: string; secret: string };
+}
+
+/** Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body")). */
+export async function standardSignature(secret: string, id: string, timestamp: string, body: string) {
+  const key = base64ToBytes(secret.replace(/^whsec_/, ""))!;
+  return `v1,${bytesToBase64(await hmacSha256(key, `${id}.${timestamp}.${body}`))}`;
+}
+
+let deliveryCounter = 0;
+
+export async function postNative(
+  connection: { id: string; secret: string },
+  body: string,
+  options: { id?: string; timestamp?: number; signature?: string; headers?: Record<string, string> } = {},
+) {
+  const id = options.id ?? `msg_${++deliveryCounter}_${crypto.randomUUID()}`;
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const signature = options.signature ?? (await standardSignature(connection.secret, id, timestamp, body));
+  return exports.default.fetch(
+    new Request(`${ORIGIN}/webhooks/${connection.id}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signature,
+        ...options.headers,
+      },
+      body,
+    }),
+  );
+}
+
+/** Polls until no inbox row of the workspace is pending (the real queue delivers them). */
+export async function waitForInbox(timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await env.DB.prepare(`SELECT COUNT(*) AS pending FROM inbox WHERE status = 'pending'`).first<{
+      pending: number;
+    }>();
+    if (row!.pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row!.pending} inbox rows still pending`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function event(id: string, type: string, occurredAt: string, data: Record<string, unknown>) {
+  return { id, type, occurred_at: occurredAt, data };
+}

@@ -1,0 +1,32 @@
+// The JSON API under /api/v1: bearer auth at the edge, routes composed from one module
+// per resource, problem+json for every error, and the OpenAPI document built from the routes.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { problemResponse } from "../lib/problem";
+import { authenticate } from "./auth";
+import { connectionRoutes } from "./connections";
+import type { ApiEnv } from "./context";
+import { tokenRoutes } from "./tokens";
+import { validationHook } from "./validation";
+import { workspaceRoutes } from "./workspaces";
+
+export const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+api.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer" });
+api.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
+});
+
+api.use("/workspaces/*", authenticate);
+api.use("/workspaces", authenticate);
+api.route("/", workspaceRoutes);
+api.route("/", connectionRoutes);
+api.route("/", tokenRoutes);
+
+api.notFound(() => problemResponse(404, "no such API route"));
+api.onError((error) => {
+  if (error instanceof HTTPException) return error.getResponse();
+  console.error("api: unhandled error", error);
+  return problemResponse(500, "unexpected error; it has been logged");
+});

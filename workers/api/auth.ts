@@ -1,0 +1,60 @@
+// Bearer authentication and workspace scoping for /api/v1. Tokens are compared in
+// constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens).
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { createMiddleware } from "hono/factory";
+import { HTTPException } from "hono/http-exception";
+import { apiTokens, type TokenScope, workspaces } from "../db/schema";
+import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
+import { problemResponse } from "../lib/problem";
+import type { ApiEnv } from "./context";
+
+function fail(status: number, detail: string, headers: Record<string, string> = {}): never {
+  throw new HTTPException(status as 401, { res: problemResponse(status, detail, {}, headers) });
+}
+
+export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const challenge = { "www-authenticate": 'Bearer realm="quotient"' };
+  if (!match) fail(401, "missing bearer token", challenge);
+  const token = match[1]!;
+  if (c.env.ADMIN_TOKEN && timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
+    c.set("principal", { kind: "root" });
+    return next();
+  }
+  const row = await drizzle(c.env.DB)
+    .select({ workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens)
+    .where(eq(apiTokens.tokenHash, await sha256Hex(token)))
+    .get();
+  if (!row || row.revokedAt !== null) fail(401, "invalid or revoked token", challenge);
+  c.set("principal", { kind: "token", workspaceId: row.workspaceId, scopes: row.scopes });
+  return next();
+});
+
+/** Only the ADMIN_TOKEN holder (creating workspaces). */
+export const requireRoot = createMiddleware<ApiEnv>(async (c, next) => {
+  if (c.get("principal").kind !== "root") fail(403, "this operation needs the ADMIN_TOKEN");
+  return next();
+});
+
+/**
+ * Resolves :ws (the slug) and checks the caller may act on it with `scope`. Another
+ * workspace's token gets 404, as for a workspace that does not exist.
+ */
+export function workspaceAccess(scope: TokenScope) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const slug = c.req.param("ws") ?? "";
+    const workspace = await drizzle(c.env.DB).select().from(workspaces).where(eq(workspaces.slug, slug)).get();
+    const principal = c.get("principal");
+    if (!workspace || (principal.kind === "token" && principal.workspaceId !== workspace.id)) {
+      fail(404, `no workspace ${JSON.stringify(slug)}`);
+    }
+    if (principal.kind === "token" && !principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
+      fail(403, `this operation needs a token with the ${scope} scope`);
+    }
+    c.set("workspace", workspace);
+    return next();
+  });
+}

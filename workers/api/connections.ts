@@ -1,0 +1,108 @@
+// Connections: a CRM (or native sender) posting to /webhooks/:id. The id is random
+// (128 bits) and the secret is encrypted at rest; both are shown once, at creation.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { drizzle } from "drizzle-orm/d1";
+import type { ConnectionKind } from "../db/schema";
+import { connections } from "../db/schema";
+import { base64ToBytes, bytesToBase64, encryptSecret, randomBytes, randomId } from "../lib/crypto";
+import { problemResponse } from "../lib/problem";
+import { adapterFor } from "../sources";
+import { workspaceAccess } from "./auth";
+import type { ApiEnv } from "./context";
+import { ConnectionCreate, ConnectionCreated, problemResponses, WorkspaceParams } from "./schemas";
+import { validationHook } from "./validation";
+
+type SecretPlan = { ok: true; secret: string | null; username?: string } | { ok: false; field: string; message: string };
+
+/** Standard Webhooks secrets: whsec_ + base64 of 24–64 random bytes. */
+function isStandardWebhooksSecret(secret: string): boolean {
+  const key = secret.startsWith("whsec_") ? base64ToBytes(secret.slice(6)) : null;
+  return key !== null && key.byteLength >= 24 && key.byteLength <= 64;
+}
+
+/** Who issues the secret differs per CRM: some we generate, some the CRM gives the caller. */
+function planSecret(kind: ConnectionKind, given: string | undefined, config: Record<string, unknown>): SecretPlan {
+  switch (kind) {
+    case "native":
+      if (given === undefined) return { ok: true, secret: `whsec_${bytesToBase64(randomBytes(32))}` };
+      return isStandardWebhooksSecret(given)
+        ? { ok: true, secret: given }
+        : { ok: false, field: "secret", message: "must be whsec_ followed by base64 of 24 to 64 bytes" };
+    case "pipedrive":
+      return { ok: true, secret: given ?? bytesToBase64(randomBytes(24)), username: "quotient" };
+    case "hubspot":
+      return given ? { ok: true, secret: given } : { ok: false, field: "secret", message: "the HubSpot app's client secret is required" };
+    case "close":
+      return given && /^([0-9a-f]{2})+$/i.test(given)
+        ? { ok: true, secret: given }
+        : { ok: false, field: "secret", message: "the Close signature_key (hex) is required" };
+    case "stripe":
+      return given?.startsWith("whsec_")
+        ? { ok: true, secret: given }
+        : { ok: false, field: "secret", message: "the Stripe endpoint secret (whsec_…) is required" };
+    case "salesforce": {
+      const organizationId = config.organization_id;
+      return typeof organizationId === "string" && /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/.test(organizationId)
+        ? { ok: true, secret: null }
+        : { ok: false, field: "config.organization_id", message: "a 15- or 18-character Salesforce organization id (00D…) is required" };
+    }
+  }
+}
+
+export const connectionRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+connectionRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/workspaces/{ws}/connections",
+    summary: "Create a connection (its secret is shown once)",
+    tags: ["Connections"],
+    security: [{ Bearer: [] }],
+    middleware: [workspaceAccess("admin")] as const,
+    request: {
+      params: WorkspaceParams,
+      body: { content: { "application/json": { schema: ConnectionCreate } }, required: true },
+    },
+    responses: {
+      201: { description: "Created", content: { "application/json": { schema: ConnectionCreated } } },
+      ...problemResponses,
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    if (!adapterFor(body.kind)) {
+      return problemResponse(400, `connections of kind ${body.kind} are not available yet`, {
+        errors: [{ field: "kind", message: "no adapter for this kind yet" }],
+      }) as never;
+    }
+    const plan = planSecret(body.kind, body.secret, body.config);
+    if (!plan.ok) {
+      return problemResponse(400, `${plan.field}: ${plan.message}`, {
+        errors: [{ field: plan.field, message: plan.message }],
+      }) as never;
+    }
+    const id = randomId("c_");
+    await drizzle(c.env.DB)
+      .insert(connections)
+      .values({
+        id,
+        workspaceId: c.get("workspace").id,
+        kind: body.kind,
+        name: body.name,
+        secretCiphertext: plan.secret === null ? null : await encryptSecret(plan.secret, c.env.SECRETS_KEY),
+        config: body.config,
+      });
+    const webhookUrl = new URL(`/webhooks/${id}`, c.req.url).toString();
+    return c.json(
+      {
+        id,
+        kind: body.kind,
+        name: body.name,
+        webhook_url: webhookUrl,
+        secret: plan.secret,
+        ...(plan.username ? { username: plan.username } : {}),
+      },
+      201,
+    );
+  },
+);

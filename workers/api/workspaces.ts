@@ -1,0 +1,107 @@
+// Workspaces: create (ADMIN_TOKEN), read, and change settings.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { workspaces } from "../db/schema";
+import { randomId } from "../lib/crypto";
+import { problemResponse } from "../lib/problem";
+import { requireRoot, workspaceAccess } from "./auth";
+import type { ApiEnv, WorkspaceRow } from "./context";
+import { problemResponses, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import { validationHook } from "./validation";
+
+export function workspaceDocument(row: WorkspaceRow) {
+  return {
+    slug: row.slug,
+    name: row.name,
+    timezone: row.timezone,
+    currency: row.currency,
+    pipeline_stages: row.pipelineStages,
+    deploy_hook_url: row.deployHookUrl,
+    created_at: new Date(row.createdAt).toISOString(),
+  };
+}
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+const security = [{ Bearer: [] }];
+
+export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/workspaces",
+    summary: "Create a workspace",
+    tags: ["Workspaces"],
+    security,
+    middleware: [requireRoot] as const,
+    request: { body: { ...json(WorkspaceCreate), required: true } },
+    responses: {
+      201: { description: "Created", ...json(Workspace) },
+      409: { description: "The slug is taken", content: problemResponses[400].content },
+      ...problemResponses,
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const db = drizzle(c.env.DB);
+    const taken = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, body.slug)).get();
+    if (taken) return problemResponse(409, `the slug ${JSON.stringify(body.slug)} is taken`) as never;
+    const row = await db
+      .insert(workspaces)
+      .values({
+        id: randomId("ws_"),
+        slug: body.slug,
+        name: body.name,
+        timezone: body.timezone,
+        currency: body.currency,
+        pipelineStages: body.pipeline_stages,
+        deployHookUrl: body.deploy_hook_url,
+      })
+      .returning()
+      .get();
+    return c.json(workspaceDocument(row), 201);
+  },
+);
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/workspaces/{ws}",
+    summary: "Read a workspace's settings",
+    tags: ["Workspaces"],
+    security,
+    middleware: [workspaceAccess("read")] as const,
+    request: { params: WorkspaceParams },
+    responses: { 200: { description: "The workspace", ...json(Workspace) }, ...problemResponses },
+  }),
+  (c) => c.json(workspaceDocument(c.get("workspace")), 200),
+);
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/workspaces/{ws}",
+    summary: "Change a workspace's settings",
+    tags: ["Workspaces"],
+    security,
+    middleware: [workspaceAccess("admin")] as const,
+    request: { params: WorkspaceParams, body: { ...json(WorkspacePatch), required: true } },
+    responses: { 200: { description: "The workspace", ...json(Workspace) }, ...problemResponses },
+  }),
+  async (c) => {
+    const patch = c.req.valid("json");
+    const workspace = c.get("workspace");
+    const changes: Partial<typeof workspaces.$inferInsert> = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.timezone !== undefined) changes.timezone = patch.timezone;
+    if (patch.currency !== undefined) changes.currency = patch.currency;
+    if (patch.pipeline_stages !== undefined) changes.pipelineStages = patch.pipeline_stages;
+    if (patch.deploy_hook_url !== undefined) changes.deployHookUrl = patch.deploy_hook_url;
+    const row =
+      Object.keys(changes).length === 0
+        ? workspace
+        : await drizzle(c.env.DB).update(workspaces).set(changes).where(eq(workspaces.id, workspace.id)).returning().get();
+    return c.json(workspaceDocument(row!), 200);
+  },
+);

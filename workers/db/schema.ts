@@ -1,0 +1,493 @@
+// The D1 schema (drizzle). Migrations in ../../migrations are generated from this file.
+// Instants are integer milliseconds since the Unix epoch (UTC); months are "YYYY-MM" in
+// the workspace's time zone. Every row carries its workspace_id and every index leads with it.
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  sqliteView,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const CONNECTION_KINDS = [
+  "native",
+  "hubspot",
+  "pipedrive",
+  "close",
+  "salesforce",
+  "stripe",
+] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+
+export const TOKEN_SCOPES = ["read", "admin"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+// ---------------------------------------------------------------- tenancy
+
+export const workspaces = sqliteTable("workspaces", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  timezone: text("timezone").notNull().default("UTC"),
+  currency: text("currency").notNull().default("USD"),
+  pipelineStages: text("pipeline_stages", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  deployHookUrl: text("deploy_hook_url"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+export const connections = sqliteTable(
+  "connections",
+  {
+    /** Random, at least 128 bits: it is the unguessable part of the webhook URL. */
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
+    kind: text("kind", { enum: CONNECTION_KINDS }).notNull(),
+    name: text("name").notNull(),
+    /** AES-GCM under SECRETS_KEY: base64(iv ‖ ciphertext). Null where the kind has no secret. */
+    secretCiphertext: text("secret_ciphertext"),
+    config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("connections_workspace").on(t.workspaceId, t.createdAt)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
+    /** SHA-256 of the token, hex. The token itself is shown once and never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    scopes: text("scopes", { mode: "json" }).$type<TokenScope[]>().notNull(),
+    name: text("name"),
+    createdAt: integer("created_at").notNull().default(now),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_tokens_workspace").on(t.workspaceId, t.createdAt)],
+);
+
+// ---------------------------------------------------------------- ingest
+
+export const INBOX_STATUSES = ["pending", "processed", "failed"] as const;
+
+/** Raw deliveries, stored before the webhook is acknowledged. */
+export const inbox = sqliteTable(
+  "inbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    /** The sender's delivery id (webhook-id, HubSpot composite key, …): idempotency key. */
+    deliveryId: text("delivery_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    /** Request headers the adapter needs again when normalizing (JSON object). */
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    body: text("body").notNull(),
+    status: text("status", { enum: INBOX_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    enqueuedAt: integer("enqueued_at"),
+    processedAt: integer("processed_at"),
+    error: text("error"),
+  },
+  (t) => [
+    uniqueIndex("inbox_delivery").on(t.connectionId, t.deliveryId),
+    index("inbox_pending").on(t.status, t.enqueuedAt),
+  ],
+);
+
+/** Events the adapters produced, one row per (connection, event id): the first copy stands. */
+export const canonicalEvents = sqliteTable(
+  "canonical_events",
+  {
+    connectionId: text("connection_id").notNull(),
+    eventId: text("event_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    inboxId: integer("inbox_id").notNull(),
+    type: text("type").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    /** Validated, normalized data: instants as ms, amounts as numbers. */
+    data: text("data", { mode: "json" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.eventId] }),
+    index("canonical_events_inbox").on(t.inboxId, t.entityType),
+    index("canonical_events_workspace_time").on(t.workspaceId, t.occurredAt),
+  ],
+);
+
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    inboxId: integer("inbox_id").notNull(),
+    /** Position of the rejected item inside its delivery. */
+    position: integer("position").notNull(),
+    eventId: text("event_id"),
+    reason: text("reason").notNull(),
+    payload: text("payload").notNull(),
+    occurredAt: integer("occurred_at"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("dead_letters_item").on(t.inboxId, t.position),
+    index("dead_letters_workspace").on(t.workspaceId, t.createdAt),
+  ],
+);
+
+// ---------------------------------------------------------------- history
+
+/**
+ * Every value an event set on a field of a rep, account, lead, deal or subscription.
+ * "Value of field f of entity e at instant t" is the row with the greatest
+ * (occurred_at, event_id) ≤ t: one descent of the primary key. The entity tables below
+ * are projections of the latest row per field. Named views (deal_stage_history,
+ * deal_status_history, lead_stage_history, mrr_history) read it per field.
+ */
+export const fieldHistory = sqliteTable(
+  "field_history",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    field: text("field").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    eventId: text("event_id").notNull(),
+    valueText: text("value_text"),
+    valueNum: real("value_num"),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.workspaceId, t.entityType, t.entityId, t.field, t.occurredAt, t.eventId],
+    }),
+    // "which deals reached stage s", "which subscriptions had MRR at t": by field first.
+    index("field_history_by_field").on(t.workspaceId, t.entityType, t.field, t.occurredAt),
+  ],
+);
+
+// ---------------------------------------------------------------- entities (current state)
+
+const entityTimes = {
+  /** Earliest upsert event seen for the entity. */
+  firstSeenAt: integer("first_seen_at").notNull(),
+  /** Latest event seen for the entity. */
+  updatedAt: integer("updated_at").notNull(),
+  /** Earliest deletion event; deleted entities are excluded from every KPI. */
+  deletedAt: integer("deleted_at"),
+};
+
+export const reps = sqliteTable(
+  "reps",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    repId: text("rep_id").notNull(),
+    name: text("name"),
+    email: text("email"),
+    team: text("team"),
+    region: text("region"),
+    active: integer("active", { mode: "boolean" }),
+    ...entityTimes,
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.repId] })],
+);
+
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    name: text("name"),
+    region: text("region"),
+    segment: text("segment"),
+    industry: text("industry"),
+    ownerRepId: text("owner_rep_id"),
+    ...entityTimes,
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId] })],
+);
+
+export const leads = sqliteTable(
+  "leads",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    leadId: text("lead_id").notNull(),
+    accountId: text("account_id"),
+    ownerRepId: text("owner_rep_id"),
+    source: text("source"),
+    stage: text("stage"),
+    /** Explicit created_at, else the earliest upsert event (Precise rule 5). */
+    createdAt: integer("created_at").notNull(),
+    ...entityTimes,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.leadId] }),
+    index("leads_created").on(t.workspaceId, t.createdAt),
+    index("leads_owner").on(t.workspaceId, t.ownerRepId),
+  ],
+);
+
+export const deals = sqliteTable(
+  "deals",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    dealId: text("deal_id").notNull(),
+    name: text("name"),
+    accountId: text("account_id"),
+    leadId: text("lead_id"),
+    ownerRepId: text("owner_rep_id"),
+    pipeline: text("pipeline"),
+    stage: text("stage"),
+    status: text("status"),
+    amount: real("amount"),
+    currency: text("currency"),
+    kind: text("kind"),
+    source: text("source"),
+    lostReason: text("lost_reason"),
+    /** Product lines as last set: [{product_id, name, quantity, unit_price}]. */
+    products: text("products", { mode: "json" }),
+    /** Explicit created_at, else the earliest upsert event (Precise rule 5). */
+    createdAt: integer("created_at").notNull(),
+    /**
+     * For a won or lost deal: explicit closed_at, else the first event of the final
+     * unbroken run of that status (Precise rule 5). For an open deal: the explicit value.
+     */
+    closedAt: integer("closed_at"),
+    ...entityTimes,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.dealId] }),
+    index("deals_closed").on(t.workspaceId, t.closedAt),
+    index("deals_created").on(t.workspaceId, t.createdAt),
+    index("deals_owner").on(t.workspaceId, t.ownerRepId),
+    index("deals_account").on(t.workspaceId, t.accountId),
+  ],
+);
+
+export const dealProducts = sqliteTable(
+  "deal_products",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    dealId: text("deal_id").notNull(),
+    lineNo: integer("line_no").notNull(),
+    productId: text("product_id").notNull(),
+    name: text("name"),
+    quantity: real("quantity").notNull(),
+    unitPrice: real("unit_price").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.dealId, t.lineNo] }),
+    index("deal_products_product").on(t.workspaceId, t.productId),
+  ],
+);
+
+/** Activities are whole-record last-writer-wins: the latest activity.logged stands. */
+export const activities = sqliteTable(
+  "activities",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    activityId: text("activity_id").notNull(),
+    type: text("type").notNull(),
+    direction: text("direction"),
+    repId: text("rep_id"),
+    participantRepIds: text("participant_rep_ids", { mode: "json" }).$type<string[]>(),
+    leadId: text("lead_id"),
+    accountId: text("account_id"),
+    dealId: text("deal_id"),
+    durationSeconds: real("duration_seconds"),
+    outcome: text("outcome"),
+    /** The instant of the activity: occurred_at of the winning event (Precise rule 7). */
+    occurredAt: integer("occurred_at").notNull(),
+    eventId: text("event_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.activityId] }),
+    index("activities_time").on(t.workspaceId, t.occurredAt),
+    index("activities_lead").on(t.workspaceId, t.leadId, t.occurredAt),
+    index("activities_account").on(t.workspaceId, t.accountId, t.occurredAt),
+    index("activities_deal").on(t.workspaceId, t.dealId, t.occurredAt),
+    index("activities_rep").on(t.workspaceId, t.repId, t.occurredAt),
+  ],
+);
+
+export const activityParticipants = sqliteTable(
+  "activity_participants",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    activityId: text("activity_id").notNull(),
+    repId: text("rep_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.activityId, t.repId] })],
+);
+
+/** Survey responses are whole-record last-writer-wins, like activities. */
+export const surveyResponses = sqliteTable(
+  "survey_responses",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    responseId: text("response_id").notNull(),
+    survey: text("survey").notNull(),
+    score: real("score").notNull(),
+    accountId: text("account_id"),
+    leadId: text("lead_id"),
+    repId: text("rep_id"),
+    comment: text("comment"),
+    occurredAt: integer("occurred_at").notNull(),
+    eventId: text("event_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.responseId] }),
+    index("survey_responses_time").on(t.workspaceId, t.survey, t.occurredAt),
+  ],
+);
+
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    subscriptionId: text("subscription_id").notNull(),
+    accountId: text("account_id"),
+    /** Current monthly recurring revenue in major units of `currency`; 0 = ended. */
+    mrr: real("mrr"),
+    currency: text("currency"),
+    ...entityTimes,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.subscriptionId] }),
+    index("subscriptions_account").on(t.workspaceId, t.accountId),
+  ],
+);
+
+// ---------------------------------------------------------------- settings the KPIs read
+
+export const quotas = sqliteTable(
+  "quotas",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    repId: text("rep_id").notNull(),
+    month: text("month").notNull(),
+    amount: real("amount").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.repId] })],
+);
+
+export const fxRates = sqliteTable(
+  "fx_rates",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    currency: text("currency").notNull(),
+    month: text("month").notNull(),
+    /** Units of the base currency per unit of `currency`. */
+    rate: real("rate").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.currency, t.month] })],
+);
+
+export const marketingSpend = sqliteTable(
+  "marketing_spend",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    source: text("source").notNull(),
+    month: text("month").notNull(),
+    amount: real("amount").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.source] })],
+);
+
+// ---------------------------------------------------------------- KPIs and reports
+
+/** Months whose KPIs must be recomputed. */
+export const dirtyMonths = sqliteTable(
+  "dirty_months",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    markedAt: integer("marked_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month] })],
+);
+
+export const kpiValues = sqliteTable(
+  "kpi_values",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    kpi: text("kpi").notNull(),
+    dimension: text("dimension").notNull(),
+    key: text("key").notNull(),
+    value: real("value"),
+    numerator: real("numerator"),
+    denominator: real("denominator"),
+    computedAt: integer("computed_at").notNull(),
+    dataAsOf: integer("data_as_of"),
+    catalogVersion: text("catalog_version").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.month, t.kpi, t.dimension, t.key] }),
+    index("kpi_values_series").on(t.workspaceId, t.kpi, t.dimension, t.month),
+  ],
+);
+
+export const reports = sqliteTable(
+  "reports",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    version: integer("version").notNull(),
+    publishedAt: integer("published_at").notNull(),
+    dataAsOf: integer("data_as_of"),
+    /** Unguessable (128 bits) link token for private sharing. */
+    shareToken: text("share_token").notNull().unique(),
+    document: text("document", { mode: "json" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.version] })],
+);
+
+// ---------------------------------------------------------------- named histories
+
+/** Views over field_history for the histories the KPI engine reads by name. */
+const historyView = (entityType: string, idColumn: string, field: string, valueColumn: "value_text" | "value_num") =>
+  sql.raw(
+    `SELECT workspace_id, entity_id AS ${idColumn}, ${valueColumn} AS ${field}, occurred_at, event_id ` +
+      `FROM field_history WHERE entity_type = '${entityType}' AND field = '${field}'`,
+  );
+
+export const dealStageHistory = sqliteView("deal_stage_history", {
+  workspaceId: text("workspace_id").notNull(),
+  dealId: text("deal_id").notNull(),
+  stage: text("stage"),
+  occurredAt: integer("occurred_at").notNull(),
+  eventId: text("event_id").notNull(),
+}).as(historyView("deal", "deal_id", "stage", "value_text"));
+
+export const dealStatusHistory = sqliteView("deal_status_history", {
+  workspaceId: text("workspace_id").notNull(),
+  dealId: text("deal_id").notNull(),
+  status: text("status"),
+  occurredAt: integer("occurred_at").notNull(),
+  eventId: text("event_id").notNull(),
+}).as(historyView("deal", "deal_id", "status", "value_text"));
+
+export const leadStageHistory = sqliteView("lead_stage_history", {
+  workspaceId: text("workspace_id").notNull(),
+  leadId: text("lead_id").notNull(),
+  stage: text("stage"),
+  occurredAt: integer("occurred_at").notNull(),
+  eventId: text("event_id").notNull(),
+}).as(historyView("lead", "lead_id", "stage", "value_text"));
+
+export const mrrHistory = sqliteView("mrr_history", {
+  workspaceId: text("workspace_id").notNull(),
+  subscriptionId: text("subscription_id").notNull(),
+  mrr: real("mrr"),
+  occurredAt: integer("occurred_at").notNull(),
+  eventId: text("event_id").notNull(),
+}).as(historyView("subscription", "subscription_id", "mrr", "value_num"));

@@ -1,0 +1,15 @@
+// The Worker's bindings, declared once; every module types its context with these.
+import type { D1Database, Queue } from "@cloudflare/workers-types";
+
+export type InboxMessage = { inboxId: number };
+export type RecomputeMessage = { workspaceId: string; month: string };
+
+export interface Env {
+  DB: D1Database;
+  EVENTS_QUEUE: Queue<InboxMessage>;
+  RECOMPUTE_QUEUE: Queue<RecomputeMessage>;
+  /** Bearer token allowed to do everything (a Worker secret). */
+  ADMIN_TOKEN: string;
+  /** 32 random bytes, base64: the AES-GCM key that encrypts connection secrets at rest. */
+  SECRETS_KEY: string;
+}

@@ -1,0 +1,57 @@
+// POST /webhooks/:connectionId — verify, store the raw delivery, enqueue, answer fast.
+// The body is read once as text and verified as received; nothing parses it before.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Env } from "../env";
+import { problemResponse } from "../lib/problem";
+import { adapterFor } from "../sources";
+import { loadConnection } from "./connections";
+import { enqueue, storeDeliveries } from "./inbox";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const RETRY_AFTER_SECONDS = "30";
+
+export const webhooks = new Hono<{ Bindings: Env }>();
+
+webhooks.post(
+  "/:connectionId",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => problemResponse(413, `the body is over ${MAX_BODY_BYTES} bytes`),
+  }),
+  async (c) => {
+    const now = Date.now();
+    let connection;
+    try {
+      connection = await loadConnection(c.env.DB, c.env.SECRETS_KEY, c.req.param("connectionId"));
+    } catch (error) {
+      console.error("webhook: connection lookup failed", error);
+      return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
+    }
+    const adapter = connection && adapterFor(connection.kind);
+    if (!connection || !adapter) return problemResponse(404, "unknown connection");
+
+    const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() };
+    const verdict = await adapter.verify(request, connection, now);
+    if (!verdict.ok) return problemResponse(401, verdict.reason);
+
+    const split = adapter.split(request);
+    if (!split.ok) return problemResponse(split.status, split.reason);
+
+    let stored: number[];
+    try {
+      stored = await storeDeliveries(c.env.DB, connection.workspaceId, connection.id, split.deliveries, now);
+    } catch (error) {
+      console.error("webhook: inbox write failed", error);
+      return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
+    }
+    if (stored.length === 0) return c.json({ status: "duplicate" }, 200);
+    try {
+      await enqueue(c.env.EVENTS_QUEUE, stored);
+    } catch (error) {
+      // The deliveries are stored: the cron sweep enqueues them within minutes.
+      console.error("webhook: enqueue failed, left to the sweep", error);
+    }
+    return c.json({ status: "accepted", deliveries: stored.length }, adapter.acceptedStatus);
+  },
+);

@@ -1,0 +1,60 @@
+// The interface every source adapter implements: verify a raw delivery, split it into
+// stored deliveries with their dedupe keys, and map a stored delivery to native-format
+// events. The ingest route and the queue consumer are the same for every kind.
+import type { ConnectionKind } from "../db/schema";
+import type { Rejected } from "../model/apply";
+
+/** The request exactly as received: the body is the raw text, never re-serialized. */
+export interface RawRequest {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: string;
+}
+
+export interface ConnectionSecrets {
+  id: string;
+  kind: ConnectionKind;
+  /** Decrypted secret, or null where the kind has none. */
+  secret: string | null;
+  config: Record<string, unknown>;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** One unit of idempotent storage: the inbox is unique on (connection, deliveryId). */
+export interface SplitDelivery {
+  deliveryId: string;
+  body: string;
+  /** Headers the adapter needs again when normalizing. */
+  headers: Record<string, string>;
+}
+
+export type SplitResult =
+  | { ok: true; deliveries: SplitDelivery[] }
+  | { ok: false; status: 400 | 413; reason: string };
+
+export interface StoredDelivery {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A native-format event (still unvalidated) and where it came from in the delivery. */
+export interface MappedEvent {
+  position: number;
+  event: unknown;
+}
+
+export interface Normalized {
+  events: MappedEvent[];
+  rejected: Rejected[];
+}
+
+export interface SourceAdapter {
+  kind: ConnectionKind;
+  verify(request: RawRequest, connection: ConnectionSecrets, now: number): Promise<Verdict>;
+  split(request: RawRequest): SplitResult;
+  normalize(delivery: StoredDelivery, connection: ConnectionSecrets): Normalized;
+  /** Status the sender expects for an accepted delivery. */
+  acceptedStatus: 200 | 202;
+}
