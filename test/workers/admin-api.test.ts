@@ -1,0 +1,132 @@
+// The admin API: workspaces, connections and tokens; authentication and workspace scoping;
+// secrets encrypted at rest and never shown again.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decryptSecret } from "../../workers/lib/crypto";
+import { call, createNativeConnection, createWorkspace } from "./helpers";
+
+describe("workspaces", () => {
+  it("creates a workspace with defaults and reads it back", async () => {
+    const created = await call("POST", "/api/v1/workspaces", { slug: "acme", name: "Acme Inc." });
+    expect(created.status).toBe(201);
+    const read = await call("GET", "/api/v1/workspaces/acme");
+    expect(await read.json()).toEqual({
+      slug: "acme",
+      name: "Acme Inc.",
+      timezone: "UTC",
+      currency: "USD",
+      pipeline_stages: [],
+      deploy_hook_url: null,
+      created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    expect((await call("POST", "/api/v1/workspaces", { slug: "acme", name: "Again" })).status).toBe(409);
+  });
+
+  it("patches settings and rejects invalid ones with the field and the reason", async () => {
+    await createWorkspace("patchy");
+    const patched = await call("PATCH", "/api/v1/workspaces/patchy", {
+      timezone: "Europe/Berlin",
+      currency: "EUR",
+      pipeline_stages: ["discovery", "demo", "proposal"],
+      deploy_hook_url: "https://api.example.com/deploy",
+    });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({
+      timezone: "Europe/Berlin",
+      currency: "EUR",
+      pipeline_stages: ["discovery", "demo", "proposal"],
+      deploy_hook_url: "https://api.example.com/deploy",
+    });
+    const invalid = await call("PATCH", "/api/v1/workspaces/patchy", { timezone: "Mars/Olympus", currency: "euro" });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await invalid.json()) as { errors: { field: string; message: string }[] };
+    expect(problem.errors).toEqual([
+      { field: "timezone", message: "not an IANA time zone" },
+      { field: "currency", message: "an ISO 4217 code in capitals" },
+    ]);
+    expect((await call("GET", "/api/v1/workspaces/patchy").then((r) => r.json()) as { timezone: string }).timezone).toBe("Europe/Berlin");
+  });
+});
+
+describe("authentication and scoping", () => {
+  let readToken: string;
+  let adminToken: string;
+  let otherToken: string;
+
+  beforeAll(async () => {
+    await createWorkspace("scoped");
+    await createWorkspace("other");
+    const token = async (slug: string, scopes: string[]) =>
+      ((await (await call("POST", `/api/v1/workspaces/${slug}/tokens`, { scopes })).json()) as { token: string }).token;
+    readToken = await token("scoped", ["read"]);
+    adminToken = await token("scoped", ["admin"]);
+    otherToken = await token("other", ["admin"]);
+  });
+
+  it("answers 401 without a token or with a bad one", async () => {
+    expect((await call("GET", "/api/v1/workspaces/scoped", undefined, null)).status).toBe(401);
+    expect((await call("GET", "/api/v1/workspaces/scoped", undefined, "qt_not-a-token")).status).toBe(401);
+    expect((await call("POST", "/api/v1/workspaces", { slug: "x", name: "x" }, null)).status).toBe(401);
+  });
+
+  it("lets a read token read but not change, and an admin token change its workspace", async () => {
+    expect((await call("GET", "/api/v1/workspaces/scoped", undefined, readToken)).status).toBe(200);
+    expect((await call("PATCH", "/api/v1/workspaces/scoped", { name: "No" }, readToken)).status).toBe(403);
+    expect((await call("POST", "/api/v1/workspaces/scoped/tokens", { scopes: ["admin"] }, readToken)).status).toBe(403);
+    expect((await call("PATCH", "/api/v1/workspaces/scoped", { name: "Yes" }, adminToken)).status).toBe(200);
+    // Only the ADMIN_TOKEN creates workspaces.
+    expect((await call("POST", "/api/v1/workspaces", { slug: "mine", name: "Mine" }, adminToken)).status).toBe(403);
+  });
+
+  it("answers 404 to another workspace's token, as for a workspace that does not exist", async () => {
+    const foreign = await call("GET", "/api/v1/workspaces/scoped", undefined, otherToken);
+    const missing = await call("GET", "/api/v1/workspaces/nope", undefined, otherToken);
+    expect(foreign.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(await foreign.text()).not.toContain("Yes");
+    expect((await call("POST", "/api/v1/workspaces/scoped/connections", { kind: "native", name: "x" }, otherToken)).status).toBe(404);
+  });
+
+  it("stores tokens only as a hash", async () => {
+    const { results } = await env.DB.prepare("SELECT * FROM api_tokens").all();
+    const dump = JSON.stringify(results);
+    for (const token of [readToken, adminToken, otherToken]) expect(dump).not.toContain(token);
+  });
+});
+
+describe("connections", () => {
+  it("returns a random id, the webhook URL and a generated whsec_ secret once", async () => {
+    await createWorkspace("conn");
+    const created = await createNativeConnection("conn");
+    expect(created.id).toMatch(/^c_[0-9a-f]{32}$/); // 128 random bits
+    expect(created.webhook_url).toBe(`https://quotient.test/webhooks/${created.id}`);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/); // 32 random bytes
+  });
+
+  it("keeps the secret encrypted at rest and out of every later response", async () => {
+    await createWorkspace("vault");
+    const given = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const created = await createNativeConnection("vault", given);
+    expect(created.secret).toBe(given);
+    const { results } = await env.DB.prepare("SELECT * FROM connections WHERE id = ?1").bind(created.id).all<{ secret_ciphertext: string }>();
+    const dump = JSON.stringify(results);
+    expect(dump).not.toContain(given);
+    expect(dump).not.toContain("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    expect(await decryptSecret(results[0]!.secret_ciphertext, env.SECRETS_KEY)).toBe(given);
+    const workspace = await (await call("GET", "/api/v1/workspaces/vault")).text();
+    expect(workspace).not.toContain("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  });
+
+  it("rejects a malformed native secret and an unknown kind", async () => {
+    await createWorkspace("badconn");
+    const bad = await call("POST", "/api/v1/workspaces/badconn/connections", { kind: "native", name: "x", secret: "hunter2hunter2" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: "secret", message: "must be whsec_ followed by base64 of 24 to 64 bytes" },
+    ]);
+    const unknown = await call("POST", "/api/v1/workspaces/badconn/connections", { kind: "fax", name: "x" });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe("kind");
+  });
+});

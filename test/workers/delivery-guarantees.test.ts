@@ -1,0 +1,118 @@
+// No delivery is lost and none is applied twice: a consumer failure is retried, a row that
+// was stored but never enqueued is recovered by the cron sweep.
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { storeDeliveries } from "../../workers/ingest/inbox";
+import worker from "../../workers/index";
+import { createNativeConnection, createWorkspace, event, waitForInbox } from "./helpers";
+
+let connection: { id: string; secret: string };
+let workspaceId: string;
+
+const body = (dealId: string) =>
+  JSON.stringify({
+    events: [
+      event(`${dealId}-1`, "deal.upserted", "2026-03-01T00:00:00Z", { deal_id: dealId, amount: 10, stage: "demo" }),
+      event(`${dealId}-2`, "deal.upserted", "2026-03-02T00:00:00Z", { deal_id: dealId, amount: 20 }),
+    ],
+  });
+
+/** Stores a delivery as the webhook route does, without enqueueing it. */
+async function storeOnly(deliveryId: string, dealId: string, receivedAt: number) {
+  const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId, body: body(dealId), headers: {} }], receivedAt);
+  return id!;
+}
+
+async function runConsumer(inboxId: number, attempts: number) {
+  const batch = createMessageBatch("events", [{ id: `m-${inboxId}-${attempts}`, timestamp: new Date(), attempts, body: { inboxId } }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+const counts = async (dealId: string) =>
+  env.DB.prepare(
+    `SELECT (SELECT COUNT(*) FROM canonical_events WHERE entity_id = ?1) AS events,
+            (SELECT COUNT(*) FROM field_history WHERE entity_id = ?1) AS history,
+            (SELECT amount FROM deals WHERE deal_id = ?1) AS amount`,
+  )
+    .bind(dealId)
+    .first();
+
+beforeAll(async () => {
+  await createWorkspace("guarantees");
+  connection = await createNativeConnection("guarantees");
+  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'guarantees'").first<{ id: string }>())!.id;
+});
+
+describe("the events consumer", () => {
+  it("retries a delivery whose first attempt fails, then applies it exactly once", async () => {
+    const inboxId = await storeOnly("retry-1", "D-R", Date.now());
+    // A storage failure in the middle of the apply batch.
+    await env.DB.exec("CREATE TRIGGER storage_down BEFORE INSERT ON field_history BEGIN SELECT RAISE(ABORT, 'storage down'); END;");
+    const first = await runConsumer(inboxId, 1);
+    expect(first.retryMessages.map((m) => m.msgId)).toEqual([`m-${inboxId}-1`]);
+    expect(first.explicitAcks).toEqual([]);
+    // The batch is atomic: nothing of the delivery was applied, the row is still pending.
+    expect(await counts("D-R")).toEqual({ events: 0, history: 0, amount: null });
+    expect(await env.DB.prepare("SELECT status, attempts, error FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({
+      status: "pending",
+      attempts: 1,
+      error: expect.stringContaining("storage down"),
+    });
+
+    await env.DB.exec("DROP TRIGGER storage_down");
+    const second = await runConsumer(inboxId, 2);
+    expect(second.explicitAcks).toEqual([`m-${inboxId}-2`]);
+    // Two events; history: deal_id, amount, stage from the first and deal_id, amount from the second.
+    expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
+
+    // A redelivered message, even for a row reset to pending, changes nothing.
+    await env.DB.prepare("UPDATE inbox SET status = 'pending' WHERE id = ?1").bind(inboxId).run();
+    const third = await runConsumer(inboxId, 3);
+    expect(third.explicitAcks).toEqual([`m-${inboxId}-3`]);
+    expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
+  });
+
+  it("marks a row failed when its message reaches the dead-letter queue", async () => {
+    const inboxId = await storeOnly("dead-1", "D-X", Date.now());
+    const batch = createMessageBatch("events-dlq", [{ id: "dlq-1", timestamp: new Date(), attempts: 1, body: { inboxId } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    expect(await env.DB.prepare("SELECT status FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({ status: "failed" });
+  });
+});
+
+describe("the cron sweep", () => {
+  it("re-enqueues rows left unprocessed for more than 5 minutes, and only those", async () => {
+    const now = Date.now();
+    const stale = await storeOnly("lost-1", "D-S", now - 6 * 60 * 1000);
+    const recent = await storeOnly("recent-1", "D-T", now - 60 * 1000);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(now), cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const enqueuedAt = async (id: number) =>
+      (await env.DB.prepare("SELECT enqueued_at FROM inbox WHERE id = ?1").bind(id).first<{ enqueued_at: number }>())!.enqueued_at;
+    expect(await enqueuedAt(stale)).toBe(now);
+    expect(await enqueuedAt(recent)).toBe(now - 60 * 1000);
+
+    // The real queue delivers the swept row to the real consumer.
+    const deadline = Date.now() + 20_000;
+    while ((await env.DB.prepare("SELECT status FROM inbox WHERE id = ?1").bind(stale).first<{ status: string }>())!.status !== "processed") {
+      if (Date.now() > deadline) throw new Error("swept row was not processed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await counts("D-S")).toEqual({ events: 2, history: 5, amount: 20 });
+    expect(await counts("D-T")).toEqual({ events: 0, history: 0, amount: null });
+  });
+});
