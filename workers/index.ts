@@ -22,7 +22,7 @@ app.onError((error) => {
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request as unknown as Request, env, ctx),
-  async queue(batch: MessageBatch<unknown>, env: Env) {
+  async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext) {
     switch (batch.queue) {
       case "events":
         return consumeEvents(batch as MessageBatch<InboxMessage>, env);

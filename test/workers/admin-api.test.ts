@@ -45,7 +45,8 @@ describe("workspaces", () => {
       { field: "timezone", message: "not an IANA time zone" },
       { field: "currency", message: "an ISO 4217 code in capitals" },
     ]);
-    expect((await call("GET", "/api/v1/workspaces/patchy").then((r) => r.json()) as { timezone: string }).timezone).toBe("Europe/Berlin");
+    const reread = (await (await call("GET", "/api/v1/workspaces/patchy")).json()) as { timezone: string };
+    expect(reread.timezone).toBe("Europe/Berlin");
   });
 });
 

@@ -58,7 +58,7 @@ describe("the events consumer", () => {
     // A storage failure in the middle of the apply batch.
     await env.DB.exec("CREATE TRIGGER storage_down BEFORE INSERT ON field_history BEGIN SELECT RAISE(ABORT, 'storage down'); END;");
     const first = await runConsumer(inboxId, 1);
-    expect(first.retryMessages.map((m) => m.msgId)).toEqual([`m-${inboxId}-1`]);
+    expect(first.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([`m-${inboxId}-1`]);
     expect(first.explicitAcks).toEqual([]);
     // The batch is atomic: nothing of the delivery was applied, the row is still pending.
     expect(await counts("D-R")).toEqual({ events: 0, history: 0, amount: null });

@@ -1,12 +1,14 @@
 // Bindings the tests see: the Worker's Env plus the migrations the setup applies.
 import type { D1Migration } from "@cloudflare/vitest-pool-workers";
-import type { Env } from "../../workers/env";
+import type { Env as WorkerEnv } from "../../workers/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../../workers/env").Env {
+    interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+    }
+    interface GlobalProps {
+      mainModule: typeof import("../../workers/index");
     }
   }
 }
-export type { Env };
