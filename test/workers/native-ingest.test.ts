@@ -139,6 +139,19 @@ describe("POST /webhooks/:connectionId (native)", () => {
     expect(rows).toEqual({ deliveries: 1, history: 3 });
   });
 
+  it("answers 503 with Retry-After when the inbox cannot be written, so the sender retries", async () => {
+    await env.DB.exec("CREATE TRIGGER inbox_down BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    try {
+      const response = await postNative(connection, repEvent("evt_503", "Later"));
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("30");
+    } finally {
+      await env.DB.exec("DROP TRIGGER inbox_down");
+    }
+    // The retry succeeds once storage is back.
+    expect((await postNative(connection, repEvent("evt_503", "Later"))).status).toBe(202);
+  });
+
   it("marks the touched month dirty in the workspace time zone", async () => {
     // 03:30 UTC on 1 April is still 31 March in New York (UTC−4).
     const body = JSON.stringify(event("evt_tz", "deal.upserted", "2026-04-01T03:30:00Z", { deal_id: "D-tz" }));
