@@ -10,6 +10,13 @@ export type Direction = "up" | "down";
 export type Dimension =
   | "all" | "rep" | "team" | "region" | "product" | "source" | "segment" | "type" | "stage";
 
+/**
+ * How a value is built, which says what a client can re-aggregate: totals (0 when
+ * nothing happened), ratios and means (numerator ÷ denominator, null when the
+ * denominator is 0), medians, and values derived from other KPIs.
+ */
+export type Aggregation = "total" | "ratio" | "mean" | "median" | "derived";
+
 export interface KpiDefinition {
   id: string;
   name: string;
@@ -407,5 +414,26 @@ export const KPIS: readonly KpiDefinition[] = [
     basis: "Uses the month's churn, not a trailing average; null when churn is 0.",
   },
 ];
+
+const MEANS = new Set([
+  "sales_cycle_days", "customer_lifecycle_days", "lead_response_minutes", "customer_response_minutes",
+  "touches_per_won_deal", "touches_per_lost_deal", "csat", "employee_satisfaction",
+]);
+const MEDIANS = new Set(["sales_cycle_days_median", "lead_response_minutes_median"]);
+const DERIVED = new Set(["pipeline_velocity", "customer_lifetime_value"]);
+const TOTALS = new Set([
+  "revenue_won", "deals_won", "deals_lost", "new_opportunities", "open_pipeline_value", "open_deals",
+  "expansion_revenue", "stage_reached", "new_leads", "leads_by_stage", "activities", "activity_hours",
+  "business_reviews", "nps_promoters", "nps_passives", "nps_detractors", "mrr", "new_mrr",
+  "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr", "active_customers",
+]);
+
+export function aggregationOf(id: string): Aggregation {
+  if (TOTALS.has(id)) return "total";
+  if (MEANS.has(id)) return "mean";
+  if (MEDIANS.has(id)) return "median";
+  if (DERIVED.has(id)) return "derived";
+  return "ratio";
+}
 
 export const KPI_BY_ID: ReadonlyMap<string, KpiDefinition> = new Map(KPIS.map((kpi) => [kpi.id, kpi]));

@@ -491,3 +491,16 @@ export const mrrHistory = sqliteView("mrr_history", {
   occurredAt: integer("occurred_at").notNull(),
   eventId: text("event_id").notNull(),
 }).as(historyView("subscription", "subscription_id", "mrr", "value_num"));
+
+/** Data-quality counts of a month (kpis.md "warnings"), written with its KPI values. */
+export const monthWarnings = sqliteTable(
+  "month_warnings",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    warning: text("warning").notNull(),
+    count: integer("count").notNull(),
+    computedAt: integer("computed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.warning] })],
+);

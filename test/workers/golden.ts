@@ -1,0 +1,32 @@
+// Loads the golden company (../shared/data/golden, copied under test/fixtures) into a
+// workspace through the real webhook route and queue.
+import { env } from "cloudflare:workers";
+import goldenEvents from "../fixtures/golden/events.jsonl?raw";
+import side from "../fixtures/golden/side.json";
+import { createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
+
+export { side };
+
+export async function loadGolden(slug: string): Promise<string> {
+  const { workspace, quotas, fx_rates, spend } = side;
+  await createWorkspace(slug, {
+    timezone: workspace.timezone,
+    currency: workspace.currency,
+    pipeline_stages: workspace.pipeline_stages,
+  });
+  const connection = await createNativeConnection(slug);
+  const lines = goldenEvents.trim().split("\n");
+  for (let i = 0; i < lines.length; i += 500) {
+    const response = await postNative(connection, `{"events":[${lines.slice(i, i + 500).join(",")}]}`);
+    if (response.status !== 202) throw new Error(`golden delivery: ${response.status}`);
+  }
+  await waitForInbox(60_000);
+  const workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+  const rows = [
+    ...quotas.map((q) => env.DB.prepare("INSERT INTO quotas VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, q.rep_id, q.month, q.amount)),
+    ...fx_rates.map((r) => env.DB.prepare("INSERT INTO fx_rates VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, r.currency, r.month, r.rate)),
+    ...spend.map((s) => env.DB.prepare("INSERT INTO marketing_spend VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, s.source, s.month, s.amount)),
+  ];
+  await env.DB.batch(rows);
+  return workspaceId;
+}

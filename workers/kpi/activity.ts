@@ -1,0 +1,168 @@
+// Family D, activity and responsiveness: activity counts and hours, how fast new leads
+// and customers are answered, replies and meetings, touches per deal, joint selling.
+import { closedDeals } from "./revenue";
+import { dimensionJoin, median, P, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+
+/** Contact activities: the types that reach a person. */
+export const CONTACT_TYPES = "('call', 'email', 'meeting', 'demo', 'business_review')";
+
+const inMonth = (instant: string) => `${instant} >= ${P.start} AND ${instant} < ${P.end}`;
+
+const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
+const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
+
+/**
+ * Activities in M. Joint: two or more distinct reps among the activity's rep and its
+ * participants (a participant list holding only that rep is not joint).
+ */
+const ACTIVITIES = `WITH facts AS (
+  SELECT a.type, COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
+    COALESCE(a.duration_seconds, 0) AS seconds,
+    a.type IN ${CONTACT_TYPES} AS contact,
+    CASE WHEN a.rep_id IS NOT NULL
+      THEN EXISTS (SELECT 1 FROM activity_participants p WHERE p.workspace_id = a.workspace_id
+             AND p.activity_id = a.activity_id AND p.rep_id <> a.rep_id)
+      ELSE (SELECT COUNT(*) FROM activity_participants p WHERE p.workspace_id = a.workspace_id
+             AND p.activity_id = a.activity_id) >= 2 END AS joint
+  FROM activities a WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")}),
+keyed AS (SELECT f.*, dim.dimension, ${activityKeys.key} AS key FROM facts f ${activityKeys.join}),
+agg AS (
+  SELECT dimension, key, COUNT(*) AS activities, TOTAL(seconds) / 3600.0 AS hours,
+    SUM(contact) AS contacts, SUM(contact AND joint) AS joint, SUM(type = 'business_review') AS reviews
+  FROM keyed GROUP BY dimension, key)
+${unionAll(
+  total("activities", "activities", "agg"),
+  total("activity_hours", "hours", "agg"),
+  ratio("joint_activity_rate", "joint", "contacts", "agg", "contacts > 0 AND dimension <> 'type'"),
+  total("business_reviews", "reviews", "agg", "reviews > 0 AND dimension <> 'type'"),
+)}`;
+
+const OUTBOUND_CONTACT = `o.workspace_id = ${P.workspace} AND o.direction = 'outbound' AND o.type IN ${CONTACT_TYPES}`;
+
+/**
+ * Leads created in M and their first outbound contact at or after created_at (Precise
+ * rule 19); followed up counts an outbound contact at any time.
+ */
+const LEAD_RESPONSE = `WITH facts AS (
+  SELECT COALESCE(l.owner_rep_id, 'unknown') AS rep, COALESCE(l.source, 'unknown') AS source,
+    (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id
+       AND o.occurred_at >= l.created_at) - l.created_at AS response_ms,
+    EXISTS (SELECT 1 FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id) AS followed
+  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND ${inMonth("l.created_at")}),
+keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).key} AS key
+  FROM facts f ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).join}),
+agg AS (
+  SELECT dimension, key, COUNT(*) AS leads, SUM(followed) AS followed,
+    COUNT(response_ms) AS responded, TOTAL(response_ms / 60000.0) AS minutes,
+    TOTAL(response_ms <= 3600000) AS within_hour
+  FROM keyed GROUP BY dimension, key),
+responses AS (SELECT dimension, key, response_ms / 60000.0 AS value FROM keyed WHERE response_ms IS NOT NULL)
+${unionAll(
+  ratio("lead_response_minutes", "minutes", "responded", "agg", "responded > 0"),
+  ratio("responded_within_1h", "within_hour", "leads", "agg"),
+  ratio("leads_followed_up", "followed", "leads", "agg"),
+  median("lead_response_minutes_median", "responses"),
+)}`;
+
+/**
+ * Inbound activities in M linked to a lead or an account, answered by the next outbound
+ * contact strictly after them on the same lead, else the same account (Precise rule 20).
+ */
+const CUSTOMER_RESPONSE = `WITH facts AS (
+  SELECT COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
+    CASE WHEN a.lead_id IS NOT NULL
+      THEN (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = a.lead_id AND o.occurred_at > a.occurred_at)
+      ELSE (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.account_id = a.account_id AND o.occurred_at > a.occurred_at)
+    END - a.occurred_at AS response_ms
+  FROM activities a
+  WHERE a.workspace_id = ${P.workspace} AND a.direction = 'inbound' AND ${inMonth("a.occurred_at")}
+    AND (a.lead_id IS NOT NULL OR a.account_id IS NOT NULL)),
+keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
+agg AS (SELECT dimension, key, COUNT(response_ms) AS answered, TOTAL(response_ms / 60000.0) AS minutes FROM keyed GROUP BY dimension, key)
+${ratio("customer_response_minutes", "minutes", "answered", "agg", "answered > 0")}`;
+
+/** A reply: an inbound call or email with a positive, negative or neutral outcome. */
+const reply = (a: string) =>
+  `(${a}.direction = 'inbound' AND ${a}.type IN ('call', 'email') AND ${a}.outcome IN ('positive', 'negative', 'neutral'))`;
+
+/**
+ * Prospects: distinct leads with an outbound contact in M, belonging to the rep of each
+ * such contact; positive when the lead has a positive reply in M (Precise rule 21).
+ */
+const POSITIVE_REPLIES = `WITH outreach AS (
+  SELECT DISTINCT o.lead_id, COALESCE(o.rep_id, 'unknown') AS rep, ${teamAt("o.rep_id", "o.occurred_at")} AS team
+  FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id IS NOT NULL AND ${inMonth("o.occurred_at")}),
+positive AS (
+  SELECT DISTINCT r.lead_id FROM activities r
+  WHERE r.workspace_id = ${P.workspace} AND ${reply("r")} AND r.outcome = 'positive' AND r.lead_id IS NOT NULL
+    AND ${inMonth("r.occurred_at")}),
+keyed AS (SELECT DISTINCT dim.dimension, ${repTeamKeys.key} AS key, f.lead_id FROM outreach f ${repTeamKeys.join}),
+agg AS (
+  SELECT dimension, key, COUNT(*) AS prospects, SUM(lead_id IN (SELECT lead_id FROM positive)) AS positives
+  FROM keyed GROUP BY dimension, key)
+${ratio("positive_reply_rate", "positives", "prospects", "agg")}`;
+
+/** Meetings scheduled in M keyed by the meeting's rep, over replies keyed by the reply's rep (rule 22). */
+const MEETING_BOOKING = `WITH facts AS (
+  SELECT a.type = 'meeting' AND a.outcome = 'scheduled' AS meeting, ${reply("a")} AS reply,
+    COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team
+  FROM activities a
+  WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")}
+    AND ((a.type = 'meeting' AND a.outcome = 'scheduled') OR ${reply("a")})),
+keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
+agg AS (SELECT dimension, key, SUM(meeting) AS meetings, SUM(reply) AS replies FROM keyed GROUP BY dimension, key)
+${ratio("meeting_booking_rate", "meetings", "replies", "agg")}`;
+
+/** Activities of every type linked to a deal up to its close, over deals closed in M (rule 23). */
+const TOUCHES = `WITH facts AS (
+  SELECT c.status, c.rep, c.team,
+    (SELECT COUNT(*) FROM activities a WHERE a.workspace_id = ${P.workspace} AND a.deal_id = c.deal_id
+       AND a.occurred_at <= c.closed_at) AS touches
+  FROM (${closedDeals(P.start, P.end, P.month)}) c),
+keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
+agg AS (
+  SELECT dimension, key,
+    SUM(status = 'won') AS won, TOTAL(CASE WHEN status = 'won' THEN touches END) AS won_touches,
+    SUM(status = 'lost') AS lost, TOTAL(CASE WHEN status = 'lost' THEN touches END) AS lost_touches
+  FROM keyed GROUP BY dimension, key)
+${unionAll(
+  ratio("touches_per_won_deal", "won_touches", "won", "agg", "won > 0"),
+  ratio("touches_per_lost_deal", "lost_touches", "lost", "agg", "lost > 0"),
+)}`;
+
+/**
+ * A customer account at an instant: a won deal closed before it, or MRR above 0 at it.
+ * Deleted accounts are never customers.
+ */
+export function isCustomerAt(accountId: string, instant: string): string {
+  return `(NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = ${accountId} AND x.deleted_at IS NOT NULL)
+    AND (EXISTS (SELECT 1 FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = ${accountId}
+           AND d.deleted_at IS NULL AND d.status = 'won' AND d.closed_at < ${instant})
+      OR (SELECT TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
+          WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId}) > 0))`;
+}
+
+/** Contact activities on customer accounts in M ÷ customer accounts at start(M+1) (rule 24). */
+const CUSTOMER_TOUCHES = `WITH accounts_seen AS (
+  SELECT account_id FROM accounts WHERE workspace_id = ${P.workspace}
+  UNION SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND account_id IS NOT NULL
+  UNION SELECT account_id FROM subscriptions WHERE workspace_id = ${P.workspace} AND account_id IS NOT NULL),
+customers AS (SELECT COUNT(*) AS accounts FROM accounts_seen c WHERE ${isCustomerAt("c.account_id", P.end)}),
+facts AS (
+  SELECT COALESCE(a.rep_id, 'unknown') AS rep FROM activities a
+  WHERE a.workspace_id = ${P.workspace} AND a.type IN ${CONTACT_TYPES} AND ${inMonth("a.occurred_at")}
+    AND a.account_id IS NOT NULL AND ${isCustomerAt("a.account_id", "a.occurred_at")}),
+agg AS (
+  SELECT 'all' AS dimension, 'all' AS key, (SELECT COUNT(*) FROM facts) AS touches
+  UNION ALL SELECT 'rep', rep, COUNT(*) FROM facts GROUP BY rep)
+${ratio("customer_touches", "touches", "(SELECT accounts FROM customers)", "agg")}`;
+
+export const ACTIVITY_QUERIES = [
+  ACTIVITIES,
+  LEAD_RESPONSE,
+  CUSTOMER_RESPONSE,
+  POSITIVE_REPLIES,
+  MEETING_BOOKING,
+  TOUCHES,
+  CUSTOMER_TOUCHES,
+];

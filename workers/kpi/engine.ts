@@ -1,0 +1,109 @@
+// The KPI engine: computes every catalog KPI of one (workspace, month) with set-based SQL
+// in D1 and replaces that month's kpi_values and warnings in one atomic batch.
+import type { D1Database } from "@cloudflare/workers-types";
+import { aggregationOf, CATALOG_VERSION, KPIS } from "../../shared/catalog";
+import { addMonths, monthRange, startOfMonth } from "../../shared/months";
+import { ACTIVITY_QUERIES } from "./activity";
+import { CUSTOMER_QUERIES } from "./customers";
+import { FUNNEL_QUERIES } from "./funnel";
+import { LEAD_QUERIES } from "./leads";
+import { PIPELINE_VELOCITY, REVENUE_QUERIES } from "./revenue";
+import { P } from "./sql";
+import { WARNING_QUERIES } from "./warnings";
+
+export interface WorkspaceSettings {
+  id: string;
+  timezone: string;
+  currency: string;
+  pipelineStages: string[];
+}
+
+/** Values for the numbered parameters of sql.ts, in order. */
+export function monthParams(workspace: WorkspaceSettings, month: string, dataAsOf: number | null, computedAt: number) {
+  const start = (m: string) => startOfMonth(m, workspace.timezone);
+  const yearMonths = monthRange(`${month.slice(0, 4)}-01`, month).map((m) => ({
+    month: m,
+    start: start(m),
+    end: start(addMonths(m, 1)),
+  }));
+  return [
+    workspace.id,
+    month,
+    start(month),
+    start(addMonths(month, 1)),
+    workspace.currency,
+    start(addMonths(month, -1)),
+    addMonths(month, -1),
+    start(addMonths(month, -12)),
+    start(addMonths(month, -11)),
+    addMonths(month, -12),
+    JSON.stringify(yearMonths),
+    JSON.stringify(workspace.pipelineStages),
+    dataAsOf,
+    computedAt,
+    CATALOG_VERSION,
+  ];
+}
+
+/** Only the (kpi, dimension) pairs the catalog lists are stored. */
+const CATALOG_PAIRS = KPIS.flatMap((kpi) => kpi.dimensions.map((d) => `'${kpi.id}/${d}'`)).join(", ");
+
+const insertValues = (query: string) => `INSERT INTO kpi_values
+  (workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
+SELECT ${P.workspace}, ${P.month}, kpi, dimension, key, value, numerator, denominator, ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
+FROM (${query}) WHERE kpi || '/' || dimension IN (${CATALOG_PAIRS})`;
+
+/** The overall record is always present: 0 for totals, null for everything else. */
+const OVERALL_DEFAULTS = JSON.stringify(
+  KPIS.filter((kpi) => kpi.dimensions.includes("all")).map((kpi) => ({
+    id: kpi.id,
+    empty: aggregationOf(kpi.id) === "total" ? 0 : null,
+  })),
+);
+
+const INSERT_OVERALL_DEFAULTS = `INSERT INTO kpi_values
+  (workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
+SELECT ${P.workspace}, ${P.month}, c.value ->> '$.id', 'all', 'all', c.value ->> '$.empty', NULL, NULL,
+  ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
+FROM json_each('${OVERALL_DEFAULTS}') c
+WHERE NOT EXISTS (SELECT 1 FROM kpi_values v WHERE v.workspace_id = ${P.workspace} AND v.month = ${P.month}
+  AND v.kpi = c.value ->> '$.id' AND v.dimension = 'all')`;
+
+const insertWarnings = (query: string) => `INSERT INTO month_warnings (workspace_id, month, warning, count, computed_at)
+SELECT ${P.workspace}, ${P.month}, warning, count, ${P.computedAt} FROM (${query})`;
+
+const STATEMENTS = [
+  `DELETE FROM kpi_values WHERE workspace_id = ${P.workspace} AND month = ${P.month}`,
+  `DELETE FROM month_warnings WHERE workspace_id = ${P.workspace} AND month = ${P.month}`,
+  ...[...REVENUE_QUERIES, ...FUNNEL_QUERIES, ...LEAD_QUERIES, ...ACTIVITY_QUERIES, ...CUSTOMER_QUERIES].map(insertValues),
+  insertValues(PIPELINE_VELOCITY),
+  INSERT_OVERALL_DEFAULTS,
+  ...WARNING_QUERIES.map(insertWarnings),
+];
+
+/** The latest event time the workspace has seen (stamped on every row as data_as_of). */
+export async function dataAsOf(db: D1Database, workspaceId: string): Promise<number | null> {
+  const row = await db
+    .prepare("SELECT MAX(occurred_at) AS latest FROM canonical_events WHERE workspace_id = ?1")
+    .bind(workspaceId)
+    .first<{ latest: number | null }>();
+  return row?.latest ?? null;
+}
+
+/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
+const BOUND = STATEMENTS.map((sql) => ({
+  sql,
+  count: Math.max(...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]))),
+}));
+
+/** Recomputes one month: every statement binds the same parameters; one atomic batch. */
+export async function computeMonth(
+  db: D1Database,
+  workspace: WorkspaceSettings,
+  month: string,
+  options: { dataAsOf?: number | null; now?: number } = {},
+): Promise<void> {
+  const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
+  const params = monthParams(workspace, month, asOf, options.now ?? Date.now());
+  await db.batch(BOUND.map(({ sql, count }) => db.prepare(sql).bind(...params.slice(0, count))));
+}

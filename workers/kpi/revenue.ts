@@ -1,0 +1,224 @@
+// Family A, revenue and deals: deals won, lost and created in M, open pipeline at
+// start(M+1), growth against M−1 and M−12, and quota attainment.
+import { dimensionJoin, median, P, rateAt, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+
+/**
+ * Deals won or lost in [start, end), classified by their current attributes (Precise
+ * rule 8) except the owner's team, taken at closed_at. `converted` is null without an
+ * amount or without a usable rate for `rateMonth`.
+ */
+export function closedDeals(start: string, end: string, rateMonth: string): string {
+  return `SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
+      COALESCE(d.owner_rep_id, 'unknown') AS rep,
+      ${teamAt("d.owner_rep_id", "d.closed_at")} AS team,
+      COALESCE(account.region, owner.region, 'unknown') AS region,
+      COALESCE(d.source, lead.source, 'unknown') AS source,
+      COALESCE(account.segment, 'unknown') AS segment,
+      ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate,
+      d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS converted
+    FROM deals d
+    LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
+    LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
+    LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id
+    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status IN ('won', 'lost')
+      AND d.closed_at >= ${start} AND d.closed_at < ${end}`;
+}
+
+const DEAL_KEYS = {
+  all: "'all'",
+  rep: "f.rep",
+  team: "f.team",
+  region: "f.region",
+  source: "f.source",
+  segment: "f.segment",
+};
+
+const closedKeys = dimensionJoin(DEAL_KEYS);
+const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
+
+const CLOSED_IN_MONTH = `WITH closed AS (${closedDeals(P.start, P.end, P.month)}),
+keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}),
+agg AS (
+  SELECT dimension, key,
+    SUM(status = 'won') AS won,
+    SUM(status = 'lost') AS lost,
+    TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
+    SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
+    TOTAL(CASE WHEN status = 'won' THEN (closed_at - created_at) / 86400000.0 END) AS cycle_days,
+    SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
+    TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
+  FROM keyed GROUP BY dimension, key),
+cycles AS (SELECT dimension, key, (closed_at - created_at) / 86400000.0 AS value FROM keyed WHERE status = 'won')
+${unionAll(
+  total("revenue_won", "revenue", "agg", "won > 0"),
+  total("deals_won", "won", "agg", "won > 0"),
+  total("deals_lost", "lost", "agg", "lost > 0"),
+  ratio("win_rate", "won", "won + lost", "agg"),
+  ratio("win_loss_ratio", "won", "lost", "agg"),
+  ratio("avg_deal_size", "revenue", "won_priced", "agg", "won > 0"),
+  ratio("sales_cycle_days", "cycle_days", "won", "agg", "won > 0"),
+  total("expansion_revenue", "expansion_revenue", "agg", "expansion_won > 0"),
+  ratio("upsell_rate", "expansion_won", "won", "agg", "won > 0"),
+  median("sales_cycle_days_median", "cycles"),
+)}`;
+
+/**
+ * Product lines of deals won in M (Precise rule 15): line revenue = quantity × unit_price
+ * × rate; a deal without lines counts under `unknown` with its amount.
+ */
+const PRODUCTS_WON = `WITH won AS (SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'),
+lines AS (
+  SELECT w.deal_id, COALESCE(p.product_id, 'unknown') AS product, w.rate,
+    CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END AS revenue,
+    p.quantity
+  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
+keyed AS (
+  SELECT 'product' AS dimension, product AS key, * FROM lines
+  UNION ALL SELECT 'all', 'all', * FROM lines WHERE quantity IS NOT NULL),
+agg AS (
+  SELECT dimension, key,
+    TOTAL(revenue) AS revenue,
+    COUNT(DISTINCT deal_id) AS won,
+    TOTAL(CASE WHEN rate IS NOT NULL THEN quantity END) AS quantity,
+    TOTAL(CASE WHEN quantity IS NOT NULL THEN revenue END) AS line_revenue,
+    SUM(quantity IS NOT NULL) AS lines
+  FROM keyed GROUP BY dimension, key)
+${unionAll(
+  total("revenue_won", "revenue", "agg", "dimension = 'product'"),
+  total("deals_won", "won", "agg", "dimension = 'product'"),
+  ratio("avg_selling_price", "line_revenue", "quantity", "agg", "lines > 0"),
+)}`;
+
+/** Deals created in M: the opportunity cohort, the owner's team at created_at. */
+const CREATED_IN_MONTH = `WITH created AS (
+  SELECT d.status,
+    COALESCE(d.owner_rep_id, 'unknown') AS rep,
+    ${teamAt("d.owner_rep_id", "d.created_at")} AS team,
+    COALESCE(account.region, owner.region, 'unknown') AS region,
+    COALESCE(d.source, lead.source, 'unknown') AS source,
+    COALESCE(account.segment, 'unknown') AS segment
+  FROM deals d
+  LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
+  LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
+  LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id
+  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL
+    AND d.created_at >= ${P.start} AND d.created_at < ${P.end}),
+keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM created f ${closedKeys.join}),
+agg AS (SELECT dimension, key, COUNT(*) AS created, SUM(status = 'won') AS won FROM keyed GROUP BY dimension, key)
+${unionAll(
+  total("new_opportunities", "created", "agg"),
+  ratio("opportunity_win_rate", "won", "created", "agg"),
+)}`;
+
+/** Deals open at start(M+1), every attribute as of that instant (Precise rule 9). */
+const OPEN_AT_END = `WITH state AS (
+  SELECT d.deal_id, d.created_at, d.closed_at,
+    ${valueAt("deal", "d.deal_id", "status", P.end)} AS status,
+    ${valueAt("deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+    ${valueAt("deal", "d.deal_id", "account_id", P.end)} AS account_id,
+    ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+    COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
+  FROM deals d
+  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}),
+open AS (
+  SELECT s.*,
+    COALESCE(s.owner, 'unknown') AS rep,
+    ${teamAt("s.owner", P.end)} AS team,
+    COALESCE(${valueAt("account", "s.account_id", "region", P.end)}, ${valueAt("rep", "s.owner", "region", P.end)}, 'unknown') AS region,
+    s.amount * ${rateAt("s.currency", P.month)} AS converted
+  FROM state s
+  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}),
+keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM open f ${stateKeys.join}),
+agg AS (SELECT dimension, key, COUNT(*) AS deals, TOTAL(converted) AS value FROM keyed GROUP BY dimension, key)
+${unionAll(
+  total("open_pipeline_value", "value", "agg"),
+  total("open_deals", "deals", "agg"),
+)}`;
+
+/**
+ * Revenue won in M, M−1 and M−12 by rep, team, region and product line; a growth key
+ * exists when either month has a won deal with it (Precise rule 11).
+ */
+const GROWTH = `WITH won AS (
+  SELECT 'current' AS period, * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'
+  UNION ALL SELECT 'previous', * FROM (${closedDeals(P.prevStart, P.start, P.prevMonth)}) WHERE status = 'won'
+  UNION ALL SELECT 'year_ago', * FROM (${closedDeals(P.yoyStart, P.yoyEnd, P.yoyMonth)}) WHERE status = 'won'),
+rows AS (
+  SELECT w.period, dim.dimension,
+    CASE dim.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN w.rep WHEN 'team' THEN w.team ELSE w.region END AS key,
+    w.converted AS revenue
+  FROM won w CROSS JOIN (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team' UNION ALL SELECT 'region') dim
+  UNION ALL
+  SELECT w.period, 'product', COALESCE(p.product_id, 'unknown'),
+    CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END
+  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
+agg AS (
+  SELECT dimension, key,
+    TOTAL(CASE WHEN period = 'current' THEN revenue END) AS current,
+    TOTAL(CASE WHEN period = 'previous' THEN revenue END) AS previous,
+    TOTAL(CASE WHEN period = 'year_ago' THEN revenue END) AS year_ago,
+    SUM(period = 'current') AS in_current, SUM(period = 'previous') AS in_previous, SUM(period = 'year_ago') AS in_year_ago
+  FROM rows GROUP BY dimension, key)
+${unionAll(
+  ratio("sales_growth", "current - previous", "previous", "agg", "in_current > 0 OR in_previous > 0"),
+  ratio("sales_growth_yoy", "current - year_ago", "year_ago", "agg", "in_current > 0 OR in_year_ago > 0"),
+)}`;
+
+/** Revenue won by a rep in a window, converted at that window's month. */
+function repRevenue(rep: string, start: string, end: string, month: string): string {
+  return `(SELECT TOTAL(d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, month)}) FROM deals d
+    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status = 'won'
+      AND d.owner_rep_id = ${rep} AND d.closed_at >= ${start} AND d.closed_at < ${end})`;
+}
+
+const NOT_DELETED_REP = (rep: string) =>
+  `NOT EXISTS (SELECT 1 FROM reps r WHERE r.workspace_id = ${P.workspace} AND r.rep_id = ${rep} AND r.deleted_at IS NOT NULL)`;
+
+/**
+ * Quotas (Precise rule 10): reps with a quota for M are the keys, their team is taken at
+ * start(M+1); year to date sums only the months in which the rep has a quota.
+ */
+const QUOTAS = `WITH month_quota AS (
+  SELECT q.rep_id, q.amount AS quota, ${teamAt("q.rep_id", P.end)} AS team,
+    ${repRevenue("q.rep_id", P.start, P.end, P.month)} AS revenue
+  FROM quotas q WHERE q.workspace_id = ${P.workspace} AND q.month = ${P.month} AND ${NOT_DELETED_REP("q.rep_id")}),
+year_quota AS (
+  SELECT mq.rep_id, mq.team, TOTAL(q.amount) AS quota,
+    TOTAL(${repRevenue("q.rep_id", "m.value ->> '$.start'", "m.value ->> '$.end'", "q.month")}) AS revenue
+  FROM month_quota mq
+  JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.rep_id = mq.rep_id
+  JOIN json_each(${P.yearMonths}) m ON m.value ->> '$.month' = q.month
+  GROUP BY mq.rep_id, mq.team),
+keys AS (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team'),
+month_agg AS (
+  SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
+    TOTAL(revenue) AS revenue, TOTAL(quota) AS quota, SUM(revenue >= quota) AS at_quota, COUNT(*) AS reps
+  FROM month_quota CROSS JOIN keys k GROUP BY 1, 2),
+year_agg AS (
+  SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
+    TOTAL(revenue) AS revenue, TOTAL(quota) AS quota
+  FROM year_quota CROSS JOIN keys k GROUP BY 1, 2)
+${unionAll(
+  ratio("quota_attainment", "revenue", "quota", "month_agg"),
+  ratio("reps_at_quota", "at_quota", "reps", "month_agg", "dimension <> 'rep'"),
+  ratio("quota_attainment_ytd", "revenue", "quota", "year_agg"),
+)}`;
+
+export const REVENUE_QUERIES = [CLOSED_IN_MONTH, PRODUCTS_WON, CREATED_IN_MONTH, OPEN_AT_END, GROWTH, QUOTAS];
+
+/**
+ * pipeline_velocity per key from that key's own components of the same month (Precise
+ * rule 13); runs after the queries above have written them. A key without open deals has
+ * open_deals 0 (a count), so its velocity is 0; a missing ratio or mean makes it null.
+ */
+export const PIPELINE_VELOCITY = `SELECT 'pipeline_velocity' AS kpi, k.dimension, k.key,
+    CASE WHEN size.value IS NULL OR rate.value IS NULL OR cycle.value IS NULL OR cycle.value = 0
+      THEN NULL ELSE COALESCE(open.value, 0) * size.value * rate.value / cycle.value END AS value,
+    NULL AS numerator, NULL AS denominator
+  FROM (SELECT DISTINCT dimension, key FROM kpi_values
+        WHERE workspace_id = ${P.workspace} AND month = ${P.month} AND dimension IN ('all', 'rep', 'team')
+          AND kpi IN ('open_deals', 'avg_deal_size', 'win_rate', 'sales_cycle_days')) k
+  LEFT JOIN kpi_values open ON open.workspace_id = ${P.workspace} AND open.month = ${P.month} AND open.kpi = 'open_deals' AND open.dimension = k.dimension AND open.key = k.key
+  LEFT JOIN kpi_values size ON size.workspace_id = ${P.workspace} AND size.month = ${P.month} AND size.kpi = 'avg_deal_size' AND size.dimension = k.dimension AND size.key = k.key
+  LEFT JOIN kpi_values rate ON rate.workspace_id = ${P.workspace} AND rate.month = ${P.month} AND rate.kpi = 'win_rate' AND rate.dimension = k.dimension AND rate.key = k.key
+  LEFT JOIN kpi_values cycle ON cycle.workspace_id = ${P.workspace} AND cycle.month = ${P.month} AND cycle.kpi = 'sales_cycle_days' AND cycle.dimension = k.dimension AND cycle.key = k.key`;

@@ -1,0 +1,117 @@
+// SQL building blocks shared by the KPI families. Every family query binds the same
+// numbered parameters (MonthParams) and returns rows of
+// (kpi, dimension, key, value, numerator, denominator).
+
+/** The bound parameters, by number. */
+export const P = {
+  workspace: "?1",
+  month: "?2",
+  start: "?3", // start(M)
+  end: "?4", // start(M+1)
+  base: "?5", // base currency
+  prevStart: "?6", // start(M−1)
+  prevMonth: "?7", // "YYYY-MM" of M−1
+  yoyStart: "?8", // start(M−12)
+  yoyEnd: "?9", // start(M−11)
+  yoyMonth: "?10", // "YYYY-MM" of M−12
+  yearMonths: "?11", // JSON [{month, start, end}] for January … M of M's year
+  stages: "?12", // JSON array of the workspace's pipeline stages
+  dataAsOf: "?13",
+  computedAt: "?14",
+  catalogVersion: "?15",
+} as const;
+
+/** An entity field's value at an instant: the latest history entry at or before it. */
+export function valueAt(
+  entityType: string,
+  entityId: string,
+  field: string,
+  instant: string,
+  column: "value_text" | "value_num" = "value_text",
+): string {
+  return `(SELECT h.${column} FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = '${entityType}'
+    AND h.entity_id = ${entityId} AND h.field = '${field}' AND h.occurred_at <= ${instant}
+    ORDER BY h.occurred_at DESC, h.event_id DESC LIMIT 1)`;
+}
+
+/** A rep's team at an instant, `unknown` when none. */
+export function teamAt(repId: string, instant: string): string {
+  return `COALESCE(${valueAt("rep", repId, "team", instant)}, 'unknown')`;
+}
+
+/**
+ * The FX rate of a currency usable in `month`: the rate registered for that month, else
+ * the latest earlier month's; the base currency's rate is 1; null when there is none.
+ */
+export function rateAt(currency: string, month: string): string {
+  return `(CASE WHEN ${currency} = ${P.base} THEN 1.0 ELSE (SELECT r.rate FROM fx_rates r
+    WHERE r.workspace_id = ${P.workspace} AND r.currency = ${currency} AND r.month <= ${month}
+    ORDER BY r.month DESC LIMIT 1) END)`;
+}
+
+/** Current reps that are not deleted, with their region. */
+export const LIVE_REPS = `SELECT rep_id, region FROM reps WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL`;
+
+/**
+ * Accounts with their region (the account's own, else its owner rep's: Precise rule 18)
+ * and segment, as they are now.
+ */
+export const ACCOUNT_REGIONS = `SELECT a.account_id, a.segment,
+    COALESCE(a.region, (SELECT r.region FROM reps r WHERE r.workspace_id = a.workspace_id AND r.rep_id = a.owner_rep_id)) AS region
+  FROM accounts a WHERE a.workspace_id = ${P.workspace}`;
+
+/**
+ * Explodes fact rows into one row per dimension: `join` adds `dim.dimension`, `key` is the
+ * fact's key in that dimension. A JSON list, not a UNION: D1 allows 5 compound terms.
+ */
+export function dimensionJoin(dimensions: Record<string, string>): { join: string; key: string } {
+  const names = Object.keys(dimensions);
+  return {
+    join: `CROSS JOIN (SELECT value AS dimension FROM json_each('${JSON.stringify(names)}')) dim`,
+    key: `CASE dim.dimension ${names.map((d) => `WHEN '${d}' THEN ${dimensions[d]}`).join(" ")} END`,
+  };
+}
+
+/** D1 builds SQLite with at most 5 terms per compound SELECT. */
+const MAX_COMPOUND_TERMS = 5;
+
+/**
+ * UNION ALL of any number of SELECTs within D1's limit: groups of five, each wrapped in a
+ * sub-select (which starts its own count).
+ */
+export function unionAll(...terms: string[]): string {
+  if (terms.length <= MAX_COMPOUND_TERMS) return terms.join("\nUNION ALL ");
+  const groups: string[] = [];
+  for (let i = 0; i < terms.length; i += MAX_COMPOUND_TERMS) {
+    groups.push(`SELECT * FROM (${terms.slice(i, i + MAX_COMPOUND_TERMS).join("\nUNION ALL ")})`);
+  }
+  return unionAll(...groups);
+}
+
+/** `SELECT kpi, dimension, key, value, numerator, denominator` for a ratio with null on 0. */
+export function ratio(kpi: string, numerator: string, denominator: string, from: string, where = "1"): string {
+  return `SELECT '${kpi}' AS kpi, dimension, key,
+      CASE WHEN (${denominator}) = 0 THEN NULL ELSE (${numerator}) * 1.0 / (${denominator}) END AS value,
+      (${numerator}) AS numerator, (${denominator}) AS denominator
+    FROM ${from} WHERE ${where}`;
+}
+
+/** `SELECT kpi, dimension, key, value` for a total (no numerator or denominator). */
+export function total(kpi: string, value: string, from: string, where = "1"): string {
+  return `SELECT '${kpi}' AS kpi, dimension, key, ${value} AS value, NULL AS numerator, NULL AS denominator
+    FROM ${from} WHERE ${where}`;
+}
+
+/**
+ * Median per (dimension, key) of `value` over `from`: the middle value, or the mean of
+ * the two middle values for an even count. `denominator` carries the count.
+ */
+export function median(kpi: string, from: string): string {
+  return `SELECT '${kpi}' AS kpi, dimension, key, AVG(value) AS value, NULL AS numerator, MAX(n) AS denominator
+    FROM (SELECT dimension, key, value,
+            ROW_NUMBER() OVER (PARTITION BY dimension, key ORDER BY value) AS position,
+            COUNT(*) OVER (PARTITION BY dimension, key) AS n
+          FROM ${from})
+    WHERE position IN ((n + 1) / 2, (n + 2) / 2)
+    GROUP BY dimension, key`;
+}

@@ -1,0 +1,36 @@
+// Data-quality counts of a month: money left out for want of an FX rate, deals won
+// without an owner or an amount, and events in the dead-letter store.
+import { closedDeals } from "./revenue";
+import { P, rateAt, valueAt } from "./sql";
+
+const WON = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
+
+/** Deals open at start(M+1) with their amount and currency as of that instant. */
+const OPEN = `SELECT d.deal_id,
+    ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+    ${rateAt(`COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate
+  FROM deals d
+  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}
+    AND (${valueAt("deal", "d.deal_id", "status", P.end)} IS NULL OR ${valueAt("deal", "d.deal_id", "status", P.end)} = 'open'
+      OR d.closed_at >= ${P.end})`;
+
+const COUNTS = `WITH won AS (${WON}), open AS (${OPEN}),
+subscriptions_unpriced AS (
+  SELECT s.subscription_id FROM subscriptions s
+  WHERE s.workspace_id = ${P.workspace}
+    AND COALESCE(${valueAt("subscription", "s.subscription_id", "mrr", P.end, "value_num")}, 0)
+      + COALESCE(${valueAt("subscription", "s.subscription_id", "mrr", P.start, "value_num")}, 0) > 0
+    AND ${rateAt(`COALESCE(s.currency, ${P.base})`, P.month)} IS NULL)
+SELECT 'missing_fx' AS warning,
+  (SELECT COUNT(*) FROM (SELECT deal_id FROM won WHERE amount IS NOT NULL AND rate IS NULL
+                         UNION SELECT deal_id FROM open WHERE amount IS NOT NULL AND rate IS NULL))
+  + (SELECT COUNT(*) FROM subscriptions_unpriced) AS count
+UNION ALL SELECT 'won_without_owner', (SELECT COUNT(*) FROM won WHERE owner_rep_id IS NULL)
+UNION ALL SELECT 'won_without_amount', (SELECT COUNT(*) FROM won WHERE amount IS NULL)
+UNION ALL SELECT 'deals_without_amount',
+  (SELECT COUNT(*) FROM (SELECT deal_id FROM won WHERE amount IS NULL UNION SELECT deal_id FROM open WHERE amount IS NULL))
+UNION ALL SELECT 'dead_letters',
+  (SELECT COUNT(*) FROM dead_letters WHERE workspace_id = ${P.workspace}
+     AND COALESCE(occurred_at, created_at) >= ${P.start} AND COALESCE(occurred_at, created_at) < ${P.end})`;
+
+export const WARNING_QUERIES = [COUNTS];
