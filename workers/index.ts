@@ -4,8 +4,9 @@ import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { api } from "./api/app";
 import { runScheduled } from "./cron/scheduled";
-import type { Env, InboxMessage } from "./env";
+import type { Env, InboxMessage, RecomputeMessage } from "./env";
 import { consumeDeadEvents, consumeEvents } from "./ingest/consumer";
+import { consumeRecompute } from "./kpi/recompute";
 import { webhooks } from "./ingest/webhooks";
 import { problemResponse } from "./lib/problem";
 
@@ -28,6 +29,8 @@ export default {
         return consumeEvents(batch as MessageBatch<InboxMessage>, env);
       case "events-dlq":
         return consumeDeadEvents(batch as MessageBatch<InboxMessage>, env);
+      case "recompute":
+        return consumeRecompute(batch as MessageBatch<RecomputeMessage>, env);
       default:
         // No consumer for this queue yet: keep the messages (retries, then its DLQ).
         batch.retryAll();

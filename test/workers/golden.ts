@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import goldenEvents from "../fixtures/golden/events.jsonl?raw";
 import side from "../fixtures/golden/side.json";
-import { createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
 
 export { side };
 
@@ -21,12 +21,9 @@ export async function loadGolden(slug: string): Promise<string> {
     if (response.status !== 202) throw new Error(`golden delivery: ${response.status}`);
   }
   await waitForInbox(60_000);
-  const workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
-  const rows = [
-    ...quotas.map((q) => env.DB.prepare("INSERT INTO quotas VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, q.rep_id, q.month, q.amount)),
-    ...fx_rates.map((r) => env.DB.prepare("INSERT INTO fx_rates VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, r.currency, r.month, r.rate)),
-    ...spend.map((s) => env.DB.prepare("INSERT INTO marketing_spend VALUES (?1, ?2, ?3, ?4)").bind(workspaceId, s.source, s.month, s.amount)),
-  ];
-  await env.DB.batch(rows);
-  return workspaceId;
+  for (const [path, rows] of [["quotas", quotas], ["fx-rates", fx_rates], ["spend", spend]] as const) {
+    const response = await call("PUT", `/api/v1/workspaces/${slug}/${path}`, rows);
+    if (response.status !== 200) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+  }
+  return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
 }

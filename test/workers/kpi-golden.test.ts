@@ -2,9 +2,10 @@
 // kpis.md, matches what the engine computes for the golden company (relative 1e-9).
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { computeMonth } from "../../workers/kpi/engine";
 import expected from "../fixtures/golden/expected.json";
-import { loadGolden, side } from "./golden";
+import expectedWarnings from "../fixtures/golden/expected_warnings.json";
+import { loadGolden } from "./golden";
+import { call } from "./helpers";
 
 type Expected = Record<string, Record<string, Record<string, Record<string, number | null>>>>;
 const EXPECTED = expected as Expected;
@@ -19,13 +20,9 @@ function close(actual: number | null, wanted: number | null): boolean {
 
 beforeAll(async () => {
   workspaceId = await loadGolden("golden");
-  const workspace = {
-    id: workspaceId,
-    timezone: side.workspace.timezone,
-    currency: side.workspace.currency,
-    pipelineStages: side.workspace.pipeline_stages,
-  };
-  for (const month of MONTHS) await computeMonth(env.DB, workspace, month);
+  const response = await call("POST", "/api/v1/workspaces/golden/recompute", { from: MONTHS[0], to: MONTHS.at(-1) });
+  expect(response.status).toBe(200);
+  expect(((await response.json()) as { months: string[] }).months).toEqual(MONTHS);
 }, 180_000);
 
 describe("golden company", () => {
@@ -56,5 +53,44 @@ describe("golden company", () => {
       else mismatches.push(`${id}: unexpected dimension (${value})`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it.each(MONTHS)("counts the data-quality warnings of %s", async (month) => {
+    const { results } = await env.DB.prepare(
+      "SELECT warning, count FROM month_warnings WHERE workspace_id = ?1 AND month = ?2",
+    )
+      .bind(workspaceId, month)
+      .all<{ warning: string; count: number }>();
+    const counts = Object.fromEntries(results.map((r) => [r.warning, r.count]));
+    expect(counts).toMatchObject((expectedWarnings as Record<string, Record<string, number>>)[month]!);
+  });
+
+  it("serves the month document in the shape of design.md", async () => {
+    const response = await call("GET", "/api/v1/workspaces/golden/months/2026-03");
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      kpis: Record<string, { unit: string; values: Record<string, unknown>[] }>;
+      [field: string]: unknown;
+    };
+    expect(document).toMatchObject({
+      workspace: "golden",
+      month: "2026-03",
+      timezone: "Europe/Berlin",
+      currency: "USD",
+      catalog_version: "1",
+      computed_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      data_as_of: "2026-08-31T15:45:47.000Z",
+      warnings: { missing_fx: 3, won_without_owner: 0, won_without_amount: 0, dead_letters: 1 },
+    });
+    // win_rate 2026-03: 22 won of 30 closed (expected.json: 0.7333…), with its numerator and denominator.
+    expect(document.kpis.win_rate!.unit).toBe("ratio");
+    expect(document.kpis.win_rate!.values[0]).toEqual({
+      dimension: "all", key: "all", value: 22 / 30, numerator: 22, denominator: 30,
+    });
+    // Totals carry no numerator or denominator.
+    expect(document.kpis.new_leads!.values[0]).toEqual({ dimension: "all", key: "all", value: 54 });
+    // Every catalog KPI is in the document; stage KPIs list every configured stage.
+    expect(Object.keys(document.kpis)).toHaveLength(63);
+    expect(document.kpis.stage_reached!.values.map((v) => v.key)).toEqual(["demo", "discovery", "negotiation", "proposal"]);
   });
 });

@@ -5,6 +5,8 @@ import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../lib/problem";
 import { authenticate } from "./auth";
 import { connectionRoutes } from "./connections";
+import { kpiRoutes } from "./kpis";
+import { settingsRoutes } from "./settings";
 import type { ApiEnv } from "./context";
 import { tokenRoutes } from "./tokens";
 import { validationHook } from "./validation";
@@ -20,9 +22,12 @@ api.doc31("/openapi.json", {
 
 api.use("/workspaces/*", authenticate);
 api.use("/workspaces", authenticate);
+api.use("/kpis", authenticate);
 api.route("/", workspaceRoutes);
 api.route("/", connectionRoutes);
 api.route("/", tokenRoutes);
+api.route("/", settingsRoutes);
+api.route("/", kpiRoutes);
 
 api.notFound(() => problemResponse(404, "no such API route"));
 api.onError((error) => {

@@ -114,3 +114,93 @@ export const problemResponses = {
   403: { description: "Token lacks the scope", content: { "application/problem+json": { schema: ProblemSchema } } },
   404: { description: "No such workspace", content: { "application/problem+json": { schema: ProblemSchema } } },
 } as const;
+
+export const MonthParam = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month as YYYY-MM")
+  .openapi({ example: "2026-03" });
+
+export const MonthParams = z.object({
+  ws: Slug.openapi({ param: { name: "ws", in: "path" } }),
+  month: MonthParam.openapi({ param: { name: "month", in: "path" } }),
+});
+
+export const QuotaRows = z
+  .array(z.object({ rep_id: z.string().min(1), month: MonthParam, amount: z.number().finite().nonnegative() }))
+  .max(10_000)
+  .openapi("Quotas");
+
+export const FxRateRows = z
+  .array(z.object({ currency: Currency, month: MonthParam, rate: z.number().finite().positive() }))
+  .max(10_000)
+  .openapi("FxRates");
+
+export const SpendRows = z
+  .array(z.object({ source: z.string().min(1), month: MonthParam, amount: z.number().finite().nonnegative() }))
+  .max(10_000)
+  .openapi("MarketingSpend");
+
+export const SettingsUpdated = z
+  .object({ rows: z.number().int(), months: z.array(z.string()) })
+  .openapi("SettingsUpdated");
+
+export const RecomputeRequest = z
+  .object({ from: MonthParam, to: MonthParam })
+  .refine((r) => r.from <= r.to, { message: "from must not be after to", path: ["to"] })
+  .openapi("RecomputeRequest");
+
+export const RecomputeResult = z
+  .object({ months: z.array(z.string()), computed_at: z.iso.datetime() })
+  .openapi("RecomputeResult");
+
+const ValueRecordSchema = z.object({
+  dimension: z.string(),
+  key: z.string(),
+  value: z.number().nullable(),
+  numerator: z.number().nullable().optional(),
+  denominator: z.number().nullable().optional(),
+});
+
+export const MonthDocumentSchema = z
+  .object({
+    workspace: z.string(),
+    month: z.string(),
+    timezone: z.string(),
+    currency: z.string(),
+    catalog_version: z.string(),
+    computed_at: z.string(),
+    data_as_of: z.string().nullable(),
+    kpis: z.record(z.string(), z.object({ unit: z.string(), values: z.array(ValueRecordSchema) })),
+    warnings: z.record(z.string(), z.number().int()),
+  })
+  .openapi("MonthDocument");
+
+export const SeriesSchema = z
+  .object({
+    kpi: z.string(),
+    unit: z.string(),
+    dimension: z.string(),
+    from: z.string(),
+    to: z.string(),
+    entries: z.array(ValueRecordSchema.extend({ month: z.string() })),
+    summary: z.object({ current: z.number().nullable(), previous: z.number().nullable(), change: z.number().nullable() }),
+  })
+  .openapi("Series");
+
+export const CatalogSchema = z
+  .object({
+    catalog_version: z.string(),
+    kpis: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        family: z.string(),
+        unit: z.string(),
+        direction: z.enum(["up", "down"]),
+        dimensions: z.array(z.string()),
+        formula: z.string(),
+        basis: z.string(),
+      }),
+    ),
+  })
+  .openapi("Catalog");

@@ -3,7 +3,9 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { workspaces } from "../db/schema";
+import { dataMonths } from "../kpi/schedule";
 import { randomId } from "../lib/crypto";
+import { markDirty } from "../model/dirty";
 import { problemResponse } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv, WorkspaceRow } from "./context";
@@ -102,6 +104,11 @@ workspaceRoutes.openapi(
       Object.keys(changes).length === 0
         ? workspace
         : await drizzle(c.env.DB).update(workspaces).set(changes).where(eq(workspaces.id, workspace.id)).returning().get();
+    // Time zone, currency and stages move every month's KPIs: recompute from the first.
+    if (patch.timezone !== undefined || patch.currency !== undefined || patch.pipeline_stages !== undefined) {
+      const months = await dataMonths(c.env.DB, workspace.id, row!.timezone);
+      await markDirty(c.env.DB, workspace.id, months.slice(0, 1), Date.now());
+    }
     return c.json(workspaceDocument(row!), 200);
   },
 );

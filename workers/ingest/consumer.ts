@@ -4,9 +4,18 @@
 import type { MessageBatch } from "@cloudflare/workers-types";
 import type { Env, InboxMessage } from "../env";
 import { type Rejected, applyDelivery } from "../model/apply";
-import { type CanonicalEvent, validateEvent } from "../model/events";
+import { type CanonicalEvent, parseInstant, validateEvent } from "../model/events";
+import { markDirty } from "../model/dirty";
+import { dependentInstants } from "../model/dependents";
+import { monthOf } from "../../shared/months";
 import { adapterFor } from "../sources";
 import { loadConnection } from "./connections";
+
+/** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
+function occurredAtOf(event: unknown): number | null {
+  const value = typeof event === "object" && event !== null ? (event as { occurred_at?: unknown }).occurred_at : null;
+  return typeof value === "string" ? parseInstant(value) : null;
+}
 
 type InboxRow = { id: number; connection_id: string; headers: string; body: string; status: string };
 
@@ -29,7 +38,7 @@ export async function processInboxRow(env: Env, inboxId: number, now: number): P
   for (const { position, event } of normalized.events) {
     const result = validateEvent(event);
     if (result.ok) events.push(result.event);
-    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event });
+    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
   }
   await applyDelivery(env.DB, {
     inboxId,
@@ -40,6 +49,9 @@ export async function processInboxRow(env: Env, inboxId: number, now: number): P
     rejected,
     now,
   });
+  // The events' own months are marked in the batch; earlier months they change are found now.
+  const instants = await dependentInstants(env.DB, connection.workspaceId, inboxId);
+  await markDirty(env.DB, connection.workspaceId, instants.map((t) => monthOf(t, connection.timezone)), now);
 }
 
 export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {

@@ -13,6 +13,8 @@ export interface Rejected {
   eventId: string | null;
   reason: string;
   payload: unknown;
+  /** The instant the item claims, if readable: dead letters count in that month's warnings. */
+  occurredAt?: number | null;
 }
 
 export interface Delivery {
@@ -122,9 +124,9 @@ ON CONFLICT (workspace_id, response_id) DO UPDATE SET
 WHERE (excluded.occurred_at, excluded.event_id) > (survey_responses.occurred_at, survey_responses.event_id)`;
 
 const INSERT_DEAD_LETTERS = `INSERT INTO dead_letters
-  (workspace_id, connection_id, inbox_id, position, event_id, reason, payload, created_at)
+  (workspace_id, connection_id, inbox_id, position, event_id, reason, payload, occurred_at, created_at)
 SELECT ?1, ?2, ?3, r.value ->> '$.position', r.value ->> '$.eventId', r.value ->> '$.reason',
-       r.value ->> '$.payload', ?4
+       r.value ->> '$.payload', r.value ->> '$.occurredAt', ?4
 FROM json_each(?5) r
 WHERE true
 ON CONFLICT (inbox_id, position) DO NOTHING`;
@@ -162,6 +164,7 @@ export function applyStatements(db: D1Database, delivery: Delivery): D1PreparedS
     eventId: r.eventId,
     reason: r.reason,
     payload: JSON.stringify(r.payload) ?? "null",
+    occurredAt: r.occurredAt ?? null,
   }));
   for (const chunk of jsonChunks(deadLetters)) {
     statements.push(db.prepare(INSERT_DEAD_LETTERS).bind(workspaceId, connectionId, inboxId, now, chunk));

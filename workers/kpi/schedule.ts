@@ -1,0 +1,75 @@
+// Which months to recompute. A change at instant t can move every KPI from month(t) on:
+// growth against M−1, year over year, year to date, and the state KPIs (open pipeline,
+// leads by stage, MRR) of every later month. Cohort months before month(t) (a deal's
+// created month, a lead's first-reached month) are marked dirty themselves at ingest. So a
+// dirty month M means: recompute M through the workspace's latest month, never earlier.
+import type { D1Database, Queue } from "@cloudflare/workers-types";
+import { addMonths, monthOf, monthRange } from "../../shared/months";
+import type { RecomputeMessage } from "../env";
+export { markDirty } from "../model/dirty";
+
+const SEND_BATCH = 100;
+
+/** The workspace's latest month: the later of its last event's month and the current month. */
+export async function latestMonth(db: D1Database, workspaceId: string, timezone: string, now: number): Promise<string> {
+  const row = await db
+    .prepare("SELECT MAX(occurred_at) AS latest FROM canonical_events WHERE workspace_id = ?1")
+    .bind(workspaceId)
+    .first<{ latest: number | null }>();
+  const current = monthOf(now, timezone);
+  const lastEvent = row?.latest == null ? current : monthOf(row.latest, timezone);
+  return lastEvent > current ? lastEvent : current;
+}
+
+/** The months from a workspace's first event to its last (kpis.md Precise rule 12). */
+export async function dataMonths(db: D1Database, workspaceId: string, timezone: string): Promise<string[]> {
+  const row = await db
+    .prepare("SELECT MIN(occurred_at) AS first, MAX(occurred_at) AS last FROM canonical_events WHERE workspace_id = ?1")
+    .bind(workspaceId)
+    .first<{ first: number | null; last: number | null }>();
+  if (row?.first == null || row.last == null) return [];
+  return monthRange(monthOf(row.first, timezone), monthOf(row.last, timezone));
+}
+
+async function send(queue: Queue<RecomputeMessage>, jobs: RecomputeMessage[]): Promise<void> {
+  for (let i = 0; i < jobs.length; i += SEND_BATCH) {
+    await queue.sendBatch(jobs.slice(i, i + SEND_BATCH).map((body) => ({ body })));
+  }
+}
+
+type Workspace = { id: string; timezone: string };
+
+/**
+ * Enqueues a recompute job for every month from each workspace's earliest dirty month to
+ * its latest month, then clears the dirty marks it covered (marks made meanwhile stay).
+ */
+export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
+  const { results } = await db
+    .prepare(
+      `SELECT w.id, w.timezone, MIN(d.month) AS earliest FROM dirty_months d JOIN workspaces w ON w.id = d.workspace_id
+       WHERE d.marked_at <= ?1 GROUP BY w.id, w.timezone`,
+    )
+    .bind(now)
+    .all<Workspace & { earliest: string }>();
+  const jobs: RecomputeMessage[] = [];
+  for (const workspace of results) {
+    const latest = await latestMonth(db, workspace.id, workspace.timezone, now);
+    for (const month of monthRange(workspace.earliest, latest)) jobs.push({ workspaceId: workspace.id, month });
+  }
+  await send(queue, jobs);
+  await db.prepare("DELETE FROM dirty_months WHERE marked_at <= ?1").bind(now).run();
+  return jobs.length;
+}
+
+/** Enqueues the trailing three months (the current one and the two before) of every workspace with data. */
+export async function fanOutTrailingMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
+  const { results } = await db
+    .prepare(`SELECT w.id, w.timezone FROM workspaces w WHERE EXISTS (SELECT 1 FROM canonical_events e WHERE e.workspace_id = w.id)`)
+    .all<Workspace>();
+  const jobs = results.flatMap((workspace) => {
+    const current = monthOf(now, workspace.timezone);
+    return monthRange(addMonths(current, -2), current).map((month) => ({ workspaceId: workspace.id, month }));
+  });
+  await send(queue, jobs);
+  return jobs.length;
+}
