@@ -1,0 +1,129 @@
+// The KPI endpoints: catalog, settings (quotas, FX rates, spend), metrics series, errors.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+
+let workspaceId: string;
+
+beforeAll(async () => {
+  await createWorkspace("series");
+  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'series'").first<{ id: string }>())!.id;
+  const connection = await createNativeConnection("series");
+  const won = (id: string, owner: string, at: string, amount: number) =>
+    event(id, "deal.upserted", at, { deal_id: id, owner_rep_id: owner, amount, status: "won" });
+  const events = [
+    won("D-1", "R-1", "2026-02-10T10:00:00Z", 1000),
+    won("D-2", "R-1", "2026-03-10T10:00:00Z", 600),
+    won("D-3", "R-2", "2026-03-12T10:00:00Z", 900),
+  ];
+  expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+  await waitForInbox();
+  expect((await call("POST", "/api/v1/workspaces/series/recompute", { from: "2026-02", to: "2026-03" })).status).toBe(200);
+});
+
+describe("GET /api/v1/kpis", () => {
+  it("lists the catalog with units, directions, dimensions and formulas", async () => {
+    const response = await call("GET", "/api/v1/kpis");
+    expect(response.status).toBe(200);
+    const catalog = (await response.json()) as { catalog_version: string; kpis: { id: string }[] };
+    expect(catalog.catalog_version).toBe("1");
+    expect(catalog.kpis).toHaveLength(63);
+    expect(catalog.kpis.find((k) => k.id === "win_rate")).toEqual({
+      id: "win_rate",
+      name: "Win rate",
+      family: "revenue",
+      unit: "ratio",
+      direction: "up",
+      dimensions: ["all", "rep", "team", "region", "source", "segment"],
+      formula: "deals won ÷ (deals won + deals lost)",
+      basis: expect.stringContaining("Closed-in-period"),
+    });
+    expect((await call("GET", "/api/v1/kpis", undefined, null)).status).toBe(401);
+  });
+});
+
+describe("GET /api/v1/workspaces/:ws/metrics/:kpi", () => {
+  it("returns the series by a dimension with a summary of the overall value", async () => {
+    const response = await call("GET", "/api/v1/workspaces/series/metrics/revenue_won?from=2026-02&to=2026-03&by=rep");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      kpi: "revenue_won",
+      unit: "money",
+      dimension: "rep",
+      from: "2026-02",
+      to: "2026-03",
+      entries: [
+        { month: "2026-02", dimension: "rep", key: "R-1", value: 1000 },
+        { month: "2026-03", dimension: "rep", key: "R-1", value: 600 },
+        { month: "2026-03", dimension: "rep", key: "R-2", value: 900 },
+      ],
+      // March 600 + 900 = 1500 against February's 1000.
+      summary: { current: 1500, previous: 1000, change: 500 },
+    });
+  });
+
+  it("carries numerator and denominator for ratios and defaults to the last 12 computed months", async () => {
+    const response = await call("GET", "/api/v1/workspaces/series/metrics/win_rate");
+    const body = (await response.json()) as { from: string; to: string; entries: unknown[] };
+    expect(body.from).toBe("2025-04");
+    expect(body.to).toBe("2026-03");
+    expect(body.entries).toEqual([
+      { month: "2026-02", dimension: "all", key: "all", value: 1, numerator: 1, denominator: 1 },
+      { month: "2026-03", dimension: "all", key: "all", value: 1, numerator: 2, denominator: 2 },
+    ]);
+  });
+
+  it("answers 404 for an unknown KPI and 400 for a dimension the KPI does not have", async () => {
+    expect((await call("GET", "/api/v1/workspaces/series/metrics/happiness")).status).toBe(404);
+    const wrong = await call("GET", "/api/v1/workspaces/series/metrics/win_loss_ratio?by=region");
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: "by", message: "win_loss_ratio is broken down by all, rep, team" },
+    ]);
+    expect((await call("GET", "/api/v1/workspaces/series/months/2030-01")).status).toBe(404);
+  });
+});
+
+describe("settings", () => {
+  const quotas = async () =>
+    (await env.DB.prepare("SELECT rep_id, month, amount FROM quotas WHERE workspace_id = ?1 ORDER BY month, rep_id").bind(workspaceId).all()).results;
+
+  it("replaces the quotas of each month in the body and marks those months dirty", async () => {
+    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await call("PUT", "/api/v1/workspaces/series/quotas", [
+      { rep_id: "R-1", month: "2026-02", amount: 500 },
+      { rep_id: "R-1", month: "2026-03", amount: 1000 },
+      { rep_id: "R-2", month: "2026-03", amount: 1000 },
+    ]);
+    const response = await call("PUT", "/api/v1/workspaces/series/quotas", [{ rep_id: "R-2", month: "2026-03", amount: 1200 }]);
+    expect(await response.json()).toEqual({ rows: 1, months: ["2026-03"] });
+    expect(await quotas()).toEqual([
+      { rep_id: "R-1", month: "2026-02", amount: 500 },
+      { rep_id: "R-2", month: "2026-03", amount: 1200 },
+    ]);
+    const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
+    expect(results.map((r) => r.month)).toEqual(["2026-02", "2026-03"]);
+  });
+
+  it("rejects invalid rows with the field and the reason, and keeps what was stored", async () => {
+    const response = await call("PUT", "/api/v1/workspaces/series/fx-rates", [
+      { currency: "EUR", month: "2026-3", rate: 1.1 },
+      { currency: "eur", month: "2026-03", rate: -1 },
+    ]);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: "0.month", message: "a month as YYYY-MM" },
+      { field: "1.currency", message: "an ISO 4217 code in capitals" },
+      { field: "1.rate", message: "Too small: expected number to be >0" },
+    ]);
+    expect((await call("PUT", "/api/v1/workspaces/series/spend", [{ source: "ads", month: "2026-03", amount: 10 }], null)).status).toBe(401);
+    expect(await quotas()).toHaveLength(2);
+  });
+
+  it("marks the first month of data dirty when the pipeline stages change", async () => {
+    await env.DB.prepare("DELETE FROM dirty_months").run();
+    expect((await call("PATCH", "/api/v1/workspaces/series", { pipeline_stages: ["a", "b"] })).status).toBe(200);
+    const { results } = await env.DB.prepare("SELECT month FROM dirty_months").all();
+    expect(results.map((r) => r.month)).toEqual(["2026-02"]);
+  });
+});
