@@ -9,7 +9,7 @@ import { problemResponse } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
-import { ConnectionCreate, ConnectionCreated, problemResponses, WorkspaceParams } from "./schemas";
+import { ConnectionCreate, ConnectionCreated, problemResponses, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 type SecretPlan = { ok: true; secret: string | null; username?: string } | { ok: false; field: string; message: string };
@@ -57,7 +57,7 @@ connectionRoutes.openapi(
     path: "/workspaces/{ws}/connections",
     summary: "Create a connection (its secret is shown once)",
     tags: ["Connections"],
-    security: [{ Bearer: [] }],
+    security,
     middleware: [workspaceAccess("admin")] as const,
     request: {
       params: WorkspaceParams,

@@ -6,13 +6,11 @@ import { latestComputedMonth, monthDocument, series } from "../kpi/month-documen
 import { problemResponse } from "../lib/problem";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
-import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemResponses, SeriesSchema, Slug } from "./schemas";
+import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const kpiRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security = [{ Bearer: [] }];
 
 kpiRoutes.openapi(
   createRoute({

@@ -106,6 +106,12 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
+/** A JSON body or answer of `schema`, for route definitions. */
+export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+
+/** Every route but the OpenAPI document needs a bearer token. */
+export const security = [{ Bearer: [] }];
+
 export const WorkspaceParams = z.object({ ws: Slug.openapi({ param: { name: "ws", in: "path" } }) });
 
 export const problemResponses = {

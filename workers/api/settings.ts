@@ -14,12 +14,13 @@ import {
   SettingsUpdated,
   SpendRows,
   WorkspaceParams,
+  json,
+  security,
 } from "./schemas";
 import { validationHook } from "./validation";
 
 export const settingsRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 interface Table {
   path: string;
@@ -69,7 +70,7 @@ for (const table of TABLES) {
       path: `/workspaces/{ws}/${table.path}`,
       summary: table.summary,
       tags: ["Settings"],
-      security: [{ Bearer: [] }],
+      security,
       middleware: [workspaceAccess("admin")] as const,
       request: { params: WorkspaceParams, body: { ...json(table.schema), required: true } },
       responses: { 200: { description: "Stored", ...json(SettingsUpdated) }, ...problemResponses },
@@ -95,7 +96,7 @@ settingsRoutes.openapi(
     path: "/workspaces/{ws}/recompute",
     summary: "Recompute the KPIs of a range of months now; answers when done",
     tags: ["KPIs"],
-    security: [{ Bearer: [] }],
+    security,
     middleware: [workspaceAccess("admin")] as const,
     request: { params: WorkspaceParams, body: { ...json(RecomputeRequest), required: true } },
     responses: { 200: { description: "Computed", ...json(RecomputeResult) }, ...problemResponses },

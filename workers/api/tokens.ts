@@ -5,7 +5,7 @@ import { apiTokens } from "../db/schema";
 import { bytesToHex, randomBytes, randomId, sha256Hex } from "../lib/crypto";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
-import { problemResponses, TokenCreate, TokenCreated, WorkspaceParams } from "./schemas";
+import { problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const tokenRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -16,7 +16,7 @@ tokenRoutes.openapi(
     path: "/workspaces/{ws}/tokens",
     summary: "Create an API token for the workspace (shown once)",
     tags: ["Tokens"],
-    security: [{ Bearer: [] }],
+    security,
     middleware: [workspaceAccess("admin")] as const,
     request: {
       params: WorkspaceParams,

@@ -9,7 +9,7 @@ import { markDirty } from "../model/dirty";
 import { problemResponse } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv, WorkspaceRow } from "./context";
-import { problemResponses, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import { problemResponses, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export function workspaceDocument(row: WorkspaceRow) {
@@ -24,8 +24,6 @@ export function workspaceDocument(row: WorkspaceRow) {
   };
 }
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const security = [{ Bearer: [] }];
 
 export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
