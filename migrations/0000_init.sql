@@ -15,7 +15,7 @@ CREATE TABLE `accounts` (
 CREATE TABLE `activities` (
 	`workspace_id` text NOT NULL,
 	`activity_id` text NOT NULL,
-	`type` text NOT NULL,
+	`type` text,
 	`direction` text,
 	`rep_id` text,
 	`participant_rep_ids` text,
@@ -25,7 +25,9 @@ CREATE TABLE `activities` (
 	`duration_seconds` real,
 	`outcome` text,
 	`occurred_at` integer NOT NULL,
-	`event_id` text NOT NULL,
+	`first_seen_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
 	PRIMARY KEY(`workspace_id`, `activity_id`)
 );
 --> statement-breakpoint
@@ -221,6 +223,15 @@ CREATE TABLE `marketing_spend` (
 	PRIMARY KEY(`workspace_id`, `month`, `source`)
 );
 --> statement-breakpoint
+CREATE TABLE `month_warnings` (
+	`workspace_id` text NOT NULL,
+	`month` text NOT NULL,
+	`warning` text NOT NULL,
+	`count` integer NOT NULL,
+	`computed_at` integer NOT NULL,
+	PRIMARY KEY(`workspace_id`, `month`, `warning`)
+);
+--> statement-breakpoint
 CREATE TABLE `quotas` (
 	`workspace_id` text NOT NULL,
 	`rep_id` text NOT NULL,
@@ -271,14 +282,16 @@ CREATE INDEX `subscriptions_account` ON `subscriptions` (`workspace_id`,`account
 CREATE TABLE `survey_responses` (
 	`workspace_id` text NOT NULL,
 	`response_id` text NOT NULL,
-	`survey` text NOT NULL,
-	`score` real NOT NULL,
+	`survey` text,
+	`score` real,
 	`account_id` text,
 	`lead_id` text,
 	`rep_id` text,
 	`comment` text,
 	`occurred_at` integer NOT NULL,
-	`event_id` text NOT NULL,
+	`first_seen_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
 	PRIMARY KEY(`workspace_id`, `response_id`)
 );
 --> statement-breakpoint

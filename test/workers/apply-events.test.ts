@@ -96,7 +96,7 @@ describe("deals", () => {
 });
 
 describe("activities, surveys and subscriptions", () => {
-  it("keeps the latest logging of an activity as a whole, with its participants", async () => {
+  it("merges the loggings of an activity field by field, at the instant of the latest", async () => {
     await send(
       event("a1-2", "activity.logged", "2026-03-03T10:00:00Z", {
         activity_id: "ACT-1", type: "meeting", rep_id: "R-1", participant_rep_ids: ["R-2", "R-3"], outcome: "held",
@@ -106,10 +106,11 @@ describe("activities, surveys and subscriptions", () => {
       }),
     );
     expect(await row("SELECT type, rep_id, direction, duration_seconds, outcome, occurred_at FROM activities WHERE workspace_id = ?1 AND activity_id = 'ACT-1'")).toEqual({
+      // The later logging wins the fields it sets; the earlier one keeps those only it set.
       type: "meeting",
       rep_id: "R-1",
-      direction: null,
-      duration_seconds: null,
+      direction: "outbound",
+      duration_seconds: 60,
       outcome: "held",
       occurred_at: Date.parse("2026-03-03T10:00:00Z"),
     });

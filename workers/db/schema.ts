@@ -289,13 +289,16 @@ export const dealProducts = sqliteTable(
   ],
 );
 
-/** Activities are whole-record last-writer-wins: the latest activity.logged stands. */
+/**
+ * Activities: field-level last-writer-wins like every entity (a CRM may send one property
+ * at a time). The activity's instant is its latest event's occurred_at (Precise rule 7).
+ */
 export const activities = sqliteTable(
   "activities",
   {
     workspaceId: text("workspace_id").notNull(),
     activityId: text("activity_id").notNull(),
-    type: text("type").notNull(),
+    type: text("type"),
     direction: text("direction"),
     repId: text("rep_id"),
     participantRepIds: text("participant_rep_ids", { mode: "json" }).$type<string[]>(),
@@ -304,9 +307,9 @@ export const activities = sqliteTable(
     dealId: text("deal_id"),
     durationSeconds: real("duration_seconds"),
     outcome: text("outcome"),
-    /** The instant of the activity: occurred_at of the winning event (Precise rule 7). */
+    /** The instant of the activity: occurred_at of its latest event. */
     occurredAt: integer("occurred_at").notNull(),
-    eventId: text("event_id").notNull(),
+    ...entityTimes,
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.activityId] }),
@@ -328,20 +331,20 @@ export const activityParticipants = sqliteTable(
   (t) => [primaryKey({ columns: [t.workspaceId, t.activityId, t.repId] })],
 );
 
-/** Survey responses are whole-record last-writer-wins, like activities. */
+/** Survey responses, field-level last-writer-wins like activities. */
 export const surveyResponses = sqliteTable(
   "survey_responses",
   {
     workspaceId: text("workspace_id").notNull(),
     responseId: text("response_id").notNull(),
-    survey: text("survey").notNull(),
-    score: real("score").notNull(),
+    survey: text("survey"),
+    score: real("score"),
     accountId: text("account_id"),
     leadId: text("lead_id"),
     repId: text("rep_id"),
     comment: text("comment"),
     occurredAt: integer("occurred_at").notNull(),
-    eventId: text("event_id").notNull(),
+    ...entityTimes,
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.responseId] }),

@@ -16,7 +16,7 @@ const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" }
  * participants (a participant list holding only that rep is not joint).
  */
 const ACTIVITIES = `WITH facts AS (
-  SELECT a.type, COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
+  SELECT COALESCE(a.type, 'unknown') AS type, COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
     COALESCE(a.duration_seconds, 0) AS seconds,
     a.type IN ${CONTACT_TYPES} AS contact,
     CASE WHEN a.rep_id IS NOT NULL

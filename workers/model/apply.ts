@@ -1,7 +1,7 @@
 // Applies one normalized delivery to D1 in a single atomic batch: canonical events (first
-// copy of an id stands), field history, entity projections, activities and surveys,
-// dead letters, dirty months, and the inbox row marked processed. Re-running it for the
-// same inbox row changes nothing, so queue retries never apply an event twice.
+// copy of an id stands), field history, entity projections with their product lines and
+// activity participants, dead letters, dirty months, and the inbox row marked processed.
+// Re-running it for the same inbox row changes nothing: queue retries never apply an event twice.
 import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
 import { type CanonicalEvent, instantsOf } from "./events";
@@ -86,22 +86,6 @@ const REBUILD_DEAL_PRODUCTS = [
      (SELECT entity_id FROM canonical_events WHERE inbox_id = ?1 AND entity_type = 'deal')`,
 ];
 
-/** Whole-record last-writer-wins: the later (occurred_at, event_id) replaces every field. */
-const UPSERT_ACTIVITIES = `INSERT INTO activities
-  (workspace_id, activity_id, type, direction, rep_id, participant_rep_ids, lead_id, account_id,
-   deal_id, duration_seconds, outcome, occurred_at, event_id)
-SELECT workspace_id, entity_id, data ->> '$.type', data ->> '$.direction', data ->> '$.rep_id',
-       data ->> '$.participant_rep_ids', data ->> '$.lead_id', data ->> '$.account_id',
-       data ->> '$.deal_id', data ->> '$.duration_seconds', data ->> '$.outcome', occurred_at, event_id
-FROM canonical_events WHERE inbox_id = ?1 AND type = 'activity.logged'
-ON CONFLICT (workspace_id, activity_id) DO UPDATE SET
-  type = excluded.type, direction = excluded.direction, rep_id = excluded.rep_id,
-  participant_rep_ids = excluded.participant_rep_ids, lead_id = excluded.lead_id,
-  account_id = excluded.account_id, deal_id = excluded.deal_id,
-  duration_seconds = excluded.duration_seconds, outcome = excluded.outcome,
-  occurred_at = excluded.occurred_at, event_id = excluded.event_id
-WHERE (excluded.occurred_at, excluded.event_id) > (activities.occurred_at, activities.event_id)`;
-
 const REBUILD_PARTICIPANTS = [
   `DELETE FROM activity_participants WHERE workspace_id = ?2 AND activity_id IN
      (SELECT entity_id FROM canonical_events WHERE inbox_id = ?1 AND type = 'activity.logged')`,
@@ -111,17 +95,6 @@ const REBUILD_PARTICIPANTS = [
    WHERE a.workspace_id = ?2 AND a.activity_id IN
      (SELECT entity_id FROM canonical_events WHERE inbox_id = ?1 AND type = 'activity.logged')`,
 ];
-
-const UPSERT_SURVEYS = `INSERT INTO survey_responses
-  (workspace_id, response_id, survey, score, account_id, lead_id, rep_id, comment, occurred_at, event_id)
-SELECT workspace_id, entity_id, data ->> '$.survey', data ->> '$.score', data ->> '$.account_id',
-       data ->> '$.lead_id', data ->> '$.rep_id', data ->> '$.comment', occurred_at, event_id
-FROM canonical_events WHERE inbox_id = ?1 AND type = 'survey.responded'
-ON CONFLICT (workspace_id, response_id) DO UPDATE SET
-  survey = excluded.survey, score = excluded.score, account_id = excluded.account_id,
-  lead_id = excluded.lead_id, rep_id = excluded.rep_id, comment = excluded.comment,
-  occurred_at = excluded.occurred_at, event_id = excluded.event_id
-WHERE (excluded.occurred_at, excluded.event_id) > (survey_responses.occurred_at, survey_responses.event_id)`;
 
 const INSERT_DEAD_LETTERS = `INSERT INTO dead_letters
   (workspace_id, connection_id, inbox_id, position, event_id, reason, payload, occurred_at, created_at)
@@ -156,9 +129,7 @@ export function applyStatements(db: D1Database, delivery: Delivery): D1PreparedS
   statements.push(db.prepare(INSERT_DELETIONS).bind(inboxId));
   for (const sql of PROJECTION_STATEMENTS) statements.push(db.prepare(sql).bind(inboxId));
   for (const sql of REBUILD_DEAL_PRODUCTS) statements.push(db.prepare(sql).bind(inboxId, workspaceId));
-  statements.push(db.prepare(UPSERT_ACTIVITIES).bind(inboxId));
   for (const sql of REBUILD_PARTICIPANTS) statements.push(db.prepare(sql).bind(inboxId, workspaceId));
-  statements.push(db.prepare(UPSERT_SURVEYS).bind(inboxId));
   const deadLetters = rejected.map((r) => ({
     position: r.position,
     eventId: r.eventId,

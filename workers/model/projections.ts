@@ -1,5 +1,5 @@
-// SQL that rebuilds the current-state rows of reps, accounts, leads, deals and
-// subscriptions from field_history for the entities one inbox row touched. Each column is
+// SQL that rebuilds the current-state rows of reps, accounts, leads, deals, activities,
+// survey responses and subscriptions from field_history for the entities one inbox row touched. Each column is
 // the latest value of its field by (occurred_at, event_id), so arrival order never matters.
 
 type Column = { column: string; field: string; kind: "text" | "num" };
@@ -44,6 +44,21 @@ const PROJECTIONS: Projection[] = [
     ],
   },
   {
+    entityType: "activity",
+    table: "activities",
+    idColumn: "activity_id",
+    columns: [
+      text("type"), text("direction"), text("rep_id"), text("participant_rep_ids"), text("lead_id"),
+      text("account_id"), text("deal_id"), num("duration_seconds"), text("outcome"),
+    ],
+  },
+  {
+    entityType: "survey",
+    table: "survey_responses",
+    idColumn: "response_id",
+    columns: [text("survey"), num("score"), text("account_id"), text("lead_id"), text("rep_id"), text("comment")],
+  },
+  {
     entityType: "subscription",
     table: "subscriptions",
     idColumn: "subscription_id",
@@ -80,16 +95,19 @@ const DERIVED: Record<string, Record<string, string>> = {
   },
 };
 
+/** Activities and responses happen at their latest event (Precise rule 7). */
+const HAPPENED_AT = new Set(["activities", "survey_responses"]);
+
 function projectionSql({ entityType, table, idColumn, columns }: Projection): string {
   const derived = DERIVED[table] ?? {};
+  const happened = HAPPENED_AT.has(table);
   const latest = columns.map((c) => `${latestValue(c)} AS ${c.column}`).join(",\n    ");
   const outputs = columns.map((c) => derived[c.column] ?? `p.${c.column}`).join(", ");
   const names = columns.map((c) => c.column);
-  const updates = [...names, "first_seen_at", "updated_at", "deleted_at"]
-    .map((n) => `${n} = excluded.${n}`)
-    .join(", ");
-  return `INSERT INTO ${table} (workspace_id, ${idColumn}, ${names.join(", ")}, first_seen_at, updated_at, deleted_at)
-SELECT p.workspace_id, p.entity_id, ${outputs}, p.first_seen_at, p.updated_at, p.deleted_at
+  const times = ["first_seen_at", "updated_at", "deleted_at", ...(happened ? ["occurred_at"] : [])];
+  const updates = [...names, ...times].map((n) => `${n} = excluded.${n}`).join(", ");
+  return `INSERT INTO ${table} (workspace_id, ${idColumn}, ${names.join(", ")}, ${times.join(", ")})
+SELECT p.workspace_id, p.entity_id, ${outputs}, p.first_seen_at, p.updated_at, p.deleted_at${happened ? ", p.updated_at" : ""}
 FROM (
   SELECT t.workspace_id, t.entity_id,
     ${latest},
