@@ -31,6 +31,33 @@ export async function createNativeConnection(slug: string, secret?: string) {
   return (await response.json()) as { id: string; webhook_url: string; secret: string };
 }
 
+/** Creates a connection of any kind; returns the answer of the API (secret shown once). */
+export async function createConnection(
+  slug: string,
+  kind: string,
+  options: { secret?: string; config?: Record<string, unknown> } = {},
+) {
+  const response = await call("POST", `/api/v1/workspaces/${slug}/connections`, { kind, name: `${kind} test`, ...options });
+  if (response.status !== 201) throw new Error(`create ${kind} connection: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; webhook_url: string; secret: string | null; username?: string };
+}
+
+/** POSTs a raw body to a webhook URL with the given headers, through the real fetch handler. */
+export function postWebhook(url: string, body: string, headers: Record<string, string>, method = "POST") {
+  return exports.default.fetch(new Request(url, { method, headers, body }));
+}
+
+/** The month document of a workspace (after POST …/recompute). */
+export async function monthValues(slug: string, month: string) {
+  const response = await call("GET", `/api/v1/workspaces/${slug}/months/${month}`);
+  if (response.status !== 200) throw new Error(`month ${month}: ${response.status} ${await response.text()}`);
+  const document = (await response.json()) as {
+    kpis: Record<string, { values: { dimension: string; key: string; value: number | null }[] }>;
+  };
+  return (kpi: string, dimension = "all", key = "all") =>
+    document.kpis[kpi]?.values.find((v) => v.dimension === dimension && v.key === key)?.value;
+}
+
 /** Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body")). */
 export async function standardSignature(secret: string, id: string, timestamp: string, body: string) {
   const key = base64ToBytes(secret.replace(/^whsec_/, ""))!;

@@ -3,7 +3,8 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { drizzle } from "drizzle-orm/d1";
 import type { ConnectionKind } from "../db/schema";
-import { connections } from "../db/schema";
+import { eq } from "drizzle-orm";
+import { connections, workspaces } from "../db/schema";
 import { base64ToBytes, bytesToBase64, encryptSecret, randomBytes, randomId } from "../lib/crypto";
 import { problemResponse } from "../lib/problem";
 import { adapterFor } from "../sources";
@@ -92,6 +93,15 @@ connectionRoutes.openapi(
         secretCiphertext: plan.secret === null ? null : await encryptSecret(plan.secret, c.env.SECRETS_KEY),
         config: body.config,
       });
+    // A workspace without its own stage order takes the CRM's default one for the funnel.
+    const workspace = c.get("workspace");
+    const adapter = adapterFor(body.kind)!;
+    if (workspace.pipelineStages.length === 0 && adapter.defaultStages.length > 0) {
+      await drizzle(c.env.DB)
+        .update(workspaces)
+        .set({ pipelineStages: [...adapter.defaultStages] })
+        .where(eq(workspaces.id, workspace.id));
+    }
     const webhookUrl = new URL(`/webhooks/${id}`, c.req.url).toString();
     return c.json(
       {

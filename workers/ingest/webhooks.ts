@@ -33,7 +33,7 @@ webhooks.post(
 
     const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() };
     const verdict = await adapter.verify(request, connection, now);
-    if (!verdict.ok) return problemResponse(401, verdict.reason);
+    if (!verdict.ok) return problemResponse(verdict.status ?? 401, verdict.reason);
 
     const split = adapter.split(request);
     if (!split.ok) return problemResponse(split.status, split.reason);
@@ -45,13 +45,13 @@ webhooks.post(
       console.error("webhook: inbox write failed", error);
       return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
     }
-    if (stored.length === 0) return c.json({ status: "duplicate" }, 200);
+    if (stored.length === 0) return adapter.acknowledge?.() ?? c.json({ status: "duplicate" }, 200);
     try {
       await enqueue(c.env.EVENTS_QUEUE, stored);
     } catch (error) {
       // The deliveries are stored: the cron sweep enqueues them within minutes.
       console.error("webhook: enqueue failed, left to the sweep", error);
     }
-    return c.json({ status: "accepted", deliveries: stored.length }, adapter.acceptedStatus);
+    return adapter.acknowledge?.() ?? c.json({ status: "accepted", deliveries: stored.length }, adapter.acceptedStatus);
   },
 );

@@ -7,6 +7,7 @@ import type { Rejected } from "../model/apply";
 /** The request exactly as received: the body is the raw text, never re-serialized. */
 export interface RawRequest {
   method: string;
+  /** The full URL the sender called (scheme, host, path and query). */
   url: string;
   headers: Headers;
   body: string;
@@ -20,7 +21,8 @@ export interface ConnectionSecrets {
   config: Record<string, unknown>;
 }
 
-export type Verdict = { ok: true } | { ok: false; reason: string };
+/** 401 for bad credentials or signatures (the default); 400 for a body that cannot be read. */
+export type Verdict = { ok: true } | { ok: false; reason: string; status?: 400 | 401 };
 
 /** One unit of idempotent storage: the inbox is unique on (connection, deliveryId). */
 export interface SplitDelivery {
@@ -47,14 +49,22 @@ export interface MappedEvent {
 
 export interface Normalized {
   events: MappedEvent[];
+  /** What the adapter could not map, with the reason: never dropped silently. */
   rejected: Rejected[];
 }
 
 export interface SourceAdapter {
   kind: ConnectionKind;
+  /** Checks the signature or credentials against the raw request, before anything is trusted. */
   verify(request: RawRequest, connection: ConnectionSecrets, now: number): Promise<Verdict>;
+  /** Splits a verified request into deliveries; 400 when the body is not JSON / XML. */
   split(request: RawRequest): SplitResult;
+  /** Maps one stored delivery to native events (pure: no I/O). */
   normalize(delivery: StoredDelivery, connection: ConnectionSecrets): Normalized;
   /** Status the sender expects for an accepted delivery. */
   acceptedStatus: 200 | 202;
+  /** The exact answer a sender requires, for accepted and duplicate deliveries alike. */
+  acknowledge?(): Response;
+  /** The CRM's default deal stage order, used when the workspace sets none. */
+  defaultStages: readonly string[];
 }

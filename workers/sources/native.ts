@@ -54,6 +54,7 @@ function eventsOf(parsed: unknown): unknown[] | null {
 export const native: SourceAdapter = {
   kind: "native",
   acceptedStatus: 202,
+  defaultStages: [],
 
   verify(request: RawRequest, connection: ConnectionSecrets, now: number) {
     return verifyStandardWebhook(request.headers, request.body, connection.secret ?? "", now);
