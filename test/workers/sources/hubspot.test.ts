@@ -1,0 +1,226 @@
+// HubSpot: v3 / v2 / v1 signatures as HubSpot computes them, the mapping of each
+// subscription type, and a story from webhooks to KPIs.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { bytesToBase64, hmacSha256 } from "../../../workers/lib/crypto";
+import { decodeHubSpotUri, hubspot, verifyHubSpot } from "../../../workers/sources/hubspot";
+import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
+
+// sources.md §10.
+const SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy";
+const V3_URL = "https://hooks.example.com/hubspot?tenant=acme";
+const V3_BODY =
+  '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":1700000000000,"subscriptionType":"deal.propertyChange","attemptNumber":0,"objectId":42,"propertyName":"dealstage","propertyValue":"closedwon","changeSource":"CRM_UI"}]';
+const V3_TS = "1700000000000";
+const V3_SIGNATURE = "+t8A+hxLDbgPkTJ5RU9g2fKh/tnEqybigYyk5F/083M=";
+
+const v3Headers = (signature = V3_SIGNATURE, timestamp = V3_TS) =>
+  new Headers({ "x-hubspot-signature-v3": signature, "x-hubspot-request-timestamp": timestamp });
+
+async function signV3(method: string, url: string, body: string, timestamp: string, secret = SECRET) {
+  return bytesToBase64(await hmacSha256(new TextEncoder().encode(secret), `${method}${decodeHubSpotUri(url)}${body}${timestamp}`));
+}
+
+describe("HubSpot signatures", () => {
+  it("accepts the v3 vector within 5 minutes and rejects it after", async () => {
+    expect(await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET, 1700000000000 + 300_000)).toEqual({ ok: true });
+    expect((await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET, 1700000000000 + 300_001)).ok).toBe(false);
+  });
+
+  it("rejects a tampered body, another URL, another method and a wrong secret", async () => {
+    const now = 1700000000000;
+    expect((await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY.replace("closedwon", "closedlost"), SECRET, now)).ok).toBe(false);
+    expect((await verifyHubSpot("POST", V3_URL.replace("acme", "evil"), v3Headers(), V3_BODY, SECRET, now)).ok).toBe(false);
+    expect((await verifyHubSpot("PUT", V3_URL, v3Headers(), V3_BODY, SECRET, now)).ok).toBe(false);
+    expect((await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET.replace("y", "z"), now)).ok).toBe(false);
+  });
+
+  it("treats a timestamp in seconds as 55 years old, as HubSpot's SDK does", async () => {
+    const seconds = "1700000000";
+    const signature = await signV3("POST", V3_URL, V3_BODY, seconds);
+    expect(await verifyHubSpot("POST", V3_URL, v3Headers(signature, seconds), V3_BODY, SECRET, 1700000000000)).toEqual({
+      ok: false,
+      reason: "X-HubSpot-Request-Timestamp is older than 5 minutes (it is in milliseconds)",
+    });
+  });
+
+  it("decodes only HubSpot's set of percent-encodings in the URI", async () => {
+    expect(decodeHubSpotUri("https://h.example.com/a%3Ab?x=%2F%40%20%2B")).toBe("https://h.example.com/a:b?x=/@%20%2B");
+    const encoded = "https://hooks.example.com/hubspot?tenant=acme%3Aeu";
+    // HubSpot signs the decoded form: "…?tenant=acme:eu".
+    const signature = bytesToBase64(await hmacSha256(new TextEncoder().encode(SECRET), `POST${"https://hooks.example.com/hubspot?tenant=acme:eu"}${V3_BODY}${V3_TS}`));
+    expect(await verifyHubSpot("POST", encoded, v3Headers(signature), V3_BODY, SECRET, 1700000000000)).toEqual({ ok: true });
+    // Hashing the escaped URI, as a naive receiver would, gives another signature.
+    const escaped = bytesToBase64(await hmacSha256(new TextEncoder().encode(SECRET), `POST${encoded}${V3_BODY}${V3_TS}`));
+    expect((await verifyHubSpot("POST", encoded, v3Headers(escaped), V3_BODY, SECRET, 1700000000000)).ok).toBe(false);
+  });
+
+  it("falls back to v2 and v1 (SHA-256, hex) when no v3 header is sent", async () => {
+    const legacy = (signature: string, version?: string) =>
+      new Headers({ "x-hubspot-signature": signature, ...(version ? { "x-hubspot-signature-version": version } : {}) });
+    const body = '{"example_field":"example_value"}';
+    const v2Get = "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e";
+    const v2Post = "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900";
+    const v1 = "54b2530692e3a3982727206aeee670ed1d85319cad55d4ddbafcf41725ebf2b3";
+    const uri = "https://www.example.com/webhook_uri";
+    expect(await verifyHubSpot("GET", uri, legacy(v2Get, "v2"), "", SECRET, 0)).toEqual({ ok: true });
+    expect(await verifyHubSpot("POST", uri, legacy(v2Post, "v2"), body, SECRET, 0)).toEqual({ ok: true });
+    expect(await verifyHubSpot("POST", uri, legacy(v1, "v1"), body, SECRET, 0)).toEqual({ ok: true });
+    expect(await verifyHubSpot("POST", uri, legacy(v1), body, SECRET, 0)).toEqual({ ok: true });
+    expect((await verifyHubSpot("POST", uri, legacy(v2Post, "v1"), body, SECRET, 0)).ok).toBe(false);
+    expect((await verifyHubSpot("POST", uri, new Headers(), body, SECRET, 0)).ok).toBe(false);
+  });
+});
+
+const connectionFor = (config: Record<string, unknown> = {}) => ({ id: "c", kind: "hubspot" as const, secret: SECRET, config });
+const base = { portalId: 3, subscriptionId: 7, attemptNumber: 0, changeSource: "CRM_UI" };
+const normalize = (event: Record<string, unknown>, config: Record<string, unknown> = {}) =>
+  hubspot.normalize({ body: JSON.stringify({ ...base, ...event }), headers: {} }, connectionFor(config));
+const at = 1772100000000; // 2026-02-26T10:00:00Z
+const iso = new Date(at).toISOString();
+
+describe("HubSpot events → canonical events", () => {
+  it("maps deal creation, stage changes (closedwon / closedlost → status), properties and deletion", () => {
+    const change = (propertyName: string, propertyValue: unknown, eventId = 10) =>
+      normalize({ eventId, occurredAt: at, subscriptionType: "deal.propertyChange", objectId: 42, propertyName, propertyValue });
+    expect(normalize({ eventId: 1, occurredAt: at, subscriptionType: "deal.creation", objectId: 42 })).toEqual({
+      events: [{ position: 0, event: { id: `hs:3:7:1:42::${at}`, type: "deal.upserted", occurred_at: iso, data: { deal_id: "42", created_at: iso } } }],
+      rejected: [],
+    });
+    const data = (result: ReturnType<typeof normalize>) => (result.events[0]!.event as { data: unknown }).data;
+    expect(data(change("dealstage", "qualifiedtobuy"))).toEqual({ deal_id: "42", stage: "qualifiedtobuy", status: "open" });
+    expect(data(change("dealstage", "closedwon"))).toEqual({ deal_id: "42", stage: "closedwon", status: "won" });
+    expect(data(change("dealstage", "closedlost"))).toEqual({ deal_id: "42", stage: "closedlost", status: "lost" });
+    expect(data(change("amount", "12500.50"))).toEqual({ deal_id: "42", amount: "12500.50" });
+    expect(data(change("amount", ""))).toEqual({ deal_id: "42", amount: null });
+    expect(data(change("deal_currency_code", "EUR"))).toEqual({ deal_id: "42", currency: "EUR" });
+    expect(data(change("hubspot_owner_id", "9001"))).toEqual({ deal_id: "42", owner_rep_id: "9001" });
+    expect(data(change("closedate", "1772150400000"))).toEqual({ deal_id: "42", closed_at: "2026-02-27T00:00:00.000Z" });
+    expect(data(change("pipeline", "default"))).toEqual({ deal_id: "42", pipeline: "default" });
+    expect(data(change("dealtype", "existingbusiness"))).toEqual({ deal_id: "42", kind: "expansion" });
+    expect(data(change("hs_analytics_source", "PAID_SEARCH"))).toEqual({ deal_id: "42", source: "paid_search" });
+    expect(normalize({ eventId: 3, occurredAt: at, subscriptionType: "deal.deletion", objectId: 42 }).events[0]!.event).toMatchObject({
+      type: "deal.deleted",
+      data: { deal_id: "42" },
+    });
+    // A custom pipeline's won stage, named on the connection.
+    const custom = normalize(
+      { eventId: 4, occurredAt: at, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "9873" },
+      { closed_won_stages: ["9873"] },
+    );
+    expect(data(custom)).toEqual({ deal_id: "42", stage: "9873", status: "won" });
+  });
+
+  it("maps contacts to leads with lifecycle stages, and companies to accounts", () => {
+    const data = (event: Record<string, unknown>) => (normalize({ eventId: 5, occurredAt: at, objectId: 77, ...event }).events[0]!.event as { type: string; data: unknown });
+    expect(data({ subscriptionType: "contact.creation" })).toEqual(expect.objectContaining({ type: "lead.upserted", data: { lead_id: "77", created_at: iso } }));
+    expect(data({ subscriptionType: "contact.propertyChange", propertyName: "lifecyclestage", propertyValue: "marketingqualifiedlead" }).data).toEqual({ lead_id: "77", stage: "mql" });
+    expect(data({ subscriptionType: "contact.propertyChange", propertyName: "lifecyclestage", propertyValue: "customer" }).data).toEqual({ lead_id: "77", stage: "customer" });
+    expect(data({ subscriptionType: "contact.propertyChange", propertyName: "hs_analytics_source", propertyValue: "ORGANIC_SEARCH" }).data).toEqual({ lead_id: "77", source: "organic_search" });
+    expect(data({ subscriptionType: "contact.deletion" })).toEqual(expect.objectContaining({ type: "lead.deleted", data: { lead_id: "77" } }));
+    expect(data({ subscriptionType: "company.creation" })).toEqual(expect.objectContaining({ type: "account.upserted", data: { account_id: "77" } }));
+    expect(data({ subscriptionType: "company.propertyChange", propertyName: "name", propertyValue: "Acme" }).data).toEqual({ account_id: "77", name: "Acme" });
+    expect(data({ subscriptionType: "deal.associationChange", fromObjectId: 42, toObjectId: 77, associationType: "DEAL_TO_COMPANY", associationRemoved: false, objectId: undefined }).data).toEqual({ deal_id: "42", account_id: "77" });
+  });
+
+  it("maps generic call, email and meeting objects to activities", () => {
+    const data = (event: Record<string, unknown>) => (normalize({ eventId: 6, occurredAt: at, objectId: 555, ...event }).events[0]!.event as { data: unknown }).data;
+    expect(data({ subscriptionType: "object.creation", objectTypeId: "0-48" })).toEqual({ activity_id: "555", type: "call" });
+    expect(data({ subscriptionType: "object.propertyChange", objectTypeId: "0-48", propertyName: "hs_call_direction", propertyValue: "OUTBOUND" })).toEqual({ activity_id: "555", type: "call", direction: "outbound" });
+    expect(data({ subscriptionType: "object.propertyChange", objectTypeId: "0-48", propertyName: "hs_call_duration", propertyValue: "90000" })).toEqual({ activity_id: "555", type: "call", duration_seconds: 90 });
+    expect(data({ subscriptionType: "object.propertyChange", objectTypeId: "0-49", propertyName: "hs_email_direction", propertyValue: "INCOMING_EMAIL" })).toEqual({ activity_id: "555", type: "email", direction: "inbound" });
+    expect(data({ subscriptionType: "object.propertyChange", objectTypeId: "0-47", propertyName: "hs_meeting_outcome", propertyValue: "SCHEDULED" })).toEqual({ activity_id: "555", type: "meeting", outcome: "scheduled" });
+    expect(data({ subscriptionType: "object.associationChange", fromObjectId: 555, fromObjectTypeId: "0-48", toObjectId: 42, toObjectTypeId: "0-3", objectId: undefined })).toEqual({ activity_id: "555", type: "call", deal_id: "42" });
+  });
+
+  it("rejects what it cannot map, with the reason", () => {
+    const reason = (event: Record<string, unknown>) => normalize({ eventId: 8, occurredAt: at, objectId: 1, ...event }).rejected[0]?.reason;
+    expect(reason({ subscriptionType: "deal.propertyChange", propertyName: "hs_priority", propertyValue: "high" })).toBe("deal property hs_priority is not mapped");
+    expect(reason({ subscriptionType: "contact.propertyChange", propertyName: "lifecyclestage", propertyValue: "other" })).toBe('lifecyclestage "other" has no canonical stage');
+    expect(reason({ subscriptionType: "ticket.creation" })).toBe("subscription type ticket.creation is not mapped");
+    expect(reason({ subscriptionType: "object.creation", objectTypeId: "2-999" })).toBe("object type 2-999 is not mapped");
+    expect(reason({ subscriptionType: "deal.merge" })).toBe("deal.merge is not mapped");
+    expect(normalize({ eventId: 9, subscriptionType: "deal.creation" }).rejected[0]!.reason).toContain("occurredAt");
+  });
+});
+
+describe("HubSpot end to end", () => {
+  const march = (day: number, hour: number) => Date.UTC(2026, 2, day, hour);
+  const story = [
+    { eventId: 1, subscriptionType: "deal.creation", objectId: 42, occurredAt: march(2, 9) },
+    { eventId: 2, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "appointmentscheduled", occurredAt: march(2, 9) },
+    { eventId: 3, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "amount", propertyValue: "5000", occurredAt: march(2, 9) },
+    { eventId: 4, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "qualifiedtobuy", occurredAt: march(9, 9) },
+    { eventId: 5, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "contractsent", occurredAt: march(16, 9) },
+    { eventId: 6, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "closedwon", occurredAt: march(20, 9) },
+    { eventId: 7, subscriptionType: "contact.creation", objectId: 77, occurredAt: march(3, 9) },
+    { eventId: 8, subscriptionType: "contact.propertyChange", objectId: 77, propertyName: "lifecyclestage", propertyValue: "lead", occurredAt: march(3, 9) },
+    { eventId: 9, subscriptionType: "contact.propertyChange", objectId: 77, propertyName: "lifecyclestage", propertyValue: "customer", occurredAt: march(25, 9) },
+    { eventId: 10, subscriptionType: "object.creation", objectTypeId: "0-48", objectId: 555, occurredAt: march(4, 9) },
+    { eventId: 11, subscriptionType: "object.propertyChange", objectTypeId: "0-48", objectId: 555, propertyName: "hs_call_direction", propertyValue: "OUTBOUND", occurredAt: march(4, 9) },
+  ].map((event) => ({ ...base, ...event }));
+
+  async function deliver(slug: string, batches: unknown[][]) {
+    await createWorkspace(slug);
+    const connection = await createConnection(slug, "hubspot", { secret: SECRET });
+    for (const batch of batches) {
+      const body = JSON.stringify(batch);
+      const timestamp = String(Date.now());
+      const signature = await signV3("POST", connection.webhook_url, body, timestamp);
+      const response = await postWebhook(connection.webhook_url, body, {
+        "content-type": "application/json",
+        "x-hubspot-signature-v3": signature,
+        "x-hubspot-request-timestamp": timestamp,
+      });
+      expect(response.status).toBe(200);
+    }
+    await waitForInbox();
+    return connection;
+  }
+
+  const state = async (slug: string) => {
+    const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+    const rows = async (table: string, order: string) =>
+      (await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(workspace!.id).all()).results.map(
+        ({ workspace_id: _, ...row }) => row,
+      );
+    return { deals: await rows("deals", "deal_id"), leads: await rows("leads", "lead_id"), activities: await rows("activities", "activity_id") };
+  };
+
+  it("turns a deal, a contact and a call into the month's KPIs", async () => {
+    await deliver("hs-story", [story.slice(0, 6), story.slice(6)]);
+    // The HubSpot connection gave the workspace HubSpot's default stage order.
+    const workspace = (await (await call("GET", "/api/v1/workspaces/hs-story")).json()) as { pipeline_stages: string[] };
+    expect(workspace.pipeline_stages).toEqual(["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent"]);
+    expect((await call("POST", "/api/v1/workspaces/hs-story/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    const value = await monthValues("hs-story", "2026-03");
+    expect(value("deals_won")).toBe(1);
+    expect(value("revenue_won")).toBe(5000);
+    expect(value("win_rate")).toBe(1);
+    expect(value("new_leads")).toBe(1);
+    expect(value("lead_conversion_rate")).toBe(1);
+    expect(value("activities")).toBe(1);
+    expect(value("activities", "type", "call")).toBe(1);
+    // Won: it reached every stage of the pipeline.
+    expect(value("stage_reached", "stage", "contractsent")).toBe(1);
+  });
+
+  it("gives the same state for retried and reversed deliveries, and answers 401 / 400", async () => {
+    const connection = await deliver("hs-reverse", [[...story].reverse().slice(0, 5), [...story].reverse().slice(5)]);
+    // The whole story again (a retry regrouped into one batch): every event is a duplicate.
+    const body = JSON.stringify(story);
+    const timestamp = String(Date.now());
+    const headers = { "x-hubspot-signature-v3": await signV3("POST", connection.webhook_url, body, timestamp), "x-hubspot-request-timestamp": timestamp };
+    expect((await postWebhook(connection.webhook_url, body, headers)).status).toBe(200);
+    await waitForInbox();
+    expect(await state("hs-reverse")).toEqual(await state("hs-story"));
+    const inbox = await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>();
+    expect(inbox!.n).toBe(story.length);
+
+    expect((await postWebhook(connection.webhook_url, body, { ...headers, "x-hubspot-signature-v3": "AAAA" })).status).toBe(401);
+    const notJson = "dealstage=closedwon";
+    const signed = { "x-hubspot-signature-v3": await signV3("POST", connection.webhook_url, notJson, timestamp), "x-hubspot-request-timestamp": timestamp };
+    expect((await postWebhook(connection.webhook_url, notJson, signed)).status).toBe(400);
+    expect(`${ORIGIN}/webhooks/${connection.id}`).toBe(connection.webhook_url);
+  });
+});
