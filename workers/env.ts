@@ -1,5 +1,5 @@
 // The Worker's bindings, declared once; every module types its context with these.
-import type { D1Database, Queue } from "@cloudflare/workers-types";
+import type { D1Database, Queue, RateLimit } from "@cloudflare/workers-types";
 
 export type InboxMessage = { inboxId: number };
 export type RecomputeMessage = { workspaceId: string; month: string };
@@ -12,4 +12,6 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** 32 random bytes, base64: the AES-GCM key that encrypts connection secrets at rest. */
   SECRETS_KEY: string;
+  /** Requests per workspace token (Workers rate-limiting binding); absent = no limit. */
+  API_RATE_LIMIT?: RateLimit;
 }

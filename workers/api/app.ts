@@ -1,10 +1,12 @@
 // The JSON API under /api/v1: bearer auth at the edge, routes composed from one module
 // per resource, problem+json for every error, and the OpenAPI document built from the routes.
+import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../lib/problem";
-import { authenticate } from "./auth";
+import { authenticate, workspaceCors } from "./auth";
 import { connectionRoutes } from "./connections";
+import { deadLetterRoutes } from "./dead-letters";
 import { kpiRoutes } from "./kpis";
 import { settingsRoutes } from "./settings";
 import type { ApiEnv } from "./context";
@@ -20,6 +22,8 @@ api.doc31("/openapi.json", {
   info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
 });
 
+api.use("/workspaces/:ws/*", workspaceCors);
+api.use("/workspaces/:ws", workspaceCors);
 api.use("/workspaces/*", authenticate);
 api.use("/workspaces", authenticate);
 api.use("/kpis", authenticate);
@@ -28,6 +32,9 @@ api.route("/", connectionRoutes);
 api.route("/", tokenRoutes);
 api.route("/", settingsRoutes);
 api.route("/", kpiRoutes);
+api.route("/", deadLetterRoutes);
+
+api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));
 
 api.notFound(() => problemResponse(404, "no such API route"));
 api.onError((error) => {

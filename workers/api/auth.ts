@@ -2,6 +2,8 @@
 // constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens).
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { apiTokens, type TokenScope, workspaces } from "../db/schema";
@@ -9,7 +11,7 @@ import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import { problemResponse } from "../lib/problem";
 import type { ApiEnv } from "./context";
 
-function fail(status: number, detail: string, headers: Record<string, string> = {}): never {
+export function fail(status: number, detail: string, headers: Record<string, string> = {}): never {
   throw new HTTPException(status as 401, { res: problemResponse(status, detail, {}, headers) });
 }
 
@@ -24,12 +26,16 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
     return next();
   }
   const row = await drizzle(c.env.DB)
-    .select({ workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
+    .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .where(eq(apiTokens.tokenHash, await sha256Hex(token)))
     .get();
   if (!row || row.revokedAt !== null) fail(401, "invalid or revoked token", challenge);
-  c.set("principal", { kind: "token", workspaceId: row.workspaceId, scopes: row.scopes });
+  // Per token, where the binding is configured (counters are per Cloudflare location).
+  if (c.env.API_RATE_LIMIT && !(await c.env.API_RATE_LIMIT.limit({ key: row.id })).success) {
+    fail(429, "too many requests for this token; retry in a minute", { "retry-after": "60" });
+  }
+  c.set("principal", { kind: "token", id: row.id, workspaceId: row.workspaceId, scopes: row.scopes });
   return next();
 });
 
@@ -58,3 +64,21 @@ export function workspaceAccess(scope: TokenScope) {
     return next();
   });
 }
+
+/**
+ * CORS for the workspace's configured origins (PATCH cors_origins). Runs before
+ * authentication so that preflight requests, which carry no token, are answered.
+ */
+export const workspaceCors = cors({
+  origin: async (origin, c: Context<ApiEnv>) => {
+    const slug = c.req.param("ws");
+    if (!origin || !slug) return null;
+    const row = await c.env.DB.prepare("SELECT cors_origins FROM workspaces WHERE slug = ?1")
+      .bind(slug)
+      .first<{ cors_origins: string }>();
+    return row && (JSON.parse(row.cors_origins) as string[]).includes(origin) ? origin : null;
+  },
+  allowHeaders: ["authorization", "content-type", "accept", "if-none-match"],
+  exposeHeaders: ["etag", "retry-after", "content-disposition"],
+  maxAge: 600,
+});

@@ -1,16 +1,17 @@
 // Connections: a CRM (or native sender) posting to /webhooks/:id. The id is random
 // (128 bits) and the secret is encrypted at rest; both are shown once, at creation.
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { drizzle } from "drizzle-orm/d1";
 import type { ConnectionKind } from "../db/schema";
 import { eq } from "drizzle-orm";
-import { connections, workspaces } from "../db/schema";
+import { CONNECTION_KINDS, connections, workspaces } from "../db/schema";
 import { base64ToBytes, bytesToBase64, encryptSecret, randomBytes, randomId } from "../lib/crypto";
 import { problemResponse } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
-import { ConnectionCreate, ConnectionCreated, problemResponses, WorkspaceParams, security } from "./schemas";
+import { decodeCursor, page, PageQuery, toPage } from "./pagination";
+import { ConnectionCreate, ConnectionCreated, invalidCursor, json, problemResponses, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 type SecretPlan = { ok: true; secret: string | null; username?: string } | { ok: false; field: string; message: string };
@@ -113,6 +114,44 @@ connectionRoutes.openapi(
         ...(plan.username ? { username: plan.username } : {}),
       },
       201,
+    );
+  },
+);
+
+const ConnectionItem = z
+  .object({ id: z.string(), kind: z.enum(CONNECTION_KINDS), name: z.string(), webhook_url: z.url(), created_at: z.iso.datetime() })
+  .openapi("Connection");
+
+connectionRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/workspaces/{ws}/connections",
+    summary: "List connections (never their secrets)",
+    tags: ["Connections"],
+    security,
+    middleware: [workspaceAccess("admin")] as const,
+    request: { params: WorkspaceParams, query: PageQuery },
+    responses: { 200: { description: "A page of connections", ...json(page(ConnectionItem)) }, ...problemResponses },
+  }),
+  async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const after = decodeCursor(cursor);
+    if (cursor && !after) return invalidCursor();
+    const { results } = await c.env.DB.prepare(
+      `SELECT id, kind, name, created_at FROM connections WHERE workspace_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
+       ORDER BY created_at, id LIMIT ?4`,
+    )
+      .bind(c.get("workspace").id, after?.[0] ?? null, after?.[1] ?? null, limit + 1)
+      .all<{ id: string; kind: ConnectionKind; name: string; created_at: number }>();
+    return c.json(
+      toPage(results, limit, (row) => [row.created_at, row.id], (row) => ({
+        id: row.id,
+        kind: row.kind,
+        name: row.name,
+        webhook_url: new URL(`/webhooks/${row.id}`, c.req.url).toString(),
+        created_at: new Date(row.created_at).toISOString(),
+      })),
+      200,
     );
   },
 );

@@ -3,7 +3,7 @@ import type { TokenScope } from "../db/schema";
 import type { Env } from "../env";
 
 /** Who is calling: the ADMIN_TOKEN holder, or a token bound to one workspace. */
-export type Principal = { kind: "root" } | { kind: "token"; workspaceId: string; scopes: TokenScope[] };
+export type Principal = { kind: "root" } | { kind: "token"; id: string; workspaceId: string; scopes: TokenScope[] };
 
 export interface WorkspaceRow {
   id: string;
@@ -13,6 +13,7 @@ export interface WorkspaceRow {
   currency: string;
   pipelineStages: string[];
   deployHookUrl: string | null;
+  corsOrigins: string[];
   createdAt: number;
 }
 

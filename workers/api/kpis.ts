@@ -4,12 +4,36 @@ import { CATALOG_VERSION, KPI_BY_ID, KPIS } from "../../shared/catalog";
 import { addMonths, monthOf } from "../../shared/months";
 import { latestComputedMonth, monthDocument, series } from "../kpi/month-document";
 import { problemResponse } from "../lib/problem";
+import { etag } from "hono/etag";
+import { createMiddleware } from "hono/factory";
 import { workspaceAccess } from "./auth";
+import { csvResponse, toCsv, wantsCsv } from "./csv";
 import type { ApiEnv } from "./context";
 import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const kpiRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+const FormatQuery = z.object({
+  format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
+});
+
+/** CSV is the other representation of the month and metrics answers. */
+const csvContent = { content: { "text/csv": { schema: z.string() } } };
+
+/**
+ * KPI documents change only when a month is recomputed: clients revalidate with the ETag
+ * (304 when unchanged). Private, since they need a token.
+ */
+const revalidate = createMiddleware<ApiEnv>(async (c, next) => {
+  await next();
+  if (c.res.status === 200 || c.res.status === 304) {
+    c.header("cache-control", "private, no-cache");
+    c.header("vary", "accept, authorization");
+  }
+});
+
+
 
 
 kpiRoutes.openapi(
@@ -40,15 +64,29 @@ kpiRoutes.openapi(
     summary: "Every KPI of one month, overall and by every dimension",
     tags: ["KPIs"],
     security,
-    middleware: [workspaceAccess("read")] as const,
-    request: { params: MonthParams },
-    responses: { 200: { description: "The month document", ...json(MonthDocumentSchema) }, ...problemResponses },
+    middleware: [workspaceAccess("read"), revalidate, etag()] as const,
+    request: { params: MonthParams, query: FormatQuery },
+    responses: {
+      200: { description: "The month document (or CSV with Accept: text/csv)", content: { ...json(MonthDocumentSchema).content, ...csvContent.content } },
+      304: { description: "Not modified (If-None-Match)" },
+      ...problemResponses,
+    },
   }),
   async (c) => {
     const { month } = c.req.valid("param");
-    const document = await monthDocument(c.env.DB, c.get("workspace"), month);
+    const workspace = c.get("workspace");
+    const document = await monthDocument(c.env.DB, workspace, month);
     if (!document) {
       return problemResponse(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`) as never;
+    }
+    if (wantsCsv(c)) {
+      const rows = Object.entries(document.kpis).flatMap(([kpi, { unit, values }]) =>
+        values.map((v) => [month, kpi, unit, v.dimension, v.key, v.value, v.numerator ?? null, v.denominator ?? null]),
+      );
+      return csvResponse(
+        toCsv(["month", "kpi", "unit", "dimension", "key", "value", "numerator", "denominator"], rows),
+        `${workspace.slug}-${month}.csv`,
+      ) as never;
     }
     return c.json(document, 200);
   },
@@ -64,6 +102,7 @@ const MetricQuery = z
     from: MonthParam.optional().openapi({ description: "First month (default: 11 months before `to`)" }),
     to: MonthParam.optional().openapi({ description: "Last month (default: the latest computed month)" }),
     by: z.string().default("all").openapi({ description: "A dimension of the KPI (default: all)", example: "rep" }),
+    format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "from must not be after to", path: ["from"] });
 
@@ -74,9 +113,13 @@ kpiRoutes.openapi(
     summary: "One KPI over months, overall or by a dimension, with a summary",
     tags: ["KPIs"],
     security,
-    middleware: [workspaceAccess("read")] as const,
+    middleware: [workspaceAccess("read"), revalidate, etag()] as const,
     request: { params: MetricParams, query: MetricQuery },
-    responses: { 200: { description: "The series", ...json(SeriesSchema) }, ...problemResponses },
+    responses: {
+      200: { description: "The series (or CSV with Accept: text/csv)", content: { ...json(SeriesSchema).content, ...csvContent.content } },
+      304: { description: "Not modified (If-None-Match)" },
+      ...problemResponses,
+    },
   }),
   async (c) => {
     const { kpi: kpiId } = c.req.valid("param");
@@ -90,6 +133,14 @@ kpiRoutes.openapi(
     const workspace = c.get("workspace");
     const to = query.to ?? (await latestComputedMonth(c.env.DB, workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
     const from = query.from ?? addMonths(to, -11);
-    return c.json(await series(c.env.DB, workspace.id, kpiId, query.by, from, to, addMonths(to, -1)), 200);
+    const result = await series(c.env.DB, workspace.id, kpiId, query.by, from, to, addMonths(to, -1));
+    if (wantsCsv(c)) {
+      const rows = result.entries.map((e) => [e.month, kpiId, e.dimension, e.key, e.value, e.numerator ?? null, e.denominator ?? null]);
+      return csvResponse(
+        toCsv(["month", "kpi", "dimension", "key", "value", "numerator", "denominator"], rows),
+        `${workspace.slug}-${kpiId}-${from}-${to}.csv`,
+      ) as never;
+    }
+    return c.json(result, 200);
   },
 );

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
+import { problemResponse } from "../lib/problem";
 
 export const Slug = z
   .string()
@@ -25,6 +26,11 @@ export const PipelineStages = z
 
 export const DeployHookUrl = z.url({ protocol: /^https?$/ }).nullable();
 
+export const CorsOrigins = z
+  .array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, "an origin: scheme://host[:port], no path"))
+  .max(50)
+  .openapi({ example: ["https://notebooks.example.com"] });
+
 export const WorkspaceCreate = z
   .object({
     slug: Slug,
@@ -43,6 +49,7 @@ export const WorkspacePatch = z
     currency: Currency,
     pipeline_stages: PipelineStages,
     deploy_hook_url: DeployHookUrl,
+    cors_origins: CorsOrigins,
   })
   .partial()
   .strict()
@@ -56,6 +63,7 @@ export const Workspace = z
     currency: z.string(),
     pipeline_stages: z.array(z.string()),
     deploy_hook_url: z.string().nullable(),
+    cors_origins: z.array(z.string()),
     created_at: z.iso.datetime(),
   })
   .openapi("Workspace");
@@ -105,6 +113,12 @@ export const ProblemSchema = z
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
   .openapi("Problem");
+
+/** The answer to a cursor that this API did not hand out. */
+export function invalidCursor(): never {
+  const message = "not a cursor from a previous page";
+  return problemResponse(400, `cursor: ${message}`, { errors: [{ field: "cursor", message }] }) as never;
+}
 
 /** A JSON body or answer of `schema`, for route definitions. */
 export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

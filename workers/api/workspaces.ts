@@ -20,6 +20,7 @@ export function workspaceDocument(row: WorkspaceRow) {
     currency: row.currency,
     pipeline_stages: row.pipelineStages,
     deploy_hook_url: row.deployHookUrl,
+    cors_origins: row.corsOrigins,
     created_at: new Date(row.createdAt).toISOString(),
   };
 }
@@ -98,6 +99,7 @@ workspaceRoutes.openapi(
     if (patch.currency !== undefined) changes.currency = patch.currency;
     if (patch.pipeline_stages !== undefined) changes.pipelineStages = patch.pipeline_stages;
     if (patch.deploy_hook_url !== undefined) changes.deployHookUrl = patch.deploy_hook_url;
+    if (patch.cors_origins !== undefined) changes.corsOrigins = patch.cors_origins;
     const row =
       Object.keys(changes).length === 0
         ? workspace

@@ -38,6 +38,8 @@ export const workspaces = sqliteTable("workspaces", {
   currency: text("currency").notNull().default("USD"),
   pipelineStages: text("pipeline_stages", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   deployHookUrl: text("deploy_hook_url"),
+  /** Browser origins allowed to call the API for this workspace (CORS). */
+  corsOrigins: text("cors_origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   createdAt: integer("created_at").notNull().default(now),
 });
 

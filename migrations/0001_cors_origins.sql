@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `cors_origins` text DEFAULT '[]' NOT NULL;

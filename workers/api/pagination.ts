@@ -1,0 +1,39 @@
+// Cursor pagination for every list: `?limit=&cursor=` in, `{items, next_cursor}` out. The
+// cursor is the opaque sort key of the last item served, so pages never skip or repeat
+// an item while rows are added.
+import { z } from "@hono/zod-openapi";
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Items per page (1–200)" }),
+  cursor: z.string().optional().openapi({ description: "next_cursor of the previous page" }),
+});
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+export type Cursor = [string | number, string | number];
+
+export function encodeCursor(key: Cursor): string {
+  return btoa(JSON.stringify(key)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The sort key in a cursor, or null when the cursor is not one of ours. */
+export function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (!cursor) return null;
+  try {
+    const key: unknown = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    if (Array.isArray(key) && key.length === 2 && key.every((k) => typeof k === "string" || typeof k === "number")) {
+      return key as Cursor;
+    }
+  } catch {
+    // fall through: a malformed cursor
+  }
+  return null;
+}
+
+/** Rows fetched with LIMIT limit + 1: the extra row only tells whether another page exists. */
+export function toPage<Row, Item>(rows: Row[], limit: number, key: (row: Row) => Cursor, item: (row: Row) => Item) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(item), next_cursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
