@@ -83,15 +83,20 @@ export function monthOf(instant: number, timeZone: string): string {
   return formatMonth(p.year, p.month);
 }
 
-/** start(M): the instant of local midnight on the 1st of `month` in `timeZone`. */
-export function startOfMonth(month: string, timeZone: string): number {
-  const { year, month: m } = parseMonth(month);
-  const wallClock = Date.UTC(year, m - 1, 1);
+/** The instant of local midnight of a calendar day in `timeZone` (month 1–12). */
+export function localMidnight(year: number, month: number, day: number, timeZone: string): number {
+  const wallClock = Date.UTC(year, month - 1, day);
   // Two passes: the offset at the guess can differ from the offset at the answer
   // when a DST change falls between them.
   let instant = wallClock - offsetAt(wallClock, timeZone);
   instant = wallClock - offsetAt(instant, timeZone);
   return instant;
+}
+
+/** start(M): the instant of local midnight on the 1st of `month` in `timeZone`. */
+export function startOfMonth(month: string, timeZone: string): number {
+  const { year, month: m } = parseMonth(month);
+  return localMidnight(year, m, 1, timeZone);
 }
 
 /** [start(M), start(M+1)) as instants. */

@@ -15,7 +15,7 @@ const SELF_DESCRIBING = new Set(["GET /openapi.json", "GET /docs"]);
 describe("the OpenAPI document", () => {
   it("validates against the OpenAPI 3.1 schema", async () => {
     const validator = new Validator();
-    const result = await validator.validate(document);
+    const result = await validator.validate(document as unknown as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");

@@ -89,7 +89,7 @@ describe("CSV", () => {
     );
     expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const parsed = Papa.parse<Record<string, string>>(await response.text(), { header: true, skipEmptyLines: true });
-    const fromCsv = new Map(parsed.data.map((row) => [`${row.kpi}|${row.dimension}|${row.key.replace(/^'/, "")}`, row.value === "" ? null : Number(row.value)]));
+    const fromCsv = new Map(parsed.data.map((row) => [`${row.kpi}|${row.dimension}|${(row.key ?? "").replace(/^'/, "")}`, row.value === "" ? null : Number(row.value)]));
     let compared = 0;
     for (const [kpi, { values }] of Object.entries(json.kpis)) {
       for (const v of values) {

@@ -31,7 +31,11 @@ function planSecret(kind: ConnectionKind, given: string | undefined, config: Rec
         ? { ok: true, secret: given }
         : { ok: false, field: "secret", message: "must be whsec_ followed by base64 of 24 to 64 bytes" };
     case "pipedrive":
-      return { ok: true, secret: given ?? bytesToBase64(randomBytes(24)), username: "quotient" };
+      return {
+        ok: true,
+        secret: given ?? bytesToBase64(randomBytes(24)),
+        username: typeof config.username === "string" && config.username !== "" ? config.username : "quotient",
+      };
     case "hubspot":
       return given ? { ok: true, secret: given } : { ok: false, field: "secret", message: "the HubSpot app's client secret is required" };
     case "close":

@@ -19,6 +19,8 @@ export interface ConnectionSecrets {
   /** Decrypted secret, or null where the kind has none. */
   secret: string | null;
   config: Record<string, unknown>;
+  /** The workspace's time zone, for sources that send calendar dates (e.g. a CloseDate). */
+  timezone?: string;
 }
 
 /** 401 for bad credentials or signatures (the default); 400 for a body that cannot be read. */

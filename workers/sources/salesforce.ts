@@ -1,4 +1,494 @@
-// salesforce source adapter (placeholder until implemented).
-import type { SourceAdapter } from "./adapter";
+// Salesforce Outbound Messages: SOAP notifications trusted through the secret webhook URL
+// and the connection's organization id, stored one per Notification, mapped per sObject type.
+import { localMidnight } from "../../shared/months";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { z } from "zod";
+import { timingSafeEqualText } from "../lib/crypto";
+import type { Rejected } from "../model/apply";
+import { LEAD_STAGES, parseInstant } from "../model/events";
+import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
 
-export const salesforce: SourceAdapter | undefined = undefined;
+/** The WSDL's `Notification maxOccurs="100"`. */
+export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
+
+/** The only answer Salesforce takes as delivered; anything else is retried for 24 h. */
+export const ACK_ENVELOPE =
+  '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>' +
+  '<notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack></notificationsResponse>' +
+  "</soapenv:Body></soapenv:Envelope>";
+
+// ---------------------------------------------------------------- organization ids
+
+const SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+
+/**
+ * The case-sensitive 15-character form of a Salesforce id. The 18-character form is the
+ * same id plus three characters that encode, five bits each, which of the 15 are upper
+ * case, so that it survives case-insensitive systems: the case is restored from them.
+ */
+export function fifteenCharacterId(id: string): string | null {
+  if (/^[A-Za-z0-9]{15}$/.test(id)) return id;
+  if (!/^[A-Za-z0-9]{18}$/.test(id)) return null;
+  let restored = "";
+  for (let chunk = 0; chunk < 3; chunk++) {
+    const upperCaseBits = SUFFIX_ALPHABET.indexOf(id[15 + chunk]!.toUpperCase());
+    if (upperCaseBits < 0) return null;
+    for (let i = 0; i < 5; i++) {
+      const char = id[chunk * 5 + i]!;
+      restored += upperCaseBits & (1 << i) ? char.toUpperCase() : char.toLowerCase();
+    }
+  }
+  return restored;
+}
+
+// ---------------------------------------------------------------- SOAP parsing
+
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  // sf:, soapenv:, xsi: are prefixes the sender picks; the local names are what count.
+  removeNSPrefix: true,
+  // Ids such as 0067F… and amounts such as 1.2E7 stay text; each is converted where mapped.
+  parseTagValue: false,
+  parseAttributeValue: false,
+  // Numeric character references (&#233;) besides the five XML entities.
+  htmlEntities: true,
+  ignoreDeclaration: true,
+});
+
+/** A leaf element: text, text with attributes, or `xsi:nil="true"`. */
+const xmlLeaf = z.union([
+  z.string(),
+  z.object({ "#text": z.union([z.string(), z.number()]) }).transform((node) => String(node["#text"])),
+  z.object({ "@_nil": z.literal("true") }).transform(() => null),
+  // An empty element with attributes only, e.g. <sf:Name xsi:type="xsd:string"/>.
+  z.record(z.string().startsWith("@_"), z.unknown()).transform(() => ""),
+]);
+
+const notificationXml = z.object({
+  Id: z.string().min(1),
+  sObject: z.record(z.string(), z.unknown()),
+});
+
+const outboundMessageXml = z.object({
+  Envelope: z.object({
+    Body: z.object({
+      notifications: z.object({
+        OrganizationId: z.string().min(1),
+        ActionId: xmlLeaf.optional(),
+        Notification: z
+          .union([notificationXml, z.array(notificationXml).min(1)])
+          .transform((notifications) => (Array.isArray(notifications) ? notifications : [notifications])),
+      }),
+    }),
+  }),
+});
+
+/**
+ * What is stored per Notification. The whole message would be stored once per notification
+ * (up to 100 times); this document keeps all that normalize needs and the sender's values
+ * as text, exactly as they arrived.
+ */
+const storedNotification = z.object({
+  notification_id: z.string().min(1),
+  organization_id: z.string(),
+  action_id: z.string().nullable(),
+  sobject_type: z.string().nullable(),
+  /** Field values as sent; null for `xsi:nil`. Fields that were not selected are absent. */
+  fields: z.record(z.string(), z.string().nullable()),
+});
+export type StoredNotification = z.infer<typeof storedNotification>;
+
+type ParsedMessage =
+  | { ok: true; organizationId: string; notifications: StoredNotification[] }
+  | { ok: false; reason: string };
+
+/** The sObject's type (`xsi:type="sf:Opportunity"`) and its scalar fields as text. */
+function readSObject(sObject: Record<string, unknown>): Pick<StoredNotification, "sobject_type" | "fields"> {
+  const declaredType = sObject["@_type"];
+  const fields: Record<string, string | null> = {};
+  for (const [name, node] of Object.entries(sObject)) {
+    if (name.startsWith("@_")) continue;
+    const leaf = xmlLeaf.safeParse(node);
+    // Compound or repeated elements are not fields Outbound Messages send; they stay out.
+    if (leaf.success) fields[name] = leaf.data;
+  }
+  return {
+    sobject_type: typeof declaredType === "string" && declaredType ? declaredType.slice(declaredType.indexOf(":") + 1) : null,
+    fields,
+  };
+}
+
+export function parseOutboundMessage(body: string): ParsedMessage {
+  // SOAP 1.1 forbids a DTD; refusing it also rules out entity expansion attacks.
+  if (body.includes("<!DOCTYPE")) return { ok: false, reason: "a SOAP message must not contain a DOCTYPE" };
+  const wellFormed = XMLValidator.validate(body);
+  if (wellFormed !== true) return { ok: false, reason: `body is not XML: ${wellFormed.err.msg}` };
+  const message = outboundMessageXml.safeParse(xmlParser.parse(body));
+  if (!message.success) {
+    return {
+      ok: false,
+      reason: "body is not a Salesforce Outbound Message (Envelope/Body/notifications with OrganizationId and Notification/Id)",
+    };
+  }
+  const { OrganizationId, ActionId, Notification } = message.data.Envelope.Body.notifications;
+  return {
+    ok: true,
+    organizationId: OrganizationId,
+    notifications: Notification.map((notification) => ({
+      notification_id: notification.Id,
+      organization_id: OrganizationId,
+      action_id: ActionId || null,
+      ...readSObject(notification.sObject),
+    })),
+  };
+}
+
+// verify() and split() see the same request object: the body is parsed once.
+const parsedRequests = new WeakMap<RawRequest, ParsedMessage>();
+
+function parsedMessageOf(request: RawRequest): ParsedMessage {
+  let parsed = parsedRequests.get(request);
+  if (!parsed) {
+    parsed = parseOutboundMessage(request.body);
+    parsedRequests.set(request, parsed);
+  }
+  return parsed;
+}
+
+// ---------------------------------------------------------------- field readers
+
+type Fields = StoredNotification["fields"];
+type LeadStage = (typeof LEAD_STAGES)[number];
+
+/** Absent stays undefined (unchanged); nil or empty becomes null (cleared). */
+function text(fields: Fields, name: string): string | null | undefined {
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  return value === null || value.trim() === "" ? null : value;
+}
+
+function flag(fields: Fields, name: string): boolean | undefined {
+  const value = fields[name];
+  return value === "true" ? true : value === "false" ? false : undefined;
+}
+
+/**
+ * xsd:double as Salesforce writes it ("120000.0", "1.2E7") → a number. Anything else is
+ * passed on as is, so that event validation rejects it with its reason.
+ */
+function decimal(fields: Fields, name: string): number | string | null | undefined {
+  const value = text(fields, name);
+  if (typeof value !== "string" || !/^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)) return value;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : value;
+}
+
+/** Owners can be queues (00G…), which are no rep: the record then has no owner rep. */
+function ownerRep(fields: Fields, name: string): string | null | undefined {
+  const owner = text(fields, name);
+  return typeof owner === "string" && owner.startsWith("00G") ? null : owner;
+}
+
+/** The id in `name` when its key prefix (the object type) is `prefix`. */
+function idOfType(fields: Fields, name: string, prefix: string): string | undefined {
+  const value = text(fields, name);
+  return typeof value === "string" && value.startsWith(prefix) ? value : undefined;
+}
+
+/**
+ * A date field (CloseDate) is a calendar day, not an instant: it becomes midnight of that
+ * day in the workspace's time zone, so the deal lands in the month Salesforce shows.
+ */
+function startOfDay(fields: Fields, name: string, timeZone: string): string | null | undefined {
+  const value = text(fields, name);
+  const match = typeof value === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  if (!match) return value;
+  return new Date(localMidnight(Number(match[1]), Number(match[2]), Number(match[3]), timeZone)).toISOString();
+}
+
+function timeZoneOf(connection: ConnectionSecrets): string {
+  return connection.timezone || "UTC";
+}
+
+/** Copies the defined values: absent fields must stay absent in the event. */
+function defined(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
+}
+
+// ---------------------------------------------------------------- mapping per sObject
+
+/**
+ * Salesforce's default Lead Status values (the classic set and the newer Lightning set) →
+ * lifecycle stages. Converting a lead is what Salesforce reports as lead conversion, so it
+ * reaches `customer`; being worked by a rep is the one qualification step the defaults
+ * have (`mql`). null: a known status that moves no stage (disqualified leads keep theirs).
+ */
+export const DEFAULT_LEAD_STATUS_STAGES: Readonly<Record<string, LeadStage | null>> = {
+  "Open - Not Contacted": "lead",
+  "Working - Contacted": "mql",
+  "Closed - Converted": "customer",
+  "Closed - Not Converted": null,
+  New: "lead",
+  Nurturing: "lead",
+  Working: "mql",
+  Qualified: "sql",
+  Unqualified: null,
+};
+
+const connectionConfig = z.object({
+  /** Custom Lead Status values → stage, merged over the defaults. */
+  lead_status_stages: z.record(z.string(), z.enum(LEAD_STAGES).nullable()).optional(),
+});
+
+/** Opportunity Type (standard values) → deal kind; other values leave the kind unset. */
+const OPPORTUNITY_KINDS: Readonly<Record<string, "new" | "expansion">> = {
+  "New Customer": "new",
+  "Existing Customer - Upgrade": "expansion",
+};
+
+/** Salesforce's own closed stage names, used only when IsClosed / IsWon were not sent. */
+function statusOfOpportunity(fields: Fields): "open" | "won" | "lost" | undefined {
+  const isClosed = flag(fields, "IsClosed");
+  const isWon = flag(fields, "IsWon");
+  if (isWon === true) return "won";
+  if (isClosed === false) return "open";
+  if (isClosed === true && isWon === false) return "lost";
+  const stage = text(fields, "StageName");
+  if (stage === "Closed Won") return "won";
+  if (stage === "Closed Lost") return "lost";
+  return undefined;
+}
+
+type Mapping =
+  | { ok: true; type: string; data: Record<string, unknown>; note?: string }
+  | { ok: false; reason: string };
+
+function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecrets): Mapping {
+  const status = statusOfOpportunity(fields);
+  const kind = text(fields, "Type");
+  const closedAt =
+    status === "open" ? null : status === undefined ? undefined : startOfDay(fields, "CloseDate", timeZoneOf(connection));
+  return {
+    ok: true,
+    type: "deal.upserted",
+    data: defined({
+      deal_id: id,
+      name: text(fields, "Name"),
+      account_id: text(fields, "AccountId"),
+      owner_rep_id: ownerRep(fields, "OwnerId"),
+      stage: text(fields, "StageName"),
+      status,
+      amount: decimal(fields, "Amount"),
+      currency: text(fields, "CurrencyIsoCode"),
+      kind: typeof kind === "string" ? OPPORTUNITY_KINDS[kind] : undefined,
+      source: text(fields, "LeadSource"),
+      created_at: text(fields, "CreatedDate"),
+      closed_at: closedAt,
+    }),
+  };
+}
+
+function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): Mapping {
+  const config = connectionConfig.safeParse(connection.config);
+  if (!config.success) {
+    return { ok: false, reason: `the connection's config.lead_status_stages is invalid: ${config.error.issues[0]?.message}` };
+  }
+  const stages = { ...DEFAULT_LEAD_STATUS_STAGES, ...config.data.lead_status_stages };
+  const status = text(fields, "Status");
+  let stage: LeadStage | null | undefined;
+  let note: string | undefined;
+  if (flag(fields, "IsConverted") === true) stage = "customer";
+  else if (typeof status === "string") {
+    if (Object.hasOwn(stages, status)) stage = stages[status] ?? undefined;
+    else note = `Lead status ${JSON.stringify(status)} has no lifecycle stage: the lead was applied without a stage; map it in the connection's config.lead_status_stages`;
+  }
+  return {
+    ok: true,
+    type: "lead.upserted",
+    data: defined({
+      lead_id: id,
+      account_id: text(fields, "ConvertedAccountId"),
+      owner_rep_id: ownerRep(fields, "OwnerId"),
+      source: text(fields, "LeadSource"),
+      stage,
+      created_at: text(fields, "CreatedDate"),
+    }),
+    note,
+  };
+}
+
+function mapAccount(fields: Fields, id: string): Mapping {
+  return {
+    ok: true,
+    type: "account.upserted",
+    data: defined({
+      account_id: id,
+      name: text(fields, "Name"),
+      industry: text(fields, "Industry"),
+      owner_rep_id: ownerRep(fields, "OwnerId"),
+      region: text(fields, "BillingCountry"),
+      segment: text(fields, "Type"),
+    }),
+  };
+}
+
+const TASK_SUBTYPES: Readonly<Record<string, string>> = { Call: "call", Email: "email", ListEmail: "email", LinkedIn: "social" };
+const TASK_TYPES: Readonly<Record<string, string>> = { Call: "call", Email: "email", Meeting: "meeting" };
+const CALL_DIRECTIONS: Readonly<Record<string, string>> = { Inbound: "inbound", Outbound: "outbound" };
+
+function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"): Mapping {
+  const subtype = text(fields, "TaskSubtype") ?? "";
+  const taskType = text(fields, "Type") ?? "";
+  const type = sObjectType === "Event" ? "meeting" : TASK_SUBTYPES[subtype] ?? TASK_TYPES[taskType] ?? "task";
+  const callType = text(fields, "CallType");
+  const minutes = decimal(fields, "DurationInMinutes");
+  const duration =
+    sObjectType === "Event" ? (typeof minutes === "number" ? minutes * 60 : minutes) : decimal(fields, "CallDurationInSeconds");
+  return {
+    ok: true,
+    type: "activity.logged",
+    data: defined({
+      activity_id: id,
+      type,
+      direction: typeof callType === "string" ? CALL_DIRECTIONS[callType] : undefined,
+      rep_id: ownerRep(fields, "OwnerId"),
+      // WhoId is a lead (00Q) or a contact (003); only leads are tracked.
+      lead_id: idOfType(fields, "WhoId", "00Q"),
+      account_id: idOfType(fields, "WhatId", "001") ?? text(fields, "AccountId"),
+      deal_id: idOfType(fields, "WhatId", "006"),
+      duration_seconds: duration,
+    }),
+  };
+}
+
+function mapUser(fields: Fields, id: string): Mapping {
+  const fullName = [text(fields, "FirstName"), text(fields, "LastName")].filter(Boolean).join(" ");
+  return {
+    ok: true,
+    type: "rep.upserted",
+    data: defined({
+      rep_id: id,
+      name: text(fields, "Name") ?? (fullName || undefined),
+      email: text(fields, "Email"),
+      active: flag(fields, "IsActive"),
+      team: text(fields, "Department"),
+    }),
+  };
+}
+
+function mapSObject(notification: StoredNotification, id: string, connection: ConnectionSecrets): Mapping {
+  const { fields, sobject_type: sObjectType } = notification;
+  switch (sObjectType) {
+    case "Opportunity":
+      return mapOpportunity(fields, id, connection);
+    case "Lead":
+      return mapLead(fields, id, connection);
+    case "Account":
+      return mapAccount(fields, id);
+    case "Task":
+    case "Event":
+      return mapActivity(fields, id, sObjectType);
+    case "User":
+      return mapUser(fields, id);
+    default:
+      return {
+        ok: false,
+        reason: `sObject type ${JSON.stringify(sObjectType)} is not mapped (Opportunity, Lead, Account, Task, Event and User are)`,
+      };
+  }
+}
+
+/** Each stored delivery is one Notification → at most one event, at position 0. */
+function normalizeNotification(notification: StoredNotification, connection: ConnectionSecrets): Normalized {
+  const eventId = notification.notification_id;
+  const reject = (reason: string, occurredAt: number | null = null): Normalized => ({
+    events: [],
+    rejected: [{ position: 0, eventId, reason, payload: notification, occurredAt }],
+  });
+  const { fields, sobject_type: sObjectType } = notification;
+  const id = text(fields, "Id");
+  if (!id) return reject(`the ${sObjectType ?? "sObject"} in notification ${eventId} has no Id`);
+  // Changes are retried out of order: the record's own modification time orders them.
+  const occurredAt = text(fields, "LastModifiedDate") ?? text(fields, "SystemModstamp");
+  if (!occurredAt) {
+    return reject(
+      `${sObjectType ?? "sObject"} ${id} has no LastModifiedDate (nor SystemModstamp): add LastModifiedDate to the outbound message's fields`,
+    );
+  }
+  const mapping = mapSObject(notification, id, connection);
+  if (!mapping.ok) return reject(mapping.reason, parseInstant(occurredAt));
+  const rejected: Rejected[] = mapping.note
+    ? [{ position: 1, eventId: null, reason: mapping.note, payload: notification, occurredAt: parseInstant(occurredAt) }]
+    : [];
+  return {
+    events: [{ position: 0, event: { id: eventId, type: mapping.type, occurred_at: occurredAt, data: mapping.data } }],
+    rejected,
+  };
+}
+
+export const salesforce: SourceAdapter = {
+  kind: "salesforce",
+  acceptedStatus: 200,
+  defaultStages: [
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+  ],
+
+  /** No signature exists: the unguessable URL is the secret, and the message must come from the connected org. */
+  async verify(request: RawRequest, connection: ConnectionSecrets): Promise<Verdict> {
+    const message = parsedMessageOf(request);
+    if (!message.ok) return { ok: false, status: 400, reason: message.reason };
+    const configured = connection.config.organization_id;
+    const expected = typeof configured === "string" ? fifteenCharacterId(configured) : null;
+    if (!expected) return { ok: false, reason: "the connection has no valid config.organization_id" };
+    const claimed = fifteenCharacterId(message.organizationId.trim());
+    if (!claimed || !timingSafeEqualText(claimed, expected)) {
+      return { ok: false, reason: "OrganizationId does not match the connection's organization" };
+    }
+    return { ok: true };
+  },
+
+  split(request): SplitResult {
+    const message = parsedMessageOf(request);
+    if (!message.ok) return { ok: false, status: 400, reason: message.reason };
+    if (message.notifications.length > MAX_NOTIFICATIONS_PER_MESSAGE) {
+      return { ok: false, status: 413, reason: `at most ${MAX_NOTIFICATIONS_PER_MESSAGE} notifications per message` };
+    }
+    // Notification/Id is what Salesforce keeps across its retries: the dedupe key.
+    return {
+      ok: true,
+      deliveries: message.notifications.map((notification) => ({
+        deliveryId: notification.notification_id,
+        body: JSON.stringify(notification),
+        headers: {},
+      })),
+    };
+  },
+
+  normalize(delivery, connection): Normalized {
+    let stored: unknown;
+    try {
+      stored = JSON.parse(delivery.body);
+    } catch {
+      stored = undefined;
+    }
+    const notification = storedNotification.safeParse(stored);
+    if (!notification.success) {
+      return {
+        events: [],
+        rejected: [{ position: 0, eventId: null, reason: "stored delivery is not a Salesforce notification document", payload: delivery.body }],
+      };
+    }
+    return normalizeNotification(notification.data, connection);
+  },
+
+  acknowledge() {
+    return new Response(ACK_ENVELOPE, { status: 200, headers: { "content-type": "text/xml; charset=utf-8" } });
+  },
+};
