@@ -2,7 +2,8 @@
 // secrets encrypted at rest and never shown again.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decryptSecret } from "../../workers/lib/crypto";
+import { exports } from "cloudflare:workers";
+import { bytesToHex, decryptSecret, hmacSha256 } from "../../workers/lib/crypto";
 import { call, createNativeConnection, createWorkspace } from "./helpers";
 
 describe("workspaces", () => {
@@ -17,6 +18,7 @@ describe("workspaces", () => {
       currency: "USD",
       pipeline_stages: [],
       deploy_hook_url: null,
+      cors_origins: [],
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
     expect((await call("POST", "/api/v1/workspaces", { slug: "acme", name: "Again" })).status).toBe(409);
@@ -129,5 +131,29 @@ describe("connections", () => {
     const unknown = await call("POST", "/api/v1/workspaces/badconn/connections", { kind: "fax", name: "x" });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe("kind");
+  });
+
+  it("lets a CRM's secret be set after creation, never showing it again", async () => {
+    await createWorkspace("later");
+    const created = await call("POST", "/api/v1/workspaces/later/connections", { kind: "stripe", name: "Stripe" });
+    expect(created.status).toBe(201);
+    const connection = (await created.json()) as { id: string; webhook_url: string; secret: string | null };
+    expect(connection.secret).toBeNull();
+    // Until the secret is set, deliveries are refused.
+    const early = await exports.default.fetch(new Request(connection.webhook_url, { method: "POST", body: "{}" }));
+    expect(early.status).toBe(401);
+    const bad = await call("PATCH", `/api/v1/workspaces/later/connections/${connection.id}`, { secret: "sk_live_not_a_webhook_secret" });
+    expect(bad.status).toBe(400);
+    const patched = await call("PATCH", `/api/v1/workspaces/later/connections/${connection.id}`, { secret: "whsec_test_secret" });
+    expect(patched.status).toBe(200);
+    expect(await patched.text()).not.toContain("whsec_test_secret");
+    // sources.md §10 Stripe vector, signed now.
+    const body = '{"id":"evt_1","object":"event","type":"customer.created","created":1700000000,"data":{"object":{"id":"cus_1","object":"customer","name":"Acme"}}}';
+    const t = String(Math.floor(Date.now() / 1000));
+    const signature = bytesToHex(await hmacSha256(new TextEncoder().encode("whsec_test_secret"), `${t}.${body}`));
+    const accepted = await exports.default.fetch(
+      new Request(connection.webhook_url, { method: "POST", body, headers: { "stripe-signature": `t=${t},v1=${signature}` } }),
+    );
+    expect(accepted.status).toBe(200);
   });
 });

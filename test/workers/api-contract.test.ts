@@ -39,6 +39,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "PATCH", path: "/api/v1/workspaces/contract", body: { name: "Contract" }, scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/connections", body: { kind: "native", name: "x" }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/connections", scope: "admin", workspace: true },
+  { method: "PATCH", path: "/api/v1/workspaces/contract/connections/c_missing", body: { name: "y" }, scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/tokens", body: { scopes: ["read"] }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/tokens", scope: "admin", workspace: true },
   { method: "DELETE", path: "/api/v1/workspaces/contract/tokens/tok_missing", scope: "admin", workspace: true },
@@ -56,7 +57,7 @@ describe("access to every route", () => {
     const served = new Set(
       api.routes
         .filter((r) => r.method !== "ALL" && !["/openapi.json", "/docs"].includes(r.path))
-        .map((r) => `${r.method} ${r.path.replace(":ws", "contract").replace(":month", "2026-03").replace(":kpi", "win_rate").replace(":id", "tok_missing")}`),
+        .map((r) => `${r.method} ${r.path.replace(":ws", "contract").replace(":month", "2026-03").replace(":kpi", "win_rate").replace(":id", r.path.includes("connections") ? "c_missing" : "tok_missing")}`),
     );
     expect(ROUTES.map((r) => `${r.method} ${r.path.replace("/api/v1", "")}`).sort()).toEqual([...served].sort());
   });

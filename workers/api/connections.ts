@@ -3,7 +3,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { drizzle } from "drizzle-orm/d1";
 import type { ConnectionKind } from "../db/schema";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { CONNECTION_KINDS, connections, workspaces } from "../db/schema";
 import { base64ToBytes, bytesToBase64, encryptSecret, randomBytes, randomId } from "../lib/crypto";
 import { problemResponse } from "../lib/problem";
@@ -36,16 +36,18 @@ function planSecret(kind: ConnectionKind, given: string | undefined, config: Rec
         secret: given ?? bytesToBase64(randomBytes(24)),
         username: typeof config.username === "string" && config.username !== "" ? config.username : "quotient",
       };
+    // These CRMs issue the secret once they know the webhook URL: the connection may be
+    // created without it (deliveries answer 401 until it is set with PATCH).
     case "hubspot":
-      return given ? { ok: true, secret: given } : { ok: false, field: "secret", message: "the HubSpot app's client secret is required" };
+      return { ok: true, secret: given ?? null };
     case "close":
-      return given && /^([0-9a-f]{2})+$/i.test(given)
-        ? { ok: true, secret: given }
-        : { ok: false, field: "secret", message: "the Close signature_key (hex) is required" };
+      return given === undefined || /^([0-9a-f]{2})+$/i.test(given)
+        ? { ok: true, secret: given ?? null }
+        : { ok: false, field: "secret", message: "must be the Close signature_key (hex)" };
     case "stripe":
-      return given?.startsWith("whsec_")
-        ? { ok: true, secret: given }
-        : { ok: false, field: "secret", message: "the Stripe endpoint secret (whsec_…) is required" };
+      return given === undefined || given.startsWith("whsec_")
+        ? { ok: true, secret: given ?? null }
+        : { ok: false, field: "secret", message: "must be the Stripe endpoint signing secret (whsec_…)" };
     case "salesforce": {
       const organizationId = config.organization_id;
       return typeof organizationId === "string" && /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/.test(organizationId)
@@ -155,6 +157,65 @@ connectionRoutes.openapi(
         webhook_url: new URL(`/webhooks/${row.id}`, c.req.url).toString(),
         created_at: new Date(row.created_at).toISOString(),
       })),
+      200,
+    );
+  },
+);
+
+const ConnectionPatch = z
+  .object({
+    name: z.string().min(1).max(200),
+    secret: z.string().min(8).max(500),
+    config: z.record(z.string(), z.unknown()),
+  })
+  .partial()
+  .strict()
+  .openapi("ConnectionPatch");
+
+connectionRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/workspaces/{ws}/connections/{id}",
+    summary: "Change a connection's name, secret or config (the secret is never shown again)",
+    tags: ["Connections"],
+    security,
+    middleware: [workspaceAccess("admin")] as const,
+    request: {
+      params: WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
+      body: { ...json(ConnectionPatch), required: true },
+    },
+    responses: { 200: { description: "The connection", ...json(ConnectionItem) }, ...problemResponses },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    const db = drizzle(c.env.DB);
+    const workspace = c.get("workspace");
+    const row = await db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.id, id), eq(connections.workspaceId, workspace.id)))
+      .get();
+    if (!row) return problemResponse(404, `no connection ${JSON.stringify(id)}`) as never;
+    const config = patch.config ?? row.config;
+    const changes: Partial<typeof connections.$inferInsert> = { config };
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.secret !== undefined || patch.config !== undefined) {
+      const plan = planSecret(row.kind, patch.secret, config);
+      if (!plan.ok) {
+        return problemResponse(400, `${plan.field}: ${plan.message}`, { errors: [{ field: plan.field, message: plan.message }] }) as never;
+      }
+      if (patch.secret !== undefined) changes.secretCiphertext = await encryptSecret(plan.secret!, c.env.SECRETS_KEY);
+    }
+    const updated = (await db.update(connections).set(changes).where(eq(connections.id, id)).returning().get())!;
+    return c.json(
+      {
+        id: updated.id,
+        kind: updated.kind,
+        name: updated.name,
+        webhook_url: new URL(`/webhooks/${updated.id}`, c.req.url).toString(),
+        created_at: new Date(updated.createdAt).toISOString(),
+      },
       200,
     );
   },

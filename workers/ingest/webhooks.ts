@@ -31,6 +31,10 @@ webhooks.post(
     const adapter = connection && adapterFor(connection.kind);
     if (!connection || !adapter) return problemResponse(404, "unknown connection");
 
+    // A HubSpot, Close or Stripe connection created before its CRM issued the secret.
+    if (connection.secret === null && connection.kind !== "salesforce") {
+      return problemResponse(401, "this connection has no secret yet: set it with PATCH …/connections/:id");
+    }
     const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() };
     const verdict = await adapter.verify(request, connection, now);
     if (!verdict.ok) return problemResponse(verdict.status ?? 401, verdict.reason);

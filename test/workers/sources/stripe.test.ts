@@ -523,9 +523,9 @@ describe("POST /webhooks/:connectionId (stripe)", () => {
     url = created.webhook_url;
   });
 
-  it("refuses a connection without a whsec_ secret", async () => {
+  it("refuses a secret that is not a whsec_ signing secret", async () => {
     await createWorkspace("stripe-nosecret", { timezone: "UTC" });
-    const response = await call("POST", "/api/v1/workspaces/stripe-nosecret/connections", { kind: "stripe", name: "s" });
+    const response = await call("POST", "/api/v1/workspaces/stripe-nosecret/connections", { kind: "stripe", name: "s", secret: "sk_live_123456" });
     expect(response.status).toBe(400);
   });
 
