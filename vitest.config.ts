@@ -29,6 +29,7 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/workers/**/*.test.ts"],
             setupFiles: ["./test/workers/setup.ts"],
+            globalSetup: ["./test/workers/hook-server.ts"],
             testTimeout: 60_000,
           },
         },

@@ -37,6 +37,6 @@ export default {
     }
   },
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(runScheduled(controller, env));
+    ctx.waitUntil(runScheduled(controller, env, ctx));
   },
 } satisfies ExportedHandler<Env>;

@@ -35,6 +35,7 @@ beforeAll(async () => {
 const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "admin" | "read"; workspace: boolean }[] = [
   { method: "POST", path: "/api/v1/workspaces", body: { slug: "new-one", name: "New" }, scope: "root", workspace: false },
   { method: "GET", path: "/api/v1/kpis", scope: "read", workspace: false },
+  { method: "GET", path: "/api/v1/workspaces", scope: "read", workspace: false },
   { method: "GET", path: "/api/v1/workspaces/contract", scope: "read", workspace: true },
   { method: "PATCH", path: "/api/v1/workspaces/contract", body: { name: "Contract" }, scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/connections", body: { kind: "native", name: "x" }, scope: "admin", workspace: true },
@@ -50,6 +51,10 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/metrics/win_rate", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/dead-letters", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/reports", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03", scope: "read", workspace: true },
+  { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
+  { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/share-token", scope: "admin", workspace: true },
 ];
 
 describe("access to every route", () => {

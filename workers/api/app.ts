@@ -7,6 +7,7 @@ import { problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
 import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
+import { reportRoutes } from "./reports";
 import { kpiRoutes } from "./kpis";
 import { settingsRoutes } from "./settings";
 import type { ApiEnv } from "./context";
@@ -33,6 +34,7 @@ api.route("/", tokenRoutes);
 api.route("/", settingsRoutes);
 api.route("/", kpiRoutes);
 api.route("/", deadLetterRoutes);
+api.route("/", reportRoutes);
 
 api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));
 

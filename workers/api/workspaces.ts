@@ -1,6 +1,6 @@
 // Workspaces: create (ADMIN_TOKEN), read, and change settings.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { workspaces } from "../db/schema";
 import { dataMonths } from "../kpi/schedule";
@@ -9,7 +9,8 @@ import { markDirty } from "../model/dirty";
 import { problemResponse } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv, WorkspaceRow } from "./context";
-import { problemResponses, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch, json, security } from "./schemas";
+import { decodeCursor, page, PageQuery, toPage } from "./pagination";
+import { invalidCursor, json, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
 
 export function workspaceDocument(row: WorkspaceRow) {
@@ -110,5 +111,37 @@ workspaceRoutes.openapi(
       await markDirty(c.env.DB, workspace.id, months.slice(0, 1), Date.now());
     }
     return c.json(workspaceDocument(row!), 200);
+  },
+);
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/workspaces",
+    summary: "Workspaces the token may read (all of them for the ADMIN_TOKEN)",
+    tags: ["Workspaces"],
+    security,
+    request: { query: PageQuery },
+    responses: { 200: { description: "A page of workspaces", ...json(page(Workspace)) }, ...problemResponses },
+  }),
+  async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const after = decodeCursor(cursor);
+    if (cursor && !after) return invalidCursor();
+    const principal = c.get("principal");
+    const db = drizzle(c.env.DB);
+    const rows = await db
+      .select()
+      .from(workspaces)
+      .where(
+        and(
+          principal.kind === "token" ? eq(workspaces.id, principal.workspaceId) : undefined,
+          after ? gt(workspaces.slug, String(after[0])) : undefined,
+        ),
+      )
+      .orderBy(asc(workspaces.slug))
+      .limit(limit + 1)
+      .all();
+    return c.json(toPage(rows, limit, (row) => [row.slug, row.slug], workspaceDocument), 200);
   },
 );

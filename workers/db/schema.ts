@@ -441,6 +441,7 @@ export const kpiValues = sqliteTable(
   ],
 );
 
+/** Published reports: immutable snapshots, one row per (month, version). */
 export const reports = sqliteTable(
   "reports",
   {
@@ -449,11 +450,37 @@ export const reports = sqliteTable(
     version: integer("version").notNull(),
     publishedAt: integer("published_at").notNull(),
     dataAsOf: integer("data_as_of"),
-    /** Unguessable (128 bits) link token for private sharing. */
-    shareToken: text("share_token").notNull().unique(),
+    /**
+     * Unguessable (128 bits) link token for private sharing, the same for every version
+     * of a month so that a shared link shows the latest revision; rotating replaces it.
+     */
+    shareToken: text("share_token").notNull(),
+    /** SHA-256 of the report's KPI content: a revision is published only when it changes. */
+    contentHash: text("content_hash").notNull(),
+    /** When the cron last compared this (latest) version with freshly computed KPIs. */
+    checkedAt: integer("checked_at").notNull(),
     document: text("document", { mode: "json" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.month, t.version] }),
+    index("reports_share_token").on(t.shareToken),
+  ],
+);
+
+/** Calls of a workspace's deploy hook after a publication, failures included. */
+export const deployHookCalls = sqliteTable(
+  "deploy_hook_calls",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id").notNull(),
+    calledAt: integer("called_at").notNull(),
+    attempts: integer("attempts").notNull(),
+    /** HTTP status of the last attempt, null when it did not answer. */
+    status: integer("status"),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    error: text("error"),
+  },
+  (t) => [index("deploy_hook_calls_workspace").on(t.workspaceId, t.calledAt)],
 );
 
 // ---------------------------------------------------------------- named histories

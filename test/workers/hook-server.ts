@@ -1,0 +1,27 @@
+// vitest global setup: a local HTTP server standing in for a workspace's deploy hook.
+// POST /ok answers 200, POST /fail answers 500; GET /calls lists what was received.
+import { createServer } from "node:http";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    hookServer: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const calls: { path: string; method: string; userAgent: string | undefined }[] = [];
+  const server = createServer((request, response) => {
+    if (request.method === "GET" && request.url === "/calls") {
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(calls));
+      return;
+    }
+    calls.push({ path: request.url ?? "", method: request.method ?? "", userAgent: request.headers["user-agent"] });
+    response.writeHead(request.url?.startsWith("/fail") ? 500 : 200).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("hook server has no port");
+  project.provide("hookServer", `http://127.0.0.1:${address.port}`);
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,177 @@
+// Reports: assembly against the golden company (values derived by hand from the
+// independent expected.json), publication on the 1st, revisions, deploy hooks, the API.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { Report } from "../../shared/report";
+import worker from "../../workers/index";
+import { publishAll } from "../../workers/reports/publish";
+import expected from "../fixtures/golden/expected.json";
+import { loadGolden } from "./golden";
+import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+
+type Expected = Record<string, Record<string, Record<string, Record<string, number | null>>>>;
+const EXPECTED = expected as Expected;
+const all = (month: string, kpi: string) => EXPECTED[month]![kpi]!.all!.all!;
+
+describe("report assembly on the golden company", () => {
+  let report: Report;
+
+  beforeAll(async () => {
+    await loadGolden("golden-report");
+    const months = Object.keys(EXPECTED);
+    expect((await call("POST", "/api/v1/workspaces/golden-report/recompute", { from: months[0], to: months.at(-1) })).status).toBe(200);
+    const published = await call("POST", "/api/v1/workspaces/golden-report/reports/2026-03/publish");
+    expect(published.status).toBe(201);
+    const response = await call("GET", "/api/v1/workspaces/golden-report/reports/2026-03");
+    report = Report.parse(await response.json());
+  }, 180_000);
+
+  it("gives each headline M, M−1, M−12, year to date and the changes", () => {
+    const revenue = report.headlines.find((h) => h.kpi === "revenue_won")!;
+    const [m, previous, yearAgo] = [all("2026-03", "revenue_won"), all("2026-02", "revenue_won"), all("2025-03", "revenue_won")] as number[];
+    expect(revenue.value).toBeCloseTo(m!, 6);
+    expect(revenue.previous).toBeCloseTo(previous!, 6);
+    expect(revenue.year_ago).toBeCloseTo(yearAgo!, 6);
+    // Money changes relatively: (M − (M−1)) / (M−1).
+    expect(revenue.change_mom).toBeCloseTo((m! - previous!) / previous!, 9);
+    expect(revenue.change_yoy).toBeCloseTo((m! - yearAgo!) / yearAgo!, 9);
+    // Year to date: January + February + March 2026, against the same months of 2025.
+    const ytd = ["2026-01", "2026-02", "2026-03"].reduce((sum, month) => sum + all(month, "revenue_won")!, 0);
+    const ytdYearAgo = ["2025-01", "2025-02", "2025-03"].reduce((sum, month) => sum + all(month, "revenue_won")!, 0);
+    expect(revenue.ytd).toBeCloseTo(ytd, 6);
+    expect(revenue.ytd_year_ago).toBeCloseTo(ytdYearAgo, 6);
+    expect(revenue.series.map((p) => p.month)).toEqual([
+      "2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03",
+    ]);
+  });
+
+  it("takes a ratio's year to date as Σ won ÷ Σ closed, and its changes as differences", () => {
+    const winRate = report.headlines.find((h) => h.kpi === "win_rate")!;
+    const months = ["2026-01", "2026-02", "2026-03"];
+    const won = months.reduce((sum, month) => sum + all(month, "deals_won")!, 0);
+    const lost = months.reduce((sum, month) => sum + all(month, "deals_lost")!, 0);
+    expect(winRate.ytd).toBeCloseTo(won / (won + lost), 12);
+    expect(winRate.change_kind).toBe("difference");
+    expect(winRate.change_mom).toBeCloseTo(all("2026-03", "win_rate")! - all("2026-02", "win_rate")!, 12);
+  });
+
+  it("ranks the leaderboard by revenue, with names, deals, win rate and quota attainment", () => {
+    const revenueByRep = EXPECTED["2026-03"]!.revenue_won!.rep!;
+    const ranked = Object.entries(revenueByRep).sort((a, b) => b[1]! - a[1]!);
+    const [topRep, topRevenue] = ranked[0]!;
+    const top = report.leaderboard[0]!;
+    expect(top.rep_id).toBe(topRep);
+    expect(top.revenue_won).toBeCloseTo(topRevenue!, 6);
+    expect(top.deals_won).toBe(EXPECTED["2026-03"]!.deals_won!.rep![topRep]);
+    expect(top.win_rate).toBeCloseTo(EXPECTED["2026-03"]!.win_rate!.rep![topRep]!, 12);
+    expect(top.quota_attainment).toBeCloseTo(EXPECTED["2026-03"]!.quota_attainment!.rep![topRep]!, 12);
+    expect(top.name).not.toBe(topRep);
+    expect(report.leaderboard.map((r) => r.revenue_won ?? -1)).toEqual([...report.leaderboard.map((r) => r.revenue_won ?? -1)].sort((a, b) => b - a));
+  });
+
+  it("carries the funnel, breakdowns, customers and warnings of the month", () => {
+    expect(report.funnel.reached.map((s) => s.key)).toEqual(["discovery", "demo", "proposal", "negotiation"]);
+    expect(report.funnel.reached.map((s) => s.value)).toEqual(
+      ["discovery", "demo", "proposal", "negotiation"].map((s) => EXPECTED["2026-03"]!.stage_reached!.stage![s]),
+    );
+    expect(report.customers.nps.score).toBeCloseTo(all("2026-03", "nps")!, 9);
+    expect(report.breakdowns.revenue_by_region.items[0]!.value).toBe(
+      Math.max(...Object.values(EXPECTED["2026-03"]!.revenue_won!.region!).map(Number)),
+    );
+    expect(report.warnings.missing_fx).toBe(3);
+    expect(report.version).toBe(1);
+    expect(report.share_token).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe("publication", () => {
+  const at = (iso: string) => Date.parse(iso);
+  let workspaceId: string;
+  let connection: { id: string; secret: string };
+
+  beforeAll(async () => {
+    await createWorkspace("monthly", { timezone: "America/New_York", deploy_hook_url: `${inject("hookServer")}/ok/monthly` });
+    workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'monthly'").first<{ id: string }>())!.id;
+    connection = await createNativeConnection("monthly");
+    const events = [
+      event("m1", "deal.upserted", "2026-03-05T15:00:00Z", { deal_id: "D-1", owner_rep_id: "R-1", amount: 1000, status: "won" }),
+      event("m2", "deal.upserted", "2026-03-06T15:00:00Z", { deal_id: "D-2", owner_rep_id: "R-1", amount: 500, status: "lost" }),
+    ];
+    expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/monthly/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+  });
+
+  async function runHourlyCron(instant: number) {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(instant), cron: "0 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+  }
+
+  const versions = async () =>
+    (await env.DB.prepare("SELECT version FROM reports WHERE workspace_id = ?1 AND month = '2026-03' ORDER BY version").bind(workspaceId).all()).results.map(
+      (r) => r.version,
+    );
+
+  it("publishes last month once on the 1st after 06:00 local time, and calls the deploy hook", async () => {
+    // 09:00 UTC on April 1st is 05:00 in New York: too early.
+    await runHourlyCron(at("2026-04-01T09:00:00Z"));
+    expect(await versions()).toEqual([]);
+    // 10:30 UTC is 06:30 in New York.
+    await runHourlyCron(at("2026-04-01T10:30:00Z"));
+    expect(await versions()).toEqual([1]);
+    // The next run does not publish it again.
+    await runHourlyCron(at("2026-04-01T11:00:00Z"));
+    expect(await versions()).toEqual([1]);
+    const calls = (await (await fetch(`${inject("hookServer")}/calls`)).json()) as { path: string; method: string }[];
+    expect(calls.filter((c) => c.path === "/ok/monthly")).toEqual([{ path: "/ok/monthly", method: "POST", userAgent: "Quotient deploy hook" }]);
+    const recorded = await env.DB.prepare("SELECT attempts, status, ok FROM deploy_hook_calls WHERE workspace_id = ?1").bind(workspaceId).all();
+    expect(recorded.results).toEqual([{ attempts: 1, status: 200, ok: 1 }]);
+  });
+
+  it("publishes a revised version when a late event changes the month", async () => {
+    const late = event("m3", "deal.upserted", "2026-03-20T15:00:00Z", { deal_id: "D-3", owner_rep_id: "R-1", amount: 250, status: "won" });
+    expect((await postNative(connection, JSON.stringify(late))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/monthly/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    await runHourlyCron(at("2026-04-01T12:00:00Z"));
+    expect(await versions()).toEqual([1, 2]);
+    const revised = Report.parse(await (await call("GET", "/api/v1/workspaces/monthly/reports/2026-03")).json());
+    expect(revised.version).toBe(2);
+    expect(revised.headlines.find((h) => h.kpi === "revenue_won")!.value).toBe(1250);
+    const first = Report.parse(await (await call("GET", "/api/v1/workspaces/monthly/reports/2026-03?version=1")).json());
+    expect(first.headlines.find((h) => h.kpi === "revenue_won")!.value).toBe(1000);
+    // Both versions share the link; recomputing without a change publishes nothing new.
+    expect(revised.share_token).toBe(first.share_token);
+    expect((await call("POST", "/api/v1/workspaces/monthly/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    await runHourlyCron(at("2026-04-01T13:00:00Z"));
+    expect(await versions()).toEqual([1, 2]);
+  });
+
+  it("records a failing deploy hook after its retries, without failing the publication", async () => {
+    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    const background: Promise<unknown>[] = [];
+    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
+    await Promise.all(background);
+    expect(published).toBe(1);
+    const recorded = await env.DB.prepare(
+      "SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1",
+    ).bind(workspaceId).first();
+    expect(recorded).toEqual({ attempts: 3, status: 500, ok: 0, error: "HTTP 500" });
+  });
+
+  it("lists reports, publishes on demand and rotates the share token", async () => {
+    const list = (await (await call("GET", "/api/v1/workspaces/monthly/reports")).json()) as { items: { month: string; version: number; share_token: string }[] };
+    expect(list.items.map((r) => [r.month, r.version])).toEqual([["2026-03", 1]]);
+    const published = (await (await call("POST", "/api/v1/workspaces/monthly/reports/2026-03/publish")).json()) as { version: number; share_token: string };
+    expect(published.version).toBe(2);
+    const rotated = (await (await call("POST", "/api/v1/workspaces/monthly/reports/2026-03/share-token")).json()) as { share_token: string };
+    expect(rotated.share_token).toMatch(/^[0-9a-f]{32}$/);
+    expect(rotated.share_token).not.toBe(published.share_token);
+    const report = (await (await call("GET", "/api/v1/workspaces/monthly/reports/2026-03?version=1")).json()) as { share_token: string };
+    expect(report.share_token).toBe(rotated.share_token);
+    expect((await call("GET", "/api/v1/workspaces/monthly/reports/2025-01")).status).toBe(404);
+  });
+});

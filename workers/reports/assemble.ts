@@ -1,0 +1,235 @@
+// Assembles a monthly report from month documents (pure: no I/O). The documents of M and
+// the 23 months before it give the headline deltas, year to date and 12-month series.
+import { aggregationOf, KPI_BY_ID } from "../../shared/catalog";
+import { addMonths, monthRange } from "../../shared/months";
+import { REPORT_SCHEMA_VERSION, type Breakdown, type Headline, type Item, type LeaderboardRow, type Report } from "../../shared/report";
+import type { MonthDocument, ValueRecord } from "../kpi/month-document";
+
+export interface ReportInput {
+  workspace: { slug: string; name: string; timezone: string; currency: string };
+  month: string;
+  /** Month documents by month; months not computed are simply absent. */
+  documents: ReadonlyMap<string, MonthDocument>;
+  /** Display names by dimension and key (reps, products); keys without one show as is. */
+  names: { rep: Record<string, string>; product: Record<string, string> };
+  /** Each rep's current team, for the leaderboard. */
+  teams: Record<string, string | null>;
+  publication: { version: number; published_at: string; share_token: string };
+}
+
+export const HEADLINE_KPIS = [
+  "revenue_won", "deals_won", "win_rate", "avg_deal_size", "open_pipeline_value", "new_leads", "mrr", "nps",
+] as const;
+
+/** State KPIs describe an instant: summing them over months means nothing. */
+const STATE_KPIS = new Set([
+  "open_pipeline_value", "open_deals", "leads_by_stage", "mrr", "active_customers", "arpa",
+  "customer_lifetime_value", "pipeline_velocity", "customer_touches",
+]);
+
+const LIFECYCLE = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "unknown"];
+
+function records(document: MonthDocument | undefined, kpi: string, dimension: string): ValueRecord[] {
+  return document?.kpis[kpi]?.values.filter((v) => v.dimension === dimension) ?? [];
+}
+
+function overall(document: MonthDocument | undefined, kpi: string): ValueRecord | undefined {
+  return records(document, kpi, "all").find((v) => v.key === "all");
+}
+
+/** NPS is 100 × its numerator ÷ denominator; every other ratio is the plain quotient. */
+const ratioScale = (kpi: string) => (kpi === "nps" ? 100 : 1);
+
+/**
+ * Year to date over `months`: Σ of a total; Σ numerator ÷ Σ denominator of a ratio or a
+ * mean (never a mean of monthly values); null for states, medians and derived KPIs.
+ */
+export function yearToDate(kpi: string, months: string[], documents: ReadonlyMap<string, MonthDocument>): number | null {
+  if (STATE_KPIS.has(kpi)) return null;
+  const aggregation = aggregationOf(kpi);
+  const values = months.map((m) => overall(documents.get(m), kpi));
+  if (aggregation === "total") return values.reduce((sum, v) => sum + (v?.value ?? 0), 0);
+  if (aggregation === "ratio" || aggregation === "mean") {
+    let numerator = 0;
+    let denominator = 0;
+    for (const v of values) {
+      numerator += v?.numerator ?? 0;
+      denominator += v?.denominator ?? 0;
+    }
+    return denominator === 0 ? null : (ratioScale(kpi) * numerator) / denominator;
+  }
+  return null;
+}
+
+/** Money and counts change relatively; ratios, scores and durations by their difference. */
+function changeKind(kpi: string): Headline["change_kind"] {
+  const unit = KPI_BY_ID.get(kpi)!.unit;
+  return unit === "money" || unit === "count" ? "relative" : "difference";
+}
+
+function change(kind: Headline["change_kind"], current: number | null, base: number | null): number | null {
+  if (current === null || base === null) return null;
+  if (kind === "difference") return current - base;
+  return base === 0 ? null : (current - base) / Math.abs(base);
+}
+
+export function headline(kpi: string, month: string, documents: ReadonlyMap<string, MonthDocument>): Headline {
+  const definition = KPI_BY_ID.get(kpi);
+  if (!definition) throw new Error(`unknown KPI ${kpi}`);
+  const valueOf = (m: string) => overall(documents.get(m), kpi)?.value ?? null;
+  const kind = changeKind(kpi);
+  const year = month.slice(0, 4);
+  const ytd = yearToDate(kpi, monthRange(`${year}-01`, month), documents);
+  const ytdYearAgo = yearToDate(kpi, monthRange(`${Number(year) - 1}-01`, addMonths(month, -12)), documents);
+  const value = valueOf(month);
+  const previous = valueOf(addMonths(month, -1));
+  const yearAgo = valueOf(addMonths(month, -12));
+  return {
+    kpi,
+    name: definition.name,
+    unit: definition.unit,
+    direction: definition.direction,
+    formula: definition.formula,
+    value,
+    previous,
+    year_ago: yearAgo,
+    ytd,
+    ytd_year_ago: ytdYearAgo,
+    change_mom: change(kind, value, previous),
+    change_yoy: change(kind, value, yearAgo),
+    change_ytd: change(kind, ytd, ytdYearAgo),
+    change_kind: kind,
+    series: monthRange(addMonths(month, -11), month).map((m) => ({ month: m, value: valueOf(m) })),
+  };
+}
+
+function item(record: ValueRecord, label: string): Item {
+  const result: Item = { key: record.key, label, value: record.value };
+  if (record.numerator !== undefined) result.numerator = record.numerator;
+  if (record.denominator !== undefined) result.denominator = record.denominator;
+  return result;
+}
+
+const byValueDescending = (a: Item, b: Item) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || a.key.localeCompare(b.key);
+
+function breakdown(
+  document: MonthDocument | undefined,
+  kpi: string,
+  dimension: string,
+  label: (key: string) => string = (key) => key,
+  order: (a: Item, b: Item) => number = byValueDescending,
+): Breakdown {
+  const definition = KPI_BY_ID.get(kpi)!;
+  return {
+    kpi,
+    name: definition.name,
+    unit: definition.unit,
+    dimension,
+    formula: definition.formula,
+    items: records(document, kpi, dimension).map((r) => item(r, label(r.key))).sort(order),
+  };
+}
+
+function leaderboard(input: ReportInput, document: MonthDocument | undefined): LeaderboardRow[] {
+  const byRep = (kpi: string) => new Map(records(document, kpi, "rep").map((r) => [r.key, r.value]));
+  const revenue = byRep("revenue_won");
+  const deals = byRep("deals_won");
+  const winRate = byRep("win_rate");
+  const quota = byRep("quota_attainment");
+  const reps = new Set([...revenue.keys(), ...deals.keys(), ...winRate.keys(), ...quota.keys()]);
+  return [...reps]
+    .map((rep) => ({
+      rep_id: rep,
+      name: input.names.rep[rep] ?? rep,
+      team: input.teams[rep] ?? null,
+      revenue_won: revenue.get(rep) ?? null,
+      deals_won: deals.get(rep) ?? null,
+      win_rate: winRate.get(rep) ?? null,
+      quota_attainment: quota.get(rep) ?? null,
+    }))
+    .sort((a, b) => (b.revenue_won ?? -1) - (a.revenue_won ?? -1) || a.name.localeCompare(b.name));
+}
+
+/** The pipeline's stage order, read back from the chain of conversion pairs "a>b". */
+function pipelineOrder(conversions: ValueRecord[]): string[] {
+  const next = new Map(conversions.map((c) => c.key.split(">") as [string, string]));
+  const targets = new Set(next.values());
+  const first = [...next.keys()].find((stage) => !targets.has(stage));
+  const order: string[] = [];
+  for (let stage = first; stage !== undefined && !order.includes(stage); stage = next.get(stage)) order.push(stage);
+  return order;
+}
+
+/** Everything the report shows, from the documents; throws if M itself was never computed. */
+export function assembleReport(input: ReportInput): Report {
+  const { month, documents } = input;
+  const document = documents.get(month);
+  if (!document) throw new Error(`the KPIs of ${month} have not been computed`);
+  const headlines = (kpis: readonly string[]) => kpis.map((kpi) => headline(kpi, month, documents));
+  const revenue = (m: string) => overall(documents.get(m), "revenue_won")?.value ?? null;
+  const stagesOrder = (a: Item, b: Item) => LIFECYCLE.indexOf(a.key) - LIFECYCLE.indexOf(b.key);
+  const conversions = records(document, "stage_conversion", "stage");
+  const pipeline = pipelineOrder(conversions);
+  const inPipeline = (a: Item, b: Item) => pipeline.indexOf(a.key) - pipeline.indexOf(b.key);
+  const count = (kpi: string) => overall(document, kpi)?.value ?? null;
+  const movement = (kpi: string, label: string): Item => ({ key: kpi, label, value: count(kpi) });
+
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    workspace: input.workspace,
+    month,
+    version: input.publication.version,
+    published_at: input.publication.published_at,
+    share_token: input.publication.share_token,
+    freshness: { data_as_of: document.data_as_of, computed_at: document.computed_at, catalog_version: document.catalog_version },
+    headlines: headlines(HEADLINE_KPIS),
+    revenue_trend: {
+      unit: "money",
+      months: monthRange(addMonths(month, -11), month).map((m) => ({ month: m, value: revenue(m), year_ago: revenue(addMonths(m, -12)) })),
+    },
+    funnel: {
+      // The funnel keeps the pipeline's order, not a ranking.
+      reached: records(document, "stage_reached", "stage").map((r) => item(r, r.key)).sort(inPipeline),
+      conversion: conversions
+        .map((r) => item(r, r.key.replace(">", " → ")))
+        .sort((a, b) => pipeline.indexOf(a.key.split(">")[0]!) - pipeline.indexOf(b.key.split(">")[0]!)),
+    },
+    leaderboard: leaderboard(input, document),
+    breakdowns: {
+      revenue_by_region: breakdown(document, "revenue_won", "region"),
+      revenue_by_product: breakdown(document, "revenue_won", "product", (key) => input.names.product[key] ?? key),
+      revenue_by_source: breakdown(document, "revenue_won", "source"),
+    },
+    leads: {
+      new_by_source: breakdown(document, "new_leads", "source"),
+      by_stage: breakdown(document, "leads_by_stage", "stage", (key) => key, stagesOrder),
+      conversion: headlines(["lead_conversion_rate", "mql_to_customer_rate", "sql_to_customer_rate", "customer_lifecycle_days", "cost_per_lead"]),
+    },
+    activity: {
+      by_type: breakdown(document, "activities", "type"),
+      responsiveness: headlines([
+        "lead_response_minutes", "responded_within_1h", "leads_followed_up",
+        "customer_response_minutes", "positive_reply_rate", "meeting_booking_rate",
+      ]),
+    },
+    customers: {
+      nps: {
+        score: count("nps"),
+        promoters: count("nps_promoters"),
+        passives: count("nps_passives"),
+        detractors: count("nps_detractors"),
+      },
+      mrr_movements: [
+        movement("new_mrr", "New"),
+        movement("expansion_mrr", "Expansion"),
+        movement("reactivation_mrr", "Reactivation"),
+        movement("contraction_mrr", "Contraction"),
+        movement("churned_mrr", "Churned"),
+      ],
+      metrics: headlines([
+        "mrr", "active_customers", "logo_churn_rate", "revenue_churn_rate", "net_revenue_retention", "arpa", "customer_lifetime_value",
+      ]),
+    },
+    warnings: document.warnings,
+  };
+}
