@@ -1,0 +1,65 @@
+// The export CLI: pages through workspaces and reports, writes each report and an index,
+// and skips reports whose version is already on disk. The API is a stand-in HTTP server
+// answering with the documented shapes (the Worker's own answers are tested in workerd).
+import { mkdtemp, readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain ESM script without type declarations
+import { exportReports } from "../../scripts/export.mjs";
+
+let server: Server;
+let api: string;
+const requests: string[] = [];
+let version = 1;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    requests.push(request.url!);
+    if (request.headers.authorization !== "Bearer t0k") return response.writeHead(401).end();
+    const url = new URL(request.url!, "http://x");
+    const json = (body: unknown) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (url.pathname === "/api/v1/workspaces") {
+      return url.searchParams.get("cursor")
+        ? json({ items: [{ slug: "beta", name: "Beta" }], next_cursor: null })
+        : json({ items: [{ slug: "acme", name: "Acme" }], next_cursor: "c1" });
+    }
+    const list = /^\/api\/v1\/workspaces\/(\w+)\/reports$/.exec(url.pathname);
+    if (list) {
+      const months = list[1] === "acme" ? ["2026-03", "2026-02"] : ["2026-03"];
+      return json({ items: months.map((month) => ({ month, version, share_token: `tok-${list[1]}-${month}`, published_at: "2026-04-01T10:00:00.000Z" })), next_cursor: null });
+    }
+    const one = /^\/api\/v1\/workspaces\/(\w+)\/reports\/([\d-]+)$/.exec(url.pathname);
+    if (one) return json({ schema_version: 1, month: one[2], version, share_token: `tok-${one[1]}-${one[2]}` });
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe("npm run export", () => {
+  it("writes every report and an index, then skips the unchanged ones", async () => {
+    const out = await mkdtemp(join(tmpdir(), "quotient-export-"));
+    const log: string[] = [];
+    expect(await exportReports({ api, token: "t0k", out, log: (line: string) => log.push(line) })).toEqual({ written: 3, unchanged: 0, reports: 3 });
+    const index = JSON.parse(await readFile(join(out, "index.json"), "utf8"));
+    expect(index.reports.map((r: { file: string }) => r.file)).toEqual(["acme/2026-03.json", "acme/2026-02.json", "beta/2026-03.json"]);
+    expect(JSON.parse(await readFile(join(out, "acme/2026-02.json"), "utf8"))).toMatchObject({ month: "2026-02", version: 1 });
+    expect(log.at(-1)).toBe(`exported 3 reports to ${out} (3 written, 0 unchanged)`);
+
+    requests.length = 0;
+    expect(await exportReports({ api, token: "t0k", out, log: () => undefined })).toEqual({ written: 0, unchanged: 3, reports: 3 });
+    expect(requests.filter((r) => /reports\/\d/.test(r))).toEqual([]);
+
+    version = 2; // a revision: only what changed is fetched again
+    expect(await exportReports({ api, token: "t0k", out, log: () => undefined })).toEqual({ written: 3, unchanged: 0, reports: 3 });
+  });
+
+  it("fails with the API's answer on a bad token", async () => {
+    const out = await mkdtemp(join(tmpdir(), "quotient-export-"));
+    await expect(exportReports({ api, token: "wrong", out, log: () => undefined })).rejects.toThrow(/401/);
+  });
+});
