@@ -51,6 +51,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/metrics/win_rate", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/dead-letters", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/ingest-status", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03", scope: "read", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
@@ -114,6 +115,20 @@ describe("CSV", () => {
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
     expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
     expect(csv).toContain("'-R2");
+  });
+});
+
+describe("ingest status", () => {
+  it("counts the workspace's deliveries and dead letters", async () => {
+    const response = await call("GET", "/api/v1/workspaces/contract/ingest-status", undefined, tokens.read!);
+    expect(await response.json()).toEqual({
+      pending: 0,
+      failed: 0,
+      processed: 1,
+      dead_letters: 0,
+      latest_event_at: "2026-03-03T10:00:00.000Z",
+      dirty_months: expect.any(Number),
+    });
   });
 });
 

@@ -65,3 +65,51 @@ deadLetterRoutes.openapi(
     );
   },
 );
+
+const IngestStatus = z
+  .object({
+    pending: z.number().int().openapi({ description: "Deliveries stored and not yet applied" }),
+    failed: z.number().int().openapi({ description: "Deliveries whose retries ran out (kept in the inbox)" }),
+    processed: z.number().int(),
+    dead_letters: z.number().int(),
+    latest_event_at: z.iso.datetime().nullable(),
+    dirty_months: z.number().int().openapi({ description: "Months waiting for a recompute" }),
+  })
+  .openapi("IngestStatus");
+
+deadLetterRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/workspaces/{ws}/ingest-status",
+    summary: "How far ingestion has got: deliveries pending, failed and processed",
+    tags: ["Ingest"],
+    security,
+    middleware: [workspaceAccess("read")] as const,
+    request: { params: WorkspaceParams },
+    responses: { 200: { description: "Counts", ...json(IngestStatus) }, ...problemResponses },
+  }),
+  async (c) => {
+    const row = await c.env.DB.prepare(
+      `SELECT
+         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'pending') AS pending,
+         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'failed') AS failed,
+         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'processed') AS processed,
+         (SELECT COUNT(*) FROM dead_letters WHERE workspace_id = ?1) AS dead_letters,
+         (SELECT MAX(occurred_at) FROM canonical_events WHERE workspace_id = ?1) AS latest,
+         (SELECT COUNT(*) FROM dirty_months WHERE workspace_id = ?1) AS dirty`,
+    )
+      .bind(c.get("workspace").id)
+      .first<{ pending: number; failed: number; processed: number; dead_letters: number; latest: number | null; dirty: number }>();
+    return c.json(
+      {
+        pending: row!.pending,
+        failed: row!.failed,
+        processed: row!.processed,
+        dead_letters: row!.dead_letters,
+        latest_event_at: row!.latest === null ? null : new Date(row!.latest).toISOString(),
+        dirty_months: row!.dirty,
+      },
+      200,
+    );
+  },
+);
