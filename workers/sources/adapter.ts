@@ -70,3 +70,12 @@ export interface SourceAdapter {
   /** The CRM's default deal stage order, used when the workspace sets none. */
   defaultStages: readonly string[];
 }
+
+/** A JSON body, or the 400 answer for one that is not JSON (nothing is stored). */
+export function parseJsonBody(body: string): { ok: true; value: unknown } | { ok: false; status: 400; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch {
+    return { ok: false, status: 400, reason: "body is not JSON" };
+  }
+}

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
 import type { Rejected } from "../model/apply";
 import { LEAD_STAGES, parseInstant } from "../model/events";
-import type { ConnectionSecrets, MappedEvent, Normalized, RawRequest, SourceAdapter, Verdict } from "./adapter";
+import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type RawRequest, type SourceAdapter, type Verdict } from "./adapter";
 
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
@@ -313,12 +313,9 @@ export const close: SourceAdapter = {
   },
 
   split(request) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.body);
-    } catch {
-      return { ok: false, status: 400, reason: "body is not JSON" };
-    }
+    const body = parseJsonBody(request.body);
+    if (!body.ok) return body;
+    const parsed = body.value;
     const key = dedupeKeyOf(parsed);
     if (!key) return { ok: false, status: 400, reason: "body is not a Close webhook event (event.id is missing)" };
     return { ok: true, deliveries: [{ deliveryId: key, body: request.body, headers: {} }] };

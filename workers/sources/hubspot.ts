@@ -1,9 +1,9 @@
 // HubSpot source: v3 signatures (v1/v2 fallback) over batched webhook arrays, mapped from
 // deal / contact / company events and generic call / email / meeting objects to native events.
 import { z } from "zod";
-import { bytesToBase64, bytesToHex, hmacSha256 } from "../lib/crypto";
+import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import type { Rejected } from "../model/apply";
-import type { ConnectionSecrets, MappedEvent, Normalized, SourceAdapter, Verdict } from "./adapter";
+import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type SourceAdapter, type Verdict } from "./adapter";
 
 /** HubSpot's SDKs reject a v3 timestamp older than this; a later one is accepted. */
 export const MAX_TIMESTAMP_AGE_MS = 5 * 60 * 1000;
@@ -28,16 +28,6 @@ export function decodeHubSpotUri(uri: string): string {
   return uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => V3_URI_DECODINGS[code.toUpperCase()]!);
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a);
-  const right = new TextEncoder().encode(b);
-  return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right);
-}
-
 export async function verifyHubSpot(
   method: string,
   url: string,
@@ -56,14 +46,14 @@ export async function verifyHubSpot(
     }
     const signed = `${method}${decodeHubSpotUri(url)}${body}${timestamp}`;
     const expected = bytesToBase64(await hmacSha256(new TextEncoder().encode(clientSecret), signed));
-    return sameText(v3, expected) ? { ok: true } : { ok: false, reason: "X-HubSpot-Signature-v3 does not match" };
+    return timingSafeEqualText(v3, expected) ? { ok: true } : { ok: false, reason: "X-HubSpot-Signature-v3 does not match" };
   }
   const legacy = headers.get("x-hubspot-signature");
   if (!legacy) return { ok: false, reason: "missing X-HubSpot-Signature-v3 (or a v1/v2 X-HubSpot-Signature)" };
   const version = (headers.get("x-hubspot-signature-version") ?? "v1").toLowerCase();
   if (version !== "v1" && version !== "v2") return { ok: false, reason: `unknown X-HubSpot-Signature-Version ${version}` };
   const expected = await sha256Hex(version === "v1" ? clientSecret + body : clientSecret + method + url + body);
-  return sameText(legacy.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: `X-HubSpot-Signature (${version}) does not match` };
+  return timingSafeEqualText(legacy.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: `X-HubSpot-Signature (${version}) does not match` };
 }
 
 const hubspotEvent = z.object({
@@ -286,12 +276,9 @@ export const hubspot: SourceAdapter = {
 
   // One inbox row per event of the batch, so a retried batch regrouped differently still dedupes.
   split(request) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.body);
-    } catch {
-      return { ok: false, status: 400, reason: "body is not JSON" };
-    }
+    const body = parseJsonBody(request.body);
+    if (!body.ok) return body;
+    const parsed = body.value;
     if (!Array.isArray(parsed)) return { ok: false, status: 400, reason: "a HubSpot delivery is a JSON array of events" };
     const deliveries = parsed.map((event) => ({
       deliveryId: typeof event === "object" && event !== null ? dedupeKey(event as Record<string, unknown>) : JSON.stringify(event),

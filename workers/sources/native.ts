@@ -1,7 +1,7 @@
 // Native source: Standard Webhooks signatures over our own JSON event format
 // (one event or {"events": [...]}, at most 1000 events).
 import { base64ToBytes, hmacSha256 } from "../lib/crypto";
-import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, Verdict } from "./adapter";
+import { parseJsonBody, type ConnectionSecrets, type Normalized, type RawRequest, type SourceAdapter, type Verdict } from "./adapter";
 
 export const MAX_EVENTS_PER_DELIVERY = 1000;
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
@@ -61,12 +61,9 @@ export const native: SourceAdapter = {
   },
 
   split(request) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.body);
-    } catch {
-      return { ok: false, status: 400, reason: "body is not JSON" };
-    }
+    const body = parseJsonBody(request.body);
+    if (!body.ok) return body;
+    const parsed = body.value;
     const events = eventsOf(parsed);
     if (!events) return { ok: false, status: 400, reason: 'body must be one event or {"events": [...]}' };
     if (events.length > MAX_EVENTS_PER_DELIVERY) {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { base64ToBytes } from "../lib/crypto";
 import type { Rejected } from "../model/apply";
 import { parseInstant } from "../model/events";
-import type { ConnectionSecrets, MappedEvent, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
+import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type RawRequest, type SourceAdapter, type SplitResult, type Verdict } from "./adapter";
 
 export const DEFAULT_USERNAME = "quotient";
 
@@ -437,12 +437,9 @@ export const pipedrive: SourceAdapter = {
   },
 
   split(request): SplitResult {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.body);
-    } catch {
-      return { ok: false, status: 400, reason: "body is not JSON" };
-    }
+    const body = parseJsonBody(request.body);
+    if (!body.ok) return body;
+    const parsed = body.value;
     // Without meta there is no dedupe key to store the delivery under.
     const envelope = envelopeOf(parsed);
     if ("error" in envelope) return { ok: false, status: 400, reason: envelope.error };
