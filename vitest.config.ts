@@ -40,6 +40,17 @@ export default defineConfig(async () => {
             include: ["test/node/**/*.test.ts"],
           },
         },
+        {
+          // Builds of the Astro site and a real browser (Debian's /usr/bin/chromium).
+          test: {
+            name: "site",
+            environment: "node",
+            include: ["test/site/**/*.test.ts"],
+            testTimeout: 180_000,
+            hookTimeout: 180_000,
+            fileParallelism: false,
+          },
+        },
       ],
     },
   };

@@ -172,7 +172,11 @@ export function assembleReport(input: ReportInput): Report {
   const pipeline = pipelineOrder(conversions);
   const inPipeline = (a: Item, b: Item) => pipeline.indexOf(a.key) - pipeline.indexOf(b.key);
   const count = (kpi: string) => overall(document, kpi)?.value ?? null;
-  const movement = (kpi: string, label: string): Item => ({ key: kpi, label, value: count(kpi) });
+  // Losses are negative so that a chart of the movements shows gains and losses apart.
+  const movement = (kpi: string, label: string, sign = 1): Item => {
+    const value = count(kpi);
+    return { key: kpi, label, value: value === null ? null : sign * value };
+  };
 
   return {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -223,8 +227,8 @@ export function assembleReport(input: ReportInput): Report {
         movement("new_mrr", "New"),
         movement("expansion_mrr", "Expansion"),
         movement("reactivation_mrr", "Reactivation"),
-        movement("contraction_mrr", "Contraction"),
-        movement("churned_mrr", "Churned"),
+        movement("contraction_mrr", "Contraction", -1),
+        movement("churned_mrr", "Churned", -1),
       ],
       metrics: headlines([
         "mrr", "active_customers", "logo_churn_rate", "revenue_churn_rate", "net_revenue_retention", "arpa", "customer_lifetime_value",

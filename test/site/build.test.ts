@@ -1,0 +1,165 @@
+/// <reference types="node" />
+// Builds the report site from the fixture reports and checks the output: every page,
+// the index, the glossary, accessible charts whose tables hold the drawn numbers, escaping,
+// private share pages, no JavaScript, page weight; and that a bad input file fails the build.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { KPIS } from "../../shared/catalog";
+import { Report, ReportIndex } from "../../shared/report";
+import { buildSite, dataValues, drawnValues, figures, FIXTURES, sorted } from "./helpers";
+
+const index = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
+const reports = index.reports.map((entry) => Report.parse(JSON.parse(readFileSync(join(FIXTURES, entry.file), "utf8"))));
+const PAGE_BUDGET = 150 * 1024;
+
+let outDir = "";
+const page = (path: string) => readFileSync(join(outDir, path, "index.html"), "utf8");
+const reportPages = () => [
+  ...reports.map((r) => `${r.workspace.slug}/${r.month}`),
+  ...reports.map((r) => `r/${r.share_token}`),
+];
+
+beforeAll(() => {
+  const build = buildSite(FIXTURES, "site-dist");
+  if (build.status !== 0) throw new Error(`astro build failed:\n${build.output}`);
+  outDir = build.outDir;
+});
+
+describe("the site built from the fixture reports", () => {
+  it("has a page per report and a share page per report", () => {
+    for (const path of reportPages()) expect(existsSync(join(outDir, path, "index.html")), path).toBe(true);
+  });
+
+  it("lists every workspace and its months, newest first, on the index", () => {
+    const html = page("");
+    for (const r of reports) expect(html).toContain(`href="/${r.workspace.slug}/${r.month}/"`);
+    expect(html.indexOf('href="/acme/2026-03/"')).toBeLessThan(html.indexOf('href="/acme/2026-02/"'));
+    expect(html).toContain("Brightwave GmbH &amp; Co. KG");
+  });
+
+  it("never links a share page from the index, and share pages are noindex", () => {
+    const home = page("");
+    for (const r of reports) {
+      expect(home).not.toContain(r.share_token);
+      const share = page(`r/${r.share_token}`);
+      expect(share).toMatch(/<meta name="robots" content="noindex[^"]*"/);
+      // A share link must not lead to the list of every workspace's reports.
+      expect(share).not.toMatch(/href="\/"/);
+      expect(page(`${r.workspace.slug}/${r.month}`)).not.toContain('name="robots"');
+    }
+  });
+
+  it("shows the header: workspace, period, data as of, version and the Revised badge", () => {
+    const revised = page("acme/2026-03");
+    expect(revised).toContain("Acme Analytics");
+    expect(revised).toContain("Sales report, March 2026");
+    expect(revised).toMatch(/class="badge"[^>]*>Revised/);
+    expect(revised).toContain("Data as of");
+    expect(page("acme/2026-02")).not.toMatch(/class="badge"/);
+    // Brightwave has no data_as_of: a dash with a spoken explanation, never "null".
+    const brightwave = page("brightwave/2026-03");
+    expect(brightwave).toMatch(/Data as of<\/dt><dd><span class="null-value"[^>]*><span aria-hidden="true">—<\/span><span class="sr-only">no data<\/span>/);
+    expect(brightwave).not.toMatch(/>null</);
+    expect(brightwave).not.toContain("NaN");
+  });
+
+  it("formats money in the workspace currency", () => {
+    expect(page("brightwave/2026-03")).toContain("€61,000");
+    expect(page("acme/2026-03")).toContain("$165,296");
+  });
+
+  it("lists every catalog KPI with its formula on /kpis/", () => {
+    const html = page("kpis");
+    for (const kpi of KPIS) {
+      expect(html.includes(`id="${kpi.id}"`), kpi.id).toBe(true);
+      const escaped = kpi.formula.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("'", "&#39;");
+      expect(html.includes(`<dd>${escaped}</dd>`), `${kpi.id} formula`).toBe(true);
+    }
+  });
+
+  it("gives every chart role=img, a <title>, a <desc>, a caption and a table of the same numbers", () => {
+    for (const path of reportPages()) {
+      const charts = figures(page(path)).filter((f) => f.includes('role="img"'));
+      expect(charts.length, path).toBeGreaterThan(10);
+      for (const figure of charts) {
+        const svg = /<svg\b[^>]*role="img"[^>]*>/.exec(figure)![0];
+        const id = /aria-labelledby="([^"]+)"/.exec(svg)?.[1];
+        expect(svg, path).toContain('role="img"');
+        expect(id, path).toBeTruthy();
+        expect(figure).toMatch(new RegExp(`<title id="${id}">[^<]+</title>`));
+        const desc = /<desc id="[^"]+">([^<]+)<\/desc>/.exec(figure)?.[1] ?? "";
+        expect(desc.length, `${path} ${id}`).toBeGreaterThan(20);
+        expect(figure).toMatch(/<figcaption[^>]*>[\s\S]*Formula: /);
+        const table = /<table[\s\S]*<\/table>/.exec(figure)?.[0] ?? "";
+        expect(table, `${path} ${id} has a table`).not.toBe("");
+        expect(sorted(dataValues(table)), `${path} ${id}: table numbers = drawn numbers`).toEqual(sorted(drawnValues(svg)));
+      }
+    }
+  });
+
+  it("describes the revenue trend in a sentence", () => {
+    expect(page("acme/2026-03")).toMatch(/<desc id="chart-revenue-trend-desc">Revenue won rose from \$157,\d{3} in February 2026 to \$165,296 in March 2026/);
+  });
+
+  it("escapes text from the data", () => {
+    for (const path of reportPages()) {
+      const html = page(path);
+      expect(html).not.toContain("<script");
+      expect(html).not.toContain("<b>legacy</b>");
+    }
+    const acme = page("acme/2026-03");
+    expect(acme).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(acme).toContain("O&#39;Brien &amp; Sons (partner)");
+    expect(acme).toContain("Insights &quot;Plus&quot; &amp; Forecasting");
+    expect(page("brightwave/2026-03")).toContain("Unassigned &amp; &lt;b&gt;legacy&lt;/b&gt;");
+  });
+
+  it("says so when a breakdown is empty or a value is missing", () => {
+    const html = page("brightwave/2026-03");
+    expect(html).toContain("No revenue won broken down by product this month.");
+    expect(html).toContain("No lifecycle stages recorded at the end of the month.");
+    expect(html).toContain("No NPS responses were received in March 2026.");
+    expect(html).toContain("No rep has a quota for March 2026.");
+    expect(html).toMatch(/data-warning="dead_letters"><strong>5<\/strong>/);
+  });
+
+  it("ships no JavaScript and keeps every report page under 150 KB", () => {
+    for (const path of [...reportPages(), "", "kpis"]) {
+      const html = page(path);
+      expect(html, path).not.toMatch(/<script\b/i);
+      expect(html, path).not.toMatch(/<link[^>]+rel="stylesheet"/);
+    }
+    for (const path of reportPages()) {
+      const bytes = Buffer.byteLength(page(path));
+      expect(bytes, `${path}: ${bytes} bytes`).toBeLessThan(PAGE_BUDGET);
+    }
+  });
+});
+
+describe("a bad reports folder", () => {
+  function brokenCopy(mutate: (dir: string) => void): string {
+    const dir = mkdtempSync(join(tmpdir(), "quotient-reports-"));
+    cpSync(FIXTURES, dir, { recursive: true });
+    mutate(dir);
+    return dir;
+  }
+
+  it("fails the build, naming the file and the field", () => {
+    const dir = brokenCopy((d) => {
+      const path = join(d, "acme/2026-03.json");
+      const report = JSON.parse(readFileSync(path, "utf8"));
+      report.headlines[0].value = "lots";
+      writeFileSync(path, JSON.stringify(report));
+    });
+    try {
+      const build = buildSite(dir, "site-dist-invalid");
+      expect(build.status).not.toBe(0);
+      expect(build.output).toContain("acme/2026-03.json does not match the report schema");
+      expect(build.output).toContain("headlines[0].value");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
