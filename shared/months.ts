@@ -3,10 +3,6 @@
 
 const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
-export function isMonth(value: string): boolean {
-  return MONTH_PATTERN.test(value);
-}
-
 function parseMonth(month: string): { year: number; month: number } {
   const match = MONTH_PATTERN.exec(month);
   if (!match) throw new RangeError(`not a month (YYYY-MM): ${month}`);

@@ -49,9 +49,6 @@ export function rateAt(currency: string, month: string): string {
     ORDER BY r.month DESC LIMIT 1) END)`;
 }
 
-/** Current reps that are not deleted, with their region. */
-export const LIVE_REPS = `SELECT rep_id, region FROM reps WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL`;
-
 /**
  * Accounts with their region (the account's own, else its owner rep's: Precise rule 18)
  * and segment, as they are now.
