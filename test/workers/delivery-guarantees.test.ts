@@ -70,15 +70,31 @@ describe("the events consumer", () => {
 
     await env.DB.exec("DROP TRIGGER storage_down");
     const second = await runConsumer(inboxId, 2);
-    expect(second.explicitAcks).toEqual([`m-${inboxId}-2`]);
+    expect(second.ackAll).toBe(true);
     // Two events; history: deal_id, amount, stage from the first and deal_id, amount from the second.
     expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
 
     // A redelivered message, even for a row reset to pending, changes nothing.
     await env.DB.prepare("UPDATE inbox SET status = 'pending' WHERE id = ?1").bind(inboxId).run();
     const third = await runConsumer(inboxId, 3);
-    expect(third.explicitAcks).toEqual([`m-${inboxId}-3`]);
+    expect(third.ackAll).toBe(true);
     expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
+  });
+
+  it("applies a batch's good deliveries even when one of them fails", async () => {
+    const good = await storeOnly("batch-good", "D-G", Date.now());
+    // A row whose connection no longer exists cannot be normalized.
+    const [bad] = await storeDeliveries(env.DB, workspaceId, "c_gone", [{ deliveryId: "batch-bad", body: body("D-B"), headers: {} }], Date.now());
+    const batch = createMessageBatch("events", [
+      { id: "m-good", timestamp: new Date(), attempts: 1, body: { inboxId: good } },
+      { id: "m-bad", timestamp: new Date(), attempts: 1, body: { inboxId: bad! } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["m-good"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m-bad"]);
+    expect(await counts("D-G")).toEqual({ events: 2, history: 5, amount: 20 });
   });
 
   it("marks a row failed when its message reaches the dead-letter queue", async () => {

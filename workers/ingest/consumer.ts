@@ -1,15 +1,16 @@
-// Consumer of the "events" queue: loads an inbox row, lets its source adapter map it to
-// native events, validates each with zod and applies the valid ones; invalid ones become
-// dead letters. A failure leaves the row pending and the message is retried.
-import type { MessageBatch } from "@cloudflare/workers-types";
-import type { Env, InboxMessage } from "../env";
-import { type Rejected, applyDelivery } from "../model/apply";
-import { type CanonicalEvent, parseInstant, validateEvent } from "../model/events";
-import { markDirty } from "../model/dirty";
-import { dependentInstants } from "../model/dependents";
+// Consumer of the "events" queue: loads the batch's inbox rows, lets each row's source
+// adapter map it to native events, validates them with zod and applies all valid events of
+// the batch in one set-based D1 batch; invalid ones become dead letters. When the batch
+// fails, each delivery is tried alone so that one bad delivery cannot hold back the rest.
+import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
+import type { Env, InboxMessage } from "../env";
+import { applyDeliveries, type Delivery, type Rejected } from "../model/apply";
+import { dependentInstants } from "../model/dependents";
+import { markDirty } from "../model/dirty";
+import { type CanonicalEvent, parseInstant, validateEvent } from "../model/events";
 import { adapterFor } from "../sources";
-import { loadConnection } from "./connections";
+import { type LoadedConnection, loadConnection } from "./connections";
 
 /** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
 function occurredAtOf(event: unknown): number | null {
@@ -17,56 +18,82 @@ function occurredAtOf(event: unknown): number | null {
   return typeof value === "string" ? parseInstant(value) : null;
 }
 
-type InboxRow = { id: number; connection_id: string; headers: string; body: string; status: string };
+type InboxRow = { id: number; connection_id: string; headers: string; body: string };
 
-export async function processInboxRow(env: Env, inboxId: number, now: number): Promise<void> {
-  const row = await env.DB.prepare(`SELECT id, connection_id, headers, body, status FROM inbox WHERE id = ?1`)
-    .bind(inboxId)
-    .first<InboxRow>();
-  if (!row || row.status === "processed") return;
-  const connection = await loadConnection(env.DB, env.SECRETS_KEY, row.connection_id);
-  if (!connection) throw new Error(`inbox ${inboxId}: connection ${row.connection_id} is gone`);
-  const adapter = adapterFor(connection.kind);
-  if (!adapter) throw new Error(`inbox ${inboxId}: no adapter for ${connection.kind}`);
-
-  const normalized = adapter.normalize(
-    { body: row.body, headers: JSON.parse(row.headers) as Record<string, string> },
-    connection,
-  );
-  const events: CanonicalEvent[] = [];
-  const rejected: Rejected[] = [...normalized.rejected];
-  for (const { position, event } of normalized.events) {
-    const result = validateEvent(event);
-    if (result.ok) events.push(result.event);
-    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
+/** Normalizes the pending rows among `inboxIds` (processed ones are skipped). */
+async function prepare(env: Env, inboxIds: number[]): Promise<Delivery[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, connection_id, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'`,
+  )
+    .bind(JSON.stringify(inboxIds))
+    .all<InboxRow>();
+  const connections = new Map<string, LoadedConnection>();
+  const deliveries: Delivery[] = [];
+  for (const row of results) {
+    let connection = connections.get(row.connection_id);
+    if (!connection) {
+      const loaded = await loadConnection(env.DB, env.SECRETS_KEY, row.connection_id);
+      if (!loaded) throw new Error(`inbox ${row.id}: connection ${row.connection_id} is gone`);
+      connections.set(row.connection_id, (connection = loaded));
+    }
+    const adapter = adapterFor(connection.kind);
+    if (!adapter) throw new Error(`inbox ${row.id}: no adapter for ${connection.kind}`);
+    const normalized = adapter.normalize({ body: row.body, headers: JSON.parse(row.headers) as Record<string, string> }, connection);
+    const events: CanonicalEvent[] = [];
+    const rejected: Rejected[] = [...normalized.rejected];
+    for (const { position, event } of normalized.events) {
+      const result = validateEvent(event);
+      if (result.ok) events.push(result.event);
+      else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
+    }
+    deliveries.push({
+      inboxId: row.id,
+      workspaceId: connection.workspaceId,
+      connectionId: connection.id,
+      timezone: connection.timezone,
+      events,
+      rejected,
+    });
   }
-  await applyDelivery(env.DB, {
-    inboxId,
-    workspaceId: connection.workspaceId,
-    connectionId: connection.id,
-    timezone: connection.timezone,
-    events,
-    rejected,
-    now,
-  });
+  return deliveries;
+}
+
+/** Applies the inbox rows in one atomic batch, then marks the earlier months they change. */
+export async function processInboxRows(env: Env, inboxIds: number[], now: number): Promise<void> {
+  const deliveries = await prepare(env, inboxIds);
+  await applyDeliveries(env.DB, deliveries, now);
   // The events' own months are marked in the batch; earlier months they change are found now.
-  const instants = await dependentInstants(env.DB, connection.workspaceId, inboxId);
-  await markDirty(env.DB, connection.workspaceId, instants.map((t) => monthOf(t, connection.timezone)), now);
+  const timezones = new Map(deliveries.map((d) => [d.workspaceId, d.timezone]));
+  for (const [workspaceId, instants] of await dependentInstants(env.DB, deliveries.map((d) => d.inboxId))) {
+    const timezone = timezones.get(workspaceId)!;
+    await markDirty(env.DB, workspaceId, instants.map((t) => monthOf(t, timezone)), now);
+  }
+}
+
+async function retry(env: Env, message: Message<InboxMessage>, error: unknown): Promise<void> {
+  const { inboxId } = message.body;
+  console.error(`events: inbox ${inboxId} failed (attempt ${message.attempts})`, error);
+  await env.DB.prepare(`UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1`)
+    .bind(inboxId, String(error).slice(0, 1000))
+    .run()
+    .catch(() => undefined);
+  message.retry({ delaySeconds: Math.min(300, 5 * 2 ** (message.attempts - 1)) });
 }
 
 export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
+  try {
+    await processInboxRows(env, batch.messages.map((m) => m.body.inboxId), Date.now());
+    batch.ackAll();
+    return;
+  } catch (error) {
+    if (batch.messages.length === 1) return retry(env, batch.messages[0]!, error);
+  }
   for (const message of batch.messages) {
-    const { inboxId } = message.body;
     try {
-      await processInboxRow(env, inboxId, Date.now());
+      await processInboxRows(env, [message.body.inboxId], Date.now());
       message.ack();
     } catch (error) {
-      console.error(`events: inbox ${inboxId} failed (attempt ${message.attempts})`, error);
-      await env.DB.prepare(`UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1`)
-        .bind(inboxId, String(error).slice(0, 1000))
-        .run()
-        .catch(() => undefined);
-      message.retry({ delaySeconds: Math.min(300, 5 * 2 ** (message.attempts - 1)) });
+      await retry(env, message, error);
     }
   }
 }

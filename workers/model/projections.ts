@@ -116,13 +116,13 @@ FROM (
     (SELECT MAX(h.occurred_at) FROM field_history h WHERE ${sameEntity("h")}) AS updated_at,
     (SELECT MIN(h.occurred_at) FROM field_history h WHERE ${sameEntity("h")} AND h.field = '_deleted') AS deleted_at
   FROM (SELECT DISTINCT workspace_id, entity_type, entity_id FROM canonical_events
-        WHERE inbox_id = ?1 AND entity_type = '${entityType}') t
+        WHERE inbox_id IN (SELECT value FROM json_each(?1)) AND entity_type = '${entityType}') t
 ) p
 WHERE true
 ON CONFLICT (workspace_id, ${idColumn}) DO UPDATE SET ${updates}`;
 }
 
-/** One statement per entity type; each binds ?1 = the inbox row id. */
+/** One statement per entity type; each binds ?1 = the JSON array of the inbox row ids. */
 export const PROJECTION_STATEMENTS: readonly string[] = PROJECTIONS.map(projectionSql);
 
 /** Entity types whose fields are recorded in field_history. */
