@@ -1,24 +1,42 @@
 #!/usr/bin/env node
-// `npm start`: prepares local secrets, applies the D1 migrations locally and runs the
-// Worker in workerd (wrangler dev), then prints the URL and the admin token.
-import { spawn, spawnSync } from "node:child_process";
+// `npm start`: local secrets, D1 migrations, the Worker in workerd (wrangler dev), the demo
+// company through the real webhook endpoints (once), recompute and publish, export, the
+// report site build, and both servers. Prints the URLs, the admin token and the run time.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-const { values: options } = parseArgs({ options: { port: { type: "string", default: process.env.PORT ?? "8787" } } });
+const { values: options } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "8787" },
+    "site-port": { type: "string", default: process.env.SITE_PORT ?? "4321" },
+    workspace: { type: "string", default: "demo" },
+    scale: { type: "string", default: process.env.DEMO_SCALE ?? "1" },
+    "no-demo": { type: "boolean", default: false },
+  },
+});
 const started = Date.now();
-const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
+// Astro would otherwise try to send anonymous usage data.
+process.env.ASTRO_TELEMETRY_DISABLED = "1";
+const node = process.execPath;
+const wrangler = "node_modules/wrangler/bin/wrangler.js";
+const children = [];
+
+const elapsed = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** Reads .dev.vars and adds a random ADMIN_TOKEN / SECRETS_KEY where missing. */
 function ensureDevVars() {
   const path = ".dev.vars";
   const text = existsSync(path) ? readFileSync(path, "utf8") : "";
   const vars = Object.fromEntries(
-    text.split("\n").filter((line) => /^\w+=/.test(line)).map((line) => {
-      const [key, ...rest] = line.split("=");
-      return [key, rest.join("=").replace(/^"|"$/g, "")];
-    }),
+    text
+      .split("\n")
+      .filter((line) => /^\w+=/.test(line))
+      .map((line) => {
+        const [key, ...rest] = line.split("=");
+        return [key, rest.join("=").replace(/^"|"$/g, "")];
+      }),
   );
   const additions = [];
   if (!vars.ADMIN_TOKEN) additions.push(["ADMIN_TOKEN", `qa_${randomBytes(24).toString("hex")}`]);
@@ -32,54 +50,119 @@ function ensureDevVars() {
   return vars;
 }
 
-function step(title, args) {
-  console.log(`• ${title}`);
-  const result = spawnSync(process.execPath, [...wrangler, ...args], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "1" } });
-  if (result.status !== 0) {
-    console.error(`✗ ${title} failed`);
-    process.exit(result.status ?? 1);
-  }
+/**
+ * Runs a command to completion without blocking this process, so that the servers' output
+ * keeps being read (a full pipe would stall wrangler). With `quiet`, its output is shown
+ * only when it fails.
+ */
+function step(title, command, args, { env = {}, quiet = true } = {}) {
+  const since = Date.now();
+  if (quiet) process.stdout.write(`• ${title} … `);
+  else console.log(`• ${title}`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+      env: { ...process.env, CI: "1", ...env },
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => (output = (output + chunk).slice(-20000)));
+    child.stderr?.on("data", (chunk) => (output = (output + chunk).slice(-20000)));
+    child.on("exit", (code) => {
+      if (code !== 0) {
+        console.log(quiet ? "failed" : `✗ ${title} failed`);
+        process.stderr.write(output);
+        shutdown(1);
+      }
+      console.log(quiet ? `done (${elapsed(since)})` : `  done (${elapsed(since)})`);
+      resolve(output);
+    });
+  });
 }
 
-async function waitUntilUp(url, child) {
+function serve(title, command, args) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  // Keep reading the output (an unread pipe stalls the server) but only its tail.
+  let output = "";
+  child.stdout.on("data", (chunk) => (output = (output + chunk).slice(-20000)));
+  child.stderr.on("data", (chunk) => (output = (output + chunk).slice(-20000)));
+  child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`✗ ${title} stopped (${code})\n${output.slice(-4000)}`);
+      shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitUntilUp(url, title) {
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited");
     try {
-      if ((await fetch(url)).ok) return;
+      const response = await fetch(url);
+      if (response.status < 500) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url} did not come up`);
+  console.error(`✗ ${title} did not come up at ${url}`);
+  shutdown(1);
 }
+
+let stopping = false;
+function shutdown(code) {
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => shutdown(0));
 
 const vars = ensureDevVars();
-step("applying D1 migrations to the local database", ["d1", "migrations", "apply", "DB", "--local"]);
+const token = vars.ADMIN_TOKEN;
+const api = `http://localhost:${options.port}`;
+const site = `http://localhost:${options["site-port"]}`;
 
-console.log("• starting the Worker (wrangler dev)");
-const url = `http://localhost:${options.port}`;
-const dev = spawn(process.execPath, [...wrangler, "dev", "--port", options.port, "--test-scheduled", "--show-interactive-dev-session=false"], {
-  stdio: ["ignore", "pipe", "pipe"],
-});
-dev.stdout.on("data", (chunk) => process.env.QUOTIENT_VERBOSE && process.stdout.write(chunk));
-dev.stderr.on("data", (chunk) => process.stderr.write(chunk));
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+await step("applying D1 migrations to the local database", node, [wrangler, "d1", "migrations", "apply", "DB", "--local"]);
 
-try {
-  await waitUntilUp(`${url}/`, dev);
-} catch (error) {
-  console.error(`✗ ${error.message}`);
-  dev.kill();
-  process.exit(1);
+process.stdout.write("• starting the Worker (wrangler dev) … ");
+const workerSince = Date.now();
+serve("the Worker", node, [wrangler, "dev", "--port", options.port, "--test-scheduled", "--show-interactive-dev-session=false"]);
+await waitUntilUp(`${api}/`, "the Worker");
+console.log(`done (${elapsed(workerSince)})`);
+
+const workspace = options.workspace;
+let latestReport = null;
+if (!options["no-demo"]) {
+  const existing = await fetch(`${api}/api/v1/workspaces/${workspace}`, { headers: { authorization: `Bearer ${token}` } });
+  if (existing.status === 200) {
+    console.log(`• demo company already loaded in workspace "${workspace}" (npm run reset starts over)`);
+  } else {
+    await step(
+      "loading the demo company through the CRM webhook endpoints",
+      "npx",
+      ["tsx", "scripts/demo/load.ts", "--api", api, "--token", token, "--workspace", workspace, "--scale", options.scale],
+      { quiet: false },
+    );
+  }
+  const reports = await fetch(`${api}/api/v1/workspaces/${workspace}/reports?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  if (reports.ok) latestReport = (await reports.json()).items[0] ?? null;
 }
 
+await step("exporting published reports to .reports", node, ["scripts/export.mjs", "--api", api, "--token", token, "--out", ".reports"], {
+  quiet: false,
+});
+await step("building the report site", "npx", ["astro", "build", "--root", "site"], { env: { REPORTS_DIR: `${process.cwd()}/.reports` } });
+
+process.stdout.write("• serving the site … ");
+serve("the site", "npx", ["astro", "preview", "--root", "site", "--port", options["site-port"], "--host", "127.0.0.1"]);
+await waitUntilUp(`${site}/`, "the site");
+console.log("done");
+
 console.log(`
-Quotient is running (${((Date.now() - started) / 1000).toFixed(1)} s)
-  Worker        ${url}
-  API           ${url}/api/v1
-  OpenAPI       ${url}/api/v1/openapi.json
-  Run the cron  ${url}/__scheduled?cron=*/5+*+*+*+*
-  Admin token   ${vars.ADMIN_TOKEN}
+Quotient is running (started in ${elapsed(started)})
+  Report site   ${site}/${latestReport ? `\n  A report      ${site}/${workspace}/${latestReport.month}/` : ""}
+  KPI glossary  ${site}/kpis/
+  API           ${api}/api/v1   (reference: ${api}/api/v1/docs)
+  Run the cron  ${api}/__scheduled?cron=0+*+*+*+*
+  Admin token   ${token}
 Press Ctrl-C to stop.`);
-dev.on("exit", (code) => process.exit(code ?? 0));

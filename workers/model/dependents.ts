@@ -17,9 +17,12 @@ SELECT workspace_id, MIN(created_at, COALESCE(closed_at, created_at)) AS instant
 UNION ALL SELECT workspace_id, created_at FROM leads WHERE (workspace_id, lead_id) IN (SELECT workspace_id, lead_id FROM leads_touched)
 UNION ALL SELECT workspace_id, MIN(occurred_at) FROM lead_stage_history
   WHERE (workspace_id, lead_id) IN (SELECT workspace_id, lead_id FROM leads_touched) GROUP BY workspace_id, lead_id, stage
-UNION ALL SELECT a.workspace_id, MIN(a.occurred_at) FROM activities a JOIN outbound o
-  ON a.workspace_id = o.workspace_id AND (a.lead_id = o.lead_id OR (o.lead_id IS NULL AND a.account_id = o.account_id))
-  WHERE a.direction = 'inbound' AND a.occurred_at < o.occurred_at GROUP BY a.workspace_id`;
+UNION ALL SELECT o.workspace_id, CASE WHEN o.lead_id IS NOT NULL
+    THEN (SELECT MIN(a.occurred_at) FROM activities a WHERE a.workspace_id = o.workspace_id AND a.lead_id = o.lead_id
+            AND a.occurred_at < o.occurred_at AND a.direction = 'inbound')
+    ELSE (SELECT MIN(a.occurred_at) FROM activities a WHERE a.workspace_id = o.workspace_id AND a.account_id = o.account_id
+            AND a.occurred_at < o.occurred_at AND a.direction = 'inbound') END
+  FROM outbound o`;
 
 /** Dependent instants of the given inbox rows, by workspace. */
 export async function dependentInstants(db: D1Database, inboxIds: number[]): Promise<Map<string, number[]>> {

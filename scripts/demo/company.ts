@@ -1,0 +1,1007 @@
+// The demo company: a deterministic (seeded) sales organisation told as canonical native
+// events (workers/model/events.ts) plus the settings the KPIs read (stages, quotas, FX
+// rates, marketing spend). Same options ⇒ byte-identical output.
+//
+// The story a sales leader should recognise:
+// - Atlas (North America, on HubSpot) is the strong team: fast lead response, high win rate.
+// - Cobalt (North America + LATAM, on Close) is the weak team: slow follow-up, low win rate,
+//   more churn.
+// - Delta (APAC, on Salesforce) sells to enterprises and slips in the last quarter: a
+//   competitor arrives, fewer leads, lower win rate, more churn, lower NPS.
+// - Borealis (EMEA, on Pipedrive) sells in EUR.
+// - "AI Copilot" launches mid-period and takes off: attached to more and more new deals and
+//   sold as expansions to existing customers.
+// - Seasonality (summer dip, Q4 push) and steady growth.
+//
+// Entity ids look like the ids of the system each team works in (HubSpot numeric ids,
+// Pipedrive integers, Close `lead_…`, Salesforce 18-character ids), because the CRMs'
+// adapters keep their ids as they are; a Stripe customer id is the account id used by deals.
+import { addMonths, localMidnight, monthRange, startOfMonth } from "../../shared/months";
+import type { EventType } from "../../workers/model/events";
+
+export type Crm = "hubspot" | "pipedrive" | "close" | "salesforce";
+/** Where an event is sent: a team's CRM, Stripe (billing) or the native format. */
+export type System = Crm | "stripe" | "native";
+
+export interface NativeEvent {
+  id: string;
+  type: EventType;
+  occurred_at: string;
+  data: Record<string, unknown>;
+}
+
+export interface DemoOptions {
+  seed?: number;
+  /** Last month generated (YYYY-MM); default: the last complete month before `now` (UTC). */
+  end?: string;
+  /** Default 18. */
+  months?: number;
+  /** 1 = full (about 25 reps, ~15k events); 0.1 = a few reps, for CI. */
+  scale?: number;
+  /** Used only to default `end`. */
+  now?: number | Date;
+  /** The workspace's time zone (Salesforce CloseDates become local midnight in it). */
+  timezone?: string;
+}
+
+export interface Team {
+  key: string;
+  name: string;
+  crm: Crm;
+  regions: string[];
+}
+
+export interface Rep {
+  id: string;
+  name: string;
+  email: string;
+  team: string;
+  region: string;
+  crm: Crm;
+  /** Month index the rep joined (0 = from the start) and left (null = still here). */
+  joined: number;
+  left: number | null;
+}
+
+export interface SubscriptionPlan {
+  product_id: string;
+  /** Monthly price per seat in minor units (cents). */
+  unit_amount: number;
+  currency: string;
+}
+
+export interface Settings {
+  pipeline_stages: string[];
+  quotas: { rep_id: string; month: string; amount: number }[];
+  fx_rates: { currency: string; month: string; rate: number }[];
+  spend: { source: string; month: string; amount: number }[];
+}
+
+export interface Company {
+  name: string;
+  seed: number;
+  scale: number;
+  timezone: string;
+  currency: string;
+  start: string;
+  end: string;
+  months: string[];
+  /** Month index the new product launched. */
+  launchMonth: string;
+  teams: Team[];
+  reps: Rep[];
+  products: { id: string; name: string; line: string }[];
+  /** The Salesforce organization the Delta team's org has. */
+  salesforceOrgId: string;
+  /** Every event, ordered by occurred_at (ids ascend with it). */
+  events: NativeEvent[];
+  /** The system each event comes from (parallel to `events`). */
+  systems: System[];
+  /** Stripe price per subscription: the seats are mrr / unit price. */
+  plans: Record<string, SubscriptionPlan>;
+  settings: Settings;
+}
+
+// ---------------------------------------------------------------- randomness
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  between(min: number, max: number): number {
+    return min + (max - min) * this.next();
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  weighted<T>(entries: readonly (readonly [T, number])[]): T {
+    const total = entries.reduce((sum, [, w]) => sum + w, 0);
+    let roll = this.next() * total;
+    for (const [item, weight] of entries) {
+      roll -= weight;
+      if (roll < 0) return item;
+    }
+    return entries[entries.length - 1]![0];
+  }
+  gauss(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  /** Log-normal around a median. */
+  skewed(median: number, spread: number): number {
+    return median * Math.exp(this.gauss() * spread);
+  }
+  /** A count with expectation x: floor(x) plus one with the fraction's probability. */
+  count(x: number): number {
+    const whole = Math.floor(x);
+    return whole + (this.chance(x - whole) ? 1 : 0);
+  }
+  text(alphabet: string, length: number): string {
+    let out = "";
+    for (let i = 0; i < length; i++) out += alphabet[Math.floor(this.next() * alphabet.length)];
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- constants
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const PIPELINE_STAGES = ["discovery", "demo", "proposal", "negotiation"] as const;
+
+/** The stage a CRM shows once a deal is closed (Pipedrive keeps the deal in its stage). */
+export const CLOSED_STAGES: Record<Crm, { won: string; lost: string } | null> = {
+  hubspot: { won: "closedwon", lost: "closedlost" },
+  salesforce: { won: "Closed Won", lost: "Closed Lost" },
+  close: { won: "Won", lost: "Lost" },
+  pipedrive: null,
+};
+
+export const SOURCES = ["organic", "paid_search", "paid_social", "events", "referral", "outbound"] as const;
+const SOURCE_WEIGHTS: [string, number][] = [
+  ["organic", 25], ["paid_search", 20], ["paid_social", 14], ["events", 10], ["referral", 12], ["outbound", 19],
+];
+/** Sources whose leads are better (more of them progress). */
+const SOURCE_QUALITY: Record<string, number> = {
+  organic: 1, paid_search: 0.95, paid_social: 0.8, events: 1.05, referral: 1.3, outbound: 0.9,
+};
+const SPEND_BASE: Record<string, number> = { organic: 4000, paid_search: 14000, paid_social: 9000, events: 11000 };
+
+const LOST_REASONS = ["Price too high", "Chose a competitor", "No decision", "Bad timing", "Missing feature"] as const;
+
+export const PRODUCTS = [
+  { id: "core", name: "Quotient Core", line: "Platform" },
+  { id: "analytics", name: "Analytics Pro", line: "Platform" },
+  { id: "integrations", name: "Integrations Pack", line: "Services" },
+  { id: "support", name: "Premium Support", line: "Services" },
+  { id: "copilot", name: "AI Copilot", line: "AI" },
+] as const;
+
+/** Annual list price per unit, per currency. Seats are billed monthly at 1/12. */
+const PRICES: Record<string, Record<string, number>> = {
+  USD: { core: 540, analytics: 120, integrations: 6000, support: 12000, copilot: 240 },
+  EUR: { core: 504, analytics: 108, integrations: 5400, support: 10800, copilot: 216 },
+};
+
+interface TeamProfile {
+  team: Team;
+  /** Probability to advance from each open stage to the next (the last one: to win). */
+  advance: [number, number, number, number];
+  /** Lead lifecycle progression factor. */
+  qualify: number;
+  followUp: number;
+  responseMinutes: number;
+  replyRate: number;
+  eurShare: number;
+  segments: [string, number][];
+  churn: number;
+  nps: number;
+  csat: number;
+  morale: number;
+  quota: number;
+}
+
+const TEAM_PROFILES: TeamProfile[] = [
+  {
+    team: { key: "atlas", name: "Atlas", crm: "hubspot", regions: ["North America"] },
+    advance: [0.88, 0.83, 0.85, 0.78],
+    qualify: 1.1, followUp: 0.96, responseMinutes: 9, replyRate: 0.45, eurShare: 0,
+    segments: [["SMB", 45], ["Mid-Market", 45], ["Enterprise", 10]],
+    churn: 0.01, nps: 8.7, csat: 4.5, morale: 8.3, quota: 34_000,
+  },
+  {
+    team: { key: "borealis", name: "Borealis", crm: "pipedrive", regions: ["EMEA"] },
+    advance: [0.8, 0.75, 0.78, 0.68],
+    qualify: 1, followUp: 0.9, responseMinutes: 55, replyRate: 0.36, eurShare: 0.8,
+    segments: [["SMB", 50], ["Mid-Market", 40], ["Enterprise", 10]],
+    churn: 0.014, nps: 8, csat: 4.2, morale: 7.5, quota: 16_000,
+  },
+  {
+    team: { key: "cobalt", name: "Cobalt", crm: "close", regions: ["North America", "LATAM"] },
+    advance: [0.7, 0.62, 0.66, 0.56],
+    qualify: 0.85, followUp: 0.72, responseMinutes: 260, replyRate: 0.26, eurShare: 0,
+    segments: [["SMB", 65], ["Mid-Market", 30], ["Enterprise", 5]],
+    churn: 0.026, nps: 7.1, csat: 3.8, morale: 6.1, quota: 12_000,
+  },
+  {
+    team: { key: "delta", name: "Delta", crm: "salesforce", regions: ["APAC"] },
+    advance: [0.82, 0.76, 0.78, 0.68],
+    qualify: 1, followUp: 0.92, responseMinutes: 70, replyRate: 0.38, eurShare: 0,
+    segments: [["SMB", 25], ["Mid-Market", 50], ["Enterprise", 25]],
+    churn: 0.012, nps: 8.2, csat: 4.3, morale: 7.8, quota: 20_000,
+  },
+];
+
+/** The teams whose region slips in the last quarter (APAC). */
+const SLIPPING_TEAM = "delta";
+
+const SEASONALITY = [0.85, 0.95, 1.05, 1, 1, 0.95, 0.8, 0.78, 1.05, 1.1, 1.18, 1.08];
+
+const FIRST_NAMES = [
+  "Ava", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Isla", "Jonas", "Keiko", "Liam", "Maya",
+  "Nikhil", "Olivia", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoe",
+  "Amara", "Bruno", "Carmen", "Diego", "Emeka", "Freya",
+];
+const LAST_NAMES = [
+  "Reed", "Ortiz", "Park", "Volkov", "Ruiz", "Haddad", "Kim", "Tanaka", "Moreau", "Berg", "Sato", "Walsh", "Patel",
+  "Iyer", "Brown", "Silva", "Nakamura", "Costa", "Lund", "Shah", "Farouk", "Novak", "Li", "Garcia", "Demir", "Clarke",
+  "Okafor", "Rossi", "Vega", "Fernandes", "Mensah", "Larsen",
+];
+const COMPANY_FIRST = [
+  "Northwind", "Bluepeak", "Cedar", "Driftwood", "Ember", "Foxglove", "Granite", "Harbor", "Ironleaf", "Juniper",
+  "Kestrel", "Lumen", "Meridian", "Nimbus", "Oakridge", "Pinnacle", "Quarry", "Redwood", "Summit", "Tidewater",
+  "Umber", "Vantage", "Willow", "Xenon", "Yarrow", "Zephyr", "Alder", "Beacon", "Cobalt Bay", "Delta Rise",
+];
+const COMPANY_SECOND = [
+  "Logistics", "Health", "Analytics", "Foods", "Robotics", "Energy", "Capital", "Media", "Labs", "Retail",
+  "Systems", "Mobility", "Pharma", "Textiles", "Networks", "Studios", "Freight", "Insurance", "Software", "Foundry",
+];
+const INDUSTRIES = ["Software", "Manufacturing", "Healthcare", "Retail", "Financial Services", "Logistics", "Media", "Education"];
+const COMPANY_SUFFIX = ["Inc.", "Ltd", "GmbH", "Group", "Co.", "S.A.", "Pty Ltd", "LLC"];
+
+// ---------------------------------------------------------------- ids
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const LOWER_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyz";
+const MIXED_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+function base62(n: number, width: number): string {
+  let out = "";
+  let rest = n;
+  while (rest > 0) {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out.padStart(width, "0");
+}
+
+/** The 18-character Salesforce id of a 15-character one (the case-restoring suffix). */
+export function salesforce18(id15: string): string {
+  let suffix = "";
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = id15[chunk * 5 + i]!;
+      if (c >= "A" && c <= "Z") bits |= 1 << i;
+    }
+    suffix += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits];
+  }
+  return id15 + suffix;
+}
+
+type IdKind = "rep" | "account" | "lead" | "deal" | "activity";
+
+class Ids {
+  private counters = new Map<string, number>();
+  constructor(private rng: Rng) {}
+
+  private nextCount(key: string): number {
+    const n = (this.counters.get(key) ?? 0) + 1;
+    this.counters.set(key, n);
+    return n;
+  }
+
+  of(crm: Crm, kind: IdKind): string {
+    const n = this.nextCount(`${crm}:${kind}`);
+    switch (crm) {
+      case "hubspot": {
+        const base = { rep: 81_000_000, lead: 101_000_000, account: 5_100_000_000, deal: 12_400_000_000, activity: 40_100_000_000 }[kind];
+        return String(base + n * 7);
+      }
+      case "pipedrive": {
+        const base = { rep: 14_000_000, lead: 3000, account: 2000, deal: 1000, activity: 50_000 }[kind];
+        return String(base + n);
+      }
+      case "close": {
+        const prefix = { rep: "user", lead: "lead", account: "lead", deal: "oppo", activity: "acti" }[kind];
+        return `${prefix}_${this.rng.text(MIXED_ALNUM, 22)}`;
+      }
+      case "salesforce": {
+        const prefix = { rep: "005", lead: "00Q", account: "001", deal: "006", activity: "00T" }[kind];
+        return salesforce18(`${prefix}8d0000${base62(n, 6)}`);
+      }
+    }
+  }
+
+  salesforceEvent(): string {
+    return salesforce18(`00U8d0000${base62(this.nextCount("salesforce:event"), 6)}`);
+  }
+
+  other(prefix: string, length = 24): string {
+    return `${prefix}${this.rng.text(LOWER_ALNUM, length)}`;
+  }
+}
+
+// ---------------------------------------------------------------- generator
+
+interface RepState extends Rep {
+  profile: TeamProfile;
+}
+
+interface Line {
+  product_id: string;
+  name: string;
+  quantity: number;
+  unit_price: number;
+}
+
+interface Customer {
+  accountId: string;
+  name: string;
+  rep: RepState;
+  leadId: string | null;
+  region: string;
+  segment: string;
+  currency: string;
+  seats: number;
+  copilotSeats: number;
+  coreSub: string | null;
+  copilotSub: string | null;
+  active: boolean;
+  everBilled: boolean;
+  billedSince: number;
+  churnedAt: number | null;
+  stripeCustomer: boolean;
+  renewalDue: number | null;
+  openExpansion: boolean;
+}
+
+interface Win {
+  at: number;
+  customer: Customer;
+  kind: "new" | "expansion" | "renewal";
+  lines: Line[];
+}
+
+interface Links {
+  lead_id?: string;
+  account_id?: string;
+  deal_id?: string;
+}
+
+function isoMonthOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}
+
+function lastCompleteMonth(now: number): string {
+  return addMonths(isoMonthOf(now), -1);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+export function generateCompany(options: DemoOptions = {}): Company {
+  const seed = options.seed ?? 42;
+  const scale = options.scale ?? 1;
+  if (!(scale > 0 && scale <= 4)) throw new RangeError("scale must be in (0, 4]");
+  const monthCount = options.months ?? 18;
+  const timezone = options.timezone ?? "America/New_York";
+  const now = options.now === undefined ? Date.now() : typeof options.now === "number" ? options.now : options.now.getTime();
+  const end = options.end ?? lastCompleteMonth(now);
+  const start = addMonths(end, -(monthCount - 1));
+  const months = monthRange(start, end);
+  const M = months.length;
+  const launchIndex = Math.floor(M / 2);
+  const lastQuarter = M - 3;
+
+  const rng = new Rng(seed);
+  const ids = new Ids(rng);
+  const horizon = startOfMonth(addMonths(end, 1), timezone) - HOUR;
+  const firstInstant = startOfMonth(start, timezone);
+  const [y0, mo0] = start.split("-").map(Number) as [number, number];
+  /** UTC midnight of the 1st of month index m (m may be M: the month after the end). */
+  const monthStartUtc = (m: number) => Date.UTC(y0, mo0 - 1 + m, 1);
+  const monthIndexOf = (ms: number) => {
+    const month = isoMonthOf(ms);
+    return months.indexOf(month);
+  };
+  const lastQuarterStart = monthStartUtc(Math.max(0, lastQuarter));
+
+  type Pending = { at: number; seq: number; system: System; type: EventType; data: Record<string, unknown> };
+  const pending: Pending[] = [];
+  let seq = 0;
+  const emit = (system: System, type: EventType, at: number, data: Record<string, unknown>) => {
+    if (at > horizon || at < firstInstant) return;
+    pending.push({ at, seq: seq++, system, type, data });
+  };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const minute = (ms: number) => Math.round(ms / MINUTE) * MINUTE;
+  /** A business-hours instant (09:00–17:00 New York, roughly) on a weekday of month m. */
+  const businessTime = (m: number, fromDay = 1, toDay = 28) => {
+    const base = monthStartUtc(m);
+    let day = rng.int(fromDay, toDay);
+    const weekday = new Date(base + (day - 1) * DAY).getUTCDay();
+    if (weekday === 0) day = Math.min(28, day + 1);
+    if (weekday === 6) day = Math.max(1, day - 1);
+    return minute(base + (day - 1) * DAY + rng.int(13 * 60 + 30, 21 * 60 + 30) * MINUTE);
+  };
+  const after = (t: number, minDays: number, maxDays: number) =>
+    minute(t + rng.between(minDays, maxDays) * DAY + rng.int(0, 240) * MINUTE);
+
+  // ---- teams and reps
+  const perTeam = Math.max(1, Math.round(6 * scale));
+  const reps: RepState[] = [];
+  const usedNames = new Set<string>();
+  const newRep = (profile: TeamProfile, region: string, joined: number): RepState => {
+    let name: string;
+    do name = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
+    while (usedNames.has(name));
+    usedNames.add(name);
+    const rep: RepState = {
+      id: ids.of(profile.team.crm, "rep"),
+      name,
+      email: `${name.toLowerCase().replace(/[^a-z]+/g, ".")}@quotient-demo.example`,
+      team: profile.team.name,
+      region,
+      crm: profile.team.crm,
+      joined,
+      left: null,
+      profile,
+    };
+    reps.push(rep);
+    return rep;
+  };
+  for (const profile of TEAM_PROFILES) {
+    // Delta gets one more rep at full scale (25 in all).
+    const count = perTeam + (profile.team.key === SLIPPING_TEAM && perTeam >= 6 ? 1 : 0);
+    for (let i = 0; i < count; i++) newRep(profile, profile.team.regions[i % profile.team.regions.length]!, 0);
+  }
+  const repEvent = (rep: RepState, at: number) =>
+    emit("native", "rep.upserted", at, {
+      rep_id: rep.id, name: rep.name, email: rep.email, team: rep.team, region: rep.region, active: true,
+    });
+  for (const [i, rep] of reps.entries()) repEvent(rep, firstInstant + 8 * HOUR + i * MINUTE);
+  // Staff turnover: a Cobalt rep leaves mid-period and a replacement joins a month later.
+  const cobalt = TEAM_PROFILES.find((p) => p.team.key === "cobalt")!;
+  const cobaltReps = reps.filter((r) => r.profile === cobalt);
+  if (cobaltReps.length >= 3 && M >= 12) {
+    const leaver = cobaltReps[cobaltReps.length - 1]!;
+    leaver.left = launchIndex;
+    emit("native", "rep.upserted", businessTime(launchIndex, 20, 26), { rep_id: leaver.id, active: false });
+    const hire = newRep(cobalt, leaver.region, launchIndex + 1);
+    repEvent(hire, monthStartUtc(launchIndex + 1) + 14 * HOUR);
+  }
+  const activeReps = (profile: TeamProfile, m: number) =>
+    reps.filter((r) => r.profile === profile && r.joined <= m && (r.left === null || r.left > m));
+
+  const plans: Record<string, SubscriptionPlan> = {};
+  const customers: Customer[] = [];
+  const wins: Win[] = [];
+  let surveyCount = 0;
+  const surveyId = () => `resp_${String(++surveyCount).padStart(6, "0")}`;
+
+  // ---- activities
+  const activity = (
+    rep: RepState,
+    at: number,
+    type: string,
+    links: Links,
+    extra: { direction?: string; duration?: number; outcome?: string; participants?: string[] } = {},
+  ) => {
+    const crm = rep.crm;
+    const id = type === "meeting" && crm === "salesforce" ? ids.salesforceEvent() : ids.of(crm, "activity");
+    const data: Record<string, unknown> = { activity_id: id, type };
+    if (extra.direction) data.direction = extra.direction;
+    data.rep_id = rep.id;
+    if (extra.participants && extra.participants.length > 0) data.participant_rep_ids = extra.participants;
+    // A Close lead is the company: an activity on it is on the lead and the account.
+    const leadId = crm === "close" ? (links.lead_id ?? links.account_id) : links.lead_id;
+    const accountId = crm === "close" ? leadId : links.account_id;
+    if (leadId) data.lead_id = leadId;
+    if (accountId) data.account_id = accountId;
+    if (links.deal_id) data.deal_id = links.deal_id;
+    if (extra.duration !== undefined) data.duration_seconds = extra.duration;
+    if (extra.outcome) data.outcome = extra.outcome;
+    emit(crm, "activity.logged", minute(at), data);
+    return id;
+  };
+  const minutes = (min: number, max: number) => rng.int(min, max) * 60;
+  const seOf = (rep: RepState, m: number) => {
+    const others = activeReps(rep.profile, m).filter((r) => r !== rep);
+    return others.length > 0 ? rng.pick(others) : null;
+  };
+
+  // ---- deals
+  const priceOf = (currency: string, product: string) => PRICES[currency]![product]!;
+  const productName = (id: string) => PRODUCTS.find((p) => p.id === id)!.name;
+  const seatsFor = (segment: string) =>
+    segment === "Enterprise" ? rng.int(120, 320) : segment === "Mid-Market" ? rng.int(40, 120) : rng.int(10, 40);
+  const copilotAttach = (m: number) => (m < launchIndex ? 0 : Math.min(0.68, 0.14 + 0.075 * (m - launchIndex)));
+
+  const newDealLines = (segment: string, currency: string, m: number): Line[] => {
+    const seats = seatsFor(segment);
+    const lines: Line[] = [{ product_id: "core", name: productName("core"), quantity: seats, unit_price: priceOf(currency, "core") }];
+    if (rng.chance(0.45)) lines.push({ product_id: "analytics", name: productName("analytics"), quantity: seats, unit_price: priceOf(currency, "analytics") });
+    if (rng.chance(segment === "SMB" ? 0.15 : 0.4)) lines.push({ product_id: "integrations", name: productName("integrations"), quantity: 1, unit_price: priceOf(currency, "integrations") });
+    if (segment === "Enterprise" && rng.chance(0.7)) lines.push({ product_id: "support", name: productName("support"), quantity: 1, unit_price: priceOf(currency, "support") });
+    if (rng.chance(copilotAttach(m))) {
+      lines.push({ product_id: "copilot", name: productName("copilot"), quantity: Math.max(5, Math.round(seats * rng.between(0.3, 0.9))), unit_price: priceOf(currency, "copilot") });
+    }
+    return lines;
+  };
+  const amountOf = (lines: Line[]) => round2(lines.reduce((sum, l) => sum + l.quantity * l.unit_price, 0));
+
+  /**
+   * Scripts a deal from its creation to its close (or to the horizon): stage moves,
+   * activities, and a Win for the billing simulation.
+   */
+  const scriptDeal = (args: {
+    rep: RepState;
+    customer: Customer;
+    leadId: string | null;
+    created: number;
+    kind: "new" | "expansion" | "renewal";
+    lines: Line[];
+    source: string | null;
+    name: string;
+    ease?: number;
+    onClose?: (won: boolean, at: number) => void;
+  }) => {
+    const { rep, customer, kind, lines, created } = args;
+    const crm = rep.crm;
+    const dealId = ids.of(crm, "deal");
+    // A Close opportunity hangs off a Close lead, which is the account and the lead at once.
+    const leadId = crm === "close" ? customer.accountId : args.leadId;
+    const segmentSlow = customer.segment === "Enterprise" ? 1.8 : customer.segment === "Mid-Market" ? 1.3 : 1;
+    const links: Links = { deal_id: dealId, account_id: customer.accountId, ...(leadId ? { lead_id: leadId } : {}) };
+    const data: Record<string, unknown> = {
+      deal_id: dealId,
+      name: args.name,
+      account_id: customer.accountId,
+      ...(leadId ? { lead_id: leadId } : {}),
+      owner_rep_id: rep.id,
+      stage: "discovery",
+      status: "open",
+      amount: amountOf(lines),
+      currency: customer.currency,
+      kind,
+      ...(args.source ? { source: args.source } : {}),
+      created_at: iso(created),
+      products: lines.map((l) => ({ ...l })),
+    };
+    emit(crm, "deal.upserted", created, data);
+    const m0 = Math.max(0, monthIndexOf(created));
+    activity(rep, after(created, 0.5, 3), "call", links, { direction: "outbound", duration: minutes(15, 40) });
+
+    let t = created;
+    let stage = 0;
+    let currentLines = lines;
+    const gap = () => rng.between(4, 14) * segmentSlow;
+    for (;;) {
+      const next = after(t, gap() * 0.6, gap() * 1.4);
+      const m = monthIndexOf(next);
+      let p = rep.profile.advance[stage]! * (args.ease ?? 1);
+      if (rep.profile.team.key === SLIPPING_TEAM && next >= lastQuarterStart) p *= 0.5;
+      p = Math.min(0.97, p);
+      const advances = rng.chance(p);
+      if (next > horizon) return;
+      if (!advances) {
+        const competitorHeavy = rep.profile.team.key === SLIPPING_TEAM && next >= lastQuarterStart;
+        const reason = competitorHeavy && rng.chance(0.6) ? "Chose a competitor" : rng.pick(LOST_REASONS);
+        closeDeal(false, next, reason);
+        return;
+      }
+      if (stage === PIPELINE_STAGES.length - 1) {
+        closeDeal(true, next, null);
+        return;
+      }
+      stage += 1;
+      t = next;
+      const stageName = PIPELINE_STAGES[stage]!;
+      const change: Record<string, unknown> = { deal_id: dealId, stage: stageName, status: "open" };
+      if (stageName === "negotiation" && rng.chance(0.55)) {
+        // A discount is agreed: the lines and the amount move together.
+        const off = rng.pick([0.05, 0.1, 0.15]);
+        currentLines = currentLines.map((l) => ({ ...l, unit_price: Math.round(l.unit_price * (1 - off)) }));
+        change.amount = amountOf(currentLines);
+        change.products = currentLines.map((l) => ({ ...l }));
+      }
+      emit(crm, "deal.upserted", t, change);
+      const mm = Math.max(m0, m);
+      if (stageName === "demo") {
+        const se = seOf(rep, mm);
+        const demoAt = after(t, 0.5, 3);
+        activity(rep, demoAt, "demo", links, {
+          direction: "outbound",
+          duration: minutes(40, 70),
+          outcome: "held",
+          participants: se ? [rep.id, se.id] : undefined,
+        });
+        activity(rep, demoAt + 2 * HOUR, "note", links);
+      } else if (stageName === "proposal") {
+        const sent = after(t, 0.1, 1);
+        activity(rep, sent, "email", links, { direction: "outbound" });
+        activity(rep, sent + 5 * MINUTE, "task", links);
+        if (rng.chance(0.75)) {
+          activity(rep, after(sent, 0.5, 3), "email", links, { direction: "inbound", outcome: rng.chance(0.6) ? "positive" : "neutral" });
+        }
+      } else if (stageName === "negotiation") {
+        activity(rep, after(t, 0.5, 2), "meeting", links, { direction: "outbound", duration: minutes(30, 60), outcome: "held" });
+        activity(rep, after(t, 2, 5), "call", links, { direction: "outbound", duration: minutes(10, 30) });
+      }
+    }
+
+    function closeDeal(won: boolean, at: number, reason: string | null) {
+      const closing: Record<string, unknown> = { deal_id: dealId };
+      const closedStage = CLOSED_STAGES[crm];
+      if (closedStage) closing.stage = won ? closedStage.won : closedStage.lost;
+      closing.status = won ? "won" : "lost";
+      // Close sends the close date as a calendar date (UTC midnight); Salesforce's CloseDate
+      // is a day in the workspace's zone; the others keep the instant.
+      const day = new Date(at);
+      let closedAt = at;
+      if (crm === "close") closedAt = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+      if (crm === "salesforce") closedAt = localMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), timezone);
+      closing.closed_at = iso(closedAt);
+      if (reason) closing.lost_reason = reason;
+      emit(crm, "deal.upserted", at, closing);
+      if (won) {
+        activity(rep, at + 30 * MINUTE, "note", links);
+        wins.push({ at, customer, kind, lines: currentLines });
+      }
+      args.onClose?.(won, at);
+    }
+  };
+
+  // ---- leads
+  const leadSources = (m: number): [string, number][] =>
+    SOURCE_WEIGHTS.map(([s, w]) => [s, s === "paid_social" && m >= launchIndex ? w * 1.4 : w]);
+
+  const companyName = () => `${rng.pick(COMPANY_FIRST)} ${rng.pick(COMPANY_SECOND)} ${rng.pick(COMPANY_SUFFIX)}`;
+
+  const scriptLead = (profile: TeamProfile, m: number) => {
+    const candidates = activeReps(profile, m);
+    if (candidates.length === 0) return;
+    const rep = rng.pick(candidates);
+    const crm = profile.team.crm;
+    const created = businessTime(m);
+    const source = rng.weighted(leadSources(m));
+    const segment = rng.weighted(profile.segments);
+    const name = companyName();
+    const leadId = ids.of(crm, "lead");
+    const accountId = crm === "close" ? leadId : ids.of(crm, "account");
+    const region = rep.region;
+    const currency = rng.chance(profile.eurShare) ? "EUR" : "USD";
+    emit(crm, "account.upserted", created, {
+      account_id: accountId, name, region, segment, industry: rng.pick(INDUSTRIES), owner_rep_id: rep.id,
+    });
+    const subscriber = (source === "organic" || source === "paid_social") && rng.chance(0.5);
+    emit(crm, "lead.upserted", created, {
+      lead_id: leadId, account_id: accountId, owner_rep_id: rep.id, source, stage: subscriber ? "subscriber" : "lead", created_at: iso(created),
+    });
+    const links: Links = { lead_id: leadId, account_id: accountId };
+    const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
+    const quality = SOURCE_QUALITY[source]! * profile.qualify * (slipping ? 0.8 : 1);
+
+    // The lifecycle: subscriber → lead → mql → sql → opportunity (a deal).
+    let t = created;
+    if (subscriber) {
+      if (!rng.chance(0.55)) {
+        if (rng.chance(0.3)) activity(rep, after(created, 1, 10), "other", links, { direction: "inbound" });
+        return;
+      }
+      t = after(t, 3, 20);
+      emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "lead" });
+    }
+    const reachesMql = rng.chance(Math.min(0.95, 0.7 * quality));
+    // Outreach from the moment it is a lead.
+    if (rng.chance(profile.followUp)) {
+      const first = minute(t + Math.max(2, rng.skewed(profile.responseMinutes, 0.9)) * MINUTE);
+      const channel = rng.chance(0.55) ? "call" : "email";
+      activity(rep, first, channel, links, channel === "call" ? { direction: "outbound", duration: minutes(2, 10) } : { direction: "outbound" });
+      let touch = first;
+      for (let i = rng.int(0, 2); i > 0; i--) {
+        touch = after(touch, 1, 4);
+        const type = rng.weighted([["email", 5], ["call", 3], ["social", 2]] as [string, number][]);
+        activity(rep, touch, type, links, type === "call" ? { direction: "outbound", duration: minutes(1, 8) } : { direction: "outbound" });
+      }
+      const replies = reachesMql ? rng.chance(0.85) : rng.chance(profile.replyRate * 0.7);
+      if (replies) {
+        const replyAt = after(first, 0.1, 3);
+        const outcome = reachesMql ? (rng.chance(0.8) ? "positive" : "neutral") : rng.chance(0.55) ? "negative" : "neutral";
+        activity(rep, replyAt, rng.chance(0.7) ? "email" : "call", links, { direction: "inbound", outcome });
+        if (outcome === "positive") activity(rep, replyAt + 40 * MINUTE, "meeting", links, { direction: "outbound", outcome: "scheduled" });
+      }
+    }
+    if (!reachesMql) return;
+    t = after(t, 2, 9);
+    emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "mql" });
+    if (!rng.chance(Math.min(0.95, 0.7 * quality))) {
+      if (rng.chance(0.5)) activity(rep, after(t, 1, 5), "meeting", links, { direction: "outbound", duration: 0, outcome: rng.chance(0.5) ? "no_show" : "canceled" });
+      return;
+    }
+    t = after(t, 2, 9);
+    emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "sql" });
+    activity(rep, minute(t - 2 * HOUR), "meeting", links, { direction: "outbound", duration: minutes(25, 45), outcome: "held" });
+    if (!rng.chance(Math.min(0.95, 0.82 * quality))) return;
+    t = after(t, 1, 6);
+    emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "opportunity" });
+    const customer: Customer = {
+      accountId, name, rep, leadId, region, segment, currency, seats: 0, copilotSeats: 0, coreSub: null, copilotSub: null,
+      active: false, everBilled: false, billedSince: 0, churnedAt: null, stripeCustomer: false, renewalDue: null, openExpansion: false,
+    };
+    const created2 = t + 5 * MINUTE;
+    const lines = newDealLines(segment, currency, Math.max(0, monthIndexOf(created2)));
+    scriptDeal({
+      rep, customer, leadId, created: created2, kind: "new", lines, source, name: `${name} — ${productName("core")}`,
+      onClose: (won, at) => {
+        if (won) emit(crm, "lead.upserted", at + MINUTE, { lead_id: leadId, stage: "customer" });
+      },
+    });
+  };
+
+  // ---- billing (Stripe)
+  const seatPrice = (currency: string, product: "core" | "copilot") => Math.round((priceOf(currency, product) * 100) / 12);
+  const subscriptionEvent = (customer: Customer, subId: string, seats: number, at: number) => {
+    const plan = plans[subId]!;
+    if (!customer.stripeCustomer) {
+      emit("stripe", "account.upserted", at - MINUTE, { account_id: customer.accountId, name: customer.name });
+      customer.stripeCustomer = true;
+    }
+    emit("stripe", "subscription.updated", at, {
+      subscription_id: subId,
+      account_id: customer.accountId,
+      mrr: Math.round((seats * plan.unit_amount) / 100 * 1e6) / 1e6,
+      currency: plan.currency,
+    });
+  };
+  const openSubscription = (customer: Customer, product: "core" | "copilot", seats: number, at: number) => {
+    const subId = ids.other("sub_");
+    plans[subId] = { product_id: product, unit_amount: seatPrice(customer.currency, product), currency: customer.currency };
+    subscriptionEvent(customer, subId, seats, at);
+    return subId;
+  };
+
+  const applyWin = (win: Win) => {
+    const c = win.customer;
+    const at = minute(win.at + rng.between(1, 4) * DAY);
+    const coreSeats = win.lines.filter((l) => l.product_id === "core").reduce((s, l) => s + l.quantity, 0);
+    const copilotSeats = win.lines.filter((l) => l.product_id === "copilot").reduce((s, l) => s + l.quantity, 0);
+    if (win.kind === "renewal") {
+      c.renewalDue = null;
+      return;
+    }
+    if (win.kind === "new" || !c.active) {
+      c.seats = coreSeats;
+      c.copilotSeats = copilotSeats;
+      if (c.seats > 0) c.coreSub = openSubscription(c, "core", c.seats, at);
+      if (c.copilotSeats > 0) c.copilotSub = openSubscription(c, "copilot", c.copilotSeats, at + MINUTE);
+      c.active = true;
+      c.everBilled = true;
+      c.billedSince = at;
+      c.renewalDue = at + 365 * DAY;
+      if (!customers.includes(c)) customers.push(c);
+      return;
+    }
+    if (coreSeats > 0 && c.coreSub) {
+      c.seats += coreSeats;
+      subscriptionEvent(c, c.coreSub, c.seats, at);
+    }
+    if (copilotSeats > 0) {
+      c.copilotSeats += copilotSeats;
+      if (c.copilotSub) subscriptionEvent(c, c.copilotSub, c.copilotSeats, at + MINUTE);
+      else c.copilotSub = openSubscription(c, "copilot", c.copilotSeats, at + MINUTE);
+    }
+  };
+  const churn = (c: Customer, at: number) => {
+    for (const sub of [c.coreSub, c.copilotSub]) if (sub) subscriptionEvent(c, sub, 0, at);
+    c.coreSub = null;
+    c.copilotSub = null;
+    c.active = false;
+    c.churnedAt = at;
+    c.renewalDue = null;
+  };
+  let winCursor = 0;
+  const processWins = (until: number) => {
+    wins.sort((a, b) => a.at - b.at);
+    while (winCursor < wins.length && wins[winCursor]!.at < until) applyWin(wins[winCursor++]!);
+  };
+
+  // ---- the months
+  for (let m = 0; m < M; m++) {
+    const calendarMonth = Number(months[m]!.slice(5, 7));
+    const seasonal = SEASONALITY[calendarMonth - 1]!;
+    const growth = 1 + 0.022 * m;
+    const monthEnd = monthStartUtc(m + 1);
+
+    for (const profile of TEAM_PROFILES) {
+      const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
+      const expected = 18 * scale * seasonal * growth * (slipping ? 0.62 : 1);
+      for (let i = rng.count(expected); i > 0; i--) scriptLead(profile, m);
+    }
+
+    processWins(monthStartUtc(m) + 28 * DAY);
+
+    const slippingNow = m >= lastQuarter;
+    for (const c of [...customers]) {
+      const profile = c.rep.profile;
+      const isSlipping = profile.team.key === SLIPPING_TEAM && slippingNow;
+      const repNow = c.rep.left !== null && c.rep.left <= m ? (activeReps(profile, m)[0] ?? c.rep) : c.rep;
+      if (!c.active) {
+        // Churned customers sometimes come back.
+        if (c.churnedAt !== null && c.churnedAt < monthStartUtc(m) && rng.chance(0.07)) {
+          const at = businessTime(m);
+          c.seats = Math.max(5, Math.round(seatsFor(c.segment) * 0.6));
+          c.copilotSeats = 0;
+          c.coreSub = openSubscription(c, "core", c.seats, at);
+          c.active = true;
+          c.churnedAt = null;
+          c.renewalDue = at + 365 * DAY;
+        }
+        continue;
+      }
+      if (c.billedSince >= monthStartUtc(m)) continue;
+      const churnRate = profile.churn * (isSlipping ? 3 : 1);
+      if (rng.chance(churnRate)) {
+        churn(c, businessTime(m));
+        continue;
+      }
+      if (rng.chance(0.02) && c.seats > 10 && c.coreSub) {
+        c.seats = Math.max(5, Math.round(c.seats * rng.between(0.7, 0.9)));
+        subscriptionEvent(c, c.coreSub, c.seats, businessTime(m));
+      }
+      // Quarterly business reviews, NPS and CSAT.
+      const links: Links = { account_id: c.accountId, ...(c.leadId && c.rep.crm === "close" ? { lead_id: c.leadId } : {}) };
+      if (rng.chance(1 / 3)) {
+        const at = businessTime(m);
+        activity(repNow, at, "business_review", links, { direction: "outbound", duration: minutes(45, 75), outcome: "held" });
+        if (rng.chance(0.5)) {
+          const score = Math.max(1, Math.min(5, Math.round(rng.between(-0.8, 0.8) + profile.csat)));
+          emit("native", "survey.responded", after(at, 0.2, 2), {
+            response_id: surveyId(), survey: "csat", score, account_id: c.accountId, rep_id: repNow.id,
+          });
+        }
+      }
+      if (rng.chance(0.22)) {
+        const mean = profile.nps - (isSlipping ? 2.4 : 0) + (m >= launchIndex && c.copilotSeats > 0 ? 0.5 : 0);
+        const score = Math.max(0, Math.min(10, Math.round(mean + rng.gauss() * 1.6)));
+        emit("native", "survey.responded", businessTime(m), {
+          response_id: surveyId(), survey: "nps", score, account_id: c.accountId, rep_id: repNow.id,
+          ...(score <= 6 && rng.chance(0.5) ? { comment: rng.pick(["Too expensive for what we use", "Support is slow", "Missing integrations", "Onboarding was hard"]) } : {}),
+          ...(score >= 9 && rng.chance(0.4) ? { comment: rng.pick(["Great forecasting", "The copilot saves us hours", "Love the reports", "Responsive team"]) } : {}),
+        });
+      }
+      // Expansions: more seats, or the new product once it is out.
+      if (!c.openExpansion && !isSlipping) {
+        const copilotChance = m >= launchIndex && c.copilotSeats === 0 ? Math.min(0.12, 0.03 + 0.015 * (m - launchIndex)) : 0;
+        const seatChance = 0.035;
+        const wantCopilot = rng.chance(copilotChance);
+        if (wantCopilot || rng.chance(seatChance)) {
+          const lines: Line[] = wantCopilot
+            ? [{ product_id: "copilot", name: productName("copilot"), quantity: Math.max(5, Math.round(c.seats * rng.between(0.3, 0.8))), unit_price: priceOf(c.currency, "copilot") }]
+            : [{ product_id: "core", name: productName("core"), quantity: Math.max(3, Math.round(c.seats * rng.between(0.1, 0.4))), unit_price: priceOf(c.currency, "core") }];
+          c.openExpansion = true;
+          scriptDeal({
+            rep: repNow, customer: c, leadId: null, created: businessTime(m), kind: "expansion", lines, source: null,
+            name: `${c.name} — ${wantCopilot ? productName("copilot") : "more seats"}`, ease: 1.15,
+            onClose: () => { c.openExpansion = false; },
+          });
+        }
+      }
+      // Renewals: a deal 30–45 days before the anniversary.
+      if (c.renewalDue !== null && c.renewalDue - 45 * DAY < monthEnd) {
+        const due = c.renewalDue;
+        c.renewalDue = null;
+        const lines: Line[] = [{ product_id: "core", name: productName("core"), quantity: c.seats, unit_price: priceOf(c.currency, "core") }];
+        scriptDeal({
+          rep: repNow, customer: c, leadId: null, created: minute(due - rng.between(30, 45) * DAY), kind: "renewal", lines, source: null,
+          name: `${c.name} — renewal`, ease: 1.35,
+          onClose: (won, at) => { if (!won && c.active) churn(c, minute(Math.max(at, due))); },
+        });
+      }
+    }
+
+    // Employee pulse survey.
+    for (const profile of TEAM_PROFILES) {
+      for (const rep of activeReps(profile, m)) {
+        if (!rng.chance(0.7)) continue;
+        const morale = profile.morale - (profile.team.key === SLIPPING_TEAM && m >= lastQuarter ? 1.5 : 0);
+        const score = Math.max(1, Math.min(10, Math.round(morale + rng.gauss() * 1.2)));
+        emit("native", "survey.responded", businessTime(m, 24, 28), { response_id: surveyId(), survey: "employee", score, rep_id: rep.id });
+      }
+    }
+    processWins(monthEnd);
+  }
+
+  // ---- order and ids
+  pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  const width = String(pending.length).length;
+  const events: NativeEvent[] = [];
+  const systems: System[] = [];
+  for (const [i, p] of pending.entries()) {
+    events.push({ id: `demo-${String(i + 1).padStart(Math.max(6, width), "0")}`, type: p.type, occurred_at: iso(p.at), data: p.data });
+    systems.push(p.system);
+  }
+
+  // ---- settings
+  const quotas: Settings["quotas"] = [];
+  for (const rep of reps) {
+    for (let m = 0; m < M; m++) {
+      if (rep.joined > m || (rep.left !== null && rep.left <= m)) continue;
+      const ramp = m - rep.joined < 2 && rep.joined > 0 ? 0.5 : 1;
+      const seasonal = 0.5 + 0.5 * SEASONALITY[Number(months[m]!.slice(5, 7)) - 1]!;
+      const perRepFactor = (6 * scale) / perTeam;
+      const amount = Math.round((rep.profile.quota * perRepFactor * seasonal * (1 + 0.02 * m) * ramp) / 100) * 100;
+      quotas.push({ rep_id: rep.id, month: months[m]!, amount });
+    }
+  }
+  const fxRng = new Rng(seed ^ 0x5eed);
+  const fx_rates: Settings["fx_rates"] = months.map((month, m) => ({
+    currency: "EUR",
+    month,
+    rate: Math.round((1.085 + 0.035 * Math.sin(m / 3) + fxRng.between(-0.008, 0.008)) * 10_000) / 10_000,
+  }));
+  const spend: Settings["spend"] = [];
+  for (const [m, month] of months.entries()) {
+    const seasonal = SEASONALITY[Number(month.slice(5, 7)) - 1]!;
+    for (const [source, base] of Object.entries(SPEND_BASE)) {
+      let amount = base * scale * seasonal * (1 + 0.02 * m);
+      if (source === "events" && [3, 6, 10].includes(Number(month.slice(5, 7)))) amount *= 1.8;
+      if (source === "paid_social" && m >= launchIndex) amount *= 1.5;
+      spend.push({ source, month, amount: Math.round(amount * fxRng.between(0.92, 1.08)) });
+    }
+  }
+
+  const orgId = salesforce18(`00D8d00000${base62(seed % 916_132_832, 5)}`);
+  return {
+    name: "Quotient Demo Co.",
+    seed,
+    scale,
+    timezone,
+    currency: "USD",
+    start,
+    end,
+    months,
+    launchMonth: months[launchIndex]!,
+    teams: TEAM_PROFILES.map((p) => p.team),
+    reps: reps.map(({ profile: _profile, ...rep }) => rep),
+    products: PRODUCTS.map((p) => ({ ...p })),
+    salesforceOrgId: orgId,
+    events,
+    systems,
+    plans,
+    settings: { pipeline_stages: [...PIPELINE_STAGES], quotas, fx_rates, spend },
+  };
+}

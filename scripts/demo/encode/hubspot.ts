@@ -1,0 +1,198 @@
+// HubSpot: batched webhook arrays (≤ 100 events) of creation / propertyChange /
+// associationChange events, signed v3: base64 HMAC-SHA256 of method + URL + body + the
+// millisecond timestamp, with the app's client secret.
+import { bytesToBase64, hmacSha256 } from "../../../workers/lib/crypto";
+import type { NativeEvent } from "../company";
+import { type Delivery, type Encoder, fieldsOf, idOf, ms } from "./types";
+
+export const PORTAL_ID = 24_681_357;
+const BATCH = 100;
+
+const ACTIVITY_OBJECT_TYPES: Record<string, string> = { call: "0-48", email: "0-49", meeting: "0-47", task: "0-27", note: "0-46" };
+const LINK_OBJECT_TYPES: Record<string, string> = { lead_id: "0-1", account_id: "0-2", deal_id: "0-3" };
+const LIFECYCLE: Record<string, string> = {
+  subscriber: "subscriber", lead: "lead", mql: "marketingqualifiedlead", sql: "salesqualifiedlead",
+  opportunity: "opportunity", customer: "customer",
+};
+const DEAL_TYPES: Record<string, string> = { new: "newbusiness", expansion: "existingbusiness", renewal: "renewal" };
+const MEETING_OUTCOMES: Record<string, string> = { scheduled: "SCHEDULED", held: "COMPLETED", canceled: "CANCELED", no_show: "NO_SHOW" };
+const CLOSED: Record<string, string> = { closedwon: "won", closedlost: "lost" };
+
+const SUBSCRIPTION_IDS: Record<string, number> = {};
+function subscriptionId(type: string): number {
+  return (SUBSCRIPTION_IDS[type] ??= 1_900_000 + Object.keys(SUBSCRIPTION_IDS).length);
+}
+
+function carried(event: NativeEvent): string[] {
+  const fields = fieldsOf(event);
+  const data = event.data;
+  switch (event.type) {
+    case "account.upserted":
+      return fields.filter((f) => ["name", "industry", "owner_rep_id", "region", "segment"].includes(f));
+    case "lead.upserted":
+      return fields.filter((f) => ["account_id", "owner_rep_id", "source", "stage", "created_at"].includes(f));
+    case "deal.upserted":
+      return fields.filter((f) => {
+        if (f === "status") return typeof data.stage === "string" && (CLOSED[data.stage] ?? "open") === data.status;
+        if (f === "source") return typeof data.source === "string" && data.source === data.source.toLowerCase();
+        return ["name", "account_id", "lead_id", "owner_rep_id", "stage", "amount", "currency", "kind", "created_at", "closed_at"].includes(f);
+      });
+    case "activity.logged": {
+      const type = String(data.type);
+      if (!ACTIVITY_OBJECT_TYPES[type]) return [];
+      return fields.filter((f) => {
+        if (f === "type" || f === "rep_id" || f === "lead_id" || f === "account_id" || f === "deal_id") return true;
+        if (f === "direction") return type === "call" || type === "email";
+        if (f === "duration_seconds") return type === "call";
+        if (f === "outcome") return type === "meeting";
+        return false;
+      });
+    }
+    default:
+      return [];
+  }
+}
+
+interface HubSpotEvent {
+  eventId: number;
+  subscriptionId: number;
+  portalId: number;
+  appId: number;
+  occurredAt: number;
+  subscriptionType: string;
+  attemptNumber: number;
+  objectId?: number;
+  objectTypeId?: string;
+  propertyName?: string;
+  propertyValue?: string;
+  changeSource: string;
+  fromObjectId?: number;
+  toObjectId?: number;
+  fromObjectTypeId?: string;
+  toObjectTypeId?: string;
+  associationType?: string;
+  associationRemoved?: boolean;
+}
+
+function encode(parts: NativeEvent[]): Delivery[] {
+  const out: HubSpotEvent[] = [];
+  const created = new Set<string>();
+  let eventId = 3_000_000_000;
+  const push = (occurredAt: number, subscriptionType: string, fields: Partial<HubSpotEvent>) =>
+    out.push({
+      eventId: ++eventId,
+      subscriptionId: subscriptionId(subscriptionType),
+      portalId: PORTAL_ID,
+      appId: 3_141_592,
+      occurredAt,
+      subscriptionType,
+      attemptNumber: 0,
+      changeSource: "CRM_UI",
+      ...fields,
+    });
+
+  for (const part of parts) {
+    const at = ms(part.occurred_at);
+    const id = idOf(part);
+    const objectId = Number(id);
+    const data = part.data;
+    const key = `${part.type}:${id}`;
+    if (part.type === "activity.logged") {
+      const typeId = ACTIVITY_OBJECT_TYPES[String(data.type)]!;
+      if (!created.has(key)) {
+        created.add(key);
+        push(at, "object.creation", { objectId, objectTypeId: typeId });
+      }
+      const property = (propertyName: string, propertyValue: string) =>
+        push(at, "object.propertyChange", { objectId, objectTypeId: typeId, propertyName, propertyValue });
+      if (data.rep_id !== undefined) property("hubspot_owner_id", String(data.rep_id));
+      if (data.direction !== undefined) {
+        if (data.type === "call") property("hs_call_direction", data.direction === "inbound" ? "INBOUND" : "OUTBOUND");
+        else property("hs_email_direction", data.direction === "inbound" ? "INCOMING_EMAIL" : "EMAIL");
+      }
+      if (data.duration_seconds !== undefined) property("hs_call_duration", String(Number(data.duration_seconds) * 1000));
+      if (data.outcome !== undefined) property("hs_meeting_outcome", MEETING_OUTCOMES[String(data.outcome)]!);
+      for (const [field, toType] of Object.entries(LINK_OBJECT_TYPES)) {
+        if (data[field] === undefined) continue;
+        push(at, "object.associationChange", {
+          fromObjectId: objectId, toObjectId: Number(data[field]), fromObjectTypeId: typeId, toObjectTypeId: toType,
+          associationType: `${String(data.type).toUpperCase()}_TO_${{ lead_id: "CONTACT", account_id: "COMPANY", deal_id: "DEAL" }[field]}`,
+          associationRemoved: false,
+        });
+      }
+      continue;
+    }
+
+    const object = { "account.upserted": "company", "lead.upserted": "contact", "deal.upserted": "deal" }[part.type as string]!;
+    let createdAtSent = false;
+    if (!created.has(key)) {
+      created.add(key);
+      push(at, `${object}.creation`, { objectId });
+      // The creation event carries its own instant as created_at (deals and contacts).
+      createdAtSent = object !== "company" && data.created_at !== undefined && ms(String(data.created_at)) === at;
+    }
+    const property = (propertyName: string, propertyValue: string) =>
+      push(at, `${object}.propertyChange`, { objectId, propertyName, propertyValue });
+    const association = (associationType: string, toObjectId: unknown) =>
+      push(at, `${object}.associationChange`, {
+        fromObjectId: objectId, toObjectId: Number(toObjectId), associationType, associationRemoved: false,
+      });
+    for (const [field, value] of Object.entries(data)) {
+      if (field === "account_id" && part.type === "account.upserted") continue;
+      if (field === "lead_id" && part.type === "lead.upserted") continue;
+      if (field === "deal_id") continue;
+      const text = String(value);
+      switch (`${object}.${field}`) {
+        case "company.name": property("name", text); break;
+        case "company.industry": property("industry", text); break;
+        case "company.owner_rep_id": property("hubspot_owner_id", text); break;
+        case "company.region": property("region", text); break;
+        case "company.segment": property("segment", text); break;
+        case "contact.account_id": property("associatedcompanyid", text); break;
+        case "contact.owner_rep_id": property("hubspot_owner_id", text); break;
+        case "contact.source": property("hs_analytics_source", text.toUpperCase()); break;
+        case "contact.stage": property("lifecyclestage", LIFECYCLE[text]!); break;
+        case "contact.created_at": if (!createdAtSent) property("createdate", String(ms(text))); break;
+        case "deal.name": property("dealname", text); break;
+        case "deal.account_id": association("DEAL_TO_COMPANY", value); break;
+        case "deal.lead_id": association("DEAL_TO_CONTACT", value); break;
+        case "deal.owner_rep_id": property("hubspot_owner_id", text); break;
+        case "deal.stage": property("dealstage", text); break;
+        case "deal.status": break; // told by dealstage
+        case "deal.amount": property("amount", text); break;
+        case "deal.currency": property("deal_currency_code", text); break;
+        case "deal.kind": property("dealtype", DEAL_TYPES[text]!); break;
+        case "deal.source": property("hs_analytics_source", text.toUpperCase()); break;
+        case "deal.created_at": if (!createdAtSent) property("createdate", String(ms(text))); break;
+        case "deal.closed_at": property("closedate", String(ms(text))); break;
+        default: throw new Error(`hubspot: ${part.type} field ${field} is not carried`);
+      }
+    }
+  }
+
+  const deliveries: Delivery[] = [];
+  for (let i = 0; i < out.length; i += BATCH) {
+    const batch = out.slice(i, i + BATCH);
+    const body = JSON.stringify(batch);
+    deliveries.push({
+      kind: "hubspot",
+      body,
+      contentType: "application/json",
+      parts: batch.length,
+      async headers({ url, secret, now }) {
+        const timestamp = String(now);
+        const signature = bytesToBase64(await hmacSha256(new TextEncoder().encode(secret ?? ""), `POST${url}${body}${timestamp}`));
+        return {
+          "content-type": "application/json",
+          "user-agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)",
+          "x-hubspot-request-timestamp": timestamp,
+          "x-hubspot-signature-v3": signature,
+          "x-hubspot-signature-version": "v3",
+        };
+      },
+    });
+  }
+  return deliveries;
+}
+
+export const hubspotEncoder: Encoder = { kind: "hubspot", carried, encode };

@@ -1,0 +1,80 @@
+// What every encoder produces: a webhook delivery in a CRM's own format, signed at send
+// time (each scheme checks a time window, so signatures are made when the request leaves).
+import type { NativeEvent } from "../company";
+
+export type Kind = "native" | "hubspot" | "pipedrive" | "close" | "salesforce" | "stripe";
+
+export interface SignContext {
+  /** The connection's webhook_url exactly as the sender calls it (HubSpot signs it). */
+  url: string;
+  /** The connection's secret (native / HubSpot / Close / Stripe / Pipedrive password). */
+  secret: string | null;
+  /** Pipedrive's HTTP Basic user name. */
+  username?: string;
+  /** Milliseconds since the epoch, the sending time. */
+  now: number;
+}
+
+export interface Delivery {
+  kind: Kind;
+  body: string;
+  contentType: string;
+  /** How many canonical parts this delivery carries (for progress). */
+  parts: number;
+  /** The request headers, signed for this URL, secret and instant. */
+  headers(context: SignContext): Promise<Record<string, string>>;
+}
+
+/** An encoder: which fields of an event the CRM carries, and the deliveries for a slice. */
+export interface Encoder {
+  kind: Kind;
+  /**
+   * The data fields (besides the entity id) the CRM's adapter maps back for this event,
+   * exactly; an empty list means the CRM cannot send the event at all.
+   */
+  carried(event: NativeEvent): string[];
+  /** Deliveries for the CRM's parts of events (only carried fields), in time order. */
+  encode(parts: NativeEvent[], context: EncodeContext): Delivery[];
+}
+
+export interface EncodeContext {
+  timezone: string;
+  salesforceOrgId: string;
+  plans: Record<string, { product_id: string; unit_amount: number; currency: string }>;
+  /** Deterministic randomness for CRM-side ids (event UUIDs and the like). */
+  random: () => number;
+}
+
+export const ID_FIELDS: Record<string, string> = {
+  "rep.upserted": "rep_id",
+  "account.upserted": "account_id",
+  "lead.upserted": "lead_id",
+  "deal.upserted": "deal_id",
+  "activity.logged": "activity_id",
+  "survey.responded": "response_id",
+  "subscription.updated": "subscription_id",
+};
+
+export function idOf(event: NativeEvent): string {
+  return String(event.data[ID_FIELDS[event.type]!]);
+}
+
+export const ms = (iso: string) => Date.parse(iso);
+
+/** `count` characters of `alphabet`, drawn from `random`. */
+export function randomText(random: () => number, alphabet: string, count: number): string {
+  let out = "";
+  for (let i = 0; i < count; i++) out += alphabet[Math.floor(random() * alphabet.length)];
+  return out;
+}
+
+export function uuid(random: () => number): string {
+  const hex = randomText(random, "0123456789abcdef", 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Fields present in the data besides the id field. */
+export function fieldsOf(event: NativeEvent): string[] {
+  const idField = ID_FIELDS[event.type];
+  return Object.keys(event.data).filter((f) => f !== idField);
+}

@@ -1,0 +1,340 @@
+// Loads the demo company into a running Quotient through its public API and the real
+// webhook endpoints, each source in its own format and signature:
+//   npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo]
+// Creates the workspace, one connection per kind, quotas / FX rates / spend, posts every
+// delivery (8 in flight, 503 / 429 retried per Retry-After), waits until the inbox is
+// applied, recomputes every month and publishes every month. A workspace that already
+// exists is left as it is (a second `npm start` keeps the data).
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { type Company, generateCompany } from "./company";
+import { CLOSE_LEAD_STATUSES, type Delivery, encodeCompany, KINDS, type Kind, SALESFORCE_LEAD_STATUSES } from "./encode/index";
+import { story, total } from "./story";
+
+export interface LoadOptions {
+  /** The Worker's origin (http://localhost:8787) or its API base (…/api/v1). */
+  api: string;
+  token: string;
+  seed?: number;
+  scale?: number;
+  workspace?: string;
+  end?: string;
+  months?: number;
+  concurrency?: number;
+  /** Give up waiting for the inbox after this long (default 15 minutes). */
+  drainTimeoutMs?: number;
+  /** Progress and messages (default: stderr). */
+  log?: (line: string) => void;
+  /** Redraws the progress line in place (default: when stderr is a TTY). */
+  interactive?: boolean;
+}
+
+export interface LoadResult {
+  workspace: string;
+  skipped: boolean;
+  events?: number;
+  deliveries?: number;
+  failed?: number;
+  deadLetters?: number;
+  months?: string[];
+  timings?: Record<string, number>;
+}
+
+const ACCEPTED: Record<Kind, number> = { native: 202, hubspot: 200, pipedrive: 200, close: 200, salesforce: 200, stripe: 200 };
+const MAX_ATTEMPTS = 8;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class ApiError extends Error {}
+
+function bases(api: string): { origin: string; apiBase: string } {
+  const trimmed = api.replace(/\/+$/, "");
+  const apiBase = /\/api\/v1$/.test(trimmed) ? trimmed : `${trimmed}/api/v1`;
+  return { origin: apiBase.replace(/\/api\/v1$/, ""), apiBase };
+}
+
+function bar(done: number, total: number, width = 28): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+}
+
+export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const interactive = options.interactive ?? (options.log === undefined && Boolean(process.stderr.isTTY));
+  const slug = options.workspace ?? "demo";
+  const { origin, apiBase } = bases(options.api);
+  const timings: Record<string, number> = {};
+  const started = Date.now();
+  let lap = started;
+  const time = (step: string) => {
+    const now = Date.now();
+    timings[step] = now - lap;
+    lap = now;
+  };
+
+  async function api<T>(method: string, path: string, body?: unknown, allow: number[] = []): Promise<{ status: number; json: T }> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(`${apiBase}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${options.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS) throw error;
+        await sleep(500 * attempt);
+        continue;
+      }
+      if ((response.status === 429 || response.status === 503) && attempt < MAX_ATTEMPTS) {
+        await sleep(Math.min(30, Number(response.headers.get("retry-after")) || attempt) * 1000);
+        continue;
+      }
+      const text = await response.text();
+      if (!response.ok && !allow.includes(response.status)) {
+        throw new ApiError(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+      }
+      return { status: response.status, json: (text ? JSON.parse(text) : null) as T };
+    }
+  }
+
+  // ---- an existing workspace is kept
+  const existing = await api("GET", `/workspaces/${slug}`, undefined, [404]);
+  if (existing.status === 200) {
+    log(`• workspace "${slug}" exists: the demo data is kept (use --workspace <other> for a fresh one)`);
+    return { workspace: slug, skipped: true };
+  }
+
+  // ---- the company
+  const company: Company = generateCompany({
+    seed: options.seed ?? 42,
+    scale: options.scale ?? 1,
+    ...(options.end ? { end: options.end } : {}),
+    ...(options.months ? { months: options.months } : {}),
+  });
+  const encoded = encodeCompany(company);
+  const totalParts = KINDS.reduce((sum, kind) => sum + encoded.parts[kind].length, 0);
+  log(
+    `• demo company: ${company.reps.length} reps in ${company.teams.length} teams, ${company.events.length} events ` +
+      `(${company.start} … ${company.end}) sent as ${totalParts} source events (CRM fields + native details) in ` +
+      `${KINDS.map((k) => `${k} ${encoded.deliveries[k].length}`).join(", ")} deliveries`,
+  );
+  time("generate");
+
+  // ---- workspace, connections, settings
+  await api("POST", "/workspaces", {
+    slug,
+    name: company.name,
+    timezone: company.timezone,
+    currency: company.currency,
+    pipeline_stages: company.settings.pipeline_stages,
+  });
+  const secrets: Record<Kind, string | undefined> = {
+    native: undefined, // the API issues it
+    hubspot: [8, 4, 4, 4, 12].map((n) => randomBytes(n / 2).toString("hex")).join("-"),
+    pipedrive: undefined, // the API issues the Basic password
+    close: randomBytes(32).toString("hex"),
+    salesforce: undefined,
+    stripe: `whsec_${randomBytes(24).toString("hex")}`,
+  };
+  const configs: Record<Kind, Record<string, unknown>> = {
+    native: {},
+    hubspot: {},
+    pipedrive: { username: "quotient" },
+    close: { lead_status_stages: CLOSE_LEAD_STATUSES },
+    salesforce: { organization_id: company.salesforceOrgId, lead_status_stages: SALESFORCE_LEAD_STATUSES },
+    stripe: {},
+  };
+  const names: Record<Kind, string> = {
+    native: "Native (reps, surveys, details)", hubspot: "HubSpot (Atlas)", pipedrive: "Pipedrive (Borealis)",
+    close: "Close (Cobalt)", salesforce: "Salesforce (Delta)", stripe: "Stripe (billing)",
+  };
+  const connections = {} as Record<Kind, { url: string; secret: string | null; username?: string }>;
+  for (const kind of KINDS) {
+    const created = await api<{ webhook_url: string; secret: string | null; username?: string }>(
+      "POST",
+      `/workspaces/${slug}/connections`,
+      { kind, name: names[kind], ...(secrets[kind] ? { secret: secrets[kind] } : {}), config: configs[kind] },
+    );
+    connections[kind] = { url: created.json.webhook_url, secret: created.json.secret, ...(created.json.username ? { username: created.json.username } : {}) };
+  }
+  await api("PUT", `/workspaces/${slug}/quotas`, company.settings.quotas);
+  await api("PUT", `/workspaces/${slug}/fx-rates`, company.settings.fx_rates);
+  await api("PUT", `/workspaces/${slug}/spend`, company.settings.spend);
+  log(`• workspace "${slug}" with ${KINDS.length} connections, ${company.settings.quotas.length} quotas, FX rates and spend`);
+  time("setup");
+
+  // ---- deliveries: interleaved across sources (each spread evenly), as they would arrive
+  const ordered: Delivery[] = KINDS.flatMap((kind) =>
+    encoded.deliveries[kind].map((delivery, j, list) => ({ delivery, at: (j + 0.5) / list.length })),
+  )
+    .sort((a, b) => a.at - b.at)
+    .map(({ delivery }) => delivery);
+
+  let sent = 0;
+  let partsSent = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  let lastDrawn = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDrawn < (interactive ? 100 : 5000)) return;
+    lastDrawn = now;
+    const line = `  ${bar(sent, ordered.length)} ${sent}/${ordered.length} deliveries · ${partsSent}/${totalParts} source events · ${((now - lap) / 1000).toFixed(0)} s${failed ? ` · ${failed} failed` : ""}`;
+    if (interactive) process.stderr.write(`\r${line}`);
+    else log(line);
+  };
+
+  async function post(delivery: Delivery): Promise<void> {
+    const connection = connections[delivery.kind];
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | null = null;
+      try {
+        const headers = await delivery.headers({ url: connection.url, secret: connection.secret, username: connection.username, now: Date.now() });
+        response = await fetch(connection.url, { method: "POST", headers, body: delivery.body });
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS) {
+          failed++;
+          failures.push(`${delivery.kind}: ${(error as Error).message}`);
+          return;
+        }
+        await sleep(500 * attempt);
+        continue;
+      }
+      if ((response.status === 503 || response.status === 429) && attempt < MAX_ATTEMPTS) {
+        await response.body?.cancel();
+        await sleep(Math.min(30, Number(response.headers.get("retry-after")) || attempt) * 1000);
+        continue;
+      }
+      const text = await response.text();
+      if (response.status !== ACCEPTED[delivery.kind]) {
+        failed++;
+        if (failures.length < 10) failures.push(`${delivery.kind}: ${response.status} ${text.slice(0, 200)}`);
+      }
+      return;
+    }
+  }
+
+  log(`• posting ${ordered.length} deliveries to the webhook endpoints`);
+  let next = 0;
+  const workers = Array.from({ length: options.concurrency ?? 8 }, async () => {
+    while (next < ordered.length) {
+      const delivery = ordered[next++]!;
+      await post(delivery);
+      sent++;
+      partsSent += delivery.parts;
+      draw();
+    }
+  });
+  await Promise.all(workers);
+  draw(true);
+  if (interactive) process.stderr.write("\n");
+  for (const failure of failures) log(`  ! ${failure}`);
+  time("deliver");
+
+  // ---- wait until the queue consumer has applied the inbox
+  type IngestStatus = { pending: number; failed: number; processed: number; dead_letters: number; dirty_months: number };
+  const deadline = Date.now() + (options.drainTimeoutMs ?? 15 * 60_000);
+  let status: IngestStatus | null = null;
+  let lastPending = Infinity;
+  let stalledSince = Date.now();
+  let calm = 0;
+  log("• waiting for the inbox to be applied");
+  while (Date.now() < deadline) {
+    status = (await api<IngestStatus>("GET", `/workspaces/${slug}/ingest-status`)).json;
+    const line = `  ${bar(status.processed + status.failed, status.processed + status.failed + status.pending)} ${status.processed} applied · ${status.pending} pending${status.failed ? ` · ${status.failed} failed` : ""}`;
+    if (interactive) process.stderr.write(`\r${line}`);
+    else if (Date.now() - lastDrawn > 5000) {
+      lastDrawn = Date.now();
+      log(line);
+    }
+    if (status.pending === 0) {
+      if (++calm >= 2) break;
+    } else calm = 0;
+    if (status.pending < lastPending) {
+      lastPending = status.pending;
+      stalledSince = Date.now();
+    } else if (Date.now() - stalledSince > 30_000) {
+      // Nothing moved for 30 s: run the cron, whose sweep re-enqueues stored deliveries
+      // (wrangler dev serves /__scheduled when started with --test-scheduled).
+      await fetch(`${origin}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => undefined);
+      stalledSince = Date.now();
+    }
+    await sleep(1000);
+  }
+  if (interactive) process.stderr.write("\n");
+  if (!status || status.pending > 0) log(`  ! the inbox still has ${status?.pending ?? "?"} pending deliveries; continuing`);
+  time("apply");
+
+  // ---- recompute and publish every month
+  log(`• computing ${company.months.length} months`);
+  for (const [i, month] of company.months.entries()) {
+    await api("POST", `/workspaces/${slug}/recompute`, { from: month, to: month });
+    const line = `  ${bar(i + 1, company.months.length)} ${month}`;
+    if (interactive) process.stderr.write(`\r${line}`);
+  }
+  if (interactive) process.stderr.write("\n");
+  time("recompute");
+  log(`• publishing ${company.months.length} monthly reports`);
+  for (const month of company.months) await api("POST", `/workspaces/${slug}/reports/${month}/publish`);
+  time("publish");
+
+  const after = (await api<IngestStatus>("GET", `/workspaces/${slug}/ingest-status`)).json;
+  const s = story(company);
+  const lastQ = company.months.slice(-3);
+  const prevQ = company.months.slice(-6, -3);
+  const k = (n: number) => `${Math.round(n / 1000)}k`;
+  log(
+    `• done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${after.processed} deliveries applied, ${after.dead_letters} dead letters\n` +
+      `  story: win rate ${Object.entries(s.winRate).map(([t, r]) => `${t} ${(r * 100).toFixed(0)}%`).join(", ")}; ` +
+      `APAC revenue ${k(total(s.revenueByRegion.APAC, prevQ))} → ${k(total(s.revenueByRegion.APAC, lastQ))} (last quarter); ` +
+      `AI Copilot launched ${company.launchMonth}, ${k(total(s.revenueByProduct.copilot, lastQ))} in the last quarter`,
+  );
+  return {
+    workspace: slug,
+    skipped: false,
+    events: company.events.length,
+    deliveries: ordered.length,
+    failed,
+    deadLetters: after.dead_letters,
+    months: company.months,
+    timings,
+  };
+}
+
+// ---- CLI
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("scripts/demo/load.ts");
+if (isMain) {
+  const { values } = parseArgs({
+    options: {
+      api: { type: "string", default: process.env.QUOTIENT_API ?? "http://localhost:8787" },
+      token: { type: "string", default: process.env.ADMIN_TOKEN },
+      seed: { type: "string", default: "42" },
+      scale: { type: "string", default: "1" },
+      workspace: { type: "string", default: "demo" },
+      end: { type: "string" },
+      months: { type: "string" },
+      concurrency: { type: "string", default: "8" },
+    },
+  });
+  if (!values.token) {
+    process.stderr.write("usage: npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo]\n");
+    process.exit(2);
+  }
+  try {
+    const result = await loadDemo({
+      api: values.api!,
+      token: values.token,
+      seed: Number(values.seed),
+      scale: Number(values.scale),
+      workspace: values.workspace!,
+      ...(values.end ? { end: values.end } : {}),
+      ...(values.months ? { months: Number(values.months) } : {}),
+      concurrency: Number(values.concurrency),
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(result.failed ? 1 : 0);
+  } catch (error) {
+    process.stderr.write(`✗ ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,147 @@
+// The demo company generator: deterministic, valid canonical events, and the story a sales
+// leader should recognise (a strong and a weak team, a slipping region, a new product).
+import { describe, expect, it } from "vitest";
+import { generateCompany, PIPELINE_STAGES } from "../../scripts/demo/company";
+import { encodeCompany, KINDS } from "../../scripts/demo/encode/index";
+import { story, total } from "../../scripts/demo/story";
+import { ACTIVITY_TYPES, LEAD_STAGES, SURVEY_KINDS, validateEvent } from "../../workers/model/events";
+
+const END = "2026-03";
+const full = generateCompany({ seed: 42, end: END });
+const small = generateCompany({ seed: 42, end: END, scale: 0.1 });
+
+describe("determinism", () => {
+  it("gives byte-identical events, settings and deliveries for the same options", () => {
+    const again = generateCompany({ seed: 42, end: END, scale: 0.1 });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(small));
+    const bodies = (c: typeof small) => KINDS.flatMap((k) => encodeCompany(c).deliveries[k].map((d) => d.body));
+    expect(bodies(again)).toEqual(bodies(small));
+  });
+
+  it("gives another company for another seed", () => {
+    const other = generateCompany({ seed: 43, end: END, scale: 0.1 });
+    expect(JSON.stringify(other.events)).not.toBe(JSON.stringify(small.events));
+  });
+
+  it("defaults the end to the last complete month before now", () => {
+    const company = generateCompany({ seed: 1, scale: 0.1, now: Date.UTC(2026, 4, 15) });
+    expect(company.end).toBe("2026-04");
+    expect(company.months).toHaveLength(18);
+    expect(company.start).toBe("2024-11");
+  });
+});
+
+describe("the events", () => {
+  it("are valid canonical events with unique ids, in time order, inside the months", () => {
+    for (const company of [full, small]) {
+      const ids = new Set<string>();
+      let previous = 0;
+      for (const event of company.events) {
+        const result = validateEvent(event);
+        expect(result.ok ? "ok" : result.reason).toBe("ok");
+        expect(ids.has(event.id)).toBe(false);
+        ids.add(event.id);
+        const at = Date.parse(event.occurred_at);
+        expect(at).toBeGreaterThanOrEqual(previous);
+        previous = at;
+      }
+      expect(company.events[0]!.occurred_at.slice(0, 7)).toBe(company.start);
+      expect(company.events.at(-1)!.occurred_at.slice(0, 7) <= "2026-04").toBe(true);
+    }
+  });
+
+  it("has the size of a company: ~25 reps in 4 teams and 4 regions, 10–20k events at full scale", () => {
+    expect(full.reps.length).toBeGreaterThanOrEqual(24);
+    expect(full.reps.length).toBeLessThanOrEqual(28);
+    expect(new Set(full.reps.map((r) => r.team)).size).toBe(4);
+    expect(new Set(full.reps.map((r) => r.region)).size).toBe(4);
+    expect(full.events.length).toBeGreaterThan(10_000);
+    expect(full.events.length).toBeLessThan(20_000);
+    expect(small.reps.length).toBeLessThanOrEqual(6);
+    expect(small.events.length).toBeLessThan(full.events.length / 5);
+  });
+
+  it("generates a full-scale company well under a second", () => {
+    const started = performance.now();
+    generateCompany({ seed: 5, end: END });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("covers every kind of fact the KPIs read", () => {
+    const values = (type: string, field: string) =>
+      new Set(full.events.filter((e) => e.type === type && e.data[field] !== undefined).map((e) => String(e.data[field])));
+    expect([...values("activity.logged", "type")].sort()).toEqual([...ACTIVITY_TYPES].sort());
+    expect([...values("activity.logged", "direction")].sort()).toEqual(["inbound", "outbound"]);
+    for (const outcome of ["positive", "negative", "neutral", "scheduled", "held", "canceled", "no_show"]) {
+      expect(values("activity.logged", "outcome").has(outcome), outcome).toBe(true);
+    }
+    expect([...values("lead.upserted", "stage")].sort()).toEqual([...LEAD_STAGES].sort());
+    expect([...values("survey.responded", "survey")].sort()).toEqual([...SURVEY_KINDS].sort());
+    expect([...values("deal.upserted", "status")].sort()).toEqual(["lost", "open", "won"]);
+    expect([...values("deal.upserted", "kind")].sort()).toEqual(["expansion", "new", "renewal"]);
+    expect([...values("deal.upserted", "currency")].sort()).toEqual(["EUR", "USD"]);
+    for (const stage of PIPELINE_STAGES) expect(values("deal.upserted", "stage").has(stage)).toBe(true);
+    expect(values("deal.upserted", "lost_reason").size).toBeGreaterThanOrEqual(4);
+    expect(values("lead.upserted", "source").size).toBeGreaterThanOrEqual(6);
+    expect(full.events.some((e) => e.type === "activity.logged" && Array.isArray(e.data.participant_rep_ids))).toBe(true);
+  });
+
+  it("bills new, expanded, contracted, churned and reactivated subscriptions", () => {
+    const bySub = new Map<string, number[]>();
+    const byAccount = new Map<string, string[]>();
+    for (const e of full.events) {
+      if (e.type !== "subscription.updated") continue;
+      const sub = String(e.data.subscription_id);
+      bySub.set(sub, [...(bySub.get(sub) ?? []), Number(e.data.mrr)]);
+      const account = String(e.data.account_id);
+      if (!byAccount.get(account)?.includes(sub)) byAccount.set(account, [...(byAccount.get(account) ?? []), sub]);
+    }
+    const series = [...bySub.values()];
+    expect(series.some((s) => s.some((m, i) => i > 0 && m > s[i - 1]!))).toBe(true); // expansion
+    expect(series.some((s) => s.some((m, i) => i > 0 && m > 0 && m < s[i - 1]!))).toBe(true); // contraction
+    expect(series.some((s) => s.at(-1) === 0)).toBe(true); // churn
+    // Reactivation: an account whose subscriptions all ended gets a new one later.
+    const reactivated = [...byAccount.values()].some((subs) => subs.length > 1 && subs.slice(0, -1).every((s) => bySub.get(s)!.at(-1) === 0));
+    expect(reactivated).toBe(true);
+    // Every subscription has a Stripe price whose seats divide its MRR.
+    for (const [sub, mrrs] of bySub) {
+      const plan = full.plans[sub]!;
+      for (const mrr of mrrs) expect(Math.round(mrr * 100) % plan.unit_amount).toBe(0);
+    }
+  });
+
+  it("has settings for every month: quotas per active rep, EUR rates, spend per paid source", () => {
+    const { settings, months } = full;
+    expect(settings.pipeline_stages).toEqual([...PIPELINE_STAGES]);
+    expect(new Set(settings.fx_rates.map((r) => r.month))).toEqual(new Set(months));
+    expect(settings.fx_rates.every((r) => r.currency === "EUR" && r.rate > 1 && r.rate < 1.3)).toBe(true);
+    for (const month of months) {
+      expect(settings.quotas.filter((q) => q.month === month).length).toBeGreaterThanOrEqual(24);
+      expect(settings.spend.filter((s) => s.month === month).length).toBe(4);
+    }
+    const repIds = new Set(full.reps.map((r) => r.id));
+    expect(settings.quotas.every((q) => repIds.has(q.rep_id) && q.amount > 0)).toBe(true);
+  });
+});
+
+describe("the story", () => {
+  for (const seed of [42, 7, 2026]) {
+    const company = seed === 42 ? full : generateCompany({ seed, end: END });
+    const s = story(company);
+    const months = company.months;
+    const launch = months.indexOf(company.launchMonth);
+
+    it(`seed ${seed}: Atlas wins more often than Cobalt, clearly`, () => {
+      expect(s.winRate.Atlas!).toBeGreaterThan(s.winRate.Cobalt! + 0.15);
+    });
+
+    it(`seed ${seed}: AI Copilot launches mid-period and takes off`, () => {
+      expect(total(s.revenueByProduct.copilot, months.slice(0, launch))).toBe(0);
+      expect(total(s.revenueByProduct.copilot, months.slice(-3))).toBeGreaterThan(total(s.revenueByProduct.copilot, months.slice(launch, launch + 3)));
+    });
+
+    it(`seed ${seed}: APAC slips in the last quarter`, () => {
+      expect(total(s.revenueByRegion.APAC, months.slice(-3))).toBeLessThan(total(s.revenueByRegion.APAC, months.slice(-6, -3)));
+    });
+  }
+});
