@@ -61,14 +61,22 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
   return jobs.length;
 }
 
-/** Enqueues the trailing three months (the current one and the two before) of every workspace with data. */
+/**
+ * Enqueues the trailing three months (the current one and the two before) of every
+ * workspace with data, never before its first event's month (Precise rule 12).
+ */
 export async function fanOutTrailingMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
   const { results } = await db
-    .prepare(`SELECT w.id, w.timezone FROM workspaces w WHERE EXISTS (SELECT 1 FROM canonical_events e WHERE e.workspace_id = w.id)`)
-    .all<Workspace>();
+    .prepare(
+      `SELECT w.id, w.timezone, (SELECT MIN(e.occurred_at) FROM canonical_events e WHERE e.workspace_id = w.id) AS first_event
+       FROM workspaces w WHERE EXISTS (SELECT 1 FROM canonical_events e WHERE e.workspace_id = w.id)`,
+    )
+    .all<Workspace & { first_event: number }>();
   const jobs = results.flatMap((workspace) => {
     const current = monthOf(now, workspace.timezone);
-    return monthRange(addMonths(current, -2), current).map((month) => ({ workspaceId: workspace.id, month }));
+    const firstMonth = monthOf(workspace.first_event, workspace.timezone);
+    const from = addMonths(current, -2) > firstMonth ? addMonths(current, -2) : firstMonth;
+    return from > current ? [] : monthRange(from, current).map((month) => ({ workspaceId: workspace.id, month }));
   });
   await send(queue, jobs);
   return jobs.length;
