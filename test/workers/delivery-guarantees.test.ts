@@ -97,6 +97,23 @@ describe("the events consumer", () => {
     expect(await counts("D-G")).toEqual({ events: 2, history: 5, amount: 20 });
   });
 
+  it("marks the earlier months a delivery changes even when that step failed the first time", async () => {
+    const first = await storeOnly("months-1", "D-M", Date.now());
+    expect((await runConsumer(first, 1)).ackAll).toBe(true);
+    await env.DB.prepare("DELETE FROM dirty_months").run();
+    // A later change to D-M (first seen on 2026-03-01) arrives; marking March fails once.
+    const later = JSON.stringify(event("D-M-3", "deal.upserted", "2026-06-10T00:00:00Z", { deal_id: "D-M", amount: 30 }));
+    const [second] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "months-2", body: later, headers: {} }], Date.now());
+    await env.DB.exec("CREATE TRIGGER march_down BEFORE INSERT ON dirty_months WHEN NEW.month = '2026-03' BEGIN SELECT RAISE(ABORT, 'down'); END;");
+    expect((await runConsumer(second!, 1)).retryMessages).toHaveLength(1);
+    await env.DB.exec("DROP TRIGGER march_down");
+    // The delivery itself was applied; the retry still marks March.
+    expect((await counts("D-M")).amount).toBe(30);
+    expect((await runConsumer(second!, 2)).ackAll).toBe(true);
+    const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
+    expect(results.map((r) => r.month)).toEqual(["2026-03", "2026-06"]);
+  });
+
   it("marks a row failed when its message reaches the dead-letter queue", async () => {
     const inboxId = await storeOnly("dead-1", "D-X", Date.now());
     const batch = createMessageBatch("events-dlq", [{ id: "dlq-1", timestamp: new Date(), attempts: 1, body: { inboxId } }]);

@@ -97,6 +97,17 @@ describe("a late event", () => {
     const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
     expect(results.map((r) => r.month)).toEqual(["2026-01", "2026-06"]);
   });
+
+  it("marks the old cohort month when a late event moves a deal's created_at later", async () => {
+    await env.DB.prepare("DELETE FROM dirty_months").run();
+    // D-02 was created (first event) on 2026-02-02; a correction moves it to March.
+    const moved = event("D-02-moved", "deal.upserted", "2026-06-20T10:00:00Z", { deal_id: "D-02", created_at: "2026-03-10T00:00:00Z" });
+    expect((await postNative(connection, JSON.stringify(moved))).status).toBe(202);
+    await waitForInbox();
+    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
+    // February (the month it leaves), March (the month it enters) and June (the event).
+    expect(results.map((r) => r.month)).toEqual(["2026-02", "2026-03", "2026-06"]);
+  });
 });
 
 describe("the hourly cron", () => {

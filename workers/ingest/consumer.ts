@@ -60,13 +60,12 @@ async function prepare(env: Env, inboxIds: number[]): Promise<Delivery[]> {
 
 /** Applies the inbox rows in one atomic batch, then marks the earlier months they change. */
 export async function processInboxRows(env: Env, inboxIds: number[], now: number): Promise<void> {
-  const deliveries = await prepare(env, inboxIds);
-  await applyDeliveries(env.DB, deliveries, now);
-  // The events' own months are marked in the batch; earlier months they change are found now.
-  const timezones = new Map(deliveries.map((d) => [d.workspaceId, d.timezone]));
-  for (const [workspaceId, instants] of await dependentInstants(env.DB, deliveries.map((d) => d.inboxId))) {
-    const timezone = timezones.get(workspaceId)!;
-    await markDirty(env.DB, workspaceId, instants.map((t) => monthOf(t, timezone)), now);
+  await applyDeliveries(env.DB, await prepare(env, inboxIds), now);
+  // The events' own months are marked in the batch; earlier months they change are found
+  // now, from every row of the message batch: a retry after this step failed finds its rows
+  // already applied, and must still mark them.
+  for (const { workspaceId, timezone, instant } of await dependentInstants(env.DB, inboxIds)) {
+    await markDirty(env.DB, workspaceId, [monthOf(instant, timezone)], now);
   }
 }
 
