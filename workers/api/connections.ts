@@ -11,7 +11,7 @@ import { adapterFor } from "../sources";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { ConnectionCreate, ConnectionCreated, invalidCursor, json, problemResponses, WorkspaceParams, security } from "./schemas";
+import { ConnectionCreate, ConnectionCreated, json, problemResponses, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 type SecretPlan = { ok: true; secret: string | null; username?: string } | { ok: false; field: string; message: string };
@@ -142,7 +142,6 @@ connectionRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    if (cursor && !after) return invalidCursor();
     const { results } = await c.env.DB.prepare(
       `SELECT id, kind, name, created_at FROM connections WHERE workspace_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
        ORDER BY created_at, id LIMIT ?4`,

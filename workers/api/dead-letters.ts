@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { invalidCursor, json, problemResponses, security, WorkspaceParams } from "./schemas";
+import { json, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const deadLetterRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -44,7 +44,6 @@ deadLetterRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    if (cursor && !after) return invalidCursor();
     const { results } = await c.env.DB.prepare(
       `SELECT id, connection_id, event_id, reason, occurred_at, created_at, payload FROM dead_letters
        WHERE workspace_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,

@@ -2,6 +2,8 @@
 // cursor is the opaque sort key of the last item served, so pages never skip or repeat
 // an item while rows are added.
 import { z } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { problemResponse } from "../lib/problem";
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Items per page (1–200)" }),
@@ -17,7 +19,10 @@ export function encodeCursor(key: Cursor): string {
   return btoa(JSON.stringify(key)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** The sort key in a cursor, or null when the cursor is not one of ours. */
+/**
+ * The sort key after which the page starts: null for the first page. A cursor this API did
+ * not hand out is answered 400, with the field.
+ */
 export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
   try {
@@ -28,7 +33,8 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   } catch {
     // fall through: a malformed cursor
   }
-  return null;
+  const message = "not a cursor from a previous page";
+  throw new HTTPException(400, { res: problemResponse(400, `cursor: ${message}`, { errors: [{ field: "cursor", message }] }) });
 }
 
 /** Rows fetched with LIMIT limit + 1: the extra row only tells whether another page exists. */

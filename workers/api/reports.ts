@@ -8,7 +8,7 @@ import { publishMonth } from "../reports/publish";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { invalidCursor, json, MonthParams, problemResponses, security, WorkspaceParams } from "./schemas";
+import { json, MonthParams, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const reportRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -41,7 +41,6 @@ reportRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    if (cursor && !after) return invalidCursor();
     const { results } = await c.env.DB.prepare(
       `SELECT month, version, published_at, data_as_of, share_token FROM reports r
        WHERE workspace_id = ?1 AND version = (SELECT MAX(version) FROM reports x WHERE x.workspace_id = r.workspace_id AND x.month = r.month)

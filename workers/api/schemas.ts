@@ -2,7 +2,6 @@
 import { z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
-import { problemResponse } from "../lib/problem";
 
 export const Slug = z
   .string()
@@ -113,12 +112,6 @@ export const ProblemSchema = z
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
   .openapi("Problem");
-
-/** The answer to a cursor that this API did not hand out. */
-export function invalidCursor(): never {
-  const message = "not a cursor from a previous page";
-  return problemResponse(400, `cursor: ${message}`, { errors: [{ field: "cursor", message }] }) as never;
-}
 
 /** A JSON body or answer of `schema`, for route definitions. */
 export const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });

@@ -7,7 +7,7 @@ import { bytesToHex, randomBytes, randomId, sha256Hex } from "../lib/crypto";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { invalidCursor, json, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
+import { json, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const tokenRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -65,7 +65,6 @@ tokenRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    if (cursor && !after) return invalidCursor();
     const { results } = await c.env.DB.prepare(
       `SELECT id, name, scopes, created_at, revoked_at FROM api_tokens
        WHERE workspace_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3)) ORDER BY created_at, id LIMIT ?4`,

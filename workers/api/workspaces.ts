@@ -10,7 +10,7 @@ import { problemResponse } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv, WorkspaceRow } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { invalidCursor, json, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import { json, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
 
 export function workspaceDocument(row: WorkspaceRow) {
@@ -127,7 +127,6 @@ workspaceRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    if (cursor && !after) return invalidCursor();
     const principal = c.get("principal");
     const db = drizzle(c.env.DB);
     const rows = await db
