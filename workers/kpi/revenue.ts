@@ -8,21 +8,28 @@ import { dimensionJoin, median, P, rateAt, ratio, teamAt, total, valueAt, unionA
  * amount or without a usable rate for `rateMonth`.
  */
 export function closedDeals(start: string, end: string, rateMonth: string): string {
-  return `SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
+  // The rate is looked up once per deal; `converted` reuses it.
+  return `SELECT c.*, c.amount * c.rate AS converted FROM (
+    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
       COALESCE(d.owner_rep_id, 'unknown') AS rep,
       ${teamAt("d.owner_rep_id", "d.closed_at")} AS team,
       COALESCE(account.region, owner.region, 'unknown') AS region,
       COALESCE(d.source, lead.source, 'unknown') AS source,
       COALESCE(account.segment, 'unknown') AS segment,
-      ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate,
-      d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS converted
+      ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate
     FROM deals d
     LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
     LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
     LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id
     WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status IN ('won', 'lost')
-      AND d.closed_at >= ${start} AND d.closed_at < ${end}`;
+      AND d.closed_at >= ${start} AND d.closed_at < ${end}) c`;
 }
+
+/**
+ * Revenue of a won deal's product line p (Precise rule 15): quantity × unit_price × rate;
+ * a deal w without lines counts whole under its own row.
+ */
+const LINE_REVENUE = "CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END";
 
 const DEAL_KEYS = {
   all: "'all'",
@@ -69,7 +76,7 @@ ${unionAll(
 const PRODUCTS_WON = `WITH won AS (SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'),
 lines AS (
   SELECT w.deal_id, COALESCE(p.product_id, 'unknown') AS product, w.rate,
-    CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END AS revenue,
+    ${LINE_REVENUE} AS revenue,
     p.quantity
   FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
 keyed AS (
@@ -110,24 +117,28 @@ ${unionAll(
   ratio("opportunity_win_rate", "won", "created", "agg"),
 )}`;
 
-/** Deals open at start(M+1), every attribute as of that instant (Precise rule 9). */
-const OPEN_AT_END = `WITH state AS (
-  SELECT d.deal_id, d.created_at, d.closed_at,
-    ${valueAt("deal", "d.deal_id", "status", P.end)} AS status,
-    ${valueAt("deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
-    ${valueAt("deal", "d.deal_id", "account_id", P.end)} AS account_id,
-    ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
-    COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
-  FROM deals d
-  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}),
-open AS (
-  SELECT s.*,
-    COALESCE(s.owner, 'unknown') AS rep,
-    ${teamAt("s.owner", P.end)} AS team,
-    COALESCE(${valueAt("account", "s.account_id", "region", P.end)}, ${valueAt("rep", "s.owner", "region", P.end)}, 'unknown') AS region,
-    s.amount * ${rateAt("s.currency", P.month)} AS converted
-  FROM state s
-  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}),
+/**
+ * Deals open at start(M+1), every attribute as of that instant (Precise rule 9), with the
+ * rate of M for their currency at that instant. Also read by the month's warnings.
+ */
+export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate FROM (
+    SELECT d.deal_id, d.created_at, d.closed_at,
+      ${valueAt("deal", "d.deal_id", "status", P.end)} AS status,
+      ${valueAt("deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+      ${valueAt("deal", "d.deal_id", "account_id", P.end)} AS account_id,
+      ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+      COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
+    FROM deals d
+    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}) s
+  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
+
+const OPEN_AT_END = `WITH open AS (
+  SELECT o.*,
+    COALESCE(o.owner, 'unknown') AS rep,
+    ${teamAt("o.owner", P.end)} AS team,
+    COALESCE(${valueAt("account", "o.account_id", "region", P.end)}, ${valueAt("rep", "o.owner", "region", P.end)}, 'unknown') AS region,
+    o.amount * o.rate AS converted
+  FROM (${OPEN_DEALS}) o),
 keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM open f ${stateKeys.join}),
 agg AS (SELECT dimension, key, COUNT(*) AS deals, TOTAL(converted) AS value FROM keyed GROUP BY dimension, key)
 ${unionAll(
@@ -150,7 +161,7 @@ rows AS (
   FROM won w CROSS JOIN (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team' UNION ALL SELECT 'region') dim
   UNION ALL
   SELECT w.period, 'product', COALESCE(p.product_id, 'unknown'),
-    CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END
+    ${LINE_REVENUE}
   FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
 agg AS (
   SELECT dimension, key,

@@ -1,20 +1,11 @@
 // Data-quality counts of a month: money left out for want of an FX rate, deals won
 // without an owner or an amount, and events in the dead-letter store.
-import { closedDeals } from "./revenue";
+import { closedDeals, OPEN_DEALS } from "./revenue";
 import { P, rateAt, valueAt } from "./sql";
 
 const WON = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
-/** Deals open at start(M+1) with their amount and currency as of that instant. */
-const OPEN = `SELECT d.deal_id,
-    ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
-    ${rateAt(`COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate
-  FROM deals d
-  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}
-    AND (${valueAt("deal", "d.deal_id", "status", P.end)} IS NULL OR ${valueAt("deal", "d.deal_id", "status", P.end)} = 'open'
-      OR d.closed_at >= ${P.end})`;
-
-const COUNTS = `WITH won AS (${WON}), open AS (${OPEN}),
+const COUNTS = `WITH won AS (${WON}), open AS (${OPEN_DEALS}),
 subscriptions_unpriced AS (
   SELECT s.subscription_id FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace}
