@@ -2,11 +2,11 @@
 // then handed to the "events" queue by id. The cron sweep re-enqueues what was missed.
 import type { D1Database, Queue } from "@cloudflare/workers-types";
 import type { InboxMessage } from "../env";
+import { sendAll } from "../lib/queue";
 import type { SplitDelivery } from "../sources/adapter";
 
 /** A pending row not processed this long after it was (last) enqueued is enqueued again. */
 export const SWEEP_AFTER_MS = 5 * 60 * 1000;
-const QUEUE_SEND_BATCH = 100;
 
 /**
  * Stores the deliveries (one atomic batch) and returns the ids of rows that are new;
@@ -34,9 +34,7 @@ export async function storeDeliveries(
 }
 
 export async function enqueue(queue: Queue<InboxMessage>, inboxIds: number[]): Promise<void> {
-  for (let i = 0; i < inboxIds.length; i += QUEUE_SEND_BATCH) {
-    await queue.sendBatch(inboxIds.slice(i, i + QUEUE_SEND_BATCH).map((inboxId) => ({ body: { inboxId } })));
-  }
+  await sendAll(queue, inboxIds.map((inboxId) => ({ inboxId })));
 }
 
 /** Re-enqueues pending rows left unprocessed for SWEEP_AFTER_MS; returns how many. */

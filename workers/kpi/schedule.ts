@@ -6,18 +6,14 @@
 import type { D1Database, Queue } from "@cloudflare/workers-types";
 import { addMonths, monthOf, monthRange } from "../../shared/months";
 import type { RecomputeMessage } from "../env";
-export { markDirty } from "../model/dirty";
-
-const SEND_BATCH = 100;
+import { dataAsOf } from "./engine";
+import { sendAll } from "../lib/queue";
 
 /** The workspace's latest month: the later of its last event's month and the current month. */
 export async function latestMonth(db: D1Database, workspaceId: string, timezone: string, now: number): Promise<string> {
-  const row = await db
-    .prepare("SELECT MAX(occurred_at) AS latest FROM canonical_events WHERE workspace_id = ?1")
-    .bind(workspaceId)
-    .first<{ latest: number | null }>();
+  const latest = await dataAsOf(db, workspaceId);
   const current = monthOf(now, timezone);
-  const lastEvent = row?.latest == null ? current : monthOf(row.latest, timezone);
+  const lastEvent = latest === null ? current : monthOf(latest, timezone);
   return lastEvent > current ? lastEvent : current;
 }
 
@@ -29,12 +25,6 @@ export async function dataMonths(db: D1Database, workspaceId: string, timezone: 
     .first<{ first: number | null; last: number | null }>();
   if (row?.first == null || row.last == null) return [];
   return monthRange(monthOf(row.first, timezone), monthOf(row.last, timezone));
-}
-
-async function send(queue: Queue<RecomputeMessage>, jobs: RecomputeMessage[]): Promise<void> {
-  for (let i = 0; i < jobs.length; i += SEND_BATCH) {
-    await queue.sendBatch(jobs.slice(i, i + SEND_BATCH).map((body) => ({ body })));
-  }
 }
 
 type Workspace = { id: string; timezone: string };
@@ -56,7 +46,7 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
     const latest = await latestMonth(db, workspace.id, workspace.timezone, now);
     for (const month of monthRange(workspace.earliest, latest)) jobs.push({ workspaceId: workspace.id, month });
   }
-  await send(queue, jobs);
+  await sendAll(queue, jobs);
   await db.prepare("DELETE FROM dirty_months WHERE marked_at <= ?1").bind(now).run();
   return jobs.length;
 }
@@ -78,6 +68,6 @@ export async function fanOutTrailingMonths(db: D1Database, queue: Queue<Recomput
     const from = addMonths(current, -2) > firstMonth ? addMonths(current, -2) : firstMonth;
     return from > current ? [] : monthRange(from, current).map((month) => ({ workspaceId: workspace.id, month }));
   });
-  await send(queue, jobs);
+  await sendAll(queue, jobs);
   return jobs.length;
 }
