@@ -32,7 +32,7 @@ webhooks.post(
     if (!connection || !adapter) return problemResponse(404, "unknown connection");
 
     // A HubSpot, Close or Stripe connection created before its CRM issued the secret.
-    if (connection.secret === null && connection.kind !== "salesforce") {
+    if (connection.secret === null && adapter.requiresSecret) {
       return problemResponse(401, "this connection has no secret yet: set it with PATCH …/connections/:id");
     }
     const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() };

@@ -69,6 +69,8 @@ export interface SourceAdapter {
   acknowledge?(): Response;
   /** The CRM's default deal stage order, used when the workspace sets none. */
   defaultStages: readonly string[];
+  /** Deliveries are refused (401) until the connection has a secret. */
+  requiresSecret: boolean;
 }
 
 /** A JSON body, or the 400 answer for one that is not JSON (nothing is stored). */

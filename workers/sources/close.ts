@@ -307,6 +307,7 @@ export const close: SourceAdapter = {
   // Close's default opportunity statuses are Active, Won and Lost; stages are status labels as
   // Close shows them. Lost is no step forward, so the funnel is Active → Won.
   defaultStages: ["Active", "Won"],
+  requiresSecret: true,
 
   verify(request: RawRequest, connection: ConnectionSecrets, now: number) {
     return verifyCloseSignature(request.headers, request.body, connection.secret ?? "", now);

@@ -269,6 +269,7 @@ export const hubspot: SourceAdapter = {
   kind: "hubspot",
   acceptedStatus: 200,
   defaultStages: HUBSPOT_DEFAULT_STAGES,
+  requiresSecret: true,
 
   verify(request, connection: ConnectionSecrets, now) {
     return verifyHubSpot(request.method, request.url, request.headers, request.body, connection.secret ?? "", now);

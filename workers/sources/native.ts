@@ -55,6 +55,7 @@ export const native: SourceAdapter = {
   kind: "native",
   acceptedStatus: 202,
   defaultStages: [],
+  requiresSecret: true,
 
   verify(request: RawRequest, connection: ConnectionSecrets, now: number) {
     return verifyStandardWebhook(request.headers, request.body, connection.secret ?? "", now);

@@ -430,6 +430,7 @@ export const pipedrive: SourceAdapter = {
   kind: "pipedrive",
   acceptedStatus: 200,
   defaultStages: PIPEDRIVE_DEFAULT_STAGES,
+  requiresSecret: true,
 
   // No signature and no timestamp to check: Basic credentials are all Pipedrive sends.
   verify(request: RawRequest, connection: ConnectionSecrets) {

@@ -429,6 +429,8 @@ function normalizeNotification(notification: StoredNotification, connection: Con
 export const salesforce: SourceAdapter = {
   kind: "salesforce",
   acceptedStatus: 200,
+  // The secret webhook URL and the OrganizationId stand in for a signature.
+  requiresSecret: false,
   defaultStages: [
     "Prospecting",
     "Qualification",

@@ -368,6 +368,7 @@ export const stripe: SourceAdapter = {
   kind: "stripe",
   acceptedStatus: 200,
   defaultStages: [],
+  requiresSecret: true,
 
   verify(request, connection, now) {
     return verifyStripeSignature(request.headers.get("stripe-signature"), request.body, connection.secret ?? "", now);
