@@ -157,12 +157,12 @@ agg AS (
   UNION ALL SELECT 'rep', rep, COUNT(*) FROM facts GROUP BY rep)
 ${ratio("customer_touches", "touches", "(SELECT accounts FROM customers)", "agg")}`;
 
-export const ACTIVITY_QUERIES = [
-  ACTIVITIES,
-  LEAD_RESPONSE,
-  CUSTOMER_RESPONSE,
-  POSITIVE_REPLIES,
-  MEETING_BOOKING,
-  TOUCHES,
-  CUSTOMER_TOUCHES,
-];
+export const ACTIVITY_QUERIES = {
+  activities: ACTIVITIES,
+  lead_response: LEAD_RESPONSE,
+  customer_response: CUSTOMER_RESPONSE,
+  positive_replies: POSITIVE_REPLIES,
+  meeting_booking: MEETING_BOOKING,
+  touches: TOUCHES,
+  customer_touches: CUSTOMER_TOUCHES,
+};

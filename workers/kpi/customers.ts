@@ -97,4 +97,4 @@ ${unionAll(
 )}`;
 
 
-export const CUSTOMER_QUERIES = [SURVEYS, MRR];
+export const CUSTOMER_QUERIES = { surveys: SURVEYS, mrr: MRR };

@@ -72,13 +72,26 @@ WHERE NOT EXISTS (SELECT 1 FROM kpi_values v WHERE v.workspace_id = ${P.workspac
 const insertWarnings = (query: string) => `INSERT INTO month_warnings (workspace_id, month, warning, count, computed_at)
 SELECT ${P.workspace}, ${P.month}, warning, count, ${P.computedAt} FROM (${query})`;
 
-const STATEMENTS = [
-  `DELETE FROM kpi_values WHERE workspace_id = ${P.workspace} AND month = ${P.month}`,
-  `DELETE FROM month_warnings WHERE workspace_id = ${P.workspace} AND month = ${P.month}`,
-  ...[...REVENUE_QUERIES, ...FUNNEL_QUERIES, ...LEAD_QUERIES, ...ACTIVITY_QUERIES, ...CUSTOMER_QUERIES].map(insertValues),
-  insertValues(PIPELINE_VELOCITY),
-  INSERT_OVERALL_DEFAULTS,
-  ...WARNING_QUERIES.map(insertWarnings),
+/** A statement of a month's computation, named `family.query` (bench and timings report it). */
+export interface EngineStatement {
+  name: string;
+  sql: string;
+}
+
+const family = (name: string, queries: Record<string, string>, wrap: (sql: string) => string) =>
+  Object.entries(queries).map(([query, sql]) => ({ name: `${name}.${query}`, sql: wrap(sql) }));
+
+export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
+  { name: "replace.kpi_values", sql: `DELETE FROM kpi_values WHERE workspace_id = ${P.workspace} AND month = ${P.month}` },
+  { name: "replace.month_warnings", sql: `DELETE FROM month_warnings WHERE workspace_id = ${P.workspace} AND month = ${P.month}` },
+  ...family("revenue", REVENUE_QUERIES, insertValues),
+  ...family("funnel", FUNNEL_QUERIES, insertValues),
+  ...family("leads", LEAD_QUERIES, insertValues),
+  ...family("activity", ACTIVITY_QUERIES, insertValues),
+  ...family("customers", CUSTOMER_QUERIES, insertValues),
+  { name: "revenue.pipeline_velocity", sql: insertValues(PIPELINE_VELOCITY) },
+  { name: "defaults.overall", sql: INSERT_OVERALL_DEFAULTS },
+  ...family("warnings", WARNING_QUERIES, insertWarnings),
 ];
 
 /** The latest event time the workspace has seen (stamped on every row as data_as_of). */
@@ -91,10 +104,16 @@ export async function dataAsOf(db: D1Database, workspaceId: string): Promise<num
 }
 
 /** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
-const BOUND = STATEMENTS.map((sql) => ({
+const BOUND = ENGINE_STATEMENTS.map(({ name, sql }) => ({
+  name,
   sql,
   count: Math.max(...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]))),
 }));
+
+/** How long each statement of a month's computation ran inside D1 (its own `meta.duration`). */
+export interface MonthTimings {
+  statements: { name: string; ms: number }[];
+}
 
 /** Recomputes one month: every statement binds the same parameters; one atomic batch. */
 export async function computeMonth(
@@ -102,8 +121,9 @@ export async function computeMonth(
   workspace: WorkspaceSettings,
   month: string,
   options: { dataAsOf?: number | null; now?: number } = {},
-): Promise<void> {
+): Promise<MonthTimings> {
   const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
   const params = monthParams(workspace, month, asOf, options.now ?? Date.now());
-  await db.batch(BOUND.map(({ sql, count }) => db.prepare(sql).bind(...params.slice(0, count))));
+  const results = await db.batch(BOUND.map(({ sql, count }) => db.prepare(sql).bind(...params.slice(0, count))));
+  return { statements: BOUND.map(({ name }, i) => ({ name, ms: results[i]?.meta.duration ?? 0 })) };
 }

@@ -21,4 +21,4 @@ SELECT 'stage_conversion', 'stage', a.stage || '>' || b.stage,
   CASE WHEN a.deals = 0 THEN NULL ELSE b.deals * 1.0 / a.deals END, b.deals, a.deals
 FROM reached a JOIN reached b ON b.position = a.position + 1`;
 
-export const FUNNEL_QUERIES = [STAGES];
+export const FUNNEL_QUERIES = { stages: STAGES };

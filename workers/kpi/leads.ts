@@ -99,4 +99,4 @@ ${unionAll(
   ratio("revenue_per_spend", "revenue", "spend", "agg", "has_spend OR has_revenue"),
 )}`;
 
-export const LEAD_QUERIES = [COHORTS, BY_STAGE, SPEND];
+export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND };

@@ -215,7 +215,14 @@ ${unionAll(
   ratio("quota_attainment_ytd", "revenue", "quota", "year_agg"),
 )}`;
 
-export const REVENUE_QUERIES = [CLOSED_IN_MONTH, PRODUCTS_WON, CREATED_IN_MONTH, OPEN_AT_END, GROWTH, QUOTAS];
+export const REVENUE_QUERIES = {
+  closed_in_month: CLOSED_IN_MONTH,
+  products_won: PRODUCTS_WON,
+  created_in_month: CREATED_IN_MONTH,
+  open_at_end: OPEN_AT_END,
+  growth: GROWTH,
+  quotas: QUOTAS,
+};
 
 /**
  * pipeline_velocity per key from that key's own components of the same month (Precise

@@ -24,4 +24,4 @@ UNION ALL SELECT 'dead_letters',
   (SELECT COUNT(*) FROM dead_letters WHERE workspace_id = ${P.workspace}
      AND COALESCE(occurred_at, created_at) >= ${P.start} AND COALESCE(occurred_at, created_at) < ${P.end})`;
 
-export const WARNING_QUERIES = [COUNTS];
+export const WARNING_QUERIES = { counts: COUNTS };
