@@ -27,3 +27,59 @@ export async function loadGolden(slug: string): Promise<string> {
   }
   return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
 }
+
+/** The entity-id fields of native events that copies of the golden company prefix. */
+export const GOLDEN_ID_FIELDS = [
+  "rep_id", "owner_rep_id", "account_id", "lead_id", "deal_id", "activity_id", "response_id", "subscription_id",
+] as const;
+
+function prefixed(prefix: string, value: unknown): unknown {
+  return typeof value === "string" || typeof value === "number" ? `${prefix}${value}` : value;
+}
+
+/**
+ * Loads `prefixes.length` disjoint copies of the golden company into one workspace (one
+ * connection), through the real webhook route and queue. Copy k prefixes the event id and
+ * every entity id (GOLDEN_ID_FIELDS and `participant_rep_ids`) with `prefixes[k]`; product
+ * ids, sources, teams, regions, segments, stages and currencies are kept. Settings: each
+ * quota is copied for every prefixed rep, FX rates are the same, and each spend amount is
+ * multiplied by the number of copies (same sources). `loadGolden` is left as it was.
+ */
+export async function loadGoldenCopies(slug: string, prefixes: readonly string[]): Promise<string> {
+  const { workspace, quotas, fx_rates, spend } = side;
+  await createWorkspace(slug, {
+    timezone: workspace.timezone,
+    currency: workspace.currency,
+    pipeline_stages: workspace.pipeline_stages,
+  });
+  const connection = await createNativeConnection(slug);
+  const originals = goldenEvents.trim().split("\n").map((line) => JSON.parse(line) as {
+    id: string; data: Record<string, unknown>; [field: string]: unknown;
+  });
+  const lines: string[] = [];
+  for (const prefix of prefixes) {
+    for (const original of originals) {
+      const data: Record<string, unknown> = { ...original.data };
+      for (const field of GOLDEN_ID_FIELDS) if (field in data) data[field] = prefixed(prefix, data[field]);
+      if (Array.isArray(data.participant_rep_ids)) {
+        data.participant_rep_ids = data.participant_rep_ids.map((rep: unknown) => prefixed(prefix, rep));
+      }
+      lines.push(JSON.stringify({ ...original, id: prefixed(prefix, original.id), data }));
+    }
+  }
+  for (let i = 0; i < lines.length; i += 500) {
+    const response = await postNative(connection, `{"events":[${lines.slice(i, i + 500).join(",")}]}`);
+    if (response.status !== 202) throw new Error(`golden delivery: ${response.status}`);
+  }
+  await waitForInbox(120_000);
+  const settings = [
+    ["quotas", prefixes.flatMap((prefix) => quotas.map((q) => ({ ...q, rep_id: `${prefix}${q.rep_id}` })))],
+    ["fx-rates", fx_rates],
+    ["spend", spend.map((s) => ({ ...s, amount: s.amount * prefixes.length }))],
+  ] as const;
+  for (const [path, rows] of settings) {
+    const response = await call("PUT", `/api/v1/workspaces/${slug}/${path}`, rows);
+    if (response.status !== 200) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+  }
+  return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+}
