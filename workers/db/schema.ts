@@ -271,6 +271,8 @@ export const deals = sqliteTable(
     index("deals_created").on(t.workspaceId, t.createdAt),
     index("deals_owner").on(t.workspaceId, t.ownerRepId),
     index("deals_account").on(t.workspaceId, t.accountId),
+    // Open pipeline (current status open or none, closed after an instant) and won deals by close time.
+    index("deals_status").on(t.workspaceId, t.status, t.closedAt),
   ],
 );
 
@@ -438,6 +440,49 @@ export const kpiValues = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.month, t.kpi, t.dimension, t.key] }),
     index("kpi_values_series").on(t.workspaceId, t.kpi, t.dimension, t.month),
+  ],
+);
+
+/**
+ * A month being computed: the engine's statements write here under their run id, one
+ * statement at a time, and one small batch swaps the finished run into kpi_values and
+ * month_warnings, so readers never see half a month and no statement holds D1 for long.
+ */
+export const kpiValuesStaging = sqliteTable(
+  "kpi_values_staging",
+  {
+    run: text("run").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    kpi: text("kpi").notNull(),
+    dimension: text("dimension").notNull(),
+    key: text("key").notNull(),
+    value: real("value"),
+    numerator: real("numerator"),
+    denominator: real("denominator"),
+    computedAt: integer("computed_at").notNull(),
+    dataAsOf: integer("data_as_of"),
+    catalogVersion: text("catalog_version").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.run, t.kpi, t.dimension, t.key] }),
+    index("kpi_values_staging_month").on(t.workspaceId, t.month, t.computedAt),
+  ],
+);
+
+export const monthWarningsStaging = sqliteTable(
+  "month_warnings_staging",
+  {
+    run: text("run").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    warning: text("warning").notNull(),
+    count: integer("count").notNull(),
+    computedAt: integer("computed_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.run, t.warning] }),
+    index("month_warnings_staging_month").on(t.workspaceId, t.month, t.computedAt),
   ],
 );
 

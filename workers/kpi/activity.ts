@@ -45,8 +45,8 @@ const OUTBOUND_CONTACT = `o.workspace_id = ${P.workspace} AND o.direction = 'out
  */
 const LEAD_RESPONSE = `WITH facts AS (
   SELECT COALESCE(l.owner_rep_id, 'unknown') AS rep, COALESCE(l.source, 'unknown') AS source,
-    (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id
-       AND o.occurred_at >= l.created_at) - l.created_at AS response_ms,
+    (SELECT o.occurred_at FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id
+       AND o.occurred_at >= l.created_at ORDER BY o.occurred_at LIMIT 1) - l.created_at AS response_ms,
     EXISTS (SELECT 1 FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id) AS followed
   FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND ${inMonth("l.created_at")}),
 keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).key} AS key
@@ -71,8 +71,10 @@ ${unionAll(
 const CUSTOMER_RESPONSE = `WITH facts AS (
   SELECT COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
     CASE WHEN a.lead_id IS NOT NULL
-      THEN (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = a.lead_id AND o.occurred_at > a.occurred_at)
-      ELSE (SELECT MIN(o.occurred_at) FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.account_id = a.account_id AND o.occurred_at > a.occurred_at)
+      THEN (SELECT o.occurred_at FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = a.lead_id AND o.occurred_at > a.occurred_at
+              ORDER BY o.occurred_at LIMIT 1)
+      ELSE (SELECT o.occurred_at FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.account_id = a.account_id AND o.occurred_at > a.occurred_at
+              ORDER BY o.occurred_at LIMIT 1)
     END - a.occurred_at AS response_ms
   FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND a.direction = 'inbound' AND ${inMonth("a.occurred_at")}
@@ -130,28 +132,48 @@ ${unionAll(
   ratio("touches_per_lost_deal", "lost_touches", "lost", "agg", "lost > 0"),
 )}`;
 
+/** An account's MRR at an instant: the sum of its subscriptions' MRR then (unconverted). */
+const mrrOfAccountAt = (accountId: string, instant: string) =>
+  `(SELECT TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
+    WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId})`;
+
 /**
- * A customer account at an instant: a won deal closed before it, or MRR above 0 at it.
- * Deleted accounts are never customers.
+ * Customer accounts at an instant (rule 24): a won deal closed before it, or MRR above 0
+ * at it; deleted accounts are never customers. Set-based: the won deals closed before the
+ * instant (an index range of deals) and the subscriptions' MRR at it, never per account.
  */
-export function isCustomerAt(accountId: string, instant: string): string {
-  return `(NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = ${accountId} AND x.deleted_at IS NOT NULL)
-    AND (EXISTS (SELECT 1 FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = ${accountId}
-           AND d.deleted_at IS NULL AND d.status = 'won' AND d.closed_at < ${instant})
-      OR (SELECT TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
-          WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId}) > 0))`;
+export function customerAccountsAt(instant: string): string {
+  return `SELECT c.account_id FROM (
+      SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won' AND closed_at < ${instant}
+        AND deleted_at IS NULL AND account_id IS NOT NULL
+      UNION
+      SELECT s.account_id FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
+      GROUP BY s.account_id
+      HAVING TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) > 0) c
+    WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = c.account_id
+      AND x.deleted_at IS NOT NULL)`;
 }
 
-/** Contact activities on customer accounts in M ÷ customer accounts at start(M+1) (rule 24). */
-const CUSTOMER_TOUCHES = `WITH accounts_seen AS (
-  SELECT account_id FROM accounts WHERE workspace_id = ${P.workspace}
-  UNION SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND account_id IS NOT NULL
-  UNION SELECT account_id FROM subscriptions WHERE workspace_id = ${P.workspace} AND account_id IS NOT NULL),
-customers AS (SELECT COUNT(*) AS accounts FROM accounts_seen c WHERE ${isCustomerAt("c.account_id", P.end)}),
-facts AS (
-  SELECT COALESCE(a.rep_id, 'unknown') AS rep FROM activities a
+/**
+ * Contact activities on customer accounts in M ÷ customer accounts at start(M+1) (rule 24).
+ * An activity's account is a customer at the activity's instant: its first won deal closed
+ * before it (looked up once per account of the month) or MRR above 0 at it.
+ */
+const CUSTOMER_TOUCHES = `WITH touches AS (
+  SELECT a.account_id, a.occurred_at, COALESCE(a.rep_id, 'unknown') AS rep FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND a.type IN ${CONTACT_TYPES} AND ${inMonth("a.occurred_at")}
-    AND a.account_id IS NOT NULL AND ${isCustomerAt("a.account_id", "a.occurred_at")}),
+    AND a.account_id IS NOT NULL),
+touched_accounts AS MATERIALIZED (
+  SELECT t.account_id,
+    (SELECT MIN(d.closed_at) FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = t.account_id
+       AND d.status = 'won' AND d.deleted_at IS NULL) AS won_at
+  FROM (SELECT DISTINCT account_id FROM touches) t
+  WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = t.account_id
+    AND x.deleted_at IS NOT NULL)),
+facts AS (
+  SELECT t.rep FROM touches t JOIN touched_accounts c ON c.account_id = t.account_id
+  WHERE c.won_at < t.occurred_at OR ${mrrOfAccountAt("t.account_id", "t.occurred_at")} > 0),
+customers AS (SELECT COUNT(*) AS accounts FROM (${customerAccountsAt(P.end)})),
 agg AS (
   SELECT 'all' AS dimension, 'all' AS key, (SELECT COUNT(*) FROM facts) AS touches
   UNION ALL SELECT 'rep', rep, COUNT(*) FROM facts GROUP BY rep)

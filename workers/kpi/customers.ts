@@ -1,6 +1,6 @@
 // Family E, customers and loyalty: survey scores in M, and MRR per account at start(M)
 // and start(M+1) with its movements, churn, retention, ARPA and lifetime value.
-import { ACCOUNT_REGIONS, dimensionJoin, P, rateAt, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+import { dimensionJoin, P, rateAt, ratio, teamAt, total, valueAt, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -12,9 +12,10 @@ const surveyKeys = dimensionJoin({
  */
 const SURVEYS = `WITH facts AS (
   SELECT s.survey, s.score, COALESCE(s.rep_id, 'unknown') AS rep, ${teamAt("s.rep_id", "s.occurred_at")} AS team,
-    COALESCE(account.region, rep.region, 'unknown') AS region, COALESCE(account.segment, 'unknown') AS segment
+    COALESCE(account.region, account_owner.region, rep.region, 'unknown') AS region, COALESCE(account.segment, 'unknown') AS segment
   FROM survey_responses s
-  LEFT JOIN (${ACCOUNT_REGIONS}) account ON account.account_id = s.account_id
+  LEFT JOIN accounts account ON account.workspace_id = s.workspace_id AND account.account_id = s.account_id
+  LEFT JOIN reps account_owner ON account_owner.workspace_id = s.workspace_id AND account_owner.rep_id = account.owner_rep_id
   LEFT JOIN reps rep ON rep.workspace_id = s.workspace_id AND rep.rep_id = s.rep_id
   WHERE s.workspace_id = ${P.workspace} AND s.occurred_at >= ${P.start} AND s.occurred_at < ${P.end}),
 keyed AS (SELECT f.*, dim.dimension, ${surveyKeys.key} AS key FROM facts f ${surveyKeys.join}),

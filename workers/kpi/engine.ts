@@ -1,5 +1,7 @@
 // The KPI engine: computes every catalog KPI of one (workspace, month) with set-based SQL
-// in D1 and replaces that month's kpi_values and warnings in one atomic batch.
+// in D1. Each family's statement runs on its own into a staging run (so no single call
+// holds the database for long and webhooks are served between them); one small atomic
+// batch then replaces the month's kpi_values and warnings with the finished run.
 import type { D1Database } from "@cloudflare/workers-types";
 import { aggregationOf, CATALOG_VERSION, KPIS } from "../../shared/catalog";
 import { addMonths, monthRange, startOfMonth } from "../../shared/months";
@@ -19,7 +21,13 @@ export interface WorkspaceSettings {
 }
 
 /** Values for the numbered parameters of sql.ts, in order. */
-export function monthParams(workspace: WorkspaceSettings, month: string, dataAsOf: number | null, computedAt: number) {
+export function monthParams(
+  workspace: WorkspaceSettings,
+  month: string,
+  dataAsOf: number | null,
+  computedAt: number,
+  run: string = crypto.randomUUID(),
+) {
   const start = (m: string) => startOfMonth(m, workspace.timezone);
   const yearMonths = monthRange(`${month.slice(0, 4)}-01`, month).map((m) => ({
     month: m,
@@ -42,15 +50,16 @@ export function monthParams(workspace: WorkspaceSettings, month: string, dataAsO
     dataAsOf,
     computedAt,
     CATALOG_VERSION,
+    run,
   ];
 }
 
 /** Only the (kpi, dimension) pairs the catalog lists are stored. */
 const CATALOG_PAIRS = KPIS.flatMap((kpi) => kpi.dimensions.map((d) => `'${kpi.id}/${d}'`)).join(", ");
 
-const insertValues = (query: string) => `INSERT INTO kpi_values
-  (workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
-SELECT ${P.workspace}, ${P.month}, kpi, dimension, key, value, numerator, denominator, ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
+const insertValues = (query: string) => `INSERT INTO kpi_values_staging
+  (run, workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
+SELECT ${P.run}, ${P.workspace}, ${P.month}, kpi, dimension, key, value, numerator, denominator, ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
 FROM (${query}) WHERE kpi || '/' || dimension IN (${CATALOG_PAIRS})`;
 
 /** The overall record is always present: 0 for totals, null for everything else. */
@@ -61,16 +70,16 @@ const OVERALL_DEFAULTS = JSON.stringify(
   })),
 );
 
-const INSERT_OVERALL_DEFAULTS = `INSERT INTO kpi_values
-  (workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
-SELECT ${P.workspace}, ${P.month}, c.value ->> '$.id', 'all', 'all', c.value ->> '$.empty', NULL, NULL,
+const INSERT_OVERALL_DEFAULTS = `INSERT INTO kpi_values_staging
+  (run, workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
+SELECT ${P.run}, ${P.workspace}, ${P.month}, c.value ->> '$.id', 'all', 'all', c.value ->> '$.empty', NULL, NULL,
   ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
 FROM json_each('${OVERALL_DEFAULTS}') c
-WHERE NOT EXISTS (SELECT 1 FROM kpi_values v WHERE v.workspace_id = ${P.workspace} AND v.month = ${P.month}
+WHERE NOT EXISTS (SELECT 1 FROM kpi_values_staging v WHERE v.run = ${P.run}
   AND v.kpi = c.value ->> '$.id' AND v.dimension = 'all')`;
 
-const insertWarnings = (query: string) => `INSERT INTO month_warnings (workspace_id, month, warning, count, computed_at)
-SELECT ${P.workspace}, ${P.month}, warning, count, ${P.computedAt} FROM (${query})`;
+const insertWarnings = (query: string) => `INSERT INTO month_warnings_staging (run, workspace_id, month, warning, count, computed_at)
+SELECT ${P.run}, ${P.workspace}, ${P.month}, warning, count, ${P.computedAt} FROM (${query})`;
 
 /** A statement of a month's computation, named `family.query` (bench and timings report it). */
 export interface EngineStatement {
@@ -82,8 +91,6 @@ const family = (name: string, queries: Record<string, string>, wrap: (sql: strin
   Object.entries(queries).map(([query, sql]) => ({ name: `${name}.${query}`, sql: wrap(sql) }));
 
 export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
-  { name: "replace.kpi_values", sql: `DELETE FROM kpi_values WHERE workspace_id = ${P.workspace} AND month = ${P.month}` },
-  { name: "replace.month_warnings", sql: `DELETE FROM month_warnings WHERE workspace_id = ${P.workspace} AND month = ${P.month}` },
   ...family("revenue", REVENUE_QUERIES, insertValues),
   ...family("funnel", FUNNEL_QUERIES, insertValues),
   ...family("leads", LEAD_QUERIES, insertValues),
@@ -104,18 +111,43 @@ export async function dataAsOf(db: D1Database, workspaceId: string): Promise<num
 }
 
 /** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
-const BOUND = ENGINE_STATEMENTS.map(({ name, sql }) => ({
-  name,
-  sql,
-  count: Math.max(...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1]))),
-}));
+const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
+
+const BOUND = ENGINE_STATEMENTS.map(({ name, sql }) => ({ name, sql, count: parameterCount(sql) }));
+
+/** Runs abandoned mid-way (a Worker stopped) are cleared once they are this old. */
+const STALE_RUN_MS = 60 * 60 * 1000;
+
+/** ?1 run, ?2 workspace, ?3 month: the finished run becomes the month's values, atomically. */
+const SWAP = [
+  "DELETE FROM kpi_values WHERE workspace_id = ?2 AND month = ?3",
+  `INSERT INTO kpi_values
+     (workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
+   SELECT workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version
+   FROM kpi_values_staging WHERE run = ?1`,
+  "DELETE FROM month_warnings WHERE workspace_id = ?2 AND month = ?3",
+  `INSERT INTO month_warnings (workspace_id, month, warning, count, computed_at)
+   SELECT workspace_id, month, warning, count, computed_at FROM month_warnings_staging WHERE run = ?1`,
+];
+
+const DISCARD = ["DELETE FROM kpi_values_staging WHERE run = ?1", "DELETE FROM month_warnings_staging WHERE run = ?1"];
+
+/** ?1 workspace, ?2 month, ?3 cutoff. */
+const DISCARD_STALE = [
+  "DELETE FROM kpi_values_staging WHERE workspace_id = ?1 AND month = ?2 AND computed_at < ?3",
+  "DELETE FROM month_warnings_staging WHERE workspace_id = ?1 AND month = ?2 AND computed_at < ?3",
+];
 
 /** How long each statement of a month's computation ran inside D1 (its own `meta.duration`). */
 export interface MonthTimings {
   statements: { name: string; ms: number }[];
 }
 
-/** Recomputes one month: every statement binds the same parameters; one atomic batch. */
+/**
+ * Recomputes one month: every statement binds the same parameters and runs alone into a
+ * fresh staging run; the swap is one atomic batch. Readers see the previous values until
+ * then, and a failure leaves them in place.
+ */
 export async function computeMonth(
   db: D1Database,
   workspace: WorkspaceSettings,
@@ -123,7 +155,30 @@ export async function computeMonth(
   options: { dataAsOf?: number | null; now?: number } = {},
 ): Promise<MonthTimings> {
   const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
-  const params = monthParams(workspace, month, asOf, options.now ?? Date.now());
-  const results = await db.batch(BOUND.map(({ sql, count }) => db.prepare(sql).bind(...params.slice(0, count))));
-  return { statements: BOUND.map(({ name }, i) => ({ name, ms: results[i]?.meta.duration ?? 0 })) };
+  const computedAt = options.now ?? Date.now();
+  const run = crypto.randomUUID();
+  const params = monthParams(workspace, month, asOf, computedAt, run);
+  await db.batch(DISCARD_STALE.map((sql) => db.prepare(sql).bind(workspace.id, month, computedAt - STALE_RUN_MS)));
+  const statements: MonthTimings["statements"] = [];
+  try {
+    for (const { name, sql, count } of BOUND) {
+      const result = await db
+        .prepare(sql)
+        .bind(...params.slice(0, count))
+        .run()
+        .catch((error: unknown) => {
+          throw new Error(`KPI statement ${name} failed for ${workspace.id} ${month}`, { cause: error });
+        });
+      statements.push({ name, ms: result.meta.duration });
+    }
+    const swapParams = [run, workspace.id, month];
+    const swapped = await db.batch(
+      [...SWAP, ...DISCARD].map((sql) => db.prepare(sql).bind(...swapParams.slice(0, parameterCount(sql)))),
+    );
+    statements.push({ name: "swap", ms: swapped.reduce((sum, r) => sum + r.meta.duration, 0) });
+  } catch (error) {
+    await db.batch(DISCARD.map((sql) => db.prepare(sql).bind(run))).catch(() => undefined);
+    throw error;
+  }
+  return { statements };
 }

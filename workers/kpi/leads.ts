@@ -21,10 +21,10 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
  * first reaches a stage at one of its own stage entries).
  */
 const COHORTS = `WITH candidates AS (
-  SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL
-    AND (${inMonth("l.created_at")} OR l.lead_id IN (
-      SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
-        AND field = 'stage' AND occurred_at >= ${P.start} AND occurred_at < ${P.end}))),
+  SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
+    SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND created_at >= ${P.start} AND created_at < ${P.end}
+    UNION SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
+      AND field = 'stage' AND occurred_at >= ${P.start} AND occurred_at < ${P.end})),
 facts AS (
   SELECT l.lead_id, l.created_at,
     COALESCE(l.source, 'unknown') AS source,
@@ -55,10 +55,18 @@ ${unionAll(
   ratio("customer_lifecycle_days", "lifecycle_days", "customers", "agg", "customers > 0"),
 )}`;
 
-/** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
+/**
+ * Leads created before start(M+1) by their stage at that instant; every stage is listed.
+ * A lead whose stage did not change after that instant is still at its current stage, so
+ * the history is read only for the leads that moved since.
+ */
 const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LIFECYCLE)}')),
+moved_since AS MATERIALIZED (
+  SELECT DISTINCT entity_id AS lead_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
+    AND field = 'stage' AND occurred_at > ${P.end}),
 state AS (
-  SELECT COALESCE(${valueAt("lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
+  SELECT COALESCE(CASE WHEN l.lead_id IN (SELECT lead_id FROM moved_since) THEN ${valueAt("lead", "l.lead_id", "stage", P.end)}
+      ELSE l.stage END, 'unknown') AS stage
   FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}),
 counts AS (SELECT stage, COUNT(*) AS leads FROM state GROUP BY stage)
 SELECT 'leads_by_stage' AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,

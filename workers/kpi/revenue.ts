@@ -118,8 +118,14 @@ ${unionAll(
 )}`;
 
 /**
- * Deals open at start(M+1), every attribute as of that instant (Precise rule 9), with the
- * rate of M for their currency at that instant. Also read by the month's warnings.
+ * Deals open at start(M+1) = P.end, every attribute as of that instant (Precise rule 9),
+ * with the rate of M for their currency at that instant. Also read by the month's warnings.
+ *
+ * Open at t: created_at < t and (status at t is open or none, or closed_at >= t). Only
+ * three kinds of deal can be, each an index range read, so the attribute lookups run for
+ * the open pipeline and never for the whole history: deals whose current status is open
+ * or none; won / lost deals closed at or after t; and won / lost deals whose status
+ * changed after t (their status at t may still have been open).
  */
 export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate FROM (
     SELECT d.deal_id, d.created_at, d.closed_at,
@@ -129,7 +135,14 @@ export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate 
       ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
       COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
     FROM deals d
-    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}) s
+    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}
+      AND d.deal_id IN (
+        SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
+        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won' AND closed_at >= ${P.end}
+        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'lost' AND closed_at >= ${P.end}
+        UNION ALL SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'deal'
+          AND field = 'status' AND occurred_at > ${P.end})) s
   WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
 
 const OPEN_AT_END = `WITH open AS (
@@ -175,36 +188,42 @@ ${unionAll(
   ratio("sales_growth_yoy", "current - year_ago", "year_ago", "agg", "in_current > 0 OR in_year_ago > 0"),
 )}`;
 
-/** Revenue won by a rep in a window, converted at that window's month. */
-function repRevenue(rep: string, start: string, end: string, month: string): string {
-  return `(SELECT TOTAL(d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, month)}) FROM deals d
-    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status = 'won'
-      AND d.owner_rep_id = ${rep} AND d.closed_at >= ${start} AND d.closed_at < ${end})`;
-}
-
 const NOT_DELETED_REP = (rep: string) =>
   `NOT EXISTS (SELECT 1 FROM reps r WHERE r.workspace_id = ${P.workspace} AND r.rep_id = ${rep} AND r.deleted_at IS NOT NULL)`;
 
 /**
  * Quotas (Precise rule 10): reps with a quota for M are the keys, their team is taken at
- * start(M+1); year to date sums only the months in which the rep has a quota.
+ * start(M+1); year to date sums only the months in which the rep has a quota. Revenue is
+ * read once for the months January … M (each converted at its own month), by owner.
  */
 const QUOTAS = `WITH month_quota AS (
-  SELECT q.rep_id, q.amount AS quota, ${teamAt("q.rep_id", P.end)} AS team,
-    ${repRevenue("q.rep_id", P.start, P.end, P.month)} AS revenue
+  SELECT q.rep_id, q.amount AS quota, ${teamAt("q.rep_id", P.end)} AS team
   FROM quotas q WHERE q.workspace_id = ${P.workspace} AND q.month = ${P.month} AND ${NOT_DELETED_REP("q.rep_id")}),
+year_months AS (
+  SELECT m.value ->> '$.month' AS month, m.value ->> '$.start' AS start, m.value ->> '$.end' AS end
+  FROM json_each(${P.yearMonths}) m),
+rep_revenue AS (
+  SELECT ym.month, d.owner_rep_id AS rep_id,
+    TOTAL(d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, "ym.month")}) AS revenue
+  FROM year_months ym
+  JOIN deals d ON d.workspace_id = ${P.workspace} AND d.status = 'won' AND d.closed_at >= ym.start AND d.closed_at < ym.end
+  WHERE d.deleted_at IS NULL AND d.owner_rep_id IN (SELECT rep_id FROM month_quota)
+  GROUP BY ym.month, d.owner_rep_id),
+month_revenue AS (
+  SELECT mq.rep_id, mq.team, mq.quota, COALESCE(r.revenue, 0) AS revenue
+  FROM month_quota mq LEFT JOIN rep_revenue r ON r.rep_id = mq.rep_id AND r.month = ${P.month}),
 year_quota AS (
-  SELECT mq.rep_id, mq.team, TOTAL(q.amount) AS quota,
-    TOTAL(${repRevenue("q.rep_id", "m.value ->> '$.start'", "m.value ->> '$.end'", "q.month")}) AS revenue
+  SELECT mq.rep_id, mq.team, TOTAL(q.amount) AS quota, TOTAL(r.revenue) AS revenue
   FROM month_quota mq
   JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.rep_id = mq.rep_id
-  JOIN json_each(${P.yearMonths}) m ON m.value ->> '$.month' = q.month
+  JOIN year_months ym ON ym.month = q.month
+  LEFT JOIN rep_revenue r ON r.rep_id = q.rep_id AND r.month = q.month
   GROUP BY mq.rep_id, mq.team),
 keys AS (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team'),
 month_agg AS (
   SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
     TOTAL(revenue) AS revenue, TOTAL(quota) AS quota, SUM(revenue >= quota) AS at_quota, COUNT(*) AS reps
-  FROM month_quota CROSS JOIN keys k GROUP BY 1, 2),
+  FROM month_revenue CROSS JOIN keys k GROUP BY 1, 2),
 year_agg AS (
   SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
     TOTAL(revenue) AS revenue, TOTAL(quota) AS quota
@@ -226,17 +245,17 @@ export const REVENUE_QUERIES = {
 
 /**
  * pipeline_velocity per key from that key's own components of the same month (Precise
- * rule 13); runs after the queries above have written them. A key without open deals has
+ * rule 13); runs after the queries above have written them into the month's staging run. A key without open deals has
  * open_deals 0 (a count), so its velocity is 0; a missing ratio or mean makes it null.
  */
 export const PIPELINE_VELOCITY = `SELECT 'pipeline_velocity' AS kpi, k.dimension, k.key,
     CASE WHEN size.value IS NULL OR rate.value IS NULL OR cycle.value IS NULL OR cycle.value = 0
       THEN NULL ELSE COALESCE(open.value, 0) * size.value * rate.value / cycle.value END AS value,
     NULL AS numerator, NULL AS denominator
-  FROM (SELECT DISTINCT dimension, key FROM kpi_values
-        WHERE workspace_id = ${P.workspace} AND month = ${P.month} AND dimension IN ('all', 'rep', 'team')
+  FROM (SELECT DISTINCT dimension, key FROM kpi_values_staging
+        WHERE run = ${P.run} AND dimension IN ('all', 'rep', 'team')
           AND kpi IN ('open_deals', 'avg_deal_size', 'win_rate', 'sales_cycle_days')) k
-  LEFT JOIN kpi_values open ON open.workspace_id = ${P.workspace} AND open.month = ${P.month} AND open.kpi = 'open_deals' AND open.dimension = k.dimension AND open.key = k.key
-  LEFT JOIN kpi_values size ON size.workspace_id = ${P.workspace} AND size.month = ${P.month} AND size.kpi = 'avg_deal_size' AND size.dimension = k.dimension AND size.key = k.key
-  LEFT JOIN kpi_values rate ON rate.workspace_id = ${P.workspace} AND rate.month = ${P.month} AND rate.kpi = 'win_rate' AND rate.dimension = k.dimension AND rate.key = k.key
-  LEFT JOIN kpi_values cycle ON cycle.workspace_id = ${P.workspace} AND cycle.month = ${P.month} AND cycle.kpi = 'sales_cycle_days' AND cycle.dimension = k.dimension AND cycle.key = k.key`;
+  LEFT JOIN kpi_values_staging open ON open.run = ${P.run} AND open.kpi = 'open_deals' AND open.dimension = k.dimension AND open.key = k.key
+  LEFT JOIN kpi_values_staging size ON size.run = ${P.run} AND size.kpi = 'avg_deal_size' AND size.dimension = k.dimension AND size.key = k.key
+  LEFT JOIN kpi_values_staging rate ON rate.run = ${P.run} AND rate.kpi = 'win_rate' AND rate.dimension = k.dimension AND rate.key = k.key
+  LEFT JOIN kpi_values_staging cycle ON cycle.run = ${P.run} AND cycle.kpi = 'sales_cycle_days' AND cycle.dimension = k.dimension AND cycle.key = k.key`;

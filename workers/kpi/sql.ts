@@ -19,6 +19,7 @@ export const P = {
   dataAsOf: "?13",
   computedAt: "?14",
   catalogVersion: "?15",
+  run: "?16", // the staging run the statements write into (engine.ts)
 } as const;
 
 /** An entity field's value at an instant: the latest history entry at or before it. */
@@ -48,14 +49,6 @@ export function rateAt(currency: string, month: string): string {
     WHERE r.workspace_id = ${P.workspace} AND r.currency = ${currency} AND r.month <= ${month}
     ORDER BY r.month DESC LIMIT 1) END)`;
 }
-
-/**
- * Accounts with their region (the account's own, else its owner rep's: Precise rule 18)
- * and segment, as they are now.
- */
-export const ACCOUNT_REGIONS = `SELECT a.account_id, a.segment,
-    COALESCE(a.region, (SELECT r.region FROM reps r WHERE r.workspace_id = a.workspace_id AND r.rep_id = a.owner_rep_id)) AS region
-  FROM accounts a WHERE a.workspace_id = ${P.workspace}`;
 
 /**
  * Explodes fact rows into one row per dimension: `join` adds `dim.dimension`, `key` is the
