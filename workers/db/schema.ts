@@ -270,9 +270,10 @@ export const deals = sqliteTable(
     index("deals_closed").on(t.workspaceId, t.closedAt),
     index("deals_created").on(t.workspaceId, t.createdAt),
     index("deals_owner").on(t.workspaceId, t.ownerRepId),
-    index("deals_account").on(t.workspaceId, t.accountId),
+    // An account's deals, and its first won deal (customer accounts): by status and close.
+    index("deals_account").on(t.workspaceId, t.accountId, t.status, t.closedAt),
     // Open pipeline (current status open or none, closed after an instant) and won deals by close time.
-    index("deals_status").on(t.workspaceId, t.status, t.closedAt),
+    index("deals_status").on(t.workspaceId, t.status, t.closedAt, t.createdAt, t.updatedAt, t.dealId),
   ],
 );
 

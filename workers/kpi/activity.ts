@@ -1,7 +1,7 @@
 // Family D, activity and responsiveness: activity counts and hours, how fast new leads
 // and customers are answered, replies and meetings, touches per deal, joint selling.
 import { closedDeals } from "./revenue";
-import { dimensionJoin, median, P, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+import { dimensionJoin, median, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
 export const CONTACT_TYPES = "('call', 'email', 'meeting', 'demo', 'business_review')";
@@ -134,7 +134,7 @@ ${unionAll(
 
 /** An account's MRR at an instant: the sum of its subscriptions' MRR then (unconverted). */
 const mrrOfAccountAt = (accountId: string, instant: string) =>
-  `(SELECT TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
+  `(SELECT TOTAL(${stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
     WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId})`;
 
 /**
@@ -149,7 +149,7 @@ export function customerAccountsAt(instant: string): string {
       UNION
       SELECT s.account_id FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
       GROUP BY s.account_id
-      HAVING TOTAL(${valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num")}) > 0) c
+      HAVING TOTAL(${stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num")}) > 0) c
     WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = c.account_id
       AND x.deleted_at IS NOT NULL)`;
 }

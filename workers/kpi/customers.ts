@@ -1,6 +1,6 @@
 // Family E, customers and loyalty: survey scores in M, and MRR per account at start(M)
 // and start(M+1) with its movements, churn, retention, ARPA and lifetime value.
-import { dimensionJoin, P, rateAt, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+import { dimensionJoin, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -39,18 +39,19 @@ ${unionAll(
   ratio("employee_satisfaction", "employee_total", "employee_responses", "agg", "employee_responses > 0"),
 )}`;
 
-const mrrAt = (instant: string) => valueAt("subscription", "s.subscription_id", "mrr", instant, "value_num");
+const mrrAt = (instant: string) => stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num");
 
-/** An account's attribute at start(M+1), its owner rep's as the fallback for region. */
-const accountAt = (field: string) => valueAt("account", "m.account_id", field, P.end);
+/** An account's attribute at start(M+1). */
+const accountAt = (field: string) => stateAt("x", "account", "m.account_id", field, P.end);
 
 /**
  * MRR per account at start(M) (a) and start(M+1) (b), both at M's rate (Precise rule 16),
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
+ * Region: the account's at start(M+1), else its owner rep's then.
  */
 const MRR = `WITH subscription_mrr AS (
   SELECT s.account_id,
-    ${rateAt(`COALESCE(${valueAt("subscription", "s.subscription_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate,
+    ${rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate,
     COALESCE(${mrrAt(P.start)}, 0) AS a,
     COALESCE(${mrrAt(P.end)}, 0) AS b,
     EXISTS (SELECT 1 FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription'
@@ -61,16 +62,21 @@ const MRR = `WITH subscription_mrr AS (
 account_mrr AS (
   SELECT account_id, TOTAL(a * rate) AS a, TOTAL(b * rate) AS b, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
+account_state AS (
+  SELECT m.*, ${accountAt("region")} AS own_region, ${accountAt("segment")} AS own_segment,
+    ${accountAt("owner_rep_id")} AS owner_rep_id
+  FROM account_mrr m LEFT JOIN accounts x ON x.workspace_id = ${P.workspace} AND x.account_id = m.account_id
+  WHERE m.a > 0 OR m.b > 0),
 movements AS (
   SELECT m.a, m.b,
-    COALESCE(${accountAt("region")}, ${valueAt("rep", accountAt("owner_rep_id"), "region", P.end)}, 'unknown') AS region,
-    COALESCE(${accountAt("segment")}, 'unknown') AS segment,
+    COALESCE(m.own_region, ${stateAt("owner", "rep", "m.owner_rep_id", "region", P.end)}, 'unknown') AS region,
+    COALESCE(m.own_segment, 'unknown') AS segment,
     CASE WHEN m.a = 0 AND m.b > 0 AND NOT m.had_mrr THEN m.b ELSE 0 END AS new_mrr,
     CASE WHEN m.a = 0 AND m.b > 0 AND m.had_mrr THEN m.b ELSE 0 END AS reactivation_mrr,
     CASE WHEN m.a > 0 AND m.b > m.a THEN m.b - m.a ELSE 0 END AS expansion_mrr,
     CASE WHEN m.b > 0 AND m.b < m.a THEN m.a - m.b ELSE 0 END AS contraction_mrr,
     CASE WHEN m.a > 0 AND m.b = 0 THEN m.a ELSE 0 END AS churned_mrr
-  FROM account_mrr m WHERE m.a > 0 OR m.b > 0),
+  FROM account_state m LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = m.owner_rep_id),
 keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment" }).key} AS key
   FROM movements f ${dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment" }).join}),
 agg AS (

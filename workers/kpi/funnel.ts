@@ -6,13 +6,13 @@ const STAGES = `WITH stages AS (SELECT CAST(key AS INTEGER) AS position, value A
 created AS (
   SELECT deal_id, status FROM deals
   WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND created_at >= ${P.start} AND created_at < ${P.end}),
-furthest AS (
+furthest AS MATERIALIZED (
   SELECT c.deal_id,
     CASE WHEN c.status = 'won' THEN (SELECT MAX(position) FROM stages)
       ELSE (SELECT MAX(s.position) FROM deal_stage_history h JOIN stages s ON s.stage = h.stage
             WHERE h.workspace_id = ${P.workspace} AND h.deal_id = c.deal_id) END AS position
   FROM created c),
-reached AS (
+reached AS MATERIALIZED (
   SELECT s.position, s.stage, (SELECT COUNT(*) FROM furthest f WHERE f.position >= s.position) AS deals FROM stages s)
 SELECT 'stage_reached' AS kpi, 'stage' AS dimension, stage AS key, deals AS value, NULL AS numerator, NULL AS denominator
 FROM reached

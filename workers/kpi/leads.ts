@@ -1,7 +1,7 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
 import { closedDeals } from "./revenue";
-import { dimensionJoin, P, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+import { dimensionJoin, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 export const LIFECYCLE = ["subscriber", "lead", "mql", "sql", "opportunity", "customer"] as const;
 
@@ -55,18 +55,10 @@ ${unionAll(
   ratio("customer_lifecycle_days", "lifecycle_days", "customers", "agg", "customers > 0"),
 )}`;
 
-/**
- * Leads created before start(M+1) by their stage at that instant; every stage is listed.
- * A lead whose stage did not change after that instant is still at its current stage, so
- * the history is read only for the leads that moved since.
- */
+/** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
 const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LIFECYCLE)}')),
-moved_since AS MATERIALIZED (
-  SELECT DISTINCT entity_id AS lead_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
-    AND field = 'stage' AND occurred_at > ${P.end}),
 state AS (
-  SELECT COALESCE(CASE WHEN l.lead_id IN (SELECT lead_id FROM moved_since) THEN ${valueAt("lead", "l.lead_id", "stage", P.end)}
-      ELSE l.stage END, 'unknown') AS stage
+  SELECT COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
   FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}),
 counts AS (SELECT stage, COUNT(*) AS leads FROM state GROUP BY stage)
 SELECT 'leads_by_stage' AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,

@@ -1,6 +1,6 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
-import { dimensionJoin, median, P, rateAt, ratio, teamAt, total, valueAt, unionAll } from "./sql";
+import { dimensionJoin, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
  * Deals won or lost in [start, end), classified by their current attributes (Precise
@@ -122,36 +122,37 @@ ${unionAll(
  * with the rate of M for their currency at that instant. Also read by the month's warnings.
  *
  * Open at t: created_at < t and (status at t is open or none, or closed_at >= t). Only
- * three kinds of deal can be, each an index range read, so the attribute lookups run for
- * the open pipeline and never for the whole history: deals whose current status is open
- * or none; won / lost deals closed at or after t; and won / lost deals whose status
+ * two kinds of deal can be, read from the deals_status index, so the attribute lookups
+ * run for the open pipeline and never for the whole history: deals whose current status
+ * is open or none, and won / lost deals created before t that closed at or after t or
  * changed after t (their status at t may still have been open).
  */
 export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate FROM (
     SELECT d.deal_id, d.created_at, d.closed_at,
-      ${valueAt("deal", "d.deal_id", "status", P.end)} AS status,
-      ${valueAt("deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
-      ${valueAt("deal", "d.deal_id", "account_id", P.end)} AS account_id,
-      ${valueAt("deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
-      COALESCE(${valueAt("deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
-    FROM deals d
-    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.created_at < ${P.end}
-      AND d.deal_id IN (
-        SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
-        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
-        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won' AND closed_at >= ${P.end}
-        UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'lost' AND closed_at >= ${P.end}
-        UNION ALL SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'deal'
-          AND field = 'status' AND occurred_at > ${P.end})) s
+      ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
+      ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+      ${stateAt("d", "deal", "d.deal_id", "account_id", P.end)} AS account_id,
+      ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+      COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
+    FROM (
+      SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
+      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
+        AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
+    CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
+    WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
   WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
 
 const OPEN_AT_END = `WITH open AS (
   SELECT o.*,
     COALESCE(o.owner, 'unknown') AS rep,
-    ${teamAt("o.owner", P.end)} AS team,
-    COALESCE(${valueAt("account", "o.account_id", "region", P.end)}, ${valueAt("rep", "o.owner", "region", P.end)}, 'unknown') AS region,
+    COALESCE(${stateAt("owner", "rep", "o.owner", "team", P.end)}, 'unknown') AS team,
+    COALESCE(${stateAt("account", "account", "o.account_id", "region", P.end)},
+      ${stateAt("owner", "rep", "o.owner", "region", P.end)}, 'unknown') AS region,
     o.amount * o.rate AS converted
-  FROM (${OPEN_DEALS}) o),
+  FROM (${OPEN_DEALS}) o
+  LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = o.owner
+  LEFT JOIN accounts account ON account.workspace_id = ${P.workspace} AND account.account_id = o.account_id),
 keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM open f ${stateKeys.join}),
 agg AS (SELECT dimension, key, COUNT(*) AS deals, TOTAL(converted) AS value FROM keyed GROUP BY dimension, key)
 ${unionAll(
@@ -206,7 +207,7 @@ rep_revenue AS (
   SELECT ym.month, d.owner_rep_id AS rep_id,
     TOTAL(d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, "ym.month")}) AS revenue
   FROM year_months ym
-  JOIN deals d ON d.workspace_id = ${P.workspace} AND d.status = 'won' AND d.closed_at >= ym.start AND d.closed_at < ym.end
+  CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.status = 'won' AND d.closed_at >= ym.start AND d.closed_at < ym.end
   WHERE d.deleted_at IS NULL AND d.owner_rep_id IN (SELECT rep_id FROM month_quota)
   GROUP BY ym.month, d.owner_rep_id),
 month_revenue AS (
@@ -215,8 +216,8 @@ month_revenue AS (
 year_quota AS (
   SELECT mq.rep_id, mq.team, TOTAL(q.amount) AS quota, TOTAL(r.revenue) AS revenue
   FROM month_quota mq
-  JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.rep_id = mq.rep_id
-  JOIN year_months ym ON ym.month = q.month
+  CROSS JOIN year_months ym
+  CROSS JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.month = ym.month AND q.rep_id = mq.rep_id
   LEFT JOIN rep_revenue r ON r.rep_id = q.rep_id AND r.month = q.month
   GROUP BY mq.rep_id, mq.team),
 keys AS (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team'),

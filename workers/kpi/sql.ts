@@ -35,9 +35,30 @@ export function valueAt(
     ORDER BY h.occurred_at DESC, h.event_id DESC LIMIT 1)`;
 }
 
-/** A rep's team at an instant, `unknown` when none. */
+/**
+ * An entity's field value at an instant, read from its projection row `row` (which has
+ * the column `field` and `updated_at`, its latest event) when no event came after the
+ * instant — then nothing has changed since and the current value is the value then —
+ * else from the history. State at the latest month's edge costs no history read.
+ */
+export function stateAt(
+  row: string,
+  entityType: string,
+  entityId: string,
+  field: string,
+  instant: string,
+  column: "value_text" | "value_num" = "value_text",
+): string {
+  return `(CASE WHEN ${row}.updated_at <= ${instant} THEN ${row}.${field} ELSE ${valueAt(entityType, entityId, field, instant, column)} END)`;
+}
+
+/**
+ * A rep's team at an instant, `unknown` when none: the rep row's team when the rep has
+ * not changed since (one small-table lookup), else its history.
+ */
 export function teamAt(repId: string, instant: string): string {
-  return `COALESCE(${valueAt("rep", repId, "team", instant)}, 'unknown')`;
+  return `COALESCE((SELECT ${stateAt("team_rep", "rep", "team_rep.rep_id", "team", instant)} FROM reps team_rep
+    WHERE team_rep.workspace_id = ${P.workspace} AND team_rep.rep_id = ${repId}), 'unknown')`;
 }
 
 /**

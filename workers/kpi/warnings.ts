@@ -1,7 +1,7 @@
 // Data-quality counts of a month: money left out for want of an FX rate, deals won
 // without an owner or an amount, and events in the dead-letter store.
 import { closedDeals, OPEN_DEALS } from "./revenue";
-import { P, rateAt, valueAt } from "./sql";
+import { P, rateAt, stateAt } from "./sql";
 
 const WON = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
@@ -9,8 +9,8 @@ const COUNTS = `WITH won AS (${WON}), open AS (${OPEN_DEALS}),
 subscriptions_unpriced AS (
   SELECT s.subscription_id FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace}
-    AND COALESCE(${valueAt("subscription", "s.subscription_id", "mrr", P.end, "value_num")}, 0)
-      + COALESCE(${valueAt("subscription", "s.subscription_id", "mrr", P.start, "value_num")}, 0) > 0
+    AND COALESCE(${stateAt("s", "subscription", "s.subscription_id", "mrr", P.end, "value_num")}, 0)
+      + COALESCE(${stateAt("s", "subscription", "s.subscription_id", "mrr", P.start, "value_num")}, 0) > 0
     AND ${rateAt(`COALESCE(s.currency, ${P.base})`, P.month)} IS NULL)
 SELECT 'missing_fx' AS warning,
   (SELECT COUNT(*) FROM (SELECT deal_id FROM won WHERE amount IS NOT NULL AND rate IS NULL
