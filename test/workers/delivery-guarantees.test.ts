@@ -9,6 +9,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { boundedRuns, MAX_EVENTS_PER_APPLY } from "../../workers/ingest/consumer";
 import { storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
 import { createNativeConnection, createWorkspace, event, waitForInbox } from "./helpers";
@@ -112,6 +113,37 @@ describe("the events consumer", () => {
     expect((await runConsumer(second!, 2)).ackAll).toBe(true);
     const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
     expect(results.map((r) => r.month)).toEqual(["2026-03", "2026-06"]);
+  });
+
+  it("applies a queue batch of large deliveries whole, in apply groups of bounded size", async () => {
+    // Three backfill deliveries of 1,000 events (the documented maximum): 3,000 events are
+    // more than one apply group holds (2,000), so they go in two groups: 2,000 and 1,000.
+    expect(MAX_EVENTS_PER_APPLY).toBe(2_000);
+    const ids: number[] = [];
+    for (const part of [0, 1, 2]) {
+      const events = Array.from({ length: 1000 }, (_, i) =>
+        event(`bulk-${part}-${i}`, "activity.logged", "2026-03-03T00:00:00Z", { activity_id: `BULK-${part}-${i}`, type: "call" }),
+      );
+      const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: `bulk-${part}`, body: JSON.stringify({ events }), headers: {} }], Date.now());
+      ids.push(id!);
+    }
+    const batch = createMessageBatch("events", ids.map((inboxId) => ({ id: `bulk-${inboxId}`, timestamp: new Date(), attempts: 1, body: { inboxId } })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    const applied = await env.DB.prepare(
+      `SELECT (SELECT COUNT(*) FROM activities WHERE workspace_id = ?1 AND activity_id LIKE 'BULK-%') AS activities,
+              (SELECT COUNT(*) FROM inbox WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'processed') AS processed`,
+    )
+      .bind(workspaceId, JSON.stringify(ids))
+      .first();
+    expect(applied).toEqual({ activities: 3000, processed: 3 });
+  });
+
+  it("packs deliveries into runs that stay within the limit, never splitting one", () => {
+    expect(boundedRuns([1000, 1000, 1000], (n) => n, 2000)).toEqual([[1000, 1000], [1000]]);
+    expect(boundedRuns([10, 2500, 10, 10], (n) => n, 2000)).toEqual([[10], [2500], [10, 10]]);
+    expect(boundedRuns([], (n: number) => n, 2000)).toEqual([]);
   });
 
   it("marks a row failed when its message reaches the dead-letter queue", async () => {

@@ -110,6 +110,29 @@ describe("a late event", () => {
   });
 });
 
+describe("a late outbound contact", () => {
+  it("marks the months of the inbound activities it now answers, not of those an earlier contact answered", async () => {
+    const activity = (id: string, at: string, direction: string, type = "email") =>
+      event(id, "activity.logged", at, { activity_id: id, type, direction, rep_id: "R-1", lead_id: "L-answer" });
+    const history = [
+      activity("A-in-jan", "2026-01-10T10:00:00Z", "inbound"),
+      activity("A-out-jan", "2026-01-12T10:00:00Z", "outbound"), // answers the January inbound
+      activity("A-in-apr", "2026-04-05T10:00:00Z", "inbound"), // unanswered so far
+      activity("A-note-may", "2026-05-01T10:00:00Z", "outbound", "note"), // not a contact: answers nothing
+    ];
+    expect((await postNative(connection, JSON.stringify({ events: history }))).status).toBe(202);
+    await waitForInbox();
+    await env.DB.prepare("DELETE FROM dirty_months").run();
+    const answer = activity("A-out-jun", "2026-06-10T10:00:00Z", "outbound");
+    expect((await postNative(connection, JSON.stringify(answer))).status).toBe(202);
+    await waitForInbox();
+    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
+    // April: its inbound's response time is now 66 days; June: the contact itself. January
+    // keeps its answer of 12 January, so it (and February, March) are not recomputed.
+    expect(results.map((r) => r.month)).toEqual(["2026-04", "2026-06"]);
+  });
+});
+
 describe("the hourly cron", () => {
   it("enqueues the trailing three months of every workspace with data", async () => {
     await env.DB.prepare("DELETE FROM dirty_months").run();

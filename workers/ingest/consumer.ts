@@ -1,7 +1,8 @@
 // Consumer of the "events" queue: loads the batch's inbox rows, lets each row's source
-// adapter map it to native events, validates them with zod and applies all valid events of
-// the batch in one set-based D1 batch; invalid ones become dead letters. When the batch
-// fails, each delivery is tried alone so that one bad delivery cannot hold back the rest.
+// adapter map it to native events, validates them with zod and applies the valid events
+// set-based, in groups of bounded size (each group one atomic D1 batch); invalid ones
+// become dead letters. When the batch fails, each delivery is tried alone so that one bad
+// delivery cannot hold back the rest.
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
 import type { Env, InboxMessage } from "../env";
@@ -20,16 +21,42 @@ function occurredAtOf(event: unknown): number | null {
 
 type InboxRow = { id: number; connection_id: string; headers: string; body: string };
 
-/** Normalizes the pending rows among `inboxIds` (processed ones are skipped). */
-async function prepare(env: Env, inboxIds: number[]): Promise<Delivery[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT id, connection_id, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'`,
-  )
-    .bind(JSON.stringify(inboxIds))
-    .all<InboxRow>();
-  const connections = new Map<string, LoadedConnection>();
+/**
+ * Raw bytes loaded and normalized at a time: a queue batch may carry 100 deliveries of
+ * 1,000 events each, which neither fits a Worker's memory at once nor one D1 batch.
+ */
+export const MAX_LOAD_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Events applied in one D1 batch. Every apply statement's work is proportional to the
+ * events it carries, so this bounds how long one batch holds the database, whatever the
+ * size of the queue batch (a delivery is never split: it is applied whole or not at all).
+ */
+export const MAX_EVENTS_PER_APPLY = 2_000;
+
+/** Consecutive runs of items whose summed weight stays within `limit` (an item heavier alone is a run of one). */
+export function boundedRuns<T>(items: T[], weight: (item: T) => number, limit: number): T[][] {
+  const runs: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const w = weight(item);
+    if (current.length > 0 && total + w > limit) {
+      runs.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += w;
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
+}
+
+/** Normalizes the given inbox rows with their connections' adapters. */
+async function normalize(env: Env, rows: InboxRow[], connections: Map<string, LoadedConnection>): Promise<Delivery[]> {
   const deliveries: Delivery[] = [];
-  for (const row of results) {
+  for (const row of rows) {
     let connection = connections.get(row.connection_id);
     if (!connection) {
       const loaded = await loadConnection(env.DB, env.SECRETS_KEY, row.connection_id);
@@ -58,15 +85,46 @@ async function prepare(env: Env, inboxIds: number[]): Promise<Delivery[]> {
   return deliveries;
 }
 
-/** Applies the inbox rows in one atomic batch, then marks the earlier months they change. */
-export async function processInboxRows(env: Env, inboxIds: number[], now: number): Promise<void> {
-  await applyDeliveries(env.DB, await prepare(env, inboxIds), now);
-  // The events' own months are marked in the batch; earlier months they change are found
-  // now, from every row of the message batch: a retry after this step failed finds its rows
-  // already applied, and must still mark them.
+/** Marks the months before their events' own that applied inbox rows change. */
+async function markDependents(env: Env, inboxIds: number[], now: number): Promise<void> {
   for (const { workspaceId, timezone, instant } of await dependentInstants(env.DB, inboxIds)) {
     await markDirty(env.DB, workspaceId, [monthOf(instant, timezone)], now);
   }
+}
+
+/** Rows already applied whose dependent months are looked up together (a retry's rows). */
+const APPLIED_ROWS_PER_LOOKUP = 10;
+
+/**
+ * Applies the pending rows among `inboxIds` (processed ones are not applied again, so a
+ * retry re-applies nothing): loaded a few megabytes at a time, applied in groups of at
+ * most MAX_EVENTS_PER_APPLY events, each group atomic, then their earlier months marked.
+ */
+export async function processInboxRows(env: Env, inboxIds: number[], now: number): Promise<void> {
+  const { results: sizes } = await env.DB.prepare(
+    `SELECT id, length(body) AS bytes FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed' ORDER BY id`,
+  )
+    .bind(JSON.stringify(inboxIds))
+    .all<{ id: number; bytes: number }>();
+  const connections = new Map<string, LoadedConnection>();
+  for (const chunk of boundedRuns(sizes, (row) => row.bytes, MAX_LOAD_BYTES)) {
+    const { results: rows } = await env.DB.prepare(
+      `SELECT id, connection_id, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'
+       ORDER BY id`,
+    )
+      .bind(JSON.stringify(chunk.map((row) => row.id)))
+      .all<InboxRow>();
+    const deliveries = await normalize(env, rows, connections);
+    for (const group of boundedRuns(deliveries, (d) => d.events.length + d.rejected.length, MAX_EVENTS_PER_APPLY)) {
+      await applyDeliveries(env.DB, group, now);
+      await markDependents(env, group.map((d) => d.inboxId), now);
+    }
+  }
+  // The events' own months are marked with them; a retry after marking the earlier months
+  // failed finds its rows already applied, and must still mark those months.
+  const pending = new Set(sizes.map((row) => row.id));
+  const applied = inboxIds.filter((id) => !pending.has(id));
+  for (const ids of boundedRuns(applied, () => 1, APPLIED_ROWS_PER_LOOKUP)) await markDependents(env, ids, now);
 }
 
 async function retry(env: Env, message: Message<InboxMessage>, error: unknown): Promise<void> {

@@ -1,10 +1,11 @@
 // Family D, activity and responsiveness: activity counts and hours, how fast new leads
 // and customers are answered, replies and meetings, touches per deal, joint selling.
+import { CONTACT_TYPES_SQL } from "../model/events";
 import { closedDeals } from "./revenue";
 import { dimensionJoin, median, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
-export const CONTACT_TYPES = "('call', 'email', 'meeting', 'demo', 'business_review')";
+const CONTACT_TYPES = CONTACT_TYPES_SQL;
 
 const inMonth = (instant: string) => `${instant} >= ${P.start} AND ${instant} < ${P.end}`;
 

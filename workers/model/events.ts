@@ -49,6 +49,10 @@ export const DEAL_KINDS = ["new", "expansion", "renewal"] as const;
 export const ACTIVITY_TYPES = [
   "call", "email", "meeting", "demo", "business_review", "social", "note", "task", "other",
 ] as const;
+/** Contact activities: the types that reach a person (kpis.md, family D). */
+export const CONTACT_ACTIVITY_TYPES = ["call", "email", "meeting", "demo", "business_review"] as const;
+/** The same as an SQL list, for the queries that filter on it. */
+export const CONTACT_TYPES_SQL = `(${CONTACT_ACTIVITY_TYPES.map((t) => `'${t}'`).join(", ")})`;
 export const ACTIVITY_DIRECTIONS = ["inbound", "outbound"] as const;
 export const ACTIVITY_OUTCOMES = [
   "positive", "negative", "neutral", "scheduled", "held", "canceled", "no_show",
