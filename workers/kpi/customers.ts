@@ -10,7 +10,7 @@ const surveyKeys = dimensionJoin({
  * Survey responses in M. Region: the account's (else its owner rep's), else the response
  * rep's (Precise rule 18); team: the rep's team when the response was given.
  */
-const SURVEYS = `WITH facts AS (
+const SURVEYS = `WITH facts AS MATERIALIZED (
   SELECT s.survey, s.score, COALESCE(s.rep_id, 'unknown') AS rep, ${teamAt("s.rep_id", "s.occurred_at")} AS team,
     COALESCE(account.region, account_owner.region, rep.region, 'unknown') AS region, COALESCE(account.segment, 'unknown') AS segment
   FROM survey_responses s
@@ -49,7 +49,7 @@ const accountAt = (field: string) => stateAt("x", "account", "m.account_id", fie
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
  * Region: the account's at start(M+1), else its owner rep's then.
  */
-const MRR = `WITH subscription_mrr AS (
+const MRR = `WITH subscription_mrr AS MATERIALIZED (
   SELECT s.account_id,
     ${rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate,
     COALESCE(${mrrAt(P.start)}, 0) AS a,

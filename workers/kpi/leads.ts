@@ -20,12 +20,12 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
  * Leads whose cohorts may include M: created in M, or with a stage entry in M (a lead
  * first reaches a stage at one of its own stage entries).
  */
-const COHORTS = `WITH candidates AS (
+const COHORTS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
     SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND created_at >= ${P.start} AND created_at < ${P.end}
     UNION SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
       AND field = 'stage' AND occurred_at >= ${P.start} AND occurred_at < ${P.end})),
-facts AS (
+facts AS MATERIALIZED (
   SELECT l.lead_id, l.created_at,
     COALESCE(l.source, 'unknown') AS source,
     COALESCE(l.owner_rep_id, 'unknown') AS rep,

@@ -43,7 +43,7 @@ const DEAL_KEYS = {
 const closedKeys = dimensionJoin(DEAL_KEYS);
 const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
 
-const CLOSED_IN_MONTH = `WITH closed AS (${closedDeals(P.start, P.end, P.month)}),
+const CLOSED_IN_MONTH = `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)}),
 keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}),
 agg AS (
   SELECT dimension, key,
@@ -73,7 +73,7 @@ ${unionAll(
  * Product lines of deals won in M (Precise rule 15): line revenue = quantity × unit_price
  * × rate; a deal without lines counts under `unknown` with its amount.
  */
-const PRODUCTS_WON = `WITH won AS (SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'),
+const PRODUCTS_WON = `WITH won AS MATERIALIZED (SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'),
 lines AS (
   SELECT w.deal_id, COALESCE(p.product_id, 'unknown') AS product, w.rate,
     ${LINE_REVENUE} AS revenue,
@@ -97,7 +97,7 @@ ${unionAll(
 )}`;
 
 /** Deals created in M: the opportunity cohort, the owner's team at created_at. */
-const CREATED_IN_MONTH = `WITH created AS (
+const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (
   SELECT d.status,
     COALESCE(d.owner_rep_id, 'unknown') AS rep,
     ${teamAt("d.owner_rep_id", "d.created_at")} AS team,
@@ -143,7 +143,7 @@ export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate 
     WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
   WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
 
-const OPEN_AT_END = `WITH open AS (
+const OPEN_AT_END = `WITH open AS MATERIALIZED (
   SELECT o.*,
     COALESCE(o.owner, 'unknown') AS rep,
     COALESCE(${stateAt("owner", "rep", "o.owner", "team", P.end)}, 'unknown') AS team,
@@ -153,8 +153,9 @@ const OPEN_AT_END = `WITH open AS (
   FROM (${OPEN_DEALS}) o
   LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = o.owner
   LEFT JOIN accounts account ON account.workspace_id = ${P.workspace} AND account.account_id = o.account_id),
-keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM open f ${stateKeys.join}),
-agg AS (SELECT dimension, key, COUNT(*) AS deals, TOTAL(converted) AS value FROM keyed GROUP BY dimension, key)
+partial AS (SELECT rep, team, region, COUNT(*) AS deals, TOTAL(converted) AS value FROM open GROUP BY rep, team, region),
+keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM partial f ${stateKeys.join}),
+agg AS (SELECT dimension, key, SUM(deals) AS deals, TOTAL(value) AS value FROM keyed GROUP BY dimension, key)
 ${unionAll(
   total("open_pipeline_value", "value", "agg"),
   total("open_deals", "deals", "agg"),
@@ -164,7 +165,7 @@ ${unionAll(
  * Revenue won in M, M−1 and M−12 by rep, team, region and product line; a growth key
  * exists when either month has a won deal with it (Precise rule 11).
  */
-const GROWTH = `WITH won AS (
+const GROWTH = `WITH won AS MATERIALIZED (
   SELECT 'current' AS period, * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'
   UNION ALL SELECT 'previous', * FROM (${closedDeals(P.prevStart, P.start, P.prevMonth)}) WHERE status = 'won'
   UNION ALL SELECT 'year_ago', * FROM (${closedDeals(P.yoyStart, P.yoyEnd, P.yoyMonth)}) WHERE status = 'won'),
@@ -197,7 +198,7 @@ const NOT_DELETED_REP = (rep: string) =>
  * start(M+1); year to date sums only the months in which the rep has a quota. Revenue is
  * read once for the months January … M (each converted at its own month), by owner.
  */
-const QUOTAS = `WITH month_quota AS (
+const QUOTAS = `WITH month_quota AS MATERIALIZED (
   SELECT q.rep_id, q.amount AS quota, ${teamAt("q.rep_id", P.end)} AS team
   FROM quotas q WHERE q.workspace_id = ${P.workspace} AND q.month = ${P.month} AND ${NOT_DELETED_REP("q.rep_id")}),
 year_months AS (

@@ -5,7 +5,7 @@ import { P, rateAt, stateAt } from "./sql";
 
 const WON = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
-const COUNTS = `WITH won AS (${WON}), open AS (${OPEN_DEALS}),
+const COUNTS = `WITH won AS MATERIALIZED (${WON}), open AS MATERIALIZED (${OPEN_DEALS}),
 subscriptions_unpriced AS (
   SELECT s.subscription_id FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace}
