@@ -26,6 +26,7 @@ CREATE TABLE `month_warnings_staging` (
 );
 --> statement-breakpoint
 CREATE INDEX `month_warnings_staging_month` ON `month_warnings_staging` (`workspace_id`,`month`,`computed_at`);--> statement-breakpoint
+DROP INDEX `activities_rep`;--> statement-breakpoint
 DROP INDEX `deals_account`;--> statement-breakpoint
 CREATE INDEX `deals_status` ON `deals` (`workspace_id`,`status`,`closed_at`,`created_at`,`updated_at`,`deal_id`);--> statement-breakpoint
 CREATE INDEX `deals_account` ON `deals` (`workspace_id`,`account_id`,`status`,`closed_at`);

@@ -117,8 +117,8 @@ describe("the events consumer", () => {
 
   it("applies a queue batch of large deliveries whole, in apply groups of bounded size", async () => {
     // Three backfill deliveries of 1,000 events (the documented maximum): 3,000 events are
-    // more than one apply group holds (2,000), so they go in two groups: 2,000 and 1,000.
-    expect(MAX_EVENTS_PER_APPLY).toBe(2_000);
+    // more than one apply group holds (1,000), so they are applied in three groups.
+    expect(MAX_EVENTS_PER_APPLY).toBe(1_000);
     const ids: number[] = [];
     for (const part of [0, 1, 2]) {
       const events = Array.from({ length: 1000 }, (_, i) =>

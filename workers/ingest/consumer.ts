@@ -28,11 +28,13 @@ type InboxRow = { id: number; connection_id: string; headers: string; body: stri
 export const MAX_LOAD_BYTES = 2 * 1024 * 1024;
 
 /**
- * Events applied in one D1 batch. Every apply statement's work is proportional to the
- * events it carries, so this bounds how long one batch holds the database, whatever the
- * size of the queue batch (a delivery is never split: it is applied whole or not at all).
+ * Events applied in one D1 batch (one transaction: D1 serves nothing else meanwhile).
+ * Every apply statement's work is proportional to the events it carries, so this bounds
+ * how long one batch holds the database, whatever the size of the queue batch: about a
+ * quarter of a second on the large workspace (BENCHMARKS.md). A delivery is never split
+ * (it is applied whole or not at all); the documented maximum delivery is 1,000 events.
  */
-export const MAX_EVENTS_PER_APPLY = 2_000;
+export const MAX_EVENTS_PER_APPLY = 1_000;
 
 /** Consecutive runs of items whose summed weight stays within `limit` (an item heavier alone is a run of one). */
 export function boundedRuns<T>(items: T[], weight: (item: T) => number, limit: number): T[][] {
