@@ -7,25 +7,32 @@ import { call, createNativeConnection, createWorkspace, postNative, waitForInbox
 
 export { side };
 
-export async function loadGolden(slug: string): Promise<string> {
-  const { workspace, quotas, fx_rates, spend } = side;
+type Settings = readonly (readonly [path: string, rows: readonly unknown[]])[];
+
+/** A workspace with the golden settings, the events posted 500 a delivery, then `settings` PUT. */
+async function loadInto(slug: string, lines: string[], settings: Settings): Promise<string> {
+  const { workspace } = side;
   await createWorkspace(slug, {
     timezone: workspace.timezone,
     currency: workspace.currency,
     pipeline_stages: workspace.pipeline_stages,
   });
   const connection = await createNativeConnection(slug);
-  const lines = goldenEvents.trim().split("\n");
   for (let i = 0; i < lines.length; i += 500) {
     const response = await postNative(connection, `{"events":[${lines.slice(i, i + 500).join(",")}]}`);
     if (response.status !== 202) throw new Error(`golden delivery: ${response.status}`);
   }
-  await waitForInbox(60_000);
-  for (const [path, rows] of [["quotas", quotas], ["fx-rates", fx_rates], ["spend", spend]] as const) {
+  await waitForInbox(120_000);
+  for (const [path, rows] of settings) {
     const response = await call("PUT", `/api/v1/workspaces/${slug}/${path}`, rows);
     if (response.status !== 200) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
   }
   return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+}
+
+export function loadGolden(slug: string): Promise<string> {
+  const { quotas, fx_rates, spend } = side;
+  return loadInto(slug, goldenEvents.trim().split("\n"), [["quotas", quotas], ["fx-rates", fx_rates], ["spend", spend]]);
 }
 
 /** The entity-id fields of native events that copies of the golden company prefix. */
@@ -45,14 +52,8 @@ function prefixed(prefix: string, value: unknown): unknown {
  * quota is copied for every prefixed rep, FX rates are the same, and each spend amount is
  * multiplied by the number of copies (same sources). `loadGolden` is left as it was.
  */
-export async function loadGoldenCopies(slug: string, prefixes: readonly string[]): Promise<string> {
-  const { workspace, quotas, fx_rates, spend } = side;
-  await createWorkspace(slug, {
-    timezone: workspace.timezone,
-    currency: workspace.currency,
-    pipeline_stages: workspace.pipeline_stages,
-  });
-  const connection = await createNativeConnection(slug);
+export function loadGoldenCopies(slug: string, prefixes: readonly string[]): Promise<string> {
+  const { quotas, fx_rates, spend } = side;
   const originals = goldenEvents.trim().split("\n").map((line) => JSON.parse(line) as {
     id: string; data: Record<string, unknown>; [field: string]: unknown;
   });
@@ -67,19 +68,9 @@ export async function loadGoldenCopies(slug: string, prefixes: readonly string[]
       lines.push(JSON.stringify({ ...original, id: prefixed(prefix, original.id), data }));
     }
   }
-  for (let i = 0; i < lines.length; i += 500) {
-    const response = await postNative(connection, `{"events":[${lines.slice(i, i + 500).join(",")}]}`);
-    if (response.status !== 202) throw new Error(`golden delivery: ${response.status}`);
-  }
-  await waitForInbox(120_000);
-  const settings = [
+  return loadInto(slug, lines, [
     ["quotas", prefixes.flatMap((prefix) => quotas.map((q) => ({ ...q, rep_id: `${prefix}${q.rep_id}` })))],
     ["fx-rates", fx_rates],
     ["spend", spend.map((s) => ({ ...s, amount: s.amount * prefixes.length }))],
-  ] as const;
-  for (const [path, rows] of settings) {
-    const response = await call("PUT", `/api/v1/workspaces/${slug}/${path}`, rows);
-    if (response.status !== 200) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
-  }
-  return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+  ]);
 }

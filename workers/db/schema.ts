@@ -423,21 +423,33 @@ export const dirtyMonths = sqliteTable(
   (t) => [primaryKey({ columns: [t.workspaceId, t.month] })],
 );
 
+/** A KPI value of a month: stored in kpi_values, computed into kpi_values_staging. */
+const kpiValueColumns = () => ({
+  workspaceId: text("workspace_id").notNull(),
+  month: text("month").notNull(),
+  kpi: text("kpi").notNull(),
+  dimension: text("dimension").notNull(),
+  key: text("key").notNull(),
+  value: real("value"),
+  numerator: real("numerator"),
+  denominator: real("denominator"),
+  computedAt: integer("computed_at").notNull(),
+  dataAsOf: integer("data_as_of"),
+  catalogVersion: text("catalog_version").notNull(),
+});
+
+/** A data-quality count of a month: stored in month_warnings, computed into month_warnings_staging. */
+const monthWarningColumns = () => ({
+  workspaceId: text("workspace_id").notNull(),
+  month: text("month").notNull(),
+  warning: text("warning").notNull(),
+  count: integer("count").notNull(),
+  computedAt: integer("computed_at").notNull(),
+});
+
 export const kpiValues = sqliteTable(
   "kpi_values",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    month: text("month").notNull(),
-    kpi: text("kpi").notNull(),
-    dimension: text("dimension").notNull(),
-    key: text("key").notNull(),
-    value: real("value"),
-    numerator: real("numerator"),
-    denominator: real("denominator"),
-    computedAt: integer("computed_at").notNull(),
-    dataAsOf: integer("data_as_of"),
-    catalogVersion: text("catalog_version").notNull(),
-  },
+  kpiValueColumns(),
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.month, t.kpi, t.dimension, t.key] }),
     index("kpi_values_series").on(t.workspaceId, t.kpi, t.dimension, t.month),
@@ -451,20 +463,7 @@ export const kpiValues = sqliteTable(
  */
 export const kpiValuesStaging = sqliteTable(
   "kpi_values_staging",
-  {
-    run: text("run").notNull(),
-    workspaceId: text("workspace_id").notNull(),
-    month: text("month").notNull(),
-    kpi: text("kpi").notNull(),
-    dimension: text("dimension").notNull(),
-    key: text("key").notNull(),
-    value: real("value"),
-    numerator: real("numerator"),
-    denominator: real("denominator"),
-    computedAt: integer("computed_at").notNull(),
-    dataAsOf: integer("data_as_of"),
-    catalogVersion: text("catalog_version").notNull(),
-  },
+  { run: text("run").notNull(), ...kpiValueColumns() },
   (t) => [
     primaryKey({ columns: [t.run, t.kpi, t.dimension, t.key] }),
     index("kpi_values_staging_month").on(t.workspaceId, t.month, t.computedAt),
@@ -473,14 +472,7 @@ export const kpiValuesStaging = sqliteTable(
 
 export const monthWarningsStaging = sqliteTable(
   "month_warnings_staging",
-  {
-    run: text("run").notNull(),
-    workspaceId: text("workspace_id").notNull(),
-    month: text("month").notNull(),
-    warning: text("warning").notNull(),
-    count: integer("count").notNull(),
-    computedAt: integer("computed_at").notNull(),
-  },
+  { run: text("run").notNull(), ...monthWarningColumns() },
   (t) => [
     primaryKey({ columns: [t.run, t.warning] }),
     index("month_warnings_staging_month").on(t.workspaceId, t.month, t.computedAt),
@@ -573,12 +565,6 @@ export const mrrHistory = sqliteView("mrr_history", {
 /** Data-quality counts of a month (kpis.md "warnings"), written with its KPI values. */
 export const monthWarnings = sqliteTable(
   "month_warnings",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    month: text("month").notNull(),
-    warning: text("warning").notNull(),
-    count: integer("count").notNull(),
-    computedAt: integer("computed_at").notNull(),
-  },
+  monthWarningColumns(),
   (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.warning] })],
 );
