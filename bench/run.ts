@@ -371,7 +371,7 @@ async function waitForInbox(worker: Worker, deadline: number): Promise<{ doneAt:
   let pending = -1;
   while (performance.now() < deadline) {
     try {
-      pending = (await ingestStatus(worker, Math.max(1_000, deadline - performance.now()))).pending;
+      pending = (await ingestStatus(worker, Math.round(Math.max(1_000, deadline - performance.now())))).pending;
       if (pending === 0) return { doneAt: performance.now(), pending };
     } catch {
       // a slow or 503 answer: keep polling
@@ -390,6 +390,8 @@ interface Results {
   /** 1-minute load average when each phase started and ended (the machine may be shared). */
   load?: Record<string, string>;
   versions: Record<string, string>;
+  /** HEAD when the run started, and uncommitted changes to the measured code then. */
+  code?: { commit: string; dirty: string[] };
   history: { events100: number; events10: number };
   ingest?: {
     httpFloor?: SenderResult;
@@ -823,6 +825,16 @@ function machine(): Record<string, string | number> {
   };
 }
 
+function codeVersion(): { commit: string; dirty: string[] } {
+  const git = (...args: string[]) => spawnSync("git", args, { cwd: REPO, encoding: "utf8" }).stdout.trim();
+  return {
+    commit: git("rev-parse", "--short", "HEAD"),
+    dirty: git("status", "--porcelain", "--", "workers", "migrations", "shared", "wrangler.toml", "bench")
+      .split("\n")
+      .filter(Boolean),
+  };
+}
+
 function versions(): Record<string, string> {
   const pkg = (name: string) => JSON.parse(readFileSync(join(REPO, "node_modules", name, "package.json"), "utf8")).version as string;
   const db = new Database(":memory:");
@@ -1035,7 +1047,7 @@ function writeBenchmarksMd() {
       `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.  `,
       `1-minute load average at the start → end of each phase: ${Object.entries(r.load ?? {}).map(([k, v]) => `${k} ${v}`).join(", ") || "not recorded"}.`,
       "",
-      `Command: \`npm run bench -- --size ${r.size}\``,
+      `Command: \`npm run bench -- --size ${r.size}\`; code at ${r.code ? `${r.code.commit}${r.code.dirty.length ? ` with uncommitted ${r.code.dirty.join(", ")}` : ""}` : "not recorded"}.`,
       "",
       markdownTable(r),
       "",
@@ -1056,6 +1068,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: machine(),
     versions: versions(),
+    code: codeVersion(),
     history: { events100: countEvents(file100), events10: file10 ? countEvents(file10) : NaN },
   };
   const resultsFile = join(REPO, "bench/results", `size-${SIZE}.json`);
