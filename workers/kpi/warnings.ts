@@ -5,7 +5,12 @@ import { P, rateAt, stateAt } from "./sql";
 
 const WON = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
-const COUNTS = `WITH won AS MATERIALIZED (${WON}), open AS MATERIALIZED (${OPEN_DEALS}),
+/**
+ * Open deals the warnings count: only those without an amount or a usable rate are kept,
+ * so the open pipeline is read once and never materialized whole.
+ */
+const COUNTS = `WITH won AS MATERIALIZED (${WON}),
+open AS MATERIALIZED (SELECT deal_id, amount, rate FROM (${OPEN_DEALS}) WHERE amount IS NULL OR rate IS NULL),
 subscriptions_unpriced AS (
   SELECT s.subscription_id FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace}
