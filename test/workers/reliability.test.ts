@@ -16,7 +16,7 @@ import { addMonths, monthOf } from "../../shared/months";
 import { capDeadLetters, dropOldBodies } from "../../workers/cron/retention";
 import { failedRetryDelayMs, storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, event, postNative, standardSignature, waitForInbox } from "./helpers";
 
 let connection: { id: string; secret: string };
 let workspaceId: string;
@@ -178,6 +178,58 @@ describe("a delivery whose retries ran out", () => {
     expect(await response.json()).toEqual({ requeued: 1 });
     await waitForInbox();
     expect((await inboxRow(id!))!.status).toBe("processed");
+  });
+});
+
+describe("faults", () => {
+  it("a queue send failing at the webhook loses nothing: the sweep applies the stored delivery", async () => {
+    const failingQueue = {
+      send: async () => {
+        throw new Error("queue unavailable");
+      },
+      sendBatch: async () => {
+        throw new Error("queue unavailable");
+      },
+    };
+    // The real route, with a queue binding whose sends fail: stored, answered 202, not enqueued.
+    const body = JSON.stringify(deal("D-unqueued", "2026-03-08T00:00:00Z"));
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const request = new Request(`https://quotient.test/webhooks/${connection.id}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": "unqueued-1",
+        "webhook-timestamp": timestamp,
+        "webhook-signature": await standardSignature(connection.secret, "unqueued-1", timestamp, body),
+      },
+      body,
+    });
+    const response = await worker.fetch!(request as never, { ...env, EVENTS_QUEUE: failingQueue } as never, createExecutionContext());
+    expect(response.status).toBe(202);
+    const row = await env.DB.prepare("SELECT id, status FROM inbox WHERE delivery_id = 'unqueued-1'").first<{ id: number; status: string }>();
+    expect(row!.status).toBe("pending");
+    await runCron("*/5 * * * *", Date.now() + 6 * 60 * 1000);
+    await waitForInbox();
+    expect((await inboxRow(row!.id))!.status).toBe("processed");
+    expect(await dealIds()).toContain("D-unqueued");
+  });
+
+  it("D1 failing during apply for longer than the retries loses nothing: the automatic retry applies it once", async () => {
+    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "outage-1", body: JSON.stringify(deal("D-outage", "2026-03-09T00:00:00Z")), headers: {} }], Date.now());
+    await env.DB.exec("CREATE TRIGGER outage BEFORE INSERT ON canonical_events BEGIN SELECT RAISE(ABORT, 'D1 is down'); END;");
+    for (let attempt = 1; attempt <= 5; attempt++) expect((await runQueue("events", [{ inboxId: id }], attempt)).retryMessages).toHaveLength(1);
+    // The queue gives up: the message goes to the dead-letter queue.
+    await runQueue("events-dlq", [{ inboxId: id }]);
+    await env.DB.exec("DROP TRIGGER outage");
+    const failed = (await inboxRow(id!))!;
+    expect(failed.status).toBe("failed");
+    // Five attempts are one round: retried 30 minutes after.
+    expect(failed.retry_at! - Date.now()).toBeGreaterThan(29 * 60 * 1000);
+    await runCron("*/5 * * * *", failed.retry_at! + 1000);
+    await waitForInbox();
+    expect((await inboxRow(id!))!.status).toBe("processed");
+    const counted = await env.DB.prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE entity_id = 'D-outage'").first<{ n: number }>();
+    expect(counted!.n).toBe(1);
   });
 });
 
