@@ -14,4 +14,8 @@ export interface Env {
   SECRETS_KEY: string;
   /** Requests per workspace token (Workers rate-limiting binding); absent = no limit. */
   API_RATE_LIMIT?: RateLimit;
+  /** Days a processed delivery's raw body is kept (wrangler.toml [vars]); default 90. */
+  RAW_BODY_RETENTION_DAYS?: string;
+  /** Dead letters kept per workspace, newest first (wrangler.toml [vars]); default 10,000. */
+  DEAD_LETTERS_PER_WORKSPACE?: string;
 }

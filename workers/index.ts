@@ -6,7 +6,7 @@ import { api } from "./api/app";
 import { runScheduled } from "./cron/scheduled";
 import type { Env, InboxMessage, RecomputeMessage } from "./env";
 import { consumeDeadEvents, consumeEvents } from "./ingest/consumer";
-import { consumeRecompute } from "./kpi/recompute";
+import { consumeDeadRecomputes, consumeRecompute } from "./kpi/recompute";
 import { webhooks } from "./ingest/webhooks";
 import { problemResponse } from "./lib/problem";
 
@@ -31,6 +31,8 @@ export default {
         return consumeDeadEvents(batch as MessageBatch<InboxMessage>, env);
       case "recompute":
         return consumeRecompute(batch as MessageBatch<RecomputeMessage>, env);
+      case "recompute-dlq":
+        return consumeDeadRecomputes(batch as MessageBatch<RecomputeMessage>, env);
       default:
         // No consumer for this queue yet: keep the messages (retries, then its DLQ).
         batch.retryAll();

@@ -52,6 +52,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "GET", path: "/api/v1/workspaces/contract/metrics/win_rate", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/dead-letters", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/ingest-status", scope: "read", workspace: true },
+  { method: "POST", path: "/api/v1/workspaces/contract/ingest/requeue", scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03", scope: "read", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
@@ -128,6 +129,11 @@ describe("ingest status", () => {
       dead_letters: 0,
       latest_event_at: "2026-03-03T10:00:00.000Z",
       dirty_months: expect.any(Number),
+      // Nothing is waiting: no oldest pending or failed delivery.
+      oldest_pending_at: null,
+      oldest_pending_age_seconds: null,
+      oldest_failed_at: null,
+      oldest_failed_age_seconds: null,
     });
   });
 });

@@ -1,5 +1,6 @@
 // vitest global setup: a local HTTP server standing in for a workspace's deploy hook.
-// POST /ok answers 200, POST /fail answers 500; GET /calls lists what was received.
+// POST /ok answers 200, POST /fail answers 500, POST /hang never answers; GET /calls lists
+// what was received.
 import { createServer } from "node:http";
 import type { TestProject } from "vitest/node";
 
@@ -17,11 +18,16 @@ export default async function setup(project: TestProject) {
       return;
     }
     calls.push({ path: request.url ?? "", method: request.method ?? "", userAgent: request.headers["user-agent"] });
+    if (request.url?.startsWith("/hang")) return; // the caller's timeout must end it
     response.writeHead(request.url?.startsWith("/fail") ? 500 : 200).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("hook server has no port");
   project.provide("hookServer", `http://127.0.0.1:${address.port}`);
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections(); // hanging requests would keep close() waiting
+      server.close(() => resolve());
+    });
 }

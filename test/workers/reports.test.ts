@@ -162,6 +162,28 @@ describe("publication", () => {
     expect(recorded).toEqual({ attempts: 3, status: 500, ok: 0, error: "HTTP 500" });
   });
 
+  it("abandons a deploy hook that never answers, records it and still publishes", async () => {
+    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/hang/monthly`).run();
+    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    const background: Promise<unknown>[] = [];
+    const started = Date.now();
+    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), {
+      attempts: 2,
+      backoffMs: 5,
+      timeoutMs: 200,
+    });
+    expect(published).toBe(1);
+    await Promise.all(background);
+    // Two attempts of 200 ms each, not forever.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const recorded = await env.DB.prepare(
+      "SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1",
+    ).bind(workspaceId).first<{ attempts: number; status: number | null; ok: number; error: string }>();
+    expect(recorded).toMatchObject({ attempts: 2, status: null, ok: 0 });
+    expect(recorded!.error).toMatch(/timeout|abort/i);
+    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+  });
+
   it("lists reports, publishes on demand and rotates the share token", async () => {
     const list = (await (await call("GET", "/api/v1/workspaces/monthly/reports")).json()) as { items: { month: string; version: number; share_token: string }[] };
     expect(list.items.map((r) => [r.month, r.version])).toEqual([["2026-03", 1]]);

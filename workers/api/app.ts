@@ -2,11 +2,13 @@
 // per resource, problem+json for every error, and the OpenAPI document built from the routes.
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
 import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
+import { ingestRoutes } from "./ingest";
 import { reportRoutes } from "./reports";
 import { kpiRoutes } from "./kpis";
 import { settingsRoutes } from "./settings";
@@ -23,6 +25,16 @@ api.doc31("/openapi.json", {
   info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
 });
 
+/** The largest request body the API reads (settings tables are the largest legitimate ones). */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
+
+api.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_API_BODY_BYTES,
+    onError: () => problemResponse(413, `the request body is over ${MAX_API_BODY_BYTES} bytes`),
+  }),
+);
 api.use("/workspaces/:ws/*", workspaceCors);
 api.use("/workspaces/:ws", workspaceCors);
 api.use("/workspaces/*", authenticate);
@@ -34,6 +46,7 @@ api.route("/", tokenRoutes);
 api.route("/", settingsRoutes);
 api.route("/", kpiRoutes);
 api.route("/", deadLetterRoutes);
+api.route("/", ingestRoutes);
 api.route("/", reportRoutes);
 
 api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));

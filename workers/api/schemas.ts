@@ -1,6 +1,6 @@
 // zod schemas of the admin API bodies and answers (OpenAPI components).
 import { z } from "@hono/zod-openapi";
-import { isTimeZone } from "../../shared/months";
+import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
 
 export const Slug = z
@@ -157,9 +157,16 @@ export const SettingsUpdated = z
   .object({ rows: z.number().int(), months: z.array(z.string()) })
   .openapi("SettingsUpdated");
 
+/** Months one synchronous recompute may cover; the cron recomputes longer ranges itself. */
+export const MAX_RECOMPUTE_MONTHS = 36;
+
 export const RecomputeRequest = z
   .object({ from: MonthParam, to: MonthParam })
   .refine((r) => r.from <= r.to, { message: "from must not be after to", path: ["to"] })
+  .refine((r) => monthCount(r.from, r.to) <= MAX_RECOMPUTE_MONTHS, {
+    message: `at most ${MAX_RECOMPUTE_MONTHS} months per request`,
+    path: ["to"],
+  })
   .openapi("RecomputeRequest");
 
 export const RecomputeResult = z

@@ -96,10 +96,17 @@ export const inbox = sqliteTable(
     enqueuedAt: integer("enqueued_at"),
     processedAt: integer("processed_at"),
     error: text("error"),
+    /** For a failed row: when the cron retries it on its own (a slow backoff, for days). */
+    retryAt: integer("retry_at"),
   },
   (t) => [
     uniqueIndex("inbox_delivery").on(t.connectionId, t.deliveryId),
     index("inbox_pending").on(t.status, t.enqueuedAt),
+    index("inbox_retry").on(t.status, t.retryAt),
+    // A workspace's counts and oldest rows per status (ingest-status, requeue).
+    index("inbox_workspace").on(t.workspaceId, t.status, t.receivedAt),
+    // Processed rows whose raw body is still kept, oldest first (retention.ts).
+    index("inbox_body_kept").on(t.processedAt).where(sql`status = 'processed' AND body <> ''`),
   ],
 );
 

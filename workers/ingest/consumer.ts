@@ -9,17 +9,28 @@ import type { Env, InboxMessage } from "../env";
 import { applyDeliveries, type Delivery, type Rejected } from "../model/apply";
 import { dependentInstants } from "../model/dependents";
 import { markDirty } from "../model/dirty";
-import { type CanonicalEvent, parseInstant, validateEvent } from "../model/events";
+import {
+  type CanonicalEvent,
+  EARLIEST_INSTANT,
+  LATEST_INSTANT_AFTER_RECEIPT_MS,
+  parseInstant,
+  type Validation,
+  validateEvent,
+} from "../model/events";
 import { adapterFor } from "../sources";
+import type { Normalized, SourceAdapter } from "../sources/adapter";
 import { type LoadedConnection, loadConnection } from "./connections";
+import { markFailed } from "./inbox";
 
 /** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
 function occurredAtOf(event: unknown): number | null {
   const value = typeof event === "object" && event !== null ? (event as { occurred_at?: unknown }).occurred_at : null;
-  return typeof value === "string" ? parseInstant(value) : null;
+  const instant = typeof value === "string" ? parseInstant(value) : null;
+  // Outside the accepted window it is counted in no month (the dead letter keeps the text).
+  return instant !== null && instant >= EARLIEST_INSTANT && instant <= Date.now() + LATEST_INSTANT_AFTER_RECEIPT_MS ? instant : null;
 }
 
-type InboxRow = { id: number; connection_id: string; headers: string; body: string };
+type InboxRow = { id: number; connection_id: string; received_at: number; headers: string; body: string };
 
 /**
  * Raw bytes loaded and normalized at a time: a queue batch may carry 100 deliveries of
@@ -55,6 +66,34 @@ export function boundedRuns<T>(items: T[], weight: (item: T) => number, limit: n
   return runs;
 }
 
+/**
+ * One delivery's events and rejected items. Its content never fails the delivery: an
+ * adapter that throws rejects the delivery's body as one item, an item that fails
+ * validation (or throws in it) is rejected alone, and the valid items beside it stand.
+ */
+function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: LoadedConnection): { events: CanonicalEvent[]; rejected: Rejected[] } {
+  let normalized: Normalized;
+  try {
+    normalized = adapter.normalize({ body: row.body, headers: JSON.parse(row.headers) as Record<string, string> }, connection);
+  } catch (error) {
+    const reason = `the ${connection.kind} delivery could not be mapped: ${String(error).slice(0, 500)}`;
+    return { events: [], rejected: [{ position: 0, eventId: null, reason, payload: row.body }] };
+  }
+  const events: CanonicalEvent[] = [];
+  const rejected: Rejected[] = [...normalized.rejected];
+  for (const { position, event } of normalized.events) {
+    let result: Validation;
+    try {
+      result = validateEvent(event, row.received_at);
+    } catch (error) {
+      result = { ok: false, eventId: null, reason: `the event could not be validated: ${String(error).slice(0, 500)}` };
+    }
+    if (result.ok) events.push(result.event);
+    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
+  }
+  return { events, rejected };
+}
+
 /** Normalizes the given inbox rows with their connections' adapters. */
 async function normalize(env: Env, rows: InboxRow[], connections: Map<string, LoadedConnection>): Promise<Delivery[]> {
   const deliveries: Delivery[] = [];
@@ -67,14 +106,7 @@ async function normalize(env: Env, rows: InboxRow[], connections: Map<string, Lo
     }
     const adapter = adapterFor(connection.kind);
     if (!adapter) throw new Error(`inbox ${row.id}: no adapter for ${connection.kind}`);
-    const normalized = adapter.normalize({ body: row.body, headers: JSON.parse(row.headers) as Record<string, string> }, connection);
-    const events: CanonicalEvent[] = [];
-    const rejected: Rejected[] = [...normalized.rejected];
-    for (const { position, event } of normalized.events) {
-      const result = validateEvent(event);
-      if (result.ok) events.push(result.event);
-      else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
-    }
+    const { events, rejected } = mapDelivery(adapter, row, connection);
     deliveries.push({
       inboxId: row.id,
       workspaceId: connection.workspaceId,
@@ -111,7 +143,7 @@ export async function processInboxRows(env: Env, inboxIds: number[], now: number
   const connections = new Map<string, LoadedConnection>();
   for (const chunk of boundedRuns(sizes, (row) => row.bytes, MAX_LOAD_BYTES)) {
     const { results: rows } = await env.DB.prepare(
-      `SELECT id, connection_id, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'
+      `SELECT id, connection_id, received_at, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'
        ORDER BY id`,
     )
       .bind(JSON.stringify(chunk.map((row) => row.id)))
@@ -157,13 +189,12 @@ export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env)
   }
 }
 
-/** Messages that exhausted their retries: keep the row, marked failed, out of the sweep. */
+/**
+ * Messages that exhausted their queue retries: the row is kept, marked failed, and the
+ * sweep retries it later with a slow backoff (failedRetryDelayMs); an admin can requeue it
+ * at once and a redelivery by the sender does too.
+ */
 export async function consumeDeadEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
-  const ids = batch.messages.map((m) => m.body.inboxId);
-  await env.DB.prepare(
-    `UPDATE inbox SET status = 'failed' WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?1))`,
-  )
-    .bind(JSON.stringify(ids))
-    .run();
+  await markFailed(env.DB, batch.messages.map((m) => m.body.inboxId), Date.now());
   batch.ackAll();
 }

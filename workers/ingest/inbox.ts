@@ -9,8 +9,9 @@ import type { SplitDelivery } from "../sources/adapter";
 export const SWEEP_AFTER_MS = 5 * 60 * 1000;
 
 /**
- * Stores the deliveries (one atomic batch) and returns the ids of rows that are new;
- * deliveries already in the inbox are duplicates and come back as nothing.
+ * Stores the deliveries (one atomic batch) and returns the ids of rows to enqueue: the new
+ * ones, and those already stored that had failed (a redelivery is a retry, not a
+ * duplicate). Deliveries already pending or processed are duplicates and come back as nothing.
  */
 export async function storeDeliveries(
   db: D1Database,
@@ -22,7 +23,8 @@ export async function storeDeliveries(
   const insert = db.prepare(
     `INSERT INTO inbox (workspace_id, connection_id, delivery_id, received_at, headers, body, enqueued_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)
-     ON CONFLICT (connection_id, delivery_id) DO NOTHING
+     ON CONFLICT (connection_id, delivery_id) DO UPDATE SET status = 'pending', enqueued_at = excluded.enqueued_at, retry_at = NULL
+       WHERE inbox.status = 'failed'
      RETURNING id`,
   );
   const results = await db.batch<{ id: number }>(
@@ -37,15 +39,72 @@ export async function enqueue(queue: Queue<InboxMessage>, inboxIds: number[]): P
   await sendAll(queue, inboxIds.map((inboxId) => ({ inboxId })));
 }
 
-/** Re-enqueues pending rows left unprocessed for SWEEP_AFTER_MS; returns how many. */
+/** Rows handed to the queue per sweep or requeue (each a bounded statement). */
+const ROWS_PER_SWEEP = 1000;
+
+/**
+ * When a row whose queue retries ran out is retried by the sweep: 30 minutes after its
+ * first failure, then twice as long after each further round of retries, at most a day.
+ * Rows keep being retried daily: a D1 outage of days loses nothing.
+ */
+export function failedRetryDelayMs(failures: number): number {
+  return Math.min(24 * 60, 30 * 2 ** Math.max(0, failures - 1)) * 60 * 1000;
+}
+
+/**
+ * Re-enqueues pending rows left unprocessed for SWEEP_AFTER_MS, and failed rows whose
+ * retry time has come (they become pending again); returns how many.
+ */
 export async function sweepInbox(db: D1Database, queue: Queue<InboxMessage>, now: number): Promise<number> {
+  const [pending, failed] = await db.batch<{ id: number }>([
+    db
+      .prepare(
+        `UPDATE inbox SET enqueued_at = ?1
+         WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND enqueued_at < ?2 ORDER BY id LIMIT ${ROWS_PER_SWEEP})
+         RETURNING id`,
+      )
+      .bind(now, now - SWEEP_AFTER_MS),
+    db
+      .prepare(
+        `UPDATE inbox SET status = 'pending', enqueued_at = ?1, retry_at = NULL
+         WHERE id IN (SELECT id FROM inbox WHERE status = 'failed' AND retry_at <= ?1 ORDER BY retry_at LIMIT ${ROWS_PER_SWEEP})
+         RETURNING id`,
+      )
+      .bind(now),
+  ]);
+  const ids = [...pending!.results, ...failed!.results].map((r) => r.id).sort((a, b) => a - b);
+  await enqueue(queue, ids);
+  return ids.length;
+}
+
+/** Queue attempts of one round (wrangler.toml: max_retries = 5 for "events"). */
+const ATTEMPTS_PER_ROUND = 5;
+
+/** failedRetryDelayMs of a row, from its attempts so far (rounds of ATTEMPTS_PER_ROUND). */
+const RETRY_DELAY_SQL = `CASE ${[1, 2, 3, 4, 5, 6]
+  .map((round) => `WHEN attempts <= ${round * ATTEMPTS_PER_ROUND} THEN ${failedRetryDelayMs(round)}`)
+  .join(" ")} ELSE ${failedRetryDelayMs(7)} END`;
+
+/** Rows whose queue retries ran out: failed, with the time the sweep retries them. */
+export async function markFailed(db: D1Database, inboxIds: number[], now: number): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE inbox SET status = 'failed', retry_at = ?2 + ${RETRY_DELAY_SQL}
+       WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(inboxIds), now)
+    .run();
+}
+
+/** An admin's requeue of a workspace's failed rows (at most ROWS_PER_SWEEP a call); returns how many. */
+export async function requeueFailed(db: D1Database, queue: Queue<InboxMessage>, workspaceId: string, now: number): Promise<number> {
   const { results } = await db
     .prepare(
-      `UPDATE inbox SET enqueued_at = ?1
-       WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND enqueued_at < ?2 ORDER BY id LIMIT 1000)
+      `UPDATE inbox SET status = 'pending', enqueued_at = ?2, retry_at = NULL
+       WHERE id IN (SELECT id FROM inbox WHERE workspace_id = ?1 AND status = 'failed' ORDER BY received_at LIMIT ${ROWS_PER_SWEEP})
        RETURNING id`,
     )
-    .bind(now, now - SWEEP_AFTER_MS)
+    .bind(workspaceId, now)
     .all<{ id: number }>();
   const ids = results.map((r) => r.id).sort((a, b) => a - b);
   await enqueue(queue, ids);

@@ -63,7 +63,14 @@ export async function monthDocument(
   const rows = values!.results as Row[];
   if (rows.length === 0) return null;
   const byKpi = new Map<string, Row[]>();
-  for (const row of rows) byKpi.set(row.kpi, [...(byKpi.get(row.kpi) ?? []), row]);
+  let computedAt = 0;
+  for (const row of rows) {
+    // Appended in place: grouping stays linear in the rows (a large workspace has tens of thousands).
+    const group = byKpi.get(row.kpi);
+    if (group) group.push(row);
+    else byKpi.set(row.kpi, [row]);
+    if (row.computed_at > computedAt) computedAt = row.computed_at;
+  }
   const kpis: MonthDocument["kpis"] = {};
   for (const kpi of KPIS) {
     const order = (d: string) => kpi.dimensions.indexOf(d as Dimension);
@@ -81,7 +88,7 @@ export async function monthDocument(
     timezone: workspace.timezone,
     currency: workspace.currency,
     catalog_version: rows[0]!.catalog_version ?? CATALOG_VERSION,
-    computed_at: iso(Math.max(...rows.map((r) => r.computed_at)))!,
+    computed_at: iso(computedAt)!,
     data_as_of: iso(rows[0]!.data_as_of),
     kpis,
     warnings: Object.fromEntries(WARNINGS.map((w) => [w, counts[w] ?? 0])),

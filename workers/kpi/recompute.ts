@@ -3,6 +3,7 @@
 import type { D1Database, MessageBatch } from "@cloudflare/workers-types";
 import { monthRange } from "../../shared/months";
 import type { Env, RecomputeMessage } from "../env";
+import { markDirty } from "../model/dirty";
 import { computeMonth, dataAsOf, type WorkspaceSettings } from "./engine";
 
 export async function loadSettings(db: D1Database, workspaceId: string): Promise<WorkspaceSettings | null> {
@@ -46,4 +47,18 @@ export async function consumeRecompute(batch: MessageBatch<RecomputeMessage>, en
       message.retry({ delaySeconds: Math.min(300, 10 * 2 ** (message.attempts - 1)) });
     }
   }
+}
+
+/**
+ * Recomputes whose retries ran out: the month is marked dirty again, so the next cron
+ * fans it out once more (from that month on) instead of leaving it stale silently.
+ */
+export async function consumeDeadRecomputes(batch: MessageBatch<RecomputeMessage>, env: Env): Promise<void> {
+  const now = Date.now();
+  for (const message of batch.messages) {
+    const { workspaceId, month } = message.body;
+    console.error(`recompute: ${workspaceId}/${month} ran out of retries; marked dirty again`);
+    await markDirty(env.DB, workspaceId, [month], now);
+  }
+  batch.ackAll();
 }

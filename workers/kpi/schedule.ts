@@ -9,12 +9,17 @@ import type { RecomputeMessage } from "../env";
 import { dataAsOf } from "./engine";
 import { sendAll } from "../lib/queue";
 
-/** The workspace's latest month: the later of its last event's month and the current month. */
+/**
+ * The workspace's latest month: the later of its last event's month and the current
+ * month, but never after the current month plus one (expected close dates and
+ * pre-dated events may lie ahead; nothing is computed further out).
+ */
 export async function latestMonth(db: D1Database, workspaceId: string, timezone: string, now: number): Promise<string> {
   const latest = await dataAsOf(db, workspaceId);
   const current = monthOf(now, timezone);
+  const limit = addMonths(current, 1);
   const lastEvent = latest === null ? current : monthOf(latest, timezone);
-  return lastEvent > current ? lastEvent : current;
+  return lastEvent <= current ? current : lastEvent < limit ? lastEvent : limit;
 }
 
 /** The months from a workspace's first event to its last (kpis.md Precise rule 12). */
@@ -41,14 +46,23 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
     )
     .bind(now)
     .all<Workspace & { earliest: string }>();
-  const jobs: RecomputeMessage[] = [];
+  let sent = 0;
   for (const workspace of results) {
-    const latest = await latestMonth(db, workspace.id, workspace.timezone, now);
-    for (const month of monthRange(workspace.earliest, latest)) jobs.push({ workspaceId: workspace.id, month });
+    // One workspace's failure is logged and its marks stay for the next run; the others go on.
+    try {
+      const latest = await latestMonth(db, workspace.id, workspace.timezone, now);
+      // Marks never reach before the instants events may carry (events.ts) nor past the latest month.
+      const earliest = workspace.earliest < "2000-01" ? "2000-01" : workspace.earliest;
+      const from = earliest < latest ? earliest : latest;
+      const jobs = monthRange(from, latest).map((month) => ({ workspaceId: workspace.id, month }));
+      await sendAll(queue, jobs);
+      await db.prepare("DELETE FROM dirty_months WHERE workspace_id = ?1 AND marked_at <= ?2").bind(workspace.id, now).run();
+      sent += jobs.length;
+    } catch (error) {
+      console.error(`cron: dirty months of workspace ${workspace.id} failed, left for the next run`, error);
+    }
   }
-  await sendAll(queue, jobs);
-  await db.prepare("DELETE FROM dirty_months WHERE marked_at <= ?1").bind(now).run();
-  return jobs.length;
+  return sent;
 }
 
 /**
@@ -62,12 +76,18 @@ export async function fanOutTrailingMonths(db: D1Database, queue: Queue<Recomput
        FROM workspaces w WHERE EXISTS (SELECT 1 FROM canonical_events e WHERE e.workspace_id = w.id)`,
     )
     .all<Workspace & { first_event: number }>();
-  const jobs = results.flatMap((workspace) => {
-    const current = monthOf(now, workspace.timezone);
-    const firstMonth = monthOf(workspace.first_event, workspace.timezone);
-    const from = addMonths(current, -2) > firstMonth ? addMonths(current, -2) : firstMonth;
-    return from > current ? [] : monthRange(from, current).map((month) => ({ workspaceId: workspace.id, month }));
-  });
-  await sendAll(queue, jobs);
-  return jobs.length;
+  let sent = 0;
+  for (const workspace of results) {
+    try {
+      const current = monthOf(now, workspace.timezone);
+      const firstMonth = monthOf(workspace.first_event, workspace.timezone);
+      const from = addMonths(current, -2) > firstMonth ? addMonths(current, -2) : firstMonth;
+      const jobs = from > current ? [] : monthRange(from, current).map((month) => ({ workspaceId: workspace.id, month }));
+      await sendAll(queue, jobs);
+      sent += jobs.length;
+    } catch (error) {
+      console.error(`cron: trailing months of workspace ${workspace.id} failed`, error);
+    }
+  }
+  return sent;
 }

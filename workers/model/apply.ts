@@ -49,6 +49,23 @@ function jsonChunks<T>(items: T[]): string[] {
   return chunks;
 }
 
+/** A dead letter keeps at most this much of its item (the raw body stays in the inbox). */
+export const MAX_DEAD_LETTER_PAYLOAD_CHARS = 64 * 1024;
+
+/** A rejected item as stored JSON text: truncated when large, described when unserializable. */
+export function storedPayload(payload: unknown): string {
+  let json: string;
+  try {
+    json = typeof payload === "string" ? JSON.stringify(payload) : (JSON.stringify(payload) ?? "null");
+  } catch (error) {
+    // Absurd nesting overflows the stack; cycles cannot come from JSON.
+    return JSON.stringify(`(not serializable: ${String(error).slice(0, 200)})`);
+  }
+  return json.length <= MAX_DEAD_LETTER_PAYLOAD_CHARS
+    ? json
+    : JSON.stringify(`(truncated to ${MAX_DEAD_LETTER_PAYLOAD_CHARS} characters) ${json.slice(0, MAX_DEAD_LETTER_PAYLOAD_CHARS)}`);
+}
+
 /** ?1 is always the JSON array of the inbox row ids being applied. */
 const DELIVERED = `(SELECT value FROM json_each(?1))`;
 const touched = (entityType: string) =>
@@ -146,7 +163,7 @@ export function applyStatements(db: D1Database, deliveries: Delivery[], now: num
       position: r.position,
       eventId: r.eventId,
       reason: r.reason,
-      payload: JSON.stringify(r.payload) ?? "null",
+      payload: storedPayload(r.payload),
       occurredAt: r.occurredAt ?? null,
     })),
   );

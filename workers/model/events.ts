@@ -187,14 +187,39 @@ function describe(error: z.ZodError, prefix: string): string {
     .join("; ");
 }
 
-/** Validates one raw event; an invalid event is rejected whole (Precise rule 3). */
-export function validateEvent(raw: unknown): Validation {
+/**
+ * The instants an event may carry: from 2000-01-01 (UTC) up to one year after the
+ * delivery was received. Outside it an instant is a typo or an attack (year 9999 would
+ * make every later month "dirty", year 1 tens of thousands of months), never a sale.
+ */
+export const EARLIEST_INSTANT = Date.UTC(2000, 0, 1);
+export const LATEST_INSTANT_AFTER_RECEIPT_MS = 366 * 24 * 60 * 60 * 1000;
+
+function outsideWindow(event: CanonicalEvent, receivedAt: number): string | null {
+  const latest = receivedAt + LATEST_INSTANT_AFTER_RECEIPT_MS;
+  const named: [string, unknown][] = [["occurred_at", event.occurredAt], ["data.created_at", event.data.created_at], ["data.closed_at", event.data.closed_at]];
+  for (const [name, value] of named) {
+    if (typeof value !== "number") continue;
+    if (value < EARLIEST_INSTANT || value > latest) {
+      const shown = Number.isFinite(value) && Math.abs(value) < 8.64e15 ? new Date(value).toISOString() : String(value);
+      return `${name}: ${shown} is outside the accepted window (2000-01-01 up to one year after receipt)`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Validates one raw event; an invalid event is rejected whole (Precise rule 3). Its
+ * instants must lie in the window above, counted from `receivedAt` (the delivery's receipt).
+ */
+export function validateEvent(raw: unknown, receivedAt: number = Date.now()): Validation {
   const outer = envelope.safeParse(raw);
   const rawId = typeof raw === "object" && raw !== null ? (raw as { id?: unknown }).id : undefined;
   const eventId = typeof rawId === "string" || typeof rawId === "number" ? String(rawId) : null;
   if (!outer.success) return { ok: false, eventId, reason: describe(outer.error, "") };
   const { type, occurred_at, data } = outer.data;
-  if (!(type in dataSchemas)) {
+  // An own property only: "constructor" or "__proto__" are not event types.
+  if (!Object.hasOwn(dataSchemas, type)) {
     return { ok: false, eventId, reason: `type: unknown event type ${JSON.stringify(type)}` };
   }
   const eventType = type as EventType;
@@ -202,17 +227,16 @@ export function validateEvent(raw: unknown): Validation {
   if (!parsed.success) return { ok: false, eventId, reason: describe(parsed.error, "data") };
   const entityType = (eventType === "survey.responded" ? "survey" : eventType.split(".")[0]) as EntityType;
   const normalized = parsed.data as Record<string, unknown>;
-  return {
-    ok: true,
-    event: {
-      id: outer.data.id,
-      type: eventType,
-      occurredAt: occurred_at,
-      entityType,
-      entityId: normalized[ENTITY_ID_FIELD[entityType]] as string,
-      data: normalized,
-    },
+  const event: CanonicalEvent = {
+    id: outer.data.id,
+    type: eventType,
+    occurredAt: occurred_at,
+    entityType,
+    entityId: normalized[ENTITY_ID_FIELD[entityType]] as string,
+    data: normalized,
   };
+  const outside = outsideWindow(event, receivedAt);
+  return outside ? { ok: false, eventId, reason: outside } : { ok: true, event };
 }
 
 /** Instants an event touches: its own and the created / closed instants it sets. */

@@ -145,6 +145,8 @@ export interface HookOptions {
   attempts?: number;
   /** Milliseconds before the first retry; doubles each time. */
   backoffMs?: number;
+  /** Milliseconds an attempt may take: a hook that never answers is abandoned. */
+  timeoutMs?: number;
 }
 
 /**
@@ -156,7 +158,7 @@ export async function callDeployHook(
   workspaceId: string,
   url: string,
   now: number,
-  { attempts = 3, backoffMs = 2000 }: HookOptions = {},
+  { attempts = 3, backoffMs = 2000, timeoutMs = 10_000 }: HookOptions = {},
 ): Promise<boolean> {
   let status: number | null = null;
   let error: string | null = null;
@@ -164,7 +166,11 @@ export async function callDeployHook(
   while (attempt < attempts) {
     attempt++;
     try {
-      const response = await fetch(url, { method: "POST", headers: { "user-agent": "Quotient deploy hook" } });
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "user-agent": "Quotient deploy hook" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       status = response.status;
       await response.body?.cancel();
       if (response.ok) {

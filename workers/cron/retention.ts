@@ -1,0 +1,60 @@
+// Retention: raw bodies of processed deliveries are dropped after RAW_BODY_RETENTION_DAYS
+// (their canonical events stay, so every month can still be recomputed; the inbox row
+// stays too, so a redelivery is still recognised as a duplicate), and each workspace keeps
+// its newest DEAD_LETTERS_PER_WORKSPACE dead letters. Each run does a bounded amount.
+import type { D1Database } from "@cloudflare/workers-types";
+import type { Env } from "../env";
+
+export const DEFAULT_RAW_BODY_RETENTION_DAYS = 90;
+export const DEFAULT_DEAD_LETTERS_PER_WORKSPACE = 10_000;
+/** Rows changed per statement: each statement stays short. */
+const ROWS_PER_RUN = 1000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function setting(value: string | undefined, fallback: number): number {
+  const number = Number(value);
+  return value !== undefined && Number.isInteger(number) && number > 0 ? number : fallback;
+}
+
+/** Drops raw bodies past retention; returns how many. */
+export async function dropOldBodies(db: D1Database, retentionDays: number, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE inbox SET body = '', headers = '{}'
+       WHERE id IN (SELECT id FROM inbox WHERE status = 'processed' AND body <> '' AND processed_at < ?1
+                    ORDER BY processed_at LIMIT ${ROWS_PER_RUN})`,
+    )
+    .bind(now - retentionDays * DAY_MS)
+    .run();
+  return result.meta.changes;
+}
+
+/** Deletes each workspace's dead letters beyond the newest `cap`; returns how many. */
+export async function capDeadLetters(db: D1Database, cap: number): Promise<number> {
+  const { results } = await db
+    .prepare(
+      `SELECT workspace_id FROM dead_letters GROUP BY workspace_id HAVING COUNT(*) > ?1`,
+    )
+    .bind(cap)
+    .all<{ workspace_id: string }>();
+  let deleted = 0;
+  for (const { workspace_id } of results) {
+    const result = await db
+      .prepare(
+        `DELETE FROM dead_letters WHERE id IN (
+           SELECT id FROM dead_letters WHERE workspace_id = ?1 ORDER BY created_at, id
+           LIMIT MIN(${ROWS_PER_RUN}, (SELECT COUNT(*) FROM dead_letters WHERE workspace_id = ?1) - ?2))`,
+      )
+      .bind(workspace_id, cap)
+      .run();
+    deleted += result.meta.changes;
+  }
+  return deleted;
+}
+
+export async function applyRetention(env: Env, now: number): Promise<number> {
+  const bodies = await dropOldBodies(env.DB, setting(env.RAW_BODY_RETENTION_DAYS, DEFAULT_RAW_BODY_RETENTION_DAYS), now);
+  const letters = await capDeadLetters(env.DB, setting(env.DEAD_LETTERS_PER_WORKSPACE, DEFAULT_DEAD_LETTERS_PER_WORKSPACE));
+  return bodies + letters;
+}
