@@ -27,8 +27,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
-            // `npm run bench` runs the benchmarks (bench/) in the same runtime instead of the tests.
-            include: process.env.QUOTIENT_BENCH ? ["bench/**/*.bench.test.ts"] : ["test/workers/**/*.test.ts"],
+            include: ["test/workers/**/*.test.ts"],
             setupFiles: ["./test/workers/setup.ts"],
             globalSetup: ["./test/workers/hook-server.ts"],
             testTimeout: 60_000,
