@@ -371,7 +371,10 @@ async function waitForInbox(worker: Worker, deadline: number): Promise<{ doneAt:
   let pending = -1;
   while (performance.now() < deadline) {
     try {
-      pending = (await ingestStatus(worker, Math.round(Math.max(1_000, deadline - performance.now())))).pending;
+      // Each poll is bounded: under local wrangler dev a request can hang for minutes
+      // after a long queue batch although the consumer has finished (seen at 1,000-event
+      // deliveries); a fresh poll answers at once.
+      pending = (await ingestStatus(worker, Math.round(Math.min(5_000, Math.max(1_000, deadline - performance.now()))))).pending;
       if (pending === 0) return { doneAt: performance.now(), pending };
     } catch {
       // a slow or 503 answer: keep polling
