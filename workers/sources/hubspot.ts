@@ -330,13 +330,22 @@ export const hubspot: SourceAdapter = {
     if (!body.ok) return body;
     const parsed = body.value;
     if (!Array.isArray(parsed)) return { ok: false, status: 400, reason: "a HubSpot delivery is a JSON array of events" };
+    // Nothing to store: an inbox write of no rows would fail (a 503, retried for a day).
+    if (parsed.length === 0) return { ok: false, status: 400, reason: "a HubSpot delivery carries at least one event" };
     if (parsed.length > MAX_EVENTS_PER_REQUEST) {
       return { ok: false, status: 413, reason: `at most ${MAX_EVENTS_PER_REQUEST} events per request` };
     }
-    const deliveries = parsed.map((event: unknown) => {
-      const json = JSON.stringify(event) ?? "null";
-      return { deliveryId: deliveryIdOf(event, json), body: json, headers: {} };
-    });
+    const deliveries = [];
+    for (const event of parsed as unknown[]) {
+      let json: string;
+      try {
+        json = JSON.stringify(event) ?? "null";
+      } catch {
+        // Nested deeper than the stack allows: no event looks like that.
+        return { ok: false, status: 400, reason: "an event of the batch is nested too deeply" };
+      }
+      deliveries.push({ deliveryId: deliveryIdOf(event, json), body: json, headers: {} });
+    }
     return { ok: true, deliveries };
   },
 
