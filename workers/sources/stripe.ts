@@ -290,7 +290,10 @@ export function monthlyRecurringRevenue(sub: Subscription): Mrr {
   const discounted = applyCoupons(total, coupons.coupons, subscriptionInvoicesPerMonth ?? 0, currency);
   if (!discounted.ok) return discounted;
   // Rounded to a millionth of the major unit to drop binary floating-point noise.
-  return { ok: true, mrr: Math.round((discounted.mrr / minorUnitsPerMajor(currency)) * 1e6) / 1e6 };
+  const mrr = Math.round((discounted.mrr / minorUnitsPerMajor(currency)) * 1e6) / 1e6;
+  // Amounts times quantities past Number.MAX_VALUE give Infinity or NaN, which no JSON holds.
+  if (!Number.isFinite(mrr)) return { ok: false, reason: "the MRR is out of range (unit amounts times quantities overflow)" };
+  return { ok: true, mrr };
 }
 
 // ---------------------------------------------------------------- events
