@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
 import { centsToDecimal, close, hexToBytes } from "../../../workers/sources/close";
-import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize } from "./fuzz";
+import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const connection = { id: "c_fuzz", kind: "close" as const, secret: KEY, config: {} };
@@ -62,7 +62,7 @@ describe("Close fuzzing", () => {
   it("(c, d) normalizes whatever split stores, and any stored text, without throwing; unmappable events are rejected", () => {
     fc.assert(fc.property(anyEvent, (body) => void splitAndNormalize(close, fakeRequest(body), connection)), params());
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(close, body, connection)), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) maps the valid events of a sequence beside bad ones", () => {
     const tagged = fc.oneof(validEvent.map((event) => ({ valid: true, event })), badEvent.map((event) => ({ valid: false, event })));
@@ -81,7 +81,7 @@ describe("Close fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 
   it("huge and tiny opportunity values never make normalize throw, and stay numbers or exact decimals", () => {
     fc.assert(
@@ -92,7 +92,7 @@ describe("Close fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("Close regressions found by fuzzing", () => {

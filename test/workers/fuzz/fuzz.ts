@@ -20,8 +20,13 @@ declare module "vitest" {
 export const RUNS = Number(inject("fuzzRuns")) || 200;
 
 /** Requests through the real route cost a D1 round trip (and a queue delivery when stored): fewer of them. */
-export const UNSIGNED_ROUTE_RUNS = Math.max(25, Math.round(RUNS / 4));
-export const SIGNED_ROUTE_RUNS = Math.max(20, Math.round(RUNS / 20));
+export const UNSIGNED_ROUTE_RUNS = Math.max(25, Math.round(RUNS / 10));
+export const SIGNED_ROUTE_RUNS = Math.max(20, Math.round(RUNS / 50));
+
+/** A test's time limit for `runs` cases of about `msPerRun` each (the 60 s default suits the default runs). */
+export const timeoutFor = (runs: number, msPerRun: number) => Math.max(60_000, runs * msPerRun);
+/** The limit of a pure property (split / normalize) at RUNS. */
+export const PURE_TIMEOUT = timeoutFor(RUNS, 30);
 
 /** fast-check parameters: the run count, and a seed from QUOTIENT_FUZZ_SEED to replay a failure. */
 export const params = (runs = RUNS): fc.Parameters<unknown> => ({ numRuns: runs, endOnFailure: true });
@@ -340,7 +345,7 @@ export function routeProperties(options: {
       }),
       params(UNSIGNED_ROUTE_RUNS),
     );
-  });
+  }, timeoutFor(UNSIGNED_ROUTE_RUNS, 250));
 
   it("(a) answers correctly signed arbitrary requests with a documented status; a refused one stores nothing", async () => {
     await fc.assert(
@@ -353,5 +358,5 @@ export function routeProperties(options: {
       }),
       params(SIGNED_ROUTE_RUNS),
     );
-  });
+  }, timeoutFor(SIGNED_ROUTE_RUNS, 500));
 }

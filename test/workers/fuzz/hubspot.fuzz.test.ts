@@ -19,6 +19,7 @@ import {
   routeProperties,
   shaped,
   splitAndNormalize,
+  PURE_TIMEOUT,
 } from "./fuzz";
 
 const SECRET = "fuzz-hubspot-client-secret";
@@ -102,7 +103,7 @@ describe("HubSpot fuzzing", () => {
       params(),
     );
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(hubspot, body, connection)), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) maps the valid events of a batch beside bad ones, at their positions", () => {
     const tagged = fc.oneof(
@@ -128,7 +129,7 @@ describe("HubSpot fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 
   it("huge and tiny numbers in every numeric field never make normalize throw", () => {
     fc.assert(
@@ -137,7 +138,7 @@ describe("HubSpot fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("HubSpot regressions found by fuzzing", () => {

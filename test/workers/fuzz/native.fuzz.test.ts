@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_EVENTS_PER_DELIVERY, native } from "../../../workers/sources/native";
 import { standardSignature } from "../helpers";
-import { deepJson, edgeDate, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize } from "./fuzz";
+import { deepJson, edgeDate, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const SECRET = "whsec_ZnV6ei1uYXRpdmUtc2VjcmV0LWtleS0zMmJ5dGVzISE=";
 const connection = { id: "c_fuzz", kind: "native" as const, secret: SECRET, config: {} };
@@ -69,7 +69,7 @@ describe("native fuzzing", () => {
       params(),
     );
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(native, body, connection, { canonicalTypes: false })), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) passes every event on at its position, valid ones beside bad ones", () => {
     const tagged = fc.oneof(validEvent.map((event) => ({ valid: true, event })), badEvent.map((event) => ({ valid: false, event })));
@@ -84,7 +84,7 @@ describe("native fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("native regressions found by fuzzing", () => {

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { pipedrive, pipedriveInstant } from "../../../workers/sources/pipedrive";
-import { deepJson, edgeDate, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize } from "./fuzz";
+import { deepJson, edgeDate, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const connection = { id: "c_fuzz", kind: "pipedrive" as const, secret: "fuzz-password", config: {} };
 const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
@@ -49,7 +49,7 @@ describe("Pipedrive fuzzing", () => {
   it("(c, d) normalizes whatever split stores, and any stored text, without throwing; unmappable webhooks are rejected", () => {
     fc.assert(fc.property(anyWebhook, (body) => void splitAndNormalize(pipedrive, fakeRequest(body), connection)), params());
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(pipedrive, body, connection)), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) maps the valid webhooks of a sequence beside bad ones", () => {
     const tagged = fc.oneof(validWebhook.map((webhook) => ({ valid: true, webhook })), badWebhook.map((webhook) => ({ valid: false, webhook })));
@@ -68,7 +68,7 @@ describe("Pipedrive fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 
   it("reads any timestamp as an instant a date can hold, or none", () => {
     fc.assert(
@@ -78,7 +78,7 @@ describe("Pipedrive fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("Pipedrive regressions found by fuzzing", () => {

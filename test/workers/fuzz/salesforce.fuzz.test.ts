@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseOutboundMessage, salesforce } from "../../../workers/sources/salesforce";
-import { edgeDate, edgeNumber, edgeString, fakeRequest, normalizeChecked, params, protoName, rawBody, routeProperties, splitAndNormalize } from "./fuzz";
+import { edgeDate, edgeNumber, edgeString, fakeRequest, normalizeChecked, params, protoName, rawBody, routeProperties, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const ORG_18 = "00D7F00000107XsUAI";
 const OTHER_ORG = "00D5g000004ZyXwEAK";
@@ -74,7 +74,7 @@ describe("Salesforce fuzzing", () => {
   it("(c, d) normalizes whatever split stores, and any stored text, without throwing; unmappable notifications are rejected", () => {
     fc.assert(fc.property(anyMessage, (body) => void splitAndNormalize(salesforce, fakeRequest(body), connection)), params());
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(salesforce, body, connection)), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) maps the valid notifications of a message beside bad ones, at their positions", () => {
     const tagged = fc.oneof(validNote.map((note) => ({ valid: true, note })), badNote.map((note) => ({ valid: false, note })));
@@ -96,7 +96,7 @@ describe("Salesforce fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("Salesforce regressions found by fuzzing", () => {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
 import { stripe } from "../../../workers/sources/stripe";
-import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize } from "./fuzz";
+import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const SECRET = "whsec_fuzz_stripe_secret";
 const connection = { id: "c_fuzz", kind: "stripe" as const, secret: SECRET, config: {} };
@@ -82,7 +82,7 @@ describe("Stripe fuzzing", () => {
   it("(c, d) normalizes whatever split stores, and any stored text, without throwing; unmappable events are rejected", () => {
     fc.assert(fc.property(anyEvent, (body) => void splitAndNormalize(stripe, fakeRequest(body), connection)), params());
     fc.assert(fc.property(rawBody, (body) => void normalizeChecked(stripe, body, connection)), params());
-  });
+  }, PURE_TIMEOUT);
 
   it("(e) maps the valid events of a sequence beside bad ones", () => {
     const tagged = fc.oneof(validEvent.map((event) => ({ valid: true, event })), badEvent.map((event) => ({ valid: false, event })));
@@ -101,7 +101,7 @@ describe("Stripe fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 
   it("huge and tiny numbers in amounts and quantities never make normalize throw", () => {
     fc.assert(
@@ -113,7 +113,7 @@ describe("Stripe fuzzing", () => {
       }),
       params(),
     );
-  });
+  }, PURE_TIMEOUT);
 });
 
 describe("Stripe regressions found by fuzzing", () => {
