@@ -345,7 +345,7 @@ export function routeProperties(options: {
       }),
       params(UNSIGNED_ROUTE_RUNS),
     );
-  }, timeoutFor(UNSIGNED_ROUTE_RUNS, 250));
+  }, timeoutFor(UNSIGNED_ROUTE_RUNS, 500));
 
   it("(a) answers correctly signed arbitrary requests with a documented status; a refused one stores nothing", async () => {
     await fc.assert(
@@ -358,5 +358,5 @@ export function routeProperties(options: {
       }),
       params(SIGNED_ROUTE_RUNS),
     );
-  }, timeoutFor(SIGNED_ROUTE_RUNS, 500));
+  }, timeoutFor(SIGNED_ROUTE_RUNS, 2_500));
 }
