@@ -31,6 +31,8 @@ export default defineConfig(async () => {
             setupFiles: ["./test/workers/setup.ts"],
             globalSetup: ["./test/workers/hook-server.ts"],
             testTimeout: 60_000,
+            // The fuzz suites' run count (workerd does not see the host's environment).
+            provide: { fuzzRuns: process.env.QUOTIENT_FUZZ_RUNS ?? "" },
           },
         },
         {

@@ -81,3 +81,89 @@ export function parseJsonBody(body: string): { ok: true; value: unknown } | { ok
     return { ok: false, status: 400, reason: "body is not JSON" };
   }
 }
+
+// ---- Per-item isolation: no stored body makes `normalize` throw ---------------------
+
+/** Longest raw text kept as the payload of a rejected item that is not JSON. */
+const MAX_RAW_PAYLOAD_CHARS = 64 * 1024;
+
+/** A readable reason for an error a mapper threw. */
+export function thrownReason(error: unknown): string {
+  let message: string;
+  try {
+    message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    message = "an unprintable error";
+  }
+  return `the item could not be mapped (${message.slice(0, 500)})`;
+}
+
+/** A payload a dead letter can store: what JSON.stringify cannot write becomes its (truncated) text. */
+export function storablePayload(payload: unknown): unknown {
+  try {
+    JSON.stringify(payload);
+    return payload;
+  } catch {
+    try {
+      return String(payload).slice(0, MAX_RAW_PAYLOAD_CHARS);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** One rejected item. */
+export function rejectedItem(
+  position: number,
+  payload: unknown,
+  reason: string,
+  eventId: string | null = null,
+  occurredAt: number | null = null,
+): Rejected {
+  return { position, eventId, reason, payload: storablePayload(payload), occurredAt };
+}
+
+/**
+ * Maps one item of a stored delivery: whatever `map` throws becomes a rejected entry at
+ * `position` with a readable reason, so the items beside it are still mapped.
+ */
+export function isolateItem(position: number, payload: unknown, map: () => Normalized): Normalized {
+  try {
+    return map();
+  } catch (error) {
+    return { events: [], rejected: [rejectedItem(position, payload, thrownReason(error))] };
+  }
+}
+
+/** The JSON of a stored body, or the single rejected entry (position 0) for a body that is not JSON. */
+export function parseStoredJson(body: string): { ok: true; value: unknown } | { ok: false; normalized: Normalized } {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch {
+    return {
+      ok: false,
+      normalized: { events: [], rejected: [rejectedItem(0, String(body).slice(0, MAX_RAW_PAYLOAD_CHARS), "stored body is not JSON")] },
+    };
+  }
+}
+
+/**
+ * `table[key]` for the table's own entries only: a key sent by the CRM such as
+ * "constructor", "toString" or "__proto__" must not find Object.prototype's members.
+ */
+export function lookup<T>(table: Readonly<Record<string, T>>, key: string | null | undefined): T | undefined {
+  return typeof key === "string" && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** The last instant a Date can hold (±8.64e15 ms): beyond it toISOString throws. */
+export const MAX_DATE_MS = 8_640_000_000_000_000;
+
+/** ISO text of an epoch-ms instant, or null when no Date can hold it. */
+export function isoOrNull(ms: number): string | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
+/** Merges the results of a delivery's items. */
+export function mergeNormalized(results: Normalized[]): Normalized {
+  return { events: results.flatMap((r) => r.events), rejected: results.flatMap((r) => r.rejected) };
+}

@@ -2,9 +2,20 @@
 // hex-decoded signature_key) and maps Close events to native events.
 import { z } from "zod";
 import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
-import type { Rejected } from "../model/apply";
 import { LEAD_STAGES, parseInstant } from "../model/events";
-import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type RawRequest, type SourceAdapter, type Verdict } from "./adapter";
+import {
+  isolateItem,
+  lookup,
+  parseJsonBody,
+  parseStoredJson,
+  rejectedItem,
+  type ConnectionSecrets,
+  type MappedEvent,
+  type Normalized,
+  type RawRequest,
+  type SourceAdapter,
+  type Verdict,
+} from "./adapter";
 
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
@@ -141,7 +152,8 @@ function present(fields: Record<string, unknown>): Record<string, unknown> {
 
 /** Cents as an exact decimal string, so 1999 cents never becomes 19.990000000000002. */
 export function centsToDecimal(cents: number): string | number {
-  if (!Number.isInteger(cents)) return cents / 100;
+  // Past 2^53 the digits are no exact cents (and String() turns to exponent notation).
+  if (!Number.isSafeInteger(cents)) return cents / 100;
   const sign = cents < 0 ? "-" : "";
   const digits = String(Math.abs(cents)).padStart(3, "0");
   return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
@@ -219,7 +231,7 @@ function leadStageOf(label: string, connection: ConnectionSecrets): LeadStage | 
   for (const [status, stage] of Object.entries(overrides.data)) {
     if (status.trim().toLowerCase() === wanted) return stage;
   }
-  return DEFAULT_LEAD_STAGES[wanted] ?? null;
+  return lookup(DEFAULT_LEAD_STAGES, wanted) ?? null;
 }
 
 function mapLead(mapper: Mapper, event: CloseEvent, connection: ConnectionSecrets) {
@@ -269,7 +281,7 @@ function mapActivity(mapper: Mapper, event: CloseEvent, type: "call" | "email" |
     return emit(mapper, "activity", "activity.logged", present({
       ...common(data),
       duration_seconds: data.duration,
-      outcome: data.status ? MEETING_OUTCOMES[data.status] : undefined,
+      outcome: data.status ? lookup(MEETING_OUTCOMES, data.status) : undefined,
     }));
   }
   emit(mapper, "activity", "activity.logged", present(common(parseData(activityBase, event))));
@@ -285,7 +297,7 @@ function normalizeEvent(event: CloseEvent, key: string, connection: ConnectionSe
     throw new Unmappable(`${event.object_type} action ${JSON.stringify(event.action)} is not mapped`);
   }
   const mapper: Mapper = { key, occurredAt, events: [] };
-  const activityType = ACTIVITY_TYPES[event.object_type];
+  const activityType = lookup(ACTIVITY_TYPES, event.object_type);
   if (event.object_type === "opportunity") mapOpportunity(mapper, event);
   else if (event.object_type === "lead") mapLead(mapper, event, connection);
   else if (activityType) mapActivity(mapper, event, activityType);
@@ -322,31 +334,33 @@ export const close: SourceAdapter = {
     return { ok: true, deliveries: [{ deliveryId: key, body: request.body, headers: {} }] };
   },
 
+  // One stored delivery is one Close event, the item at position 0.
   normalize(delivery, connection): Normalized {
-    const parsed: unknown = JSON.parse(delivery.body);
-    const key = dedupeKeyOf(parsed) ?? "";
-    const envelope = envelopeSchema.safeParse(parsed);
-    const payload = (parsed as { event?: unknown }).event ?? parsed;
-    const reject = (reason: string, occurredAt: string | null | undefined): Normalized => {
-      const rejected: Rejected = {
-        position: 0,
-        eventId: key || null,
-        reason,
-        payload,
-        occurredAt: occurredAt ? parseInstant(occurredAt) : null,
-      };
-      return { events: [], rejected: [rejected] };
-    };
-    if (!envelope.success) {
-      const reason = envelope.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
-      return reject(reason, null);
-    }
-    const { event } = envelope.data;
-    try {
-      return { events: normalizeEvent(event, key, connection), rejected: [] };
-    } catch (error) {
-      if (!(error instanceof Unmappable)) throw error;
-      return reject(error.message, event.date_updated ?? event.date_created);
-    }
+    const stored = parseStoredJson(delivery.body);
+    if (!stored.ok) return stored.normalized;
+    const parsed = stored.value;
+    return isolateItem(0, parsed, () => normalizeDelivery(parsed, connection));
   },
 };
+
+function normalizeDelivery(parsed: unknown, connection: ConnectionSecrets): Normalized {
+  const key = dedupeKeyOf(parsed) ?? "";
+  const envelope = envelopeSchema.safeParse(parsed);
+  const inner = typeof parsed === "object" && parsed !== null ? (parsed as { event?: unknown }).event : undefined;
+  const payload = inner ?? parsed;
+  const reject = (reason: string, occurredAt: string | null | undefined): Normalized => ({
+    events: [],
+    rejected: [rejectedItem(0, payload, reason, key || null, occurredAt ? parseInstant(occurredAt) : null)],
+  });
+  if (!envelope.success) {
+    const reason = envelope.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
+    return reject(reason, null);
+  }
+  const { event } = envelope.data;
+  try {
+    return { events: normalizeEvent(event, key, connection), rejected: [] };
+  } catch (error) {
+    if (!(error instanceof Unmappable)) throw error;
+    return reject(error.message, event.date_updated ?? event.date_created);
+  }
+}

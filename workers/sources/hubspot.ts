@@ -2,11 +2,29 @@
 // deal / contact / company events and generic call / email / meeting objects to native events.
 import { z } from "zod";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
-import type { Rejected } from "../model/apply";
-import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type SourceAdapter, type Verdict } from "./adapter";
+import {
+  isoOrNull,
+  isolateItem,
+  lookup,
+  MAX_DATE_MS,
+  parseJsonBody,
+  parseStoredJson,
+  rejectedItem,
+  type ConnectionSecrets,
+  type MappedEvent,
+  type Normalized,
+  type SourceAdapter,
+  type Verdict,
+} from "./adapter";
 
 /** HubSpot's SDKs reject a v3 timestamp older than this; a later one is accepted. */
 export const MAX_TIMESTAMP_AGE_MS = 5 * 60 * 1000;
+
+/**
+ * Events accepted in one request (HubSpot batches far fewer); a larger array is answered
+ * 413 and nothing of it is stored, like the native format's MAX_EVENTS_PER_DELIVERY.
+ */
+export const MAX_EVENTS_PER_REQUEST = 1000;
 
 /** The default pipeline's open stages in order; closedwon / closedlost set the status. */
 export const HUBSPOT_DEFAULT_STAGES = [
@@ -60,7 +78,7 @@ const hubspotEvent = z.object({
   eventId: z.union([z.number(), z.string()]),
   subscriptionId: z.union([z.number(), z.string()]).optional(),
   portalId: z.union([z.number(), z.string()]).optional(),
-  occurredAt: z.number().int().positive(),
+  occurredAt: z.number().int().positive().max(MAX_DATE_MS, "is beyond the last instant a date can hold"),
   subscriptionType: z.string(),
   objectId: z.union([z.number(), z.string()]).optional(),
   objectTypeId: z.string().optional(),
@@ -78,8 +96,38 @@ type HubSpotEvent = z.infer<typeof hubspotEvent>;
 /** eventId is not unique (HubSpot docs): the dedupe key combines it with what changed. */
 export function dedupeKey(event: Record<string, unknown>): string {
   return [event.portalId, event.subscriptionId, event.eventId, event.objectId ?? event.fromObjectId, event.propertyName ?? event.toObjectId, event.occurredAt]
-    .map((part) => (part === undefined || part === null ? "" : String(part)))
+    .map(keyPart)
     .join(":");
+}
+
+/** A primitive as text; anything else as its JSON (String() of `{"toString": 1}` would throw). */
+function keyPart(part: unknown): string {
+  if (part === undefined || part === null) return "";
+  if (typeof part === "string" || typeof part === "number" || typeof part === "boolean") return String(part);
+  return JSON.stringify(part) ?? "";
+}
+
+/** FNV-1a (64 bits, as hex) of a text: a short, stable key for an item with no HubSpot identity. */
+function contentHash(text: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c ^ (h1 >>> 7), 0x01000193) >>> 0;
+  }
+  return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
+}
+
+/**
+ * The inbox key of one item of a batch. An event with an eventId keeps HubSpot's composite
+ * key; anything else (not an object, no eventId) is keyed by its content, so that two
+ * different unmappable items are not taken for duplicates of each other.
+ */
+export function deliveryIdOf(item: unknown, json: string): string {
+  const eventId = typeof item === "object" && item !== null && !Array.isArray(item) ? (item as { eventId?: unknown }).eventId : undefined;
+  if (typeof eventId === "string" || typeof eventId === "number") return dedupeKey(item as Record<string, unknown>);
+  return `invalid:${contentHash(json)}`;
 }
 
 /** Generic webhook object types (the only HubSpot push route for activities). */
@@ -98,13 +146,14 @@ const LIFECYCLE: Record<string, string> = {
 
 const DEAL_TYPES: Record<string, string> = { newbusiness: "new", existingbusiness: "expansion", renewal: "renewal" };
 
-const text = (value: HubSpotEvent["propertyValue"]) => (value === null || value === undefined || value === "" ? null : String(value));
+const text = (value: HubSpotEvent["propertyValue"]): string | null => (value === null || value === undefined || value === "" ? null : String(value));
 
 /** HubSpot dates arrive as epoch milliseconds (as a string) or ISO text. */
 function instant(value: HubSpotEvent["propertyValue"]): string | null {
   const raw = text(value);
   if (raw === null) return null;
-  return /^\d+$/.test(raw) ? new Date(Number(raw)).toISOString() : raw;
+  // An epoch no date can hold stays text, so that event validation rejects it with its reason.
+  return /^\d+$/.test(raw) ? (isoOrNull(Number(raw)) ?? raw) : raw;
 }
 
 type Mapping = { data: Record<string, unknown> } | { reason: string };
@@ -143,7 +192,7 @@ function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config
     case "dealtype": {
       const kind = text(value);
       if (kind === null) return { data: { kind: null } };
-      const mapped = DEAL_TYPES[kind.toLowerCase()];
+      const mapped = lookup(DEAL_TYPES, kind.toLowerCase());
       return mapped ? { data: { kind: mapped } } : { reason: `dealtype ${JSON.stringify(kind)} has no canonical kind` };
     }
     default:
@@ -156,7 +205,7 @@ function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Ma
     case "lifecyclestage": {
       const stage = text(value);
       if (stage === null) return { data: { stage: null } };
-      const mapped = LIFECYCLE[stage.toLowerCase()];
+      const mapped = lookup(LIFECYCLE, stage.toLowerCase());
       return mapped ? { data: { stage: mapped } } : { reason: `lifecyclestage ${JSON.stringify(stage)} has no canonical stage` };
     }
     case "hubspot_owner_id":
@@ -173,7 +222,7 @@ function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Ma
 }
 
 function companyProperty(name: string, value: HubSpotEvent["propertyValue"]): Mapping {
-  const field = { name: "name", industry: "industry", hubspot_owner_id: "owner_rep_id", region: "region", segment: "segment" }[name];
+  const field = lookup({ name: "name", industry: "industry", hubspot_owner_id: "owner_rep_id", region: "region", segment: "segment" }, name);
   return field ? { data: { [field]: text(value) } } : { reason: `company property ${name} is not mapped` };
 }
 
@@ -195,7 +244,7 @@ function activityProperty(name: string, value: HubSpotEvent["propertyValue"]): M
       return raw !== null && !/^\d+(\.\d+)?$/.test(raw) ? { reason: `hs_call_duration ${JSON.stringify(raw)} is not a number` } : { data: { duration_seconds: raw === null ? null : Number(raw) / 1000 } };
     case "hs_meeting_outcome": {
       if (raw === null) return { data: { outcome: null } };
-      const outcome = ACTIVITY_OUTCOMES[raw.toUpperCase()];
+      const outcome = lookup(ACTIVITY_OUTCOMES, raw.toUpperCase());
       return outcome ? { data: { outcome } } : { reason: `hs_meeting_outcome ${JSON.stringify(raw)} has no canonical outcome` };
     }
     default:
@@ -215,13 +264,13 @@ const ACTIVITY_LINKS: Record<string, string> = { lead: "lead_id", account: "acco
 function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): { type: string; data: Record<string, unknown> } | { reason: string } {
   const [objectName, action] = event.subscriptionType.split(".") as [string, string | undefined];
   const objectId = event.objectId === undefined ? null : String(event.objectId);
-  const idField = { deal: "deal_id", contact: "lead_id", company: "account_id" }[objectName];
-  const canonical = { deal: "deal", contact: "lead", company: "account" }[objectName];
+  const idField = lookup({ deal: "deal_id", contact: "lead_id", company: "account_id" }, objectName);
+  const canonical = lookup({ deal: "deal", contact: "lead", company: "account" }, objectName);
 
   if (idField && canonical) {
     if (action === "associationChange") {
-      const link = ASSOCIATION_FIELDS[event.associationType ?? ""];
-      if (!link || event.fromObjectId === undefined) return { reason: `association ${event.associationType ?? "(none)"} is not mapped` };
+      const link = lookup(ASSOCIATION_FIELDS, event.associationType);
+      if (!link || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return { reason: `association ${event.associationType ?? "(none)"} is not mapped` };
       const value = event.associationRemoved ? null : String(event.toObjectId);
       return { type: `${link.from}.upserted`, data: { [`${link.from}_id`]: String(event.fromObjectId), [link.field]: value } };
     }
@@ -243,15 +292,15 @@ function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): { type:
 
   if (objectName === "object") {
     if (action === "associationChange") {
-      const activityType = ACTIVITY_OBJECT_TYPES[event.fromObjectTypeId ?? ""];
-      const target = OBJECT_TYPE_IDS[event.toObjectTypeId ?? ""];
-      if (!activityType || !target || event.fromObjectId === undefined) return { reason: "association between these object types is not mapped" };
+      const activityType = lookup(ACTIVITY_OBJECT_TYPES, event.fromObjectTypeId);
+      const target = lookup(OBJECT_TYPE_IDS, event.toObjectTypeId);
+      if (!activityType || !target || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return { reason: "association between these object types is not mapped" };
       return {
         type: "activity.logged",
         data: { activity_id: String(event.fromObjectId), type: activityType, [ACTIVITY_LINKS[target]!]: event.associationRemoved ? null : String(event.toObjectId) },
       };
     }
-    const activityType = ACTIVITY_OBJECT_TYPES[event.objectTypeId ?? ""];
+    const activityType = lookup(ACTIVITY_OBJECT_TYPES, event.objectTypeId);
     if (!activityType) return { reason: `object type ${event.objectTypeId ?? "(none)"} is not mapped` };
     if (objectId === null) return { reason: "objectId is missing" };
     if (action === "creation") return { type: "activity.logged", data: { activity_id: objectId, type: activityType } };
@@ -281,32 +330,50 @@ export const hubspot: SourceAdapter = {
     if (!body.ok) return body;
     const parsed = body.value;
     if (!Array.isArray(parsed)) return { ok: false, status: 400, reason: "a HubSpot delivery is a JSON array of events" };
-    const deliveries = parsed.map((event) => ({
-      deliveryId: typeof event === "object" && event !== null ? dedupeKey(event as Record<string, unknown>) : JSON.stringify(event),
-      body: JSON.stringify(event),
-      headers: {},
-    }));
+    // Nothing to store: an inbox write of no rows would fail (a 503, retried for a day).
+    if (parsed.length === 0) return { ok: false, status: 400, reason: "a HubSpot delivery carries at least one event" };
+    if (parsed.length > MAX_EVENTS_PER_REQUEST) {
+      return { ok: false, status: 413, reason: `at most ${MAX_EVENTS_PER_REQUEST} events per request` };
+    }
+    const deliveries = [];
+    for (const event of parsed as unknown[]) {
+      let json: string;
+      try {
+        json = JSON.stringify(event) ?? "null";
+      } catch {
+        // Nested deeper than the stack allows: no event looks like that.
+        return { ok: false, status: 400, reason: "an event of the batch is nested too deeply" };
+      }
+      deliveries.push({ deliveryId: deliveryIdOf(event, json), body: json, headers: {} });
+    }
     return { ok: true, deliveries };
   },
 
+  // Each stored delivery is one event, at position 0: whatever it holds, it is mapped or rejected.
   normalize(delivery, connection): Normalized {
-    const raw: unknown = JSON.parse(delivery.body);
-    const parsed = hubspotEvent.safeParse(raw);
-    const rejected: Rejected[] = [];
-    const events: MappedEvent[] = [];
-    if (!parsed.success) {
-      const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ");
-      rejected.push({ position: 0, eventId: null, reason, payload: raw });
-      return { events, rejected };
-    }
-    const event = parsed.data;
-    const id = `hs:${dedupeKey(event)}`;
-    const mapped = mapEvent(event, connection.config);
-    if ("reason" in mapped) {
-      rejected.push({ position: 0, eventId: id, reason: mapped.reason, payload: raw, occurredAt: event.occurredAt });
-    } else {
-      events.push({ position: 0, event: { id, type: mapped.type, occurred_at: new Date(event.occurredAt).toISOString(), data: mapped.data } });
-    }
-    return { events, rejected };
+    const stored = parseStoredJson(delivery.body);
+    if (!stored.ok) return stored.normalized;
+    const raw = stored.value;
+    return isolateItem(0, raw, () => normalizeEvent(raw, connection.config));
   },
 };
+
+function normalizeEvent(raw: unknown, config: Record<string, unknown>): Normalized {
+  const parsed = hubspotEvent.safeParse(raw);
+  const rejected: Normalized["rejected"] = [];
+  const events: MappedEvent[] = [];
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ");
+    rejected.push(rejectedItem(0, raw, reason));
+    return { events, rejected };
+  }
+  const event = parsed.data;
+  const id = `hs:${dedupeKey(event)}`;
+  const mapped = mapEvent(event, config);
+  if ("reason" in mapped) {
+    rejected.push(rejectedItem(0, raw, mapped.reason, id, event.occurredAt));
+  } else {
+    events.push({ position: 0, event: { id, type: mapped.type, occurred_at: new Date(event.occurredAt).toISOString(), data: mapped.data } });
+  }
+  return { events, rejected };
+}

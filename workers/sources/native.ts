@@ -1,7 +1,18 @@
 // Native source: Standard Webhooks signatures over our own JSON event format
 // (one event or {"events": [...]}, at most 1000 events).
 import { base64ToBytes, hmacSha256 } from "../lib/crypto";
-import { parseJsonBody, type ConnectionSecrets, type Normalized, type RawRequest, type SourceAdapter, type Verdict } from "./adapter";
+import {
+  isolateItem,
+  mergeNormalized,
+  parseJsonBody,
+  parseStoredJson,
+  rejectedItem,
+  type ConnectionSecrets,
+  type Normalized,
+  type RawRequest,
+  type SourceAdapter,
+  type Verdict,
+} from "./adapter";
 
 export const MAX_EVENTS_PER_DELIVERY = 1000;
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
@@ -76,8 +87,13 @@ export const native: SourceAdapter = {
     };
   },
 
+  // The events are already native: each is passed on at its position, and validated (or
+  // dead-lettered) by the consumer. A stored body that is no native body is one rejected item.
   normalize(delivery): Normalized {
-    const events = eventsOf(JSON.parse(delivery.body)) ?? [];
-    return { events: events.map((event, position) => ({ position, event })), rejected: [] };
+    const stored = parseStoredJson(delivery.body);
+    if (!stored.ok) return stored.normalized;
+    const events = eventsOf(stored.value);
+    if (!events) return { events: [], rejected: [rejectedItem(0, stored.value, 'stored body is not one event or {"events": [...]}')] };
+    return mergeNormalized(events.map((event, position) => isolateItem(position, event, () => ({ events: [{ position, event }], rejected: [] }))));
   },
 };

@@ -2,9 +2,23 @@
 // `{meta, data, previous}` and legacy v1 `{v:1, meta, current, previous}` webhook payloads.
 import { z } from "zod";
 import { base64ToBytes } from "../lib/crypto";
-import type { Rejected } from "../model/apply";
 import { parseInstant } from "../model/events";
-import { parseJsonBody, type ConnectionSecrets, type MappedEvent, type Normalized, type RawRequest, type SourceAdapter, type SplitResult, type Verdict } from "./adapter";
+import {
+  isoOrNull,
+  isolateItem,
+  lookup,
+  MAX_DATE_MS,
+  parseJsonBody,
+  parseStoredJson,
+  rejectedItem,
+  type ConnectionSecrets,
+  type MappedEvent,
+  type Normalized,
+  type RawRequest,
+  type SourceAdapter,
+  type SplitResult,
+  type Verdict,
+} from "./adapter";
 
 export const DEFAULT_USERNAME = "quotient";
 
@@ -97,7 +111,7 @@ function envelopeOf(parsed: unknown): Envelope | { error: string } {
     return {
       // meta.id is the event UUID in v2: unique per event, repeated on retries.
       dedupeKey: meta.id,
-      action: V2_ACTIONS[meta.action] ?? null,
+      action: lookup(V2_ACTIONS, meta.action) ?? null,
       rawAction: meta.action,
       entity: meta.entity,
       entityId: meta.entity_id === undefined || meta.entity_id === null ? null : String(meta.entity_id),
@@ -114,7 +128,7 @@ function envelopeOf(parsed: unknown): Envelope | { error: string } {
   const when = meta.timestamp_micro ?? meta.timestamp;
   return {
     dedupeKey: [meta.webhook_id ?? "", meta.object, meta.id, meta.action, when].join(":"),
-    action: V1_ACTIONS[meta.action] ?? null,
+    action: lookup(V1_ACTIONS, meta.action) ?? null,
     rawAction: meta.action,
     entity: meta.object,
     entityId: String(meta.id),
@@ -134,13 +148,15 @@ function describe(error: z.ZodError): string {
  */
 export function pipedriveInstant(value: string | number): number | null {
   const text = String(value).trim();
+  let ms: number | null;
   if (/^\d+(\.\d+)?$/.test(text)) {
     const n = Number(text);
-    if (n < 1e11) return Math.floor(n * 1000);
-    if (n < 1e14) return Math.floor(n);
-    return Math.floor(n / 1000);
+    ms = n < 1e11 ? Math.floor(n * 1000) : n < 1e14 ? Math.floor(n) : Math.floor(n / 1000);
+  } else {
+    ms = parseInstant(text);
   }
-  return parseInstant(text);
+  // An instant no date can hold (e.g. a 20-digit epoch) is no time.
+  return ms !== null && Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : null;
 }
 
 // ---- Object fields -----------------------------------------------------------------
@@ -264,8 +280,9 @@ function present(entries: Record<string, unknown>): Record<string, unknown> {
 const ownerOf = (object: { owner_id?: string | null; user_id?: string | null }) =>
   object.owner_id !== undefined ? object.owner_id : object.user_id;
 
+/** An id as text; only strings and numbers are ids (String() of `{"toString": 1}` would throw). */
 const idText = (value: unknown): string | null =>
-  value === undefined || value === null || value === "" ? null : String(value);
+  (typeof value === "string" && value !== "") || typeof value === "number" ? String(value) : null;
 
 function dealData(current: Deal): Record<string, unknown> {
   const status = current.status ?? undefined;
@@ -339,7 +356,7 @@ function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mappe
       events.push({
         id: `${envelope.dedupeKey}:prior:${ms}`,
         type: "deal.upserted",
-        occurred_at: new Date(ms).toISOString(),
+        occurred_at: isoOrNull(ms)!,
         data: { deal_id: dealId, ...data },
       });
     }
@@ -380,7 +397,7 @@ function mapActivity(envelope: Envelope, occurredAt: string): Mapped {
   if (!a.type) return { reason: `activity ${activityId} has no type` };
   const data = present({
     activity_id: activityId,
-    type: ACTIVITY_TYPES[a.type.toLowerCase()] ?? "other",
+    type: lookup(ACTIVITY_TYPES, a.type.toLowerCase()) ?? "other",
     rep_id: ownerOf(a),
     // An activity on a Pipedrive lead names that lead; otherwise its person is the lead.
     lead_id: a.lead_id ?? a.person_id,
@@ -447,19 +464,26 @@ export const pipedrive: SourceAdapter = {
     return { ok: true, deliveries: [{ deliveryId: envelope.dedupeKey, body: request.body, headers: {} }] };
   },
 
+  // One stored delivery is one webhook, the item at position 0 (its events follow from it).
   normalize(delivery): Normalized {
-    const payload: unknown = JSON.parse(delivery.body);
-    const envelope = envelopeOf(payload);
-    const reject = (reason: string, eventId: string | null, occurredAt: number | null): Normalized => ({
-      events: [],
-      rejected: [{ position: 0, eventId, reason, payload, occurredAt } satisfies Rejected],
-    });
-    if ("error" in envelope) return reject(envelope.error, null, null);
-    const eventMs = pipedriveInstant(envelope.timestamp);
-    if (eventMs === null) return reject(`meta.timestamp ${JSON.stringify(envelope.timestamp)} is not a time`, envelope.dedupeKey, null);
-    const mapped = mapEnvelope(envelope, eventMs);
-    if ("reason" in mapped) return reject(mapped.reason, envelope.dedupeKey, eventMs);
-    const events: MappedEvent[] = mapped.events.map((event, position) => ({ position, event }));
-    return { events, rejected: [] };
+    const stored = parseStoredJson(delivery.body);
+    if (!stored.ok) return stored.normalized;
+    const payload = stored.value;
+    return isolateItem(0, payload, () => normalizeWebhook(payload));
   },
 };
+
+function normalizeWebhook(payload: unknown): Normalized {
+  const envelope = envelopeOf(payload);
+  const reject = (reason: string, eventId: string | null, occurredAt: number | null): Normalized => ({
+    events: [],
+    rejected: [rejectedItem(0, payload, reason, eventId, occurredAt)],
+  });
+  if ("error" in envelope) return reject(envelope.error, null, null);
+  const eventMs = pipedriveInstant(envelope.timestamp);
+  if (eventMs === null) return reject(`meta.timestamp ${JSON.stringify(envelope.timestamp)} is not a time`, envelope.dedupeKey, null);
+  const mapped = mapEnvelope(envelope, eventMs);
+  if ("reason" in mapped) return reject(mapped.reason, envelope.dedupeKey, eventMs);
+  const events: MappedEvent[] = mapped.events.map((event, position) => ({ position, event }));
+  return { events, rejected: [] };
+}

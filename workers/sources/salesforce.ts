@@ -6,7 +6,17 @@ import { z } from "zod";
 import { timingSafeEqualText } from "../lib/crypto";
 import type { Rejected } from "../model/apply";
 import { LEAD_STAGES, parseInstant } from "../model/events";
-import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
+import {
+  isolateItem,
+  lookup,
+  rejectedItem,
+  type ConnectionSecrets,
+  type Normalized,
+  type RawRequest,
+  type SourceAdapter,
+  type SplitResult,
+  type Verdict,
+} from "./adapter";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -123,7 +133,14 @@ export function parseOutboundMessage(body: string): ParsedMessage {
   if (body.includes("<!DOCTYPE")) return { ok: false, reason: "a SOAP message must not contain a DOCTYPE" };
   const wellFormed = XMLValidator.validate(body);
   if (wellFormed !== true) return { ok: false, reason: `body is not XML: ${wellFormed.err.msg}` };
-  const message = outboundMessageXml.safeParse(xmlParser.parse(body));
+  let document: unknown;
+  try {
+    document = xmlParser.parse(body);
+  } catch (error) {
+    // The parser refuses what the validator lets through, e.g. elements nested too deep.
+    return { ok: false, reason: `body is not a readable SOAP message: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const message = outboundMessageXml.safeParse(document);
   if (!message.success) {
     return {
       ok: false,
@@ -280,7 +297,7 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
       status,
       amount: decimal(fields, "Amount"),
       currency: text(fields, "CurrencyIsoCode"),
-      kind: typeof kind === "string" ? OPPORTUNITY_KINDS[kind] : undefined,
+      kind: lookup(OPPORTUNITY_KINDS, kind),
       source: text(fields, "LeadSource"),
       created_at: text(fields, "CreatedDate"),
       closed_at: closedAt,
@@ -339,7 +356,7 @@ const CALL_DIRECTIONS: Readonly<Record<string, string>> = { Inbound: "inbound", 
 function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"): Mapping {
   const subtype = text(fields, "TaskSubtype") ?? "";
   const taskType = text(fields, "Type") ?? "";
-  const type = sObjectType === "Event" ? "meeting" : TASK_SUBTYPES[subtype] ?? TASK_TYPES[taskType] ?? "task";
+  const type = sObjectType === "Event" ? "meeting" : lookup(TASK_SUBTYPES, subtype) ?? lookup(TASK_TYPES, taskType) ?? "task";
   const callType = text(fields, "CallType");
   const minutes = decimal(fields, "DurationInMinutes");
   const duration =
@@ -350,7 +367,7 @@ function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"):
     data: defined({
       activity_id: id,
       type,
-      direction: typeof callType === "string" ? CALL_DIRECTIONS[callType] : undefined,
+      direction: lookup(CALL_DIRECTIONS, callType),
       rep_id: ownerRep(fields, "OwnerId"),
       // WhoId is a lead (00Q) or a contact (003); only leads are tracked.
       lead_id: idOfType(fields, "WhoId", "00Q"),
@@ -482,12 +499,9 @@ export const salesforce: SourceAdapter = {
     }
     const notification = storedNotification.safeParse(stored);
     if (!notification.success) {
-      return {
-        events: [],
-        rejected: [{ position: 0, eventId: null, reason: "stored delivery is not a Salesforce notification document", payload: delivery.body }],
-      };
+      return { events: [], rejected: [rejectedItem(0, delivery.body, "stored delivery is not a Salesforce notification document")] };
     }
-    return normalizeNotification(notification.data, connection);
+    return isolateItem(0, notification.data, () => normalizeNotification(notification.data, connection));
   },
 
   acknowledge() {

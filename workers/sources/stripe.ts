@@ -2,8 +2,7 @@
 // event.id) and maps subscriptions to monthly MRR and customers to accounts.
 import { z } from "zod";
 import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
-import type { Rejected } from "../model/apply";
-import type { MappedEvent, Normalized, SourceAdapter, Verdict } from "./adapter";
+import { isolateItem, lookup, rejectedItem, type MappedEvent, type Normalized, type SourceAdapter, type Verdict } from "./adapter";
 
 /** stripe-node's DEFAULT_TOLERANCE for constructEvent. */
 export const STRIPE_TOLERANCE_SECONDS = 300;
@@ -167,7 +166,8 @@ const stripeEvent = z.object({
   id: stripeId,
   object: z.literal("event"),
   type: z.string(),
-  created: z.number().int().nonnegative(),
+  // Unix seconds, up to the last instant a date can hold.
+  created: z.number().int().nonnegative().max(8_640_000_000_000, "is beyond the last instant a date can hold"),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
@@ -290,7 +290,10 @@ export function monthlyRecurringRevenue(sub: Subscription): Mrr {
   const discounted = applyCoupons(total, coupons.coupons, subscriptionInvoicesPerMonth ?? 0, currency);
   if (!discounted.ok) return discounted;
   // Rounded to a millionth of the major unit to drop binary floating-point noise.
-  return { ok: true, mrr: Math.round((discounted.mrr / minorUnitsPerMajor(currency)) * 1e6) / 1e6 };
+  const mrr = Math.round((discounted.mrr / minorUnitsPerMajor(currency)) * 1e6) / 1e6;
+  // Amounts times quantities past Number.MAX_VALUE give Infinity or NaN, which no JSON holds.
+  if (!Number.isFinite(mrr)) return { ok: false, reason: "the MRR is out of range (unit amounts times quantities overflow)" };
+  return { ok: true, mrr };
 }
 
 // ---------------------------------------------------------------- events
@@ -304,7 +307,7 @@ const ACTION_RANK: Record<string, string> = { created: "1", updated: "2", delete
 
 function canonicalId(stripeEventId: string, type: string): string {
   const action = type.slice(type.lastIndexOf(".") + 1);
-  return `${ACTION_RANK[action] ?? "0"}-${action}:${stripeEventId}`;
+  return `${lookup(ACTION_RANK, action) ?? "0"}-${action}:${stripeEventId}`;
 }
 
 const SUBSCRIPTION_EVENTS = new Set([
@@ -382,26 +385,18 @@ export const stripe: SourceAdapter = {
     return { ok: true, deliveries: [{ deliveryId: id, body: request.body, headers: {} }] };
   },
 
+  // One stored delivery is one Stripe event, the item at position 0.
   normalize(delivery): Normalized {
     const payload = parseJson(delivery.body);
-    const parsed = stripeEvent.safeParse(payload);
-    if (!parsed.success) {
-      const rejected: Rejected = { position: 0, eventId: null, reason: describe(parsed.error, "event"), payload, occurredAt: null };
-      return { events: [], rejected: [rejected] };
-    }
-    const mapping = mapEvent(parsed.data);
-    if (mapping.ok) return { events: [{ position: 0, event: mapping.event } satisfies MappedEvent], rejected: [] };
-    return {
-      events: [],
-      rejected: [
-        {
-          position: 0,
-          eventId: parsed.data.id,
-          reason: mapping.reason,
-          payload,
-          occurredAt: parsed.data.created * 1000,
-        },
-      ],
-    };
+    if (payload === undefined) return { events: [], rejected: [rejectedItem(0, delivery.body.slice(0, 64 * 1024), "stored body is not JSON")] };
+    return isolateItem(0, payload, () => normalizeEvent(payload));
   },
 };
+
+function normalizeEvent(payload: unknown): Normalized {
+  const parsed = stripeEvent.safeParse(payload);
+  if (!parsed.success) return { events: [], rejected: [rejectedItem(0, payload, describe(parsed.error, "event"))] };
+  const mapping = mapEvent(parsed.data);
+  if (mapping.ok) return { events: [{ position: 0, event: mapping.event } satisfies MappedEvent], rejected: [] };
+  return { events: [], rejected: [rejectedItem(0, payload, mapping.reason, parsed.data.id, parsed.data.created * 1000)] };
+}
