@@ -20,6 +20,7 @@ export async function storeDeliveries(
   deliveries: SplitDelivery[],
   now: number,
 ): Promise<number[]> {
+  if (deliveries.length === 0) return []; // D1 refuses an empty batch
   const insert = db.prepare(
     `INSERT INTO inbox (workspace_id, connection_id, delivery_id, received_at, headers, body, enqueued_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)
