@@ -11,8 +11,7 @@ import { dependentInstants } from "../model/dependents";
 import { markDirty } from "../model/dirty";
 import {
   type CanonicalEvent,
-  EARLIEST_INSTANT,
-  LATEST_INSTANT_AFTER_RECEIPT_MS,
+  inAcceptedWindow,
   parseInstant,
   type Validation,
   validateEvent,
@@ -23,11 +22,11 @@ import { type LoadedConnection, loadConnection } from "./connections";
 import { markFailed } from "./inbox";
 
 /** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
-function occurredAtOf(event: unknown): number | null {
+function occurredAtOf(event: unknown, receivedAt: number): number | null {
   const value = typeof event === "object" && event !== null ? (event as { occurred_at?: unknown }).occurred_at : null;
   const instant = typeof value === "string" ? parseInstant(value) : null;
   // Outside the accepted window it is counted in no month (the dead letter keeps the text).
-  return instant !== null && instant >= EARLIEST_INSTANT && instant <= Date.now() + LATEST_INSTANT_AFTER_RECEIPT_MS ? instant : null;
+  return instant !== null && inAcceptedWindow(instant, receivedAt) ? instant : null;
 }
 
 type InboxRow = { id: number; connection_id: string; received_at: number; headers: string; body: string };
@@ -89,7 +88,7 @@ function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: LoadedCo
       result = { ok: false, eventId: null, reason: `the event could not be validated: ${String(error).slice(0, 500)}` };
     }
     if (result.ok) events.push(result.event);
-    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event) });
+    else rejected.push({ position, eventId: result.eventId, reason: result.reason, payload: event, occurredAt: occurredAtOf(event, row.received_at) });
   }
   return { events, rejected };
 }

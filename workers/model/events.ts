@@ -195,12 +195,16 @@ function describe(error: z.ZodError, prefix: string): string {
 export const EARLIEST_INSTANT = Date.UTC(2000, 0, 1);
 export const LATEST_INSTANT_AFTER_RECEIPT_MS = 366 * 24 * 60 * 60 * 1000;
 
+/** Whether an instant lies in the accepted window for a delivery received at `receivedAt`. */
+export function inAcceptedWindow(instant: number, receivedAt: number): boolean {
+  return instant >= EARLIEST_INSTANT && instant <= receivedAt + LATEST_INSTANT_AFTER_RECEIPT_MS;
+}
+
 function outsideWindow(event: CanonicalEvent, receivedAt: number): string | null {
-  const latest = receivedAt + LATEST_INSTANT_AFTER_RECEIPT_MS;
   const named: [string, unknown][] = [["occurred_at", event.occurredAt], ["data.created_at", event.data.created_at], ["data.closed_at", event.data.closed_at]];
   for (const [name, value] of named) {
     if (typeof value !== "number") continue;
-    if (value < EARLIEST_INSTANT || value > latest) {
+    if (!inAcceptedWindow(value, receivedAt)) {
       const shown = Number.isFinite(value) && Math.abs(value) < 8.64e15 ? new Date(value).toISOString() : String(value);
       return `${name}: ${shown} is outside the accepted window (2000-01-01 up to one year after receipt)`;
     }
