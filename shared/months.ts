@@ -20,13 +20,13 @@ export function addMonths(month: string, count: number): string {
   return formatMonth(Math.floor(index / 12), (index % 12) + 1);
 }
 
-/** Every month from `from` to `to`, both included. */
 /** How many months [from, to] holds, both "YYYY-MM" (0 when from is after to). */
 export function monthCount(from: string, to: string): number {
   const index = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
   return Math.max(0, index(to) - index(from) + 1);
 }
 
+/** Every month from `from` to `to`, both included. */
 export function monthRange(from: string, to: string): string[] {
   const months: string[] = [];
   for (let m = from; m <= to; m = addMonths(m, 1)) months.push(m);
