@@ -1,7 +1,7 @@
 // HubSpot source: v3 signatures (v1/v2 fallback) over batched webhook arrays, mapped from
 // deal / contact / company events and generic call / email / meeting objects to native events.
 import { z } from "zod";
-import { MINUTE_MS } from "../../shared/units";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import type { ConnectionSecrets, Normalized, SourceAdapter, Verdict } from "./adapter";
 import {
@@ -260,7 +260,7 @@ function activityProperty(name: string, value: HubSpotEvent["propertyValue"]): F
       return mapped({ direction: raw === null ? null : raw.toUpperCase() === "INCOMING_EMAIL" ? "inbound" : "outbound" });
     case "hs_call_duration":
       // HubSpot stores call durations in milliseconds.
-      return raw !== null && !/^\d+(\.\d+)?$/.test(raw) ? unmapped(`hs_call_duration ${JSON.stringify(raw)} is not a number`) : mapped({ duration_seconds: raw === null ? null : Number(raw) / 1000 });
+      return raw !== null && !/^\d+(\.\d+)?$/.test(raw) ? unmapped(`hs_call_duration ${JSON.stringify(raw)} is not a number`) : mapped({ duration_seconds: raw === null ? null : Number(raw) / SECOND_MS });
     case "hs_meeting_outcome": {
       if (raw === null) return mapped({ outcome: null });
       const outcome = lookup(ACTIVITY_OUTCOMES, raw.toUpperCase());

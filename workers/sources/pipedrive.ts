@@ -1,6 +1,7 @@
 // Pipedrive source: HTTP Basic credentials per connection (Pipedrive signs nothing), v2
 // `{meta, data, previous}` and legacy v1 `{v:1, meta, current, previous}` webhook payloads.
 import { z } from "zod";
+import { SECOND_MS } from "../../shared/units";
 import { base64ToBytes, bytesToBase64, randomBytes } from "../lib/crypto";
 import { parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
@@ -159,7 +160,8 @@ export function pipedriveInstant(value: string | number): number | null {
   let ms: number | null;
   if (/^\d+(\.\d+)?$/.test(text)) {
     const n = Number(text);
-    ms = n < 1e11 ? Math.floor(n * 1000) : n < 1e14 ? Math.floor(n) : Math.floor(n / 1000);
+    // Microseconds are a thousandth of a millisecond.
+    ms = n < 1e11 ? Math.floor(n * SECOND_MS) : n < 1e14 ? Math.floor(n) : Math.floor(n / 1000);
   } else {
     ms = parseInstant(text);
   }
