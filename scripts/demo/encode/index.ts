@@ -2,6 +2,7 @@
 // webhook format. Each event goes to the system of the team that owns it (or Stripe, or
 // native); the fields that system's adapter cannot carry go natively, as an event on the
 // same entity at the same instant, so the union of all sources is the company again.
+import { CONNECTION_KINDS } from "../../../workers/sources";
 import { type Company, mulberry32, type NativeEvent } from "../company";
 import { closeEncoder } from "./close";
 import { hubspotEncoder } from "./hubspot";
@@ -15,7 +16,7 @@ export type { Delivery, Kind, SignContext } from "./types";
 export { CLOSE_LEAD_STATUSES } from "./close";
 export { SALESFORCE_LEAD_STATUSES } from "./salesforce";
 
-export const KINDS: Kind[] = ["native", "hubspot", "pipedrive", "close", "salesforce", "stripe"];
+export const KINDS: Kind[] = [...CONNECTION_KINDS];
 
 export function encodersFor(company: Pick<Company, "timezone">): Record<Kind, Encoder> {
   return {
