@@ -3,9 +3,6 @@
 import { adapterFor, type ConnectionKind } from "../../../workers/sources";
 import type { NativeEvent } from "../company";
 
-/** A source of the demo: every connection kind (workers/sources/index.ts) has an encoder. */
-export type Kind = ConnectionKind;
-
 /** What a delivery is signed with when it leaves: its adapter's `sign` takes it (workers/sources/adapter.ts). */
 export interface SignContext {
   /** The connection's webhook_url exactly as the sender calls it (HubSpot signs it). */
@@ -19,7 +16,7 @@ export interface SignContext {
 }
 
 export interface Delivery {
-  kind: Kind;
+  kind: ConnectionKind;
   body: string;
   contentType: string;
   /** How many canonical parts this delivery carries (for progress). */
@@ -32,7 +29,7 @@ export interface Delivery {
  * A delivery whose headers, when it leaves, are the CRM's own (content type, user agent)
  * plus what its adapter's signer adds: the demo never writes a signature scheme itself.
  */
-export function signedDelivery(kind: Kind, body: string, parts: number, own: Record<string, string>, messageId?: string): Delivery {
+export function signedDelivery(kind: ConnectionKind, body: string, parts: number, own: Record<string, string>, messageId?: string): Delivery {
   return {
     kind,
     body,
@@ -46,7 +43,7 @@ export function signedDelivery(kind: Kind, body: string, parts: number, own: Rec
 
 /** An encoder: which fields of an event the CRM carries, and the deliveries for a slice. */
 export interface Encoder {
-  kind: Kind;
+  kind: ConnectionKind;
   /**
    * The data fields (besides the entity id) the CRM's adapter maps back for this event,
    * exactly; an empty list means the CRM cannot send the event at all.
