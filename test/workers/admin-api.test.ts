@@ -3,7 +3,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
-import { bytesToHex, decryptSecret, hmacSha256 } from "../../workers/lib/crypto";
+import { decryptSecret } from "../../workers/lib/crypto";
+import { stripeKey, stripeSignature } from "../../workers/sources/stripe";
 import { call, createNativeConnection, createWorkspace } from "./helpers";
 
 describe("workspaces", () => {
@@ -150,7 +151,7 @@ describe("connections", () => {
     // sources.md §10 Stripe vector, signed now.
     const body = '{"id":"evt_1","object":"event","type":"customer.created","created":1700000000,"data":{"object":{"id":"cus_1","object":"customer","name":"Acme"}}}';
     const t = String(Math.floor(Date.now() / 1000));
-    const signature = bytesToHex(await hmacSha256(new TextEncoder().encode("whsec_test_secret"), `${t}.${body}`));
+    const signature = await stripeSignature(stripeKey("whsec_test_secret"), t, body);
     const accepted = await exports.default.fetch(
       new Request(connection.webhook_url, { method: "POST", body, headers: { "stripe-signature": `t=${t},v1=${signature}` } }),
     );

@@ -48,7 +48,7 @@ describe("demo deliveries through the real adapters", () => {
     company = generateCompany({ seed: 7, end: "2026-03", months: 18, scale: 0.1 });
     encoded = encodeCompany(company);
     for (const kind of KINDS) {
-      const adapter = adapterFor(kind)!;
+      const adapter = adapterFor(kind);
       const connection = connectionFor(kind, company);
       const events: unknown[] = [];
       for (const delivery of encoded.deliveries[kind]) {
@@ -111,7 +111,7 @@ describe("demo deliveries through the real adapters", () => {
     for (const kind of ["native", "hubspot", "close", "stripe"] as const) {
       const delivery = encoded.deliveries[kind][0]!;
       const request = await requestFor(kind, delivery, NOW - 10 * 60_000);
-      const verdict = await adapterFor(kind)!.verify(request, connectionFor(kind, company), NOW);
+      const verdict = await adapterFor(kind).verify(request, connectionFor(kind, company), NOW);
       expect(verdict.ok, kind).toBe(false);
     }
   });

@@ -1,7 +1,10 @@
-// Test helpers: call the Worker through its real fetch handler, sign native deliveries,
-// and wait for the real queue consumer to process the inbox.
+// Test helpers: call the Worker through its real fetch handler, sign native deliveries
+// (with the native adapter's signer), and wait for the real queue consumer to process the inbox.
 import { env, exports } from "cloudflare:workers";
-import { bytesToBase64, base64ToBytes, hmacSha256 } from "../../workers/lib/crypto";
+import { standardSignature } from "../../workers/sources/native";
+
+/** Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body")), from the native adapter. */
+export { standardSignature };
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const ORIGIN = "https://quotient.test";
@@ -56,12 +59,6 @@ export async function monthValues(slug: string, month: string) {
   };
   return (kpi: string, dimension = "all", key = "all") =>
     document.kpis[kpi]?.values.find((v) => v.dimension === dimension && v.key === key)?.value;
-}
-
-/** Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body")). */
-export async function standardSignature(secret: string, id: string, timestamp: string, body: string) {
-  const key = base64ToBytes(secret.replace(/^whsec_/, ""))!;
-  return `v1,${bytesToBase64(await hmacSha256(key, `${id}.${timestamp}.${body}`))}`;
 }
 
 let deliveryCounter = 0;

@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { ConnectionKind } from "../db/schema";
 import { and, eq } from "drizzle-orm";
 import { CONNECTION_KINDS, connections, workspaces } from "../db/schema";
-import { base64ToBytes, bytesToBase64, encryptSecret, randomBytes, randomId } from "../lib/crypto";
+import { encryptSecret, randomId } from "../lib/crypto";
 import { problemResponse } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { workspaceAccess } from "./auth";
@@ -13,49 +13,6 @@ import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { ConnectionCreate, ConnectionCreated, json, problemResponses, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
-
-type SecretPlan = { ok: true; secret: string | null; username?: string } | { ok: false; field: string; message: string };
-
-/** Standard Webhooks secrets: whsec_ + base64 of 24–64 random bytes. */
-function isStandardWebhooksSecret(secret: string): boolean {
-  const key = secret.startsWith("whsec_") ? base64ToBytes(secret.slice(6)) : null;
-  return key !== null && key.byteLength >= 24 && key.byteLength <= 64;
-}
-
-/** Who issues the secret differs per CRM: some we generate, some the CRM gives the caller. */
-function planSecret(kind: ConnectionKind, given: string | undefined, config: Record<string, unknown>): SecretPlan {
-  switch (kind) {
-    case "native":
-      if (given === undefined) return { ok: true, secret: `whsec_${bytesToBase64(randomBytes(32))}` };
-      return isStandardWebhooksSecret(given)
-        ? { ok: true, secret: given }
-        : { ok: false, field: "secret", message: "must be whsec_ followed by base64 of 24 to 64 bytes" };
-    case "pipedrive":
-      return {
-        ok: true,
-        secret: given ?? bytesToBase64(randomBytes(24)),
-        username: typeof config.username === "string" && config.username !== "" ? config.username : "quotient",
-      };
-    // These CRMs issue the secret once they know the webhook URL: the connection may be
-    // created without it (deliveries answer 401 until it is set with PATCH).
-    case "hubspot":
-      return { ok: true, secret: given ?? null };
-    case "close":
-      return given === undefined || /^([0-9a-f]{2})+$/i.test(given)
-        ? { ok: true, secret: given ?? null }
-        : { ok: false, field: "secret", message: "must be the Close signature_key (hex)" };
-    case "stripe":
-      return given === undefined || given.startsWith("whsec_")
-        ? { ok: true, secret: given ?? null }
-        : { ok: false, field: "secret", message: "must be the Stripe endpoint signing secret (whsec_…)" };
-    case "salesforce": {
-      const organizationId = config.organization_id;
-      return typeof organizationId === "string" && /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/.test(organizationId)
-        ? { ok: true, secret: null }
-        : { ok: false, field: "config.organization_id", message: "a 15- or 18-character Salesforce organization id (00D…) is required" };
-    }
-  }
-}
 
 export const connectionRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
@@ -78,12 +35,8 @@ connectionRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    if (!adapterFor(body.kind)) {
-      return problemResponse(400, `connections of kind ${body.kind} are not available yet`, {
-        errors: [{ field: "kind", message: "no adapter for this kind yet" }],
-      }) as never;
-    }
-    const plan = planSecret(body.kind, body.secret, body.config);
+    const adapter = adapterFor(body.kind);
+    const plan = adapter.planSecret(body.secret, body.config);
     if (!plan.ok) {
       return problemResponse(400, `${plan.field}: ${plan.message}`, {
         errors: [{ field: plan.field, message: plan.message }],
@@ -102,7 +55,6 @@ connectionRoutes.openapi(
       });
     // A workspace without its own stage order takes the CRM's default one for the funnel.
     const workspace = c.get("workspace");
-    const adapter = adapterFor(body.kind)!;
     if (workspace.pipelineStages.length === 0 && adapter.defaultStages.length > 0) {
       await drizzle(c.env.DB)
         .update(workspaces)
@@ -200,7 +152,7 @@ connectionRoutes.openapi(
     const changes: Partial<typeof connections.$inferInsert> = { config };
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.secret !== undefined || patch.config !== undefined) {
-      const plan = planSecret(row.kind, patch.secret, config);
+      const plan = adapterFor(row.kind).planSecret(patch.secret, config);
       if (!plan.ok) {
         return problemResponse(400, `${plan.field}: ${plan.message}`, { errors: [{ field: plan.field, message: plan.message }] }) as never;
       }

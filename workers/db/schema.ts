@@ -12,18 +12,12 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
+import { CONNECTION_KINDS, type ConnectionKind } from "../sources";
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 
-export const CONNECTION_KINDS = [
-  "native",
-  "hubspot",
-  "pipedrive",
-  "close",
-  "salesforce",
-  "stripe",
-] as const;
-export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+// The connection kinds are the keys of the source adapter registry (workers/sources/index.ts).
+export { CONNECTION_KINDS, type ConnectionKind };
 
 export const TOKEN_SCOPES = ["read", "admin"] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

@@ -103,9 +103,7 @@ async function normalize(env: Env, rows: InboxRow[], connections: Map<string, Lo
       if (!loaded) throw new Error(`inbox ${row.id}: connection ${row.connection_id} is gone`);
       connections.set(row.connection_id, (connection = loaded));
     }
-    const adapter = adapterFor(connection.kind);
-    if (!adapter) throw new Error(`inbox ${row.id}: no adapter for ${connection.kind}`);
-    const { events, rejected } = mapDelivery(adapter, row, connection);
+    const { events, rejected } = mapDelivery(adapterFor(connection.kind), row, connection);
     deliveries.push({
       inboxId: row.id,
       workspaceId: connection.workspaceId,

@@ -28,8 +28,8 @@ webhooks.post(
       console.error("webhook: connection lookup failed", error);
       return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
     }
-    const adapter = connection && adapterFor(connection.kind);
-    if (!connection || !adapter) return problemResponse(404, "unknown connection");
+    if (!connection) return problemResponse(404, "unknown connection");
+    const adapter = adapterFor(connection.kind);
 
     // A HubSpot, Close or Stripe connection created before its CRM issued the secret.
     if (connection.secret === null && adapter.requiresSecret) {

@@ -1,30 +1,44 @@
 // Close CRM source: verifies close-sig-hash (HMAC-SHA256 over timestamp + body with the
 // hex-decoded signature_key) and maps Close events to native events.
 import { z } from "zod";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
+import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, Verdict } from "./adapter";
 import {
-  isolateItem,
+  describeIssues,
+  issueMessages,
+  itemResult,
   lookup,
+  type Mapping,
+  mapped,
+  normalizeJsonItem,
   parseJsonBody,
-  parseStoredJson,
-  rejectedItem,
-  type ConnectionSecrets,
-  type MappedEvent,
-  type Normalized,
-  type RawRequest,
-  type SourceAdapter,
-  type Verdict,
-} from "./adapter";
+  present,
+  unixSecondsFreshness,
+  unmapped,
+} from "./kit";
 
-export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+/** Close enforces no window, so Quotient does (docs/crms/close.md): ±5 minutes. */
+const TIMESTAMP_WINDOW = { maxAgeMs: 5 * MINUTE_MS, maxAheadMs: 5 * MINUTE_MS };
 
 type LeadStage = (typeof LEAD_STAGES)[number];
 
-/** Bytes of an even-length hex string; null when it is not hex. */
+// ---- The signature scheme (verify, sign and planSecret share it) ----------------------
+
+/** Bytes of an even-length hex string; null when it is not hex (the signature_key is hex). */
 export function hexToBytes(text: string): Uint8Array | null {
   if (!/^(?:[0-9a-f]{2})+$/i.test(text)) return null;
   return Uint8Array.from(text.match(/../g)!, (pair) => parseInt(pair, 16));
+}
+
+/**
+ * close-sig-hash: lowercase hex HMAC-SHA256 of the timestamp header followed directly by the
+ * body, keyed with the hex-decoded signature_key. The header string is signed as received:
+ * re-formatting the number would change the message.
+ */
+export async function closeSignature(key: Uint8Array, timestamp: string, body: string): Promise<string> {
+  return bytesToHex(await hmacSha256(key, timestamp + body));
 }
 
 export async function verifyCloseSignature(
@@ -38,13 +52,11 @@ export async function verifyCloseSignature(
   if (!signature || !timestamp) return { ok: false, reason: "missing close-sig-hash or close-sig-timestamp header" };
   // Up to 16 digits so that a millisecond timestamp fails on the window, which names the real problem.
   if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: "close-sig-timestamp is not Unix seconds" };
-  const skew = Math.floor(nowMs / 1000) - Number(timestamp);
-  if (skew > TIMESTAMP_TOLERANCE_SECONDS) return { ok: false, reason: "close-sig-timestamp is too old" };
-  if (skew < -TIMESTAMP_TOLERANCE_SECONDS) return { ok: false, reason: "close-sig-timestamp is in the future" };
+  const freshness = unixSecondsFreshness(timestamp, nowMs, TIMESTAMP_WINDOW);
+  if (freshness !== "fresh") return { ok: false, reason: `close-sig-timestamp is ${freshness}` };
   const key = hexToBytes(signatureKeyHex);
   if (!key) return { ok: false, reason: "connection secret is not a hex signature_key" };
-  // The header string is signed as received: re-formatting the number would change the message.
-  const expected = bytesToHex(await hmacSha256(key, timestamp + body));
+  const expected = await closeSignature(key, timestamp, body);
   return timingSafeEqualText(signature, expected) ? { ok: true } : { ok: false, reason: "close-sig-hash does not match" };
 }
 
@@ -145,11 +157,6 @@ const ACTIVITY_TYPES: Record<string, "call" | "email" | "meeting" | "note"> = {
 
 // ---- Mapping ----
 
-/** Keeps only the fields the payload carried: undefined means "not sent", null means "cleared". */
-function present(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-}
-
 /** Cents as an exact decimal string, so 1999 cents never becomes 19.990000000000002. */
 export function centsToDecimal(cents: number): string | number {
   // Past 2^53 the digits are no exact cents (and String() turns to exponent notation).
@@ -159,44 +166,34 @@ export function centsToDecimal(cents: number): string | number {
   return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${["data", ...issue.path.map(String)].join(".")}: ${issue.message}`).join("; ");
+/** One native event of a Close event, before it gets its id (the delivery's key + `suffix`) and instant. */
+interface Draft {
+  suffix: string;
+  type: string;
+  data: Record<string, unknown>;
 }
+type Drafts = Mapping<Draft[]>;
 
-/** A Close event this adapter cannot map: it becomes a rejected item, never a thrown delivery. */
-class Unmappable extends Error {}
+const draft = (suffix: string, type: string, data: Record<string, unknown>): Draft => ({ suffix, type, data });
 
-interface Mapper {
-  /** The delivery's own dedupe key: every canonical id derives from it. */
-  key: string;
-  occurredAt: string;
-  events: MappedEvent[];
-}
-
-function emit(mapper: Mapper, suffix: string, type: string, data: Record<string, unknown>) {
-  mapper.events.push({
-    position: mapper.events.length,
-    event: { id: `${mapper.key}:${suffix}`, type, occurred_at: mapper.occurredAt, data },
-  });
-}
-
-function parseData<T extends z.ZodType>(schema: T, event: CloseEvent): z.infer<T> {
+function parseData<T extends z.ZodType>(schema: T, event: CloseEvent): Mapping<z.infer<T>> {
   const parsed = schema.safeParse(event.data ?? {});
-  if (!parsed.success) throw new Unmappable(describeIssues(parsed.error));
-  return parsed.data;
+  return parsed.success ? mapped(parsed.data) : unmapped(describeIssues(parsed.error, { prefix: "data" }));
 }
 
-function objectIdOf(event: CloseEvent): string {
+function objectIdOf(event: CloseEvent): Mapping<string> {
   const fromData = event.data?.id;
   const id = event.object_id ?? (typeof fromData === "string" ? fromData : null);
-  if (!id) throw new Unmappable("event.object_id: missing");
-  return id;
+  return id ? mapped(id) : unmapped("event.object_id: missing");
 }
 
-function mapOpportunity(mapper: Mapper, event: CloseEvent) {
+function mapOpportunity(event: CloseEvent): Drafts {
   const dealId = objectIdOf(event);
-  if (event.action === "deleted") return emit(mapper, "deal", "deal.deleted", { deal_id: dealId });
-  const data = parseData(opportunitySchema, event);
+  if (!dealId.ok) return dealId;
+  if (event.action === "deleted") return mapped([draft("deal", "deal.deleted", { deal_id: dealId.value })]);
+  const parsed = parseData(opportunitySchema, event);
+  if (!parsed.ok) return parsed;
+  const data = parsed.value;
   const status = data.status_type === undefined || data.status_type === null
     ? data.status_type
     : ({ active: "open", won: "won", lost: "lost" } as const)[data.status_type];
@@ -207,8 +204,8 @@ function mapOpportunity(mapper: Mapper, event: CloseEvent) {
   else if (data.status_type === "lost") closedAt = data.date_lost ?? undefined;
   // A Close lead is the company and the prospect at once: it is both the account and the lead.
   const leadId = data.lead_id !== undefined ? data.lead_id : event.lead_id;
-  emit(mapper, "deal", "deal.upserted", present({
-    deal_id: dealId,
+  return mapped([draft("deal", "deal.upserted", present({
+    deal_id: dealId.value,
     account_id: leadId,
     lead_id: leadId,
     owner_rep_id: data.user_id,
@@ -219,92 +216,95 @@ function mapOpportunity(mapper: Mapper, event: CloseEvent) {
     currency: data.value_currency,
     created_at: data.date_created,
     closed_at: closedAt,
-  }));
+  }))]);
 }
 
-function leadStageOf(label: string, connection: ConnectionSecrets): LeadStage | null {
+function leadStageOf(label: string, connection: ConnectionSecrets): Mapping<LeadStage | null> {
   const overrides = leadStageOverrides.safeParse(connection.config.lead_status_stages ?? {});
-  if (!overrides.success) {
-    throw new Unmappable(`config.lead_status_stages: ${overrides.error.issues.map((i) => i.message).join("; ")}`);
-  }
+  if (!overrides.success) return unmapped(`config.lead_status_stages: ${issueMessages(overrides.error)}`);
   const wanted = label.trim().toLowerCase();
   for (const [status, stage] of Object.entries(overrides.data)) {
-    if (status.trim().toLowerCase() === wanted) return stage;
+    if (status.trim().toLowerCase() === wanted) return mapped(stage);
   }
-  return lookup(DEFAULT_LEAD_STAGES, wanted) ?? null;
+  return mapped(lookup(DEFAULT_LEAD_STAGES, wanted) ?? null);
 }
 
-function mapLead(mapper: Mapper, event: CloseEvent, connection: ConnectionSecrets) {
+function mapLead(event: CloseEvent, connection: ConnectionSecrets): Drafts {
   const leadId = objectIdOf(event);
+  if (!leadId.ok) return leadId;
+  const id = leadId.value;
   if (event.action === "deleted") {
-    emit(mapper, "lead", "lead.deleted", { lead_id: leadId });
-    return emit(mapper, "account", "account.deleted", { account_id: leadId });
+    return mapped([draft("lead", "lead.deleted", { lead_id: id }), draft("account", "account.deleted", { account_id: id })]);
   }
-  const data = parseData(leadSchema, event);
-  const name = data.display_name ?? data.name;
-  emit(mapper, "account", "account.upserted", present({ account_id: leadId, name }));
-  emit(mapper, "lead", "lead.upserted", present({
-    lead_id: leadId,
-    account_id: leadId,
-    stage: typeof data.status_label === "string" ? leadStageOf(data.status_label, connection) : undefined,
-    created_at: data.date_created,
-  }));
+  const parsed = parseData(leadSchema, event);
+  if (!parsed.ok) return parsed;
+  const data = parsed.value;
+  const stage = typeof data.status_label === "string" ? leadStageOf(data.status_label, connection) : mapped(undefined);
+  if (!stage.ok) return stage;
+  return mapped([
+    draft("account", "account.upserted", present({ account_id: id, name: data.display_name ?? data.name })),
+    draft("lead", "lead.upserted", present({ lead_id: id, account_id: id, stage: stage.value, created_at: data.date_created })),
+  ]);
 }
 
-function mapActivity(mapper: Mapper, event: CloseEvent, type: "call" | "email" | "meeting" | "note") {
-  const activityId = objectIdOf(event);
-  if (event.action === "deleted") {
-    throw new Unmappable(`${event.object_type} deleted: the native format has no activity deletion`);
-  }
+function mapActivity(event: CloseEvent, type: "call" | "email" | "meeting" | "note"): Drafts {
+  const objectId = objectIdOf(event);
+  if (!objectId.ok) return objectId;
+  if (event.action === "deleted") return unmapped(`${event.object_type} deleted: the native format has no activity deletion`);
   const common = (data: z.infer<typeof activityBase>) => {
     const leadId = data.lead_id !== undefined ? data.lead_id : event.lead_id;
-    return { activity_id: activityId, type, rep_id: data.user_id, lead_id: leadId, account_id: leadId };
+    return { activity_id: objectId.value, type, rep_id: data.user_id, lead_id: leadId, account_id: leadId };
   };
+  const activity = (fields: Record<string, unknown>): Drafts => mapped([draft("activity", "activity.logged", present(fields))]);
   if (type === "call") {
-    const data = parseData(callSchema, event);
-    return emit(mapper, "activity", "activity.logged", present({
-      ...common(data),
-      direction: data.direction,
-      duration_seconds: data.duration,
-    }));
+    const parsed = parseData(callSchema, event);
+    if (!parsed.ok) return parsed;
+    return activity({ ...common(parsed.value), direction: parsed.value.direction, duration_seconds: parsed.value.duration });
   }
   if (type === "email") {
-    const data = parseData(emailSchema, event);
-    if (data.status && UNSENT_EMAIL_STATUSES.has(data.status)) {
-      throw new Unmappable(`activity.email with status ${JSON.stringify(data.status)} is not sent yet; it counts once sent`);
+    const parsed = parseData(emailSchema, event);
+    if (!parsed.ok) return parsed;
+    const { status, direction } = parsed.value;
+    if (status && UNSENT_EMAIL_STATUSES.has(status)) {
+      return unmapped(`activity.email with status ${JSON.stringify(status)} is not sent yet; it counts once sent`);
     }
-    const direction = data.direction === "outgoing" ? "outbound" : data.direction === "incoming" ? "inbound" : data.direction;
-    return emit(mapper, "activity", "activity.logged", present({ ...common(data), direction }));
+    return activity({
+      ...common(parsed.value),
+      direction: direction === "outgoing" ? "outbound" : direction === "incoming" ? "inbound" : direction,
+    });
   }
   if (type === "meeting") {
-    const data = parseData(meetingSchema, event);
-    return emit(mapper, "activity", "activity.logged", present({
-      ...common(data),
-      duration_seconds: data.duration,
-      outcome: data.status ? lookup(MEETING_OUTCOMES, data.status) : undefined,
-    }));
+    const parsed = parseData(meetingSchema, event);
+    if (!parsed.ok) return parsed;
+    const { duration, status } = parsed.value;
+    return activity({ ...common(parsed.value), duration_seconds: duration, outcome: status ? lookup(MEETING_OUTCOMES, status) : undefined });
   }
-  emit(mapper, "activity", "activity.logged", present(common(parseData(activityBase, event))));
+  const parsed = parseData(activityBase, event);
+  return parsed.ok ? activity(common(parsed.value)) : parsed;
 }
 
 const MAPPED_ACTIONS = new Set(["created", "updated", "deleted"]);
 
-function normalizeEvent(event: CloseEvent, key: string, connection: ConnectionSecrets): MappedEvent[] {
+function draftsOf(event: CloseEvent, connection: ConnectionSecrets): Drafts {
+  if (!MAPPED_ACTIONS.has(event.action)) return unmapped(`${event.object_type} action ${JSON.stringify(event.action)} is not mapped`);
+  const activityType = lookup(ACTIVITY_TYPES, event.object_type);
+  if (event.object_type === "opportunity") return mapOpportunity(event);
+  if (event.object_type === "lead") return mapLead(event, connection);
+  if (activityType) return mapActivity(event, activityType);
+  if (event.object_type === "contact") {
+    return unmapped("contact is not mapped: the Close lead (the company) is the lead; subscribe to lead events");
+  }
+  return unmapped(`object_type ${JSON.stringify(event.object_type)} is not mapped`);
+}
+
+/** The native events of one Close event; every id derives from the delivery's dedupe key. */
+function eventsOf(event: CloseEvent, key: string, connection: ConnectionSecrets): Mapping<unknown[]> {
   // date_updated orders the versions of a mutated event, so the latest one wins.
   const occurredAt = event.date_updated ?? event.date_created;
-  if (!occurredAt) throw new Unmappable("event.date_updated: missing");
-  if (!MAPPED_ACTIONS.has(event.action)) {
-    throw new Unmappable(`${event.object_type} action ${JSON.stringify(event.action)} is not mapped`);
-  }
-  const mapper: Mapper = { key, occurredAt, events: [] };
-  const activityType = lookup(ACTIVITY_TYPES, event.object_type);
-  if (event.object_type === "opportunity") mapOpportunity(mapper, event);
-  else if (event.object_type === "lead") mapLead(mapper, event, connection);
-  else if (activityType) mapActivity(mapper, event, activityType);
-  else if (event.object_type === "contact") {
-    throw new Unmappable("contact is not mapped: the Close lead (the company) is the lead; subscribe to lead events");
-  } else throw new Unmappable(`object_type ${JSON.stringify(event.object_type)} is not mapped`);
-  return mapper.events;
+  if (!occurredAt) return unmapped("event.date_updated: missing");
+  const drafts = draftsOf(event, connection);
+  if (!drafts.ok) return drafts;
+  return mapped(drafts.value.map(({ suffix, type, data }) => ({ id: `${key}:${suffix}`, type, occurred_at: occurredAt, data })));
 }
 
 function dedupeKeyOf(parsed: unknown): string | null {
@@ -314,53 +314,55 @@ function dedupeKeyOf(parsed: unknown): string | null {
 }
 
 export const close: SourceAdapter = {
-  kind: "close",
   acceptedStatus: 200,
   // Close's default opportunity statuses are Active, Won and Lost; stages are status labels as
   // Close shows them. Lost is no step forward, so the funnel is Active → Won.
   defaultStages: ["Active", "Won"],
   requiresSecret: true,
 
+  // Close issues the signature_key once the subscription (which needs the URL) exists: the
+  // connection may be created without it (deliveries answer 401 until it is set with PATCH).
+  planSecret(given) {
+    return given === undefined || hexToBytes(given) !== null
+      ? { ok: true, secret: given ?? null }
+      : { ok: false, field: "secret", message: "must be the Close signature_key (hex)" };
+  },
+
   verify(request: RawRequest, connection: ConnectionSecrets, now: number) {
     return verifyCloseSignature(request.headers, request.body, connection.secret ?? "", now);
+  },
+
+  async sign({ body, now }, { secret }) {
+    const key = hexToBytes(secret ?? "");
+    if (!key) throw new Error("cannot sign: the secret is not a hex signature_key");
+    const timestamp = String(Math.floor(now / SECOND_MS));
+    return { "close-sig-timestamp": timestamp, "close-sig-hash": await closeSignature(key, timestamp, body) };
   },
 
   split(request) {
     const body = parseJsonBody(request.body);
     if (!body.ok) return body;
-    const parsed = body.value;
-    const key = dedupeKeyOf(parsed);
+    const key = dedupeKeyOf(body.value);
     if (!key) return { ok: false, status: 400, reason: "body is not a Close webhook event (event.id is missing)" };
     return { ok: true, deliveries: [{ deliveryId: key, body: request.body, headers: {} }] };
   },
 
   // One stored delivery is one Close event, the item at position 0.
   normalize(delivery, connection): Normalized {
-    const stored = parseStoredJson(delivery.body);
-    if (!stored.ok) return stored.normalized;
-    const parsed = stored.value;
-    return isolateItem(0, parsed, () => normalizeDelivery(parsed, connection));
+    return normalizeJsonItem(delivery.body, (parsed) => normalizeDelivery(parsed, connection));
   },
 };
 
 function normalizeDelivery(parsed: unknown, connection: ConnectionSecrets): Normalized {
   const key = dedupeKeyOf(parsed) ?? "";
-  const envelope = envelopeSchema.safeParse(parsed);
   const inner = typeof parsed === "object" && parsed !== null ? (parsed as { event?: unknown }).event : undefined;
   const payload = inner ?? parsed;
-  const reject = (reason: string, occurredAt: string | null | undefined): Normalized => ({
-    events: [],
-    rejected: [rejectedItem(0, payload, reason, key || null, occurredAt ? parseInstant(occurredAt) : null)],
-  });
-  if (!envelope.success) {
-    const reason = envelope.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
-    return reject(reason, null);
-  }
+  const envelope = envelopeSchema.safeParse(parsed);
+  if (!envelope.success) return itemResult(payload, unmapped(describeIssues(envelope.error)), { eventId: key || null });
   const { event } = envelope.data;
-  try {
-    return { events: normalizeEvent(event, key, connection), rejected: [] };
-  } catch (error) {
-    if (!(error instanceof Unmappable)) throw error;
-    return reject(error.message, event.date_updated ?? event.date_created);
-  }
+  const occurredAt = event.date_updated ?? event.date_created;
+  return itemResult(payload, eventsOf(event, key, connection), {
+    eventId: key || null,
+    occurredAt: occurredAt ? parseInstant(occurredAt) : null,
+  });
 }

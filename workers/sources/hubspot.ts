@@ -1,24 +1,26 @@
 // HubSpot source: v3 signatures (v1/v2 fallback) over batched webhook arrays, mapped from
 // deal / contact / company events and generic call / email / meeting objects to native events.
 import { z } from "zod";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
+import type { ConnectionSecrets, Normalized, SourceAdapter, Verdict } from "./adapter";
 import {
+  describeIssues,
   isoOrNull,
-  isolateItem,
+  itemResult,
   lookup,
   MAX_DATE_MS,
+  type Mapping,
+  mapped,
+  normalizeJsonItem,
   parseJsonBody,
-  parseStoredJson,
-  rejectedItem,
-  type ConnectionSecrets,
-  type MappedEvent,
-  type Normalized,
-  type SourceAdapter,
-  type Verdict,
-} from "./adapter";
+  timestampFreshness,
+  unmapped,
+  utf8,
+} from "./kit";
 
 /** HubSpot's SDKs reject a v3 timestamp older than this; a later one is accepted. */
-export const MAX_TIMESTAMP_AGE_MS = 5 * 60 * 1000;
+const TIMESTAMP_WINDOW = { maxAgeMs: 5 * MINUTE_MS, maxAheadMs: Infinity };
 
 /**
  * Events accepted in one request (HubSpot batches far fewer); a larger array is answered
@@ -35,6 +37,8 @@ export const HUBSPOT_DEFAULT_STAGES = [
   "contractsent",
 ] as const;
 
+// ---- The signature scheme (verify and sign share it) ---------------------------------
+
 // HubSpot's documented set of percent-encodings to decode in the URI before hashing (v3);
 // decodeURIComponent would also decode %20, %2B and others, and break valid signatures.
 const V3_URI_DECODINGS: Record<string, string> = {
@@ -44,6 +48,20 @@ const V3_URI_DECODINGS: Record<string, string> = {
 
 export function decodeHubSpotUri(uri: string): string {
   return uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => V3_URI_DECODINGS[code.toUpperCase()]!);
+}
+
+/**
+ * v3: base64 HMAC-SHA256, keyed with the client secret, of method + URI + body + timestamp.
+ * `uri` is taken as signed: callers pass it through decodeHubSpotUri. The timestamp is the
+ * header string as sent (docs/crms/hubspot.md): re-formatting the number breaks signatures.
+ */
+export async function hubspotV3Signature(clientSecret: string, method: string, uri: string, body: string, timestamp: string): Promise<string> {
+  return bytesToBase64(await hmacSha256(utf8(clientSecret), `${method}${uri}${body}${timestamp}`));
+}
+
+/** v1 / v2 (legacy): hex SHA-256 of the secret + body (v1), or secret + method + URL + body (v2). */
+function legacySignature(version: "v1" | "v2", clientSecret: string, method: string, url: string, body: string): Promise<string> {
+  return sha256Hex(version === "v1" ? clientSecret + body : clientSecret + method + url + body);
 }
 
 export async function verifyHubSpot(
@@ -56,23 +74,23 @@ export async function verifyHubSpot(
 ): Promise<Verdict> {
   const v3 = headers.get("x-hubspot-signature-v3");
   if (v3) {
-    // The timestamp is kept as the header string for signing (sources.md §9.4).
     const timestamp = headers.get("x-hubspot-request-timestamp");
     if (!timestamp || !/^\d+$/.test(timestamp)) return { ok: false, reason: "missing X-HubSpot-Request-Timestamp" };
-    if (now - Number(timestamp) > MAX_TIMESTAMP_AGE_MS) {
+    if (timestampFreshness(Number(timestamp), now, TIMESTAMP_WINDOW) !== "fresh") {
       return { ok: false, reason: "X-HubSpot-Request-Timestamp is older than 5 minutes (it is in milliseconds)" };
     }
-    const signed = `${method}${decodeHubSpotUri(url)}${body}${timestamp}`;
-    const expected = bytesToBase64(await hmacSha256(new TextEncoder().encode(clientSecret), signed));
+    const expected = await hubspotV3Signature(clientSecret, method, decodeHubSpotUri(url), body, timestamp);
     return timingSafeEqualText(v3, expected) ? { ok: true } : { ok: false, reason: "X-HubSpot-Signature-v3 does not match" };
   }
   const legacy = headers.get("x-hubspot-signature");
   if (!legacy) return { ok: false, reason: "missing X-HubSpot-Signature-v3 (or a v1/v2 X-HubSpot-Signature)" };
   const version = (headers.get("x-hubspot-signature-version") ?? "v1").toLowerCase();
   if (version !== "v1" && version !== "v2") return { ok: false, reason: `unknown X-HubSpot-Signature-Version ${version}` };
-  const expected = await sha256Hex(version === "v1" ? clientSecret + body : clientSecret + method + url + body);
+  const expected = await legacySignature(version, clientSecret, method, url, body);
   return timingSafeEqualText(legacy.toLowerCase(), expected) ? { ok: true } : { ok: false, reason: `X-HubSpot-Signature (${version}) does not match` };
 }
+
+// ---- Payload -------------------------------------------------------------------------
 
 const hubspotEvent = z.object({
   eventId: z.union([z.number(), z.string()]),
@@ -156,14 +174,15 @@ function instant(value: HubSpotEvent["propertyValue"]): string | null {
   return /^\d+$/.test(raw) ? (isoOrNull(Number(raw)) ?? raw) : raw;
 }
 
-type Mapping = { data: Record<string, unknown> } | { reason: string };
+/** The fields one property change sets. */
+type Fields = Mapping<Record<string, unknown>>;
 
 function stringList(config: Record<string, unknown>, key: string, fallback: string[]): string[] {
   const value = config[key];
   return Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : fallback;
 }
 
-function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config: Record<string, unknown>): Mapping {
+function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config: Record<string, unknown>): Fields {
   switch (name) {
     case "dealstage": {
       const stage = text(value);
@@ -171,84 +190,84 @@ function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config
       const won = stringList(config, "closed_won_stages", ["closedwon"]);
       const lost = stringList(config, "closed_lost_stages", ["closedlost"]);
       const status = stage !== null && won.includes(stage) ? "won" : stage !== null && lost.includes(stage) ? "lost" : "open";
-      return { data: { stage, status } };
+      return mapped({ stage, status });
     }
     case "amount":
-      return { data: { amount: text(value) } };
+      return mapped({ amount: text(value) });
     case "deal_currency_code":
-      return { data: { currency: text(value) } };
+      return mapped({ currency: text(value) });
     case "hubspot_owner_id":
-      return { data: { owner_rep_id: text(value) } };
+      return mapped({ owner_rep_id: text(value) });
     case "closedate":
-      return { data: { closed_at: instant(value) } };
+      return mapped({ closed_at: instant(value) });
     case "createdate":
-      return { data: { created_at: instant(value) } };
+      return mapped({ created_at: instant(value) });
     case "pipeline":
-      return { data: { pipeline: text(value) } };
+      return mapped({ pipeline: text(value) });
     case "dealname":
-      return { data: { name: text(value) } };
+      return mapped({ name: text(value) });
     case "hs_analytics_source":
-      return { data: { source: text(value)?.toLowerCase() ?? null } };
+      return mapped({ source: text(value)?.toLowerCase() ?? null });
     case "dealtype": {
       const kind = text(value);
-      if (kind === null) return { data: { kind: null } };
-      const mapped = lookup(DEAL_TYPES, kind.toLowerCase());
-      return mapped ? { data: { kind: mapped } } : { reason: `dealtype ${JSON.stringify(kind)} has no canonical kind` };
+      if (kind === null) return mapped({ kind: null });
+      const dealKind = lookup(DEAL_TYPES, kind.toLowerCase());
+      return dealKind ? mapped({ kind: dealKind }) : unmapped(`dealtype ${JSON.stringify(kind)} has no canonical kind`);
     }
     default:
-      return { reason: `deal property ${name} is not mapped` };
+      return unmapped(`deal property ${name} is not mapped`);
   }
 }
 
-function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Mapping {
+function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Fields {
   switch (name) {
     case "lifecyclestage": {
       const stage = text(value);
-      if (stage === null) return { data: { stage: null } };
-      const mapped = lookup(LIFECYCLE, stage.toLowerCase());
-      return mapped ? { data: { stage: mapped } } : { reason: `lifecyclestage ${JSON.stringify(stage)} has no canonical stage` };
+      if (stage === null) return mapped({ stage: null });
+      const lifecycle = lookup(LIFECYCLE, stage.toLowerCase());
+      return lifecycle ? mapped({ stage: lifecycle }) : unmapped(`lifecyclestage ${JSON.stringify(stage)} has no canonical stage`);
     }
     case "hubspot_owner_id":
-      return { data: { owner_rep_id: text(value) } };
+      return mapped({ owner_rep_id: text(value) });
     case "hs_analytics_source":
-      return { data: { source: text(value)?.toLowerCase() ?? null } };
+      return mapped({ source: text(value)?.toLowerCase() ?? null });
     case "associatedcompanyid":
-      return { data: { account_id: text(value) } };
+      return mapped({ account_id: text(value) });
     case "createdate":
-      return { data: { created_at: instant(value) } };
+      return mapped({ created_at: instant(value) });
     default:
-      return { reason: `contact property ${name} is not mapped` };
+      return unmapped(`contact property ${name} is not mapped`);
   }
 }
 
-function companyProperty(name: string, value: HubSpotEvent["propertyValue"]): Mapping {
+function companyProperty(name: string, value: HubSpotEvent["propertyValue"]): Fields {
   const field = lookup({ name: "name", industry: "industry", hubspot_owner_id: "owner_rep_id", region: "region", segment: "segment" }, name);
-  return field ? { data: { [field]: text(value) } } : { reason: `company property ${name} is not mapped` };
+  return field ? mapped({ [field]: text(value) }) : unmapped(`company property ${name} is not mapped`);
 }
 
 const ACTIVITY_OUTCOMES: Record<string, string> = {
   SCHEDULED: "scheduled", RESCHEDULED: "scheduled", COMPLETED: "held", CANCELED: "canceled", NO_SHOW: "no_show",
 };
 
-function activityProperty(name: string, value: HubSpotEvent["propertyValue"]): Mapping {
+function activityProperty(name: string, value: HubSpotEvent["propertyValue"]): Fields {
   const raw = text(value);
   switch (name) {
     case "hubspot_owner_id":
-      return { data: { rep_id: raw } };
+      return mapped({ rep_id: raw });
     case "hs_call_direction":
-      return { data: { direction: raw === null ? null : raw.toUpperCase() === "INBOUND" ? "inbound" : "outbound" } };
+      return mapped({ direction: raw === null ? null : raw.toUpperCase() === "INBOUND" ? "inbound" : "outbound" });
     case "hs_email_direction":
-      return { data: { direction: raw === null ? null : raw.toUpperCase() === "INCOMING_EMAIL" ? "inbound" : "outbound" } };
+      return mapped({ direction: raw === null ? null : raw.toUpperCase() === "INCOMING_EMAIL" ? "inbound" : "outbound" });
     case "hs_call_duration":
       // HubSpot stores call durations in milliseconds.
-      return raw !== null && !/^\d+(\.\d+)?$/.test(raw) ? { reason: `hs_call_duration ${JSON.stringify(raw)} is not a number` } : { data: { duration_seconds: raw === null ? null : Number(raw) / 1000 } };
+      return raw !== null && !/^\d+(\.\d+)?$/.test(raw) ? unmapped(`hs_call_duration ${JSON.stringify(raw)} is not a number`) : mapped({ duration_seconds: raw === null ? null : Number(raw) / SECOND_MS });
     case "hs_meeting_outcome": {
-      if (raw === null) return { data: { outcome: null } };
+      if (raw === null) return mapped({ outcome: null });
       const outcome = lookup(ACTIVITY_OUTCOMES, raw.toUpperCase());
-      return outcome ? { data: { outcome } } : { reason: `hs_meeting_outcome ${JSON.stringify(raw)} has no canonical outcome` };
+      return outcome ? mapped({ outcome }) : unmapped(`hs_meeting_outcome ${JSON.stringify(raw)} has no canonical outcome`);
     }
     default:
-      return { reason: `activity property ${name} is not mapped` };
+      return unmapped(`activity property ${name} is not mapped`);
   }
 }
 
@@ -261,7 +280,10 @@ const ASSOCIATION_FIELDS: Record<string, { from: "deal" | "lead"; field: string 
 
 const ACTIVITY_LINKS: Record<string, string> = { lead: "lead_id", account: "account_id", deal: "deal_id" };
 
-function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): { type: string; data: Record<string, unknown> } | { reason: string } {
+/** The one native event a HubSpot event becomes (without its id and instant, which are the same for all). */
+type Draft = { type: string; data: Record<string, unknown> };
+
+function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): Mapping<Draft> {
   const [objectName, action] = event.subscriptionType.split(".") as [string, string | undefined];
   const objectId = event.objectId === undefined ? null : String(event.objectId);
   const idField = lookup({ deal: "deal_id", contact: "lead_id", company: "account_id" }, objectName);
@@ -270,58 +292,70 @@ function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): { type:
   if (idField && canonical) {
     if (action === "associationChange") {
       const link = lookup(ASSOCIATION_FIELDS, event.associationType);
-      if (!link || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return { reason: `association ${event.associationType ?? "(none)"} is not mapped` };
+      if (!link || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return unmapped(`association ${event.associationType ?? "(none)"} is not mapped`);
       const value = event.associationRemoved ? null : String(event.toObjectId);
-      return { type: `${link.from}.upserted`, data: { [`${link.from}_id`]: String(event.fromObjectId), [link.field]: value } };
+      return mapped({ type: `${link.from}.upserted`, data: { [`${link.from}_id`]: String(event.fromObjectId), [link.field]: value } });
     }
-    if (objectId === null) return { reason: "objectId is missing" };
+    if (objectId === null) return unmapped("objectId is missing");
     if (action === "creation") {
-      return { type: `${canonical}.upserted`, data: { [idField]: objectId, ...(canonical === "account" ? {} : { created_at: new Date(event.occurredAt).toISOString() }) } };
+      return mapped({ type: `${canonical}.upserted`, data: { [idField]: objectId, ...(canonical === "account" ? {} : { created_at: new Date(event.occurredAt).toISOString() }) } });
     }
-    if (action === "deletion" || action === "privacyDeletion") return { type: `${canonical}.deleted`, data: { [idField]: objectId } };
+    if (action === "deletion" || action === "privacyDeletion") return mapped({ type: `${canonical}.deleted`, data: { [idField]: objectId } });
     if (action === "propertyChange") {
-      if (!event.propertyName) return { reason: "propertyChange without propertyName" };
+      if (!event.propertyName) return unmapped("propertyChange without propertyName");
       const mapping =
         canonical === "deal" ? dealProperty(event.propertyName, event.propertyValue, config)
         : canonical === "lead" ? contactProperty(event.propertyName, event.propertyValue)
         : companyProperty(event.propertyName, event.propertyValue);
-      return "reason" in mapping ? mapping : { type: `${canonical}.upserted`, data: { [idField]: objectId, ...mapping.data } };
+      return mapping.ok ? mapped({ type: `${canonical}.upserted`, data: { [idField]: objectId, ...mapping.value } }) : mapping;
     }
-    return { reason: `${event.subscriptionType} is not mapped` };
+    return unmapped(`${event.subscriptionType} is not mapped`);
   }
 
   if (objectName === "object") {
     if (action === "associationChange") {
       const activityType = lookup(ACTIVITY_OBJECT_TYPES, event.fromObjectTypeId);
       const target = lookup(OBJECT_TYPE_IDS, event.toObjectTypeId);
-      if (!activityType || !target || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return { reason: "association between these object types is not mapped" };
-      return {
+      if (!activityType || !target || event.fromObjectId === undefined || (!event.associationRemoved && event.toObjectId === undefined)) return unmapped("association between these object types is not mapped");
+      return mapped({
         type: "activity.logged",
         data: { activity_id: String(event.fromObjectId), type: activityType, [ACTIVITY_LINKS[target]!]: event.associationRemoved ? null : String(event.toObjectId) },
-      };
+      });
     }
     const activityType = lookup(ACTIVITY_OBJECT_TYPES, event.objectTypeId);
-    if (!activityType) return { reason: `object type ${event.objectTypeId ?? "(none)"} is not mapped` };
-    if (objectId === null) return { reason: "objectId is missing" };
-    if (action === "creation") return { type: "activity.logged", data: { activity_id: objectId, type: activityType } };
+    if (!activityType) return unmapped(`object type ${event.objectTypeId ?? "(none)"} is not mapped`);
+    if (objectId === null) return unmapped("objectId is missing");
+    if (action === "creation") return mapped({ type: "activity.logged", data: { activity_id: objectId, type: activityType } });
     if (action === "propertyChange") {
-      if (!event.propertyName) return { reason: "propertyChange without propertyName" };
+      if (!event.propertyName) return unmapped("propertyChange without propertyName");
       const mapping = activityProperty(event.propertyName, event.propertyValue);
-      return "reason" in mapping ? mapping : { type: "activity.logged", data: { activity_id: objectId, type: activityType, ...mapping.data } };
+      return mapping.ok ? mapped({ type: "activity.logged", data: { activity_id: objectId, type: activityType, ...mapping.value } }) : mapping;
     }
-    return { reason: `${event.subscriptionType} of activities is not mapped (the native model has no activity deletion)` };
+    return unmapped(`${event.subscriptionType} of activities is not mapped (the native model has no activity deletion)`);
   }
-  return { reason: `subscription type ${event.subscriptionType} is not mapped` };
+  return unmapped(`subscription type ${event.subscriptionType} is not mapped`);
 }
 
 export const hubspot: SourceAdapter = {
-  kind: "hubspot",
   acceptedStatus: 200,
   defaultStages: HUBSPOT_DEFAULT_STAGES,
   requiresSecret: true,
 
+  // HubSpot shows the app's client secret once the app exists: the connection may be created
+  // without it (deliveries answer 401 until it is set with PATCH).
+  planSecret: (given) => ({ ok: true, secret: given ?? null }),
+
   verify(request, connection: ConnectionSecrets, now) {
     return verifyHubSpot(request.method, request.url, request.headers, request.body, connection.secret ?? "", now);
+  },
+
+  async sign({ method, url, body, now }, { secret }) {
+    const timestamp = String(now);
+    return {
+      "x-hubspot-request-timestamp": timestamp,
+      "x-hubspot-signature-v3": await hubspotV3Signature(secret ?? "", method, decodeHubSpotUri(url), body, timestamp),
+      "x-hubspot-signature-version": "v3",
+    };
   },
 
   // One inbox row per event of the batch, so a retried batch regrouped differently still dedupes.
@@ -351,29 +385,16 @@ export const hubspot: SourceAdapter = {
 
   // Each stored delivery is one event, at position 0: whatever it holds, it is mapped or rejected.
   normalize(delivery, connection): Normalized {
-    const stored = parseStoredJson(delivery.body);
-    if (!stored.ok) return stored.normalized;
-    const raw = stored.value;
-    return isolateItem(0, raw, () => normalizeEvent(raw, connection.config));
+    return normalizeJsonItem(delivery.body, (raw) => normalizeEvent(raw, connection.config));
   },
 };
 
 function normalizeEvent(raw: unknown, config: Record<string, unknown>): Normalized {
   const parsed = hubspotEvent.safeParse(raw);
-  const rejected: Normalized["rejected"] = [];
-  const events: MappedEvent[] = [];
-  if (!parsed.success) {
-    const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ");
-    rejected.push(rejectedItem(0, raw, reason));
-    return { events, rejected };
-  }
+  if (!parsed.success) return itemResult(raw, unmapped(describeIssues(parsed.error, { root: "event" })));
   const event = parsed.data;
   const id = `hs:${dedupeKey(event)}`;
-  const mapped = mapEvent(event, config);
-  if ("reason" in mapped) {
-    rejected.push(rejectedItem(0, raw, mapped.reason, id, event.occurredAt));
-  } else {
-    events.push({ position: 0, event: { id, type: mapped.type, occurred_at: new Date(event.occurredAt).toISOString(), data: mapped.data } });
-  }
-  return { events, rejected };
+  const draft = mapEvent(event, config);
+  const events = draft.ok ? mapped([{ id, type: draft.value.type, occurred_at: new Date(event.occurredAt).toISOString(), data: draft.value.data }]) : draft;
+  return itemResult(raw, events, { eventId: id, occurredAt: event.occurredAt });
 }

@@ -1,5 +1,6 @@
-// The adapter for each connection kind.
-import type { ConnectionKind } from "../db/schema";
+// The CRMs Quotient takes webhooks from: one adapter per connection kind, one line each.
+// The kinds the API accepts and the database stores are this registry's keys
+// (CONNECTION_KINDS, re-exported by workers/db/schema.ts), so a kind cannot lack its adapter.
 import type { SourceAdapter } from "./adapter";
 import { close } from "./close";
 import { hubspot } from "./hubspot";
@@ -8,15 +9,20 @@ import { pipedrive } from "./pipedrive";
 import { salesforce } from "./salesforce";
 import { stripe } from "./stripe";
 
-const ADAPTERS: Partial<Record<ConnectionKind, SourceAdapter>> = {
+export const ADAPTERS = {
   native,
-  ...(hubspot && { hubspot }),
-  ...(pipedrive && { pipedrive }),
-  ...(close && { close }),
-  ...(salesforce && { salesforce }),
-  ...(stripe && { stripe }),
-};
+  hubspot,
+  pipedrive,
+  close,
+  salesforce,
+  stripe,
+} as const satisfies Record<string, SourceAdapter>;
 
-export function adapterFor(kind: ConnectionKind): SourceAdapter | undefined {
+export type ConnectionKind = keyof typeof ADAPTERS;
+
+/** The connection kinds, in the registry's order (the API's enum and the kind column's values). */
+export const CONNECTION_KINDS = Object.keys(ADAPTERS) as [ConnectionKind, ...ConnectionKind[]];
+
+export function adapterFor(kind: ConnectionKind): SourceAdapter {
   return ADAPTERS[kind];
 }

@@ -1,29 +1,42 @@
 // Pipedrive source: HTTP Basic credentials per connection (Pipedrive signs nothing), v2
 // `{meta, data, previous}` and legacy v1 `{v:1, meta, current, previous}` webhook payloads.
 import { z } from "zod";
-import { base64ToBytes } from "../lib/crypto";
+import { SECOND_MS } from "../../shared/units";
+import { base64ToBytes, bytesToBase64, randomBytes } from "../lib/crypto";
 import { parseInstant } from "../model/events";
+import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
 import {
+  describeIssues,
   isoOrNull,
-  isolateItem,
+  itemResult,
   lookup,
   MAX_DATE_MS,
+  type Mapping,
+  mapped,
+  normalizeJsonItem,
   parseJsonBody,
-  parseStoredJson,
-  rejectedItem,
-  type ConnectionSecrets,
-  type MappedEvent,
-  type Normalized,
-  type RawRequest,
-  type SourceAdapter,
-  type SplitResult,
-  type Verdict,
-} from "./adapter";
+  present,
+  unmapped,
+  utf8,
+} from "./kit";
 
 export const DEFAULT_USERNAME = "quotient";
 
 /** Stage ids of the pipeline a new Pipedrive company starts with (5 stages, ids 1–5). */
 export const PIPEDRIVE_DEFAULT_STAGES = ["1", "2", "3", "4", "5"] as const;
+
+// ---- Credentials (verify, sign and planSecret share them) -----------------------------
+
+/** The HTTP Basic user of a connection: `config.username`, else DEFAULT_USERNAME. */
+function usernameOf(config: Record<string, unknown>): string {
+  const configured = config.username;
+  return typeof configured === "string" && configured !== "" ? configured : DEFAULT_USERNAME;
+}
+
+/** The `Authorization` header Pipedrive sends for the webhook's http_auth_user / http_auth_password. */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${bytesToBase64(utf8(`${user}:${password}`))}`;
+}
 
 /** Equal-length byte comparison in constant time; only the length may leak. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -32,8 +45,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export async function verifyPipedrive(headers: Headers, connection: ConnectionSecrets): Promise<Verdict> {
   if (!connection.secret) return { ok: false, reason: "the connection has no password" };
-  const configured = connection.config.username;
-  const expectedUser = typeof configured === "string" && configured !== "" ? configured : DEFAULT_USERNAME;
+  const expectedUser = usernameOf(connection.config);
   const match = /^basic\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
   if (!match) return { ok: false, reason: "missing HTTP Basic credentials (set http_auth_user / http_auth_password on the webhook)" };
   const decoded = base64ToBytes(match[1]!);
@@ -41,9 +53,8 @@ export async function verifyPipedrive(headers: Headers, connection: ConnectionSe
   // RFC 7617: the user id cannot contain a colon, the password can.
   const colon = decoded.indexOf(0x3a);
   if (colon < 0) return { ok: false, reason: "Authorization: Basic is not user:password" };
-  const encoder = new TextEncoder();
-  const userMatches = sameBytes(decoded.subarray(0, colon), encoder.encode(expectedUser));
-  const passwordMatches = sameBytes(decoded.subarray(colon + 1), encoder.encode(connection.secret));
+  const userMatches = sameBytes(decoded.subarray(0, colon), utf8(expectedUser));
+  const passwordMatches = sameBytes(decoded.subarray(colon + 1), utf8(connection.secret));
   // Both halves are always compared, so timing does not tell which one was wrong.
   return userMatches && passwordMatches ? { ok: true } : { ok: false, reason: "wrong HTTP Basic credentials" };
 }
@@ -101,14 +112,14 @@ function isV2(parsed: Record<string, unknown>): boolean {
   return typeof meta === "object" && meta !== null && ("entity" in meta || String(meta.version ?? "").startsWith("2"));
 }
 
-function envelopeOf(parsed: unknown): Envelope | { error: string } {
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { error: "body is not a JSON object" };
+function envelopeOf(parsed: unknown): Mapping<Envelope> {
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return unmapped("body is not a JSON object");
   const body = parsed as Record<string, unknown>;
   if (isV2(body)) {
     const v2 = v2Envelope.safeParse(body);
-    if (!v2.success) return { error: `not a Pipedrive v2 webhook: ${describe(v2.error)}` };
+    if (!v2.success) return unmapped(`not a Pipedrive v2 webhook: ${describe(v2.error)}`);
     const { meta, data, previous } = v2.data;
-    return {
+    return mapped({
       // meta.id is the event UUID in v2: unique per event, repeated on retries.
       dedupeKey: meta.id,
       action: lookup(V2_ACTIONS, meta.action) ?? null,
@@ -118,15 +129,15 @@ function envelopeOf(parsed: unknown): Envelope | { error: string } {
       timestamp: meta.timestamp,
       current: data ?? null,
       previous: previous ?? null,
-    };
+    });
   }
   const v1 = v1Envelope.safeParse(body);
-  if (!v1.success) return { error: `not a Pipedrive v1 or v2 webhook: ${describe(v1.error)}` };
+  if (!v1.success) return unmapped(`not a Pipedrive v1 or v2 webhook: ${describe(v1.error)}`);
   const { meta, current, previous } = v1.data;
   // v1 meta.id is the object id, so the key combines it with what happened and when;
   // `retry` is left out so a retried delivery is a duplicate.
   const when = meta.timestamp_micro ?? meta.timestamp;
-  return {
+  return mapped({
     dedupeKey: [meta.webhook_id ?? "", meta.object, meta.id, meta.action, when].join(":"),
     action: lookup(V1_ACTIONS, meta.action) ?? null,
     rawAction: meta.action,
@@ -135,12 +146,10 @@ function envelopeOf(parsed: unknown): Envelope | { error: string } {
     timestamp: meta.timestamp_micro ?? meta.timestamp,
     current: current ?? null,
     previous: previous ?? null,
-  };
+  });
 }
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.map(String).join(".") || "(body)"}: ${issue.message}`).join("; ");
-}
+const describe = (error: z.ZodError) => describeIssues(error, { root: "(body)" });
 
 /**
  * Pipedrive instants: ISO text, "YYYY-MM-DD HH:MM:SS" (UTC) or epoch numbers whose unit
@@ -151,7 +160,8 @@ export function pipedriveInstant(value: string | number): number | null {
   let ms: number | null;
   if (/^\d+(\.\d+)?$/.test(text)) {
     const n = Number(text);
-    ms = n < 1e11 ? Math.floor(n * 1000) : n < 1e14 ? Math.floor(n) : Math.floor(n / 1000);
+    // Microseconds are a thousandth of a millisecond.
+    ms = n < 1e11 ? Math.floor(n * SECOND_MS) : n < 1e14 ? Math.floor(n) : Math.floor(n / 1000);
   } else {
     ms = parseInstant(text);
   }
@@ -269,12 +279,8 @@ const ACTIVITY_TYPES: Record<string, string> = {
 
 // ---- Mapping -----------------------------------------------------------------------
 
-type Mapped = { events: { id: string; type: string; occurred_at: string; data: Record<string, unknown> }[] } | { reason: string };
-
-/** Copies the fields that are present (null included): absent fields stay absent. */
-function present(entries: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
-}
+/** The native events one webhook becomes. */
+type Mapped = Mapping<{ id: string; type: string; occurred_at: string; data: Record<string, unknown> }[]>;
 
 /** The owner: `owner_id` in v2, `user_id` (possibly expanded) in v1. */
 const ownerOf = (object: { owner_id?: string | null; user_id?: string | null }) =>
@@ -336,14 +342,14 @@ function priorDealStates(current: Deal, previous: Deal, eventMs: number): Map<nu
 
 function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mapped {
   const dealId = idText(envelope.current?.id ?? envelope.previous?.id ?? envelope.entityId);
-  if (!dealId) return { reason: "deal without an id" };
+  if (!dealId) return unmapped("deal without an id");
   if (envelope.action === "delete") {
-    return { events: [{ id: envelope.dedupeKey, type: "deal.deleted", occurred_at: occurredAt, data: { deal_id: dealId } }] };
+    return mapped([{ id: envelope.dedupeKey, type: "deal.deleted", occurred_at: occurredAt, data: { deal_id: dealId } }]);
   }
   const current = deal.safeParse(envelope.current ?? {});
-  if (!current.success) return { reason: `deal ${dealId}: ${describe(current.error)}` };
+  if (!current.success) return unmapped(`deal ${dealId}: ${describe(current.error)}`);
   if (current.data.status === "deleted" || current.data.is_deleted === true) {
-    return { events: [{ id: envelope.dedupeKey, type: "deal.deleted", occurred_at: occurredAt, data: { deal_id: dealId } }] };
+    return mapped([{ id: envelope.dedupeKey, type: "deal.deleted", occurred_at: occurredAt, data: { deal_id: dealId } }]);
   }
   const events = [
     { id: envelope.dedupeKey, type: "deal.upserted", occurred_at: occurredAt, data: { deal_id: dealId, ...dealData(current.data) } },
@@ -351,7 +357,7 @@ function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mappe
   // A merge's `previous` is the other deal, so it says nothing about this deal's past.
   if (envelope.action === "change" && envelope.previous) {
     const previous = deal.safeParse(envelope.previous);
-    if (!previous.success) return { reason: `deal ${dealId} previous: ${describe(previous.error)}` };
+    if (!previous.success) return unmapped(`deal ${dealId} previous: ${describe(previous.error)}`);
     for (const [ms, data] of [...priorDealStates(current.data, previous.data, eventMs)].sort(([a], [b]) => a - b)) {
       events.push({
         id: `${envelope.dedupeKey}:prior:${ms}`,
@@ -361,7 +367,7 @@ function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mappe
       });
     }
   }
-  return { events };
+  return mapped(events);
 }
 
 /** An upsert or a delete of an object whose fields map one to one. */
@@ -374,27 +380,25 @@ function simpleMapping<S extends z.ZodType>(
 ): Mapped {
   const idField = `${canonical}_id`;
   const objectId = idText(envelope.current?.id ?? envelope.previous?.id ?? envelope.entityId);
-  if (!objectId) return { reason: `${envelope.entity} without an id` };
+  if (!objectId) return unmapped(`${envelope.entity} without an id`);
   if (envelope.action === "delete") {
-    return { events: [{ id: envelope.dedupeKey, type: `${canonical}.deleted`, occurred_at: occurredAt, data: { [idField]: objectId } }] };
+    return mapped([{ id: envelope.dedupeKey, type: `${canonical}.deleted`, occurred_at: occurredAt, data: { [idField]: objectId } }]);
   }
   const parsed = schema.safeParse(envelope.current ?? {});
-  if (!parsed.success) return { reason: `${envelope.entity} ${objectId}: ${describe(parsed.error)}` };
-  return {
-    events: [
-      { id: envelope.dedupeKey, type: `${canonical}.upserted`, occurred_at: occurredAt, data: { [idField]: objectId, ...toData(parsed.data) } },
-    ],
-  };
+  if (!parsed.success) return unmapped(`${envelope.entity} ${objectId}: ${describe(parsed.error)}`);
+  return mapped([
+    { id: envelope.dedupeKey, type: `${canonical}.upserted`, occurred_at: occurredAt, data: { [idField]: objectId, ...toData(parsed.data) } },
+  ]);
 }
 
 function mapActivity(envelope: Envelope, occurredAt: string): Mapped {
   const activityId = idText(envelope.current?.id ?? envelope.previous?.id ?? envelope.entityId);
-  if (!activityId) return { reason: "activity without an id" };
-  if (envelope.action === "delete") return { reason: `activity ${activityId} deleted: the native format has no activity deletion` };
+  if (!activityId) return unmapped("activity without an id");
+  if (envelope.action === "delete") return unmapped(`activity ${activityId} deleted: the native format has no activity deletion`);
   const parsed = activity.safeParse(envelope.current ?? {});
-  if (!parsed.success) return { reason: `activity ${activityId}: ${describe(parsed.error)}` };
+  if (!parsed.success) return unmapped(`activity ${activityId}: ${describe(parsed.error)}`);
   const a = parsed.data;
-  if (!a.type) return { reason: `activity ${activityId} has no type` };
+  if (!a.type) return unmapped(`activity ${activityId} has no type`);
   const data = present({
     activity_id: activityId,
     type: lookup(ACTIVITY_TYPES, a.type.toLowerCase()) ?? "other",
@@ -406,11 +410,11 @@ function mapActivity(envelope: Envelope, occurredAt: string): Mapped {
     duration_seconds: a.duration,
     outcome: a.done === undefined || a.done === null ? undefined : a.done ? "held" : "scheduled",
   });
-  return { events: [{ id: envelope.dedupeKey, type: "activity.logged", occurred_at: occurredAt, data }] };
+  return mapped([{ id: envelope.dedupeKey, type: "activity.logged", occurred_at: occurredAt, data }]);
 }
 
 function mapEnvelope(envelope: Envelope, eventMs: number): Mapped {
-  if (envelope.action === null) return { reason: `unknown action ${JSON.stringify(envelope.rawAction)}` };
+  if (envelope.action === null) return unmapped(`unknown action ${JSON.stringify(envelope.rawAction)}`);
   const occurredAt = new Date(eventMs).toISOString();
   switch (envelope.entity) {
     case "deal":
@@ -439,51 +443,47 @@ function mapEnvelope(envelope: Envelope, eventMs: number): Mapped {
     case "activity":
       return mapActivity(envelope, occurredAt);
     default:
-      return { reason: `Pipedrive ${envelope.entity} webhooks have no canonical event` };
+      return unmapped(`Pipedrive ${envelope.entity} webhooks have no canonical event`);
   }
 }
 
 export const pipedrive: SourceAdapter = {
-  kind: "pipedrive",
   acceptedStatus: 200,
   defaultStages: PIPEDRIVE_DEFAULT_STAGES,
   requiresSecret: true,
+
+  // The password is generated unless the caller picks one; the user is shown with it.
+  planSecret: (given, config) => ({ ok: true, secret: given ?? bytesToBase64(randomBytes(24)), username: usernameOf(config) }),
 
   // No signature and no timestamp to check: Basic credentials are all Pipedrive sends.
   verify(request: RawRequest, connection: ConnectionSecrets) {
     return verifyPipedrive(request.headers, connection);
   },
 
+  async sign(_request, { secret, username }) {
+    return { authorization: basicAuthorization(username ?? DEFAULT_USERNAME, secret ?? "") };
+  },
+
   split(request): SplitResult {
     const body = parseJsonBody(request.body);
     if (!body.ok) return body;
-    const parsed = body.value;
     // Without meta there is no dedupe key to store the delivery under.
-    const envelope = envelopeOf(parsed);
-    if ("error" in envelope) return { ok: false, status: 400, reason: envelope.error };
-    return { ok: true, deliveries: [{ deliveryId: envelope.dedupeKey, body: request.body, headers: {} }] };
+    const envelope = envelopeOf(body.value);
+    if (!envelope.ok) return { ok: false, status: 400, reason: envelope.reason };
+    return { ok: true, deliveries: [{ deliveryId: envelope.value.dedupeKey, body: request.body, headers: {} }] };
   },
 
   // One stored delivery is one webhook, the item at position 0 (its events follow from it).
   normalize(delivery): Normalized {
-    const stored = parseStoredJson(delivery.body);
-    if (!stored.ok) return stored.normalized;
-    const payload = stored.value;
-    return isolateItem(0, payload, () => normalizeWebhook(payload));
+    return normalizeJsonItem(delivery.body, normalizeWebhook);
   },
 };
 
 function normalizeWebhook(payload: unknown): Normalized {
   const envelope = envelopeOf(payload);
-  const reject = (reason: string, eventId: string | null, occurredAt: number | null): Normalized => ({
-    events: [],
-    rejected: [rejectedItem(0, payload, reason, eventId, occurredAt)],
-  });
-  if ("error" in envelope) return reject(envelope.error, null, null);
-  const eventMs = pipedriveInstant(envelope.timestamp);
-  if (eventMs === null) return reject(`meta.timestamp ${JSON.stringify(envelope.timestamp)} is not a time`, envelope.dedupeKey, null);
-  const mapped = mapEnvelope(envelope, eventMs);
-  if ("reason" in mapped) return reject(mapped.reason, envelope.dedupeKey, eventMs);
-  const events: MappedEvent[] = mapped.events.map((event, position) => ({ position, event }));
-  return { events, rejected: [] };
+  if (!envelope.ok) return itemResult(payload, envelope);
+  const { dedupeKey, timestamp } = envelope.value;
+  const eventMs = pipedriveInstant(timestamp);
+  if (eventMs === null) return itemResult(payload, unmapped(`meta.timestamp ${JSON.stringify(timestamp)} is not a time`), { eventId: dedupeKey });
+  return itemResult(payload, mapEnvelope(envelope.value, eventMs), { eventId: dedupeKey, occurredAt: eventMs });
 }

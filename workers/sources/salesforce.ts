@@ -1,22 +1,12 @@
 // Salesforce Outbound Messages: SOAP notifications trusted through the secret webhook URL
 // and the connection's organization id, stored one per Notification, mapped per sObject type.
-import { localMidnight } from "../../shared/months";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { z } from "zod";
+import { localMidnight } from "../../shared/months";
 import { timingSafeEqualText } from "../lib/crypto";
-import type { Rejected } from "../model/apply";
 import { LEAD_STAGES, parseInstant } from "../model/events";
-import {
-  isolateItem,
-  lookup,
-  rejectedItem,
-  type ConnectionSecrets,
-  type Normalized,
-  type RawRequest,
-  type SourceAdapter,
-  type SplitResult,
-  type Verdict,
-} from "./adapter";
+import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
+import { isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -28,6 +18,15 @@ export const ACK_ENVELOPE =
   "</soapenv:Body></soapenv:Envelope>";
 
 // ---------------------------------------------------------------- organization ids
+
+/** An organization id as a connection's config gives it: 00D + 12 characters, or the 18-character form. */
+const ORGANIZATION_ID = /^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+
+/** The connection's `config.organization_id` when it has the shape of one (planSecret and verify read it). */
+function configuredOrganizationId(config: Record<string, unknown>): string | null {
+  const configured = config.organization_id;
+  return typeof configured === "string" && ORGANIZATION_ID.test(configured) ? configured : null;
+}
 
 const SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
@@ -108,9 +107,8 @@ const storedNotification = z.object({
 });
 export type StoredNotification = z.infer<typeof storedNotification>;
 
-type ParsedMessage =
-  | { ok: true; organizationId: string; notifications: StoredNotification[] }
-  | { ok: false; reason: string };
+/** What verify and split read of a message: the organization it claims and its notifications. */
+type ParsedMessage = Mapping<{ organizationId: string; notifications: StoredNotification[] }>;
 
 /** The sObject's type (`xsi:type="sf:Opportunity"`) and its scalar fields as text. */
 function readSObject(sObject: Record<string, unknown>): Pick<StoredNotification, "sobject_type" | "fields"> {
@@ -130,26 +128,22 @@ function readSObject(sObject: Record<string, unknown>): Pick<StoredNotification,
 
 export function parseOutboundMessage(body: string): ParsedMessage {
   // SOAP 1.1 forbids a DTD; refusing it also rules out entity expansion attacks.
-  if (body.includes("<!DOCTYPE")) return { ok: false, reason: "a SOAP message must not contain a DOCTYPE" };
+  if (body.includes("<!DOCTYPE")) return unmapped("a SOAP message must not contain a DOCTYPE");
   const wellFormed = XMLValidator.validate(body);
-  if (wellFormed !== true) return { ok: false, reason: `body is not XML: ${wellFormed.err.msg}` };
+  if (wellFormed !== true) return unmapped(`body is not XML: ${wellFormed.err.msg}`);
   let document: unknown;
   try {
     document = xmlParser.parse(body);
   } catch (error) {
     // The parser refuses what the validator lets through, e.g. elements nested too deep.
-    return { ok: false, reason: `body is not a readable SOAP message: ${error instanceof Error ? error.message : String(error)}` };
+    return unmapped(`body is not a readable SOAP message: ${error instanceof Error ? error.message : String(error)}`);
   }
   const message = outboundMessageXml.safeParse(document);
   if (!message.success) {
-    return {
-      ok: false,
-      reason: "body is not a Salesforce Outbound Message (Envelope/Body/notifications with OrganizationId and Notification/Id)",
-    };
+    return unmapped("body is not a Salesforce Outbound Message (Envelope/Body/notifications with OrganizationId and Notification/Id)");
   }
   const { OrganizationId, ActionId, Notification } = message.data.Envelope.Body.notifications;
-  return {
-    ok: true,
+  return mapped({
     organizationId: OrganizationId,
     notifications: Notification.map((notification) => ({
       notification_id: notification.Id,
@@ -157,7 +151,7 @@ export function parseOutboundMessage(body: string): ParsedMessage {
       action_id: ActionId || null,
       ...readSObject(notification.sObject),
     })),
-  };
+  });
 }
 
 // verify() and split() see the same request object: the body is parsed once.
@@ -227,11 +221,6 @@ function timeZoneOf(connection: ConnectionSecrets): string {
   return connection.timezone || "UTC";
 }
 
-/** Copies the defined values: absent fields must stay absent in the event. */
-function defined(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
-}
-
 // ---------------------------------------------------------------- mapping per sObject
 
 /**
@@ -276,19 +265,17 @@ function statusOfOpportunity(fields: Fields): "open" | "won" | "lost" | undefine
   return undefined;
 }
 
-type Mapping =
-  | { ok: true; type: string; data: Record<string, unknown>; note?: string }
-  | { ok: false; reason: string };
+/** The event an sObject becomes, and a note to dead-letter beside it when part of it could not be mapped. */
+type SObjectMapping = Mapping<{ type: string; data: Record<string, unknown>; note?: string }>;
 
-function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecrets): Mapping {
+function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecrets): SObjectMapping {
   const status = statusOfOpportunity(fields);
   const kind = text(fields, "Type");
   const closedAt =
     status === "open" ? null : status === undefined ? undefined : startOfDay(fields, "CloseDate", timeZoneOf(connection));
-  return {
-    ok: true,
+  return mapped({
     type: "deal.upserted",
-    data: defined({
+    data: present({
       deal_id: id,
       name: text(fields, "Name"),
       account_id: text(fields, "AccountId"),
@@ -302,13 +289,13 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
       created_at: text(fields, "CreatedDate"),
       closed_at: closedAt,
     }),
-  };
+  });
 }
 
-function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): Mapping {
+function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): SObjectMapping {
   const config = connectionConfig.safeParse(connection.config);
   if (!config.success) {
-    return { ok: false, reason: `the connection's config.lead_status_stages is invalid: ${config.error.issues[0]?.message}` };
+    return unmapped(`the connection's config.lead_status_stages is invalid: ${config.error.issues[0]?.message}`);
   }
   const stages = { ...DEFAULT_LEAD_STATUS_STAGES, ...config.data.lead_status_stages };
   const status = text(fields, "Status");
@@ -319,10 +306,9 @@ function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): Map
     if (Object.hasOwn(stages, status)) stage = stages[status] ?? undefined;
     else note = `Lead status ${JSON.stringify(status)} has no lifecycle stage: the lead was applied without a stage; map it in the connection's config.lead_status_stages`;
   }
-  return {
-    ok: true,
+  return mapped({
     type: "lead.upserted",
-    data: defined({
+    data: present({
       lead_id: id,
       account_id: text(fields, "ConvertedAccountId"),
       owner_rep_id: ownerRep(fields, "OwnerId"),
@@ -331,14 +317,13 @@ function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): Map
       created_at: text(fields, "CreatedDate"),
     }),
     note,
-  };
+  });
 }
 
-function mapAccount(fields: Fields, id: string): Mapping {
-  return {
-    ok: true,
+function mapAccount(fields: Fields, id: string): SObjectMapping {
+  return mapped({
     type: "account.upserted",
-    data: defined({
+    data: present({
       account_id: id,
       name: text(fields, "Name"),
       industry: text(fields, "Industry"),
@@ -346,14 +331,14 @@ function mapAccount(fields: Fields, id: string): Mapping {
       region: text(fields, "BillingCountry"),
       segment: text(fields, "Type"),
     }),
-  };
+  });
 }
 
 const TASK_SUBTYPES: Readonly<Record<string, string>> = { Call: "call", Email: "email", ListEmail: "email", LinkedIn: "social" };
 const TASK_TYPES: Readonly<Record<string, string>> = { Call: "call", Email: "email", Meeting: "meeting" };
 const CALL_DIRECTIONS: Readonly<Record<string, string>> = { Inbound: "inbound", Outbound: "outbound" };
 
-function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"): Mapping {
+function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"): SObjectMapping {
   const subtype = text(fields, "TaskSubtype") ?? "";
   const taskType = text(fields, "Type") ?? "";
   const type = sObjectType === "Event" ? "meeting" : lookup(TASK_SUBTYPES, subtype) ?? lookup(TASK_TYPES, taskType) ?? "task";
@@ -361,10 +346,9 @@ function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"):
   const minutes = decimal(fields, "DurationInMinutes");
   const duration =
     sObjectType === "Event" ? (typeof minutes === "number" ? minutes * 60 : minutes) : decimal(fields, "CallDurationInSeconds");
-  return {
-    ok: true,
+  return mapped({
     type: "activity.logged",
-    data: defined({
+    data: present({
       activity_id: id,
       type,
       direction: lookup(CALL_DIRECTIONS, callType),
@@ -375,25 +359,24 @@ function mapActivity(fields: Fields, id: string, sObjectType: "Task" | "Event"):
       deal_id: idOfType(fields, "WhatId", "006"),
       duration_seconds: duration,
     }),
-  };
+  });
 }
 
-function mapUser(fields: Fields, id: string): Mapping {
+function mapUser(fields: Fields, id: string): SObjectMapping {
   const fullName = [text(fields, "FirstName"), text(fields, "LastName")].filter(Boolean).join(" ");
-  return {
-    ok: true,
+  return mapped({
     type: "rep.upserted",
-    data: defined({
+    data: present({
       rep_id: id,
       name: text(fields, "Name") ?? (fullName || undefined),
       email: text(fields, "Email"),
       active: flag(fields, "IsActive"),
       team: text(fields, "Department"),
     }),
-  };
+  });
 }
 
-function mapSObject(notification: StoredNotification, id: string, connection: ConnectionSecrets): Mapping {
+function mapSObject(notification: StoredNotification, id: string, connection: ConnectionSecrets): SObjectMapping {
   const { fields, sobject_type: sObjectType } = notification;
   switch (sObjectType) {
     case "Opportunity":
@@ -408,43 +391,32 @@ function mapSObject(notification: StoredNotification, id: string, connection: Co
     case "User":
       return mapUser(fields, id);
     default:
-      return {
-        ok: false,
-        reason: `sObject type ${JSON.stringify(sObjectType)} is not mapped (Opportunity, Lead, Account, Task, Event and User are)`,
-      };
+      return unmapped(`sObject type ${JSON.stringify(sObjectType)} is not mapped (Opportunity, Lead, Account, Task, Event and User are)`);
   }
 }
 
 /** Each stored delivery is one Notification → at most one event, at position 0. */
 function normalizeNotification(notification: StoredNotification, connection: ConnectionSecrets): Normalized {
   const eventId = notification.notification_id;
-  const reject = (reason: string, occurredAt: number | null = null): Normalized => ({
-    events: [],
-    rejected: [{ position: 0, eventId, reason, payload: notification, occurredAt }],
-  });
   const { fields, sobject_type: sObjectType } = notification;
   const id = text(fields, "Id");
-  if (!id) return reject(`the ${sObjectType ?? "sObject"} in notification ${eventId} has no Id`);
+  if (!id) return itemResult(notification, unmapped(`the ${sObjectType ?? "sObject"} in notification ${eventId} has no Id`), { eventId });
   // Changes are retried out of order: the record's own modification time orders them.
   const occurredAt = text(fields, "LastModifiedDate") ?? text(fields, "SystemModstamp");
   if (!occurredAt) {
-    return reject(
-      `${sObjectType ?? "sObject"} ${id} has no LastModifiedDate (nor SystemModstamp): add LastModifiedDate to the outbound message's fields`,
-    );
+    const reason = `${sObjectType ?? "sObject"} ${id} has no LastModifiedDate (nor SystemModstamp): add LastModifiedDate to the outbound message's fields`;
+    return itemResult(notification, unmapped(reason), { eventId });
   }
+  const occurredAtMs = parseInstant(occurredAt);
   const mapping = mapSObject(notification, id, connection);
-  if (!mapping.ok) return reject(mapping.reason, parseInstant(occurredAt));
-  const rejected: Rejected[] = mapping.note
-    ? [{ position: 1, eventId: null, reason: mapping.note, payload: notification, occurredAt: parseInstant(occurredAt) }]
-    : [];
-  return {
-    events: [{ position: 0, event: { id: eventId, type: mapping.type, occurred_at: occurredAt, data: mapping.data } }],
-    rejected,
-  };
+  if (!mapping.ok) return itemResult(notification, mapping, { eventId, occurredAt: occurredAtMs });
+  const { type, data, note } = mapping.value;
+  const result = itemResult(notification, mapped([{ id: eventId, type, occurred_at: occurredAt, data }]));
+  // The note is the item's second entry: the event stands, and the dead letter says what it lacks.
+  return note ? { ...result, rejected: [rejectedItem(1, notification, note, null, occurredAtMs)] } : result;
 }
 
 export const salesforce: SourceAdapter = {
-  kind: "salesforce",
   acceptedStatus: 200,
   // The secret webhook URL and the OrganizationId stand in for a signature.
   requiresSecret: false,
@@ -459,30 +431,43 @@ export const salesforce: SourceAdapter = {
     "Negotiation/Review",
   ],
 
+  // No secret at all: the organization the messages must come from is what is required.
+  planSecret(_given, config) {
+    return configuredOrganizationId(config) !== null
+      ? { ok: true, secret: null }
+      : { ok: false, field: "config.organization_id", message: "a 15- or 18-character Salesforce organization id (00D…) is required" };
+  },
+
   /** No signature exists: the unguessable URL is the secret, and the message must come from the connected org. */
   async verify(request: RawRequest, connection: ConnectionSecrets): Promise<Verdict> {
     const message = parsedMessageOf(request);
     if (!message.ok) return { ok: false, status: 400, reason: message.reason };
-    const configured = connection.config.organization_id;
-    const expected = typeof configured === "string" ? fifteenCharacterId(configured) : null;
+    const configured = configuredOrganizationId(connection.config);
+    const expected = configured === null ? null : fifteenCharacterId(configured);
     if (!expected) return { ok: false, reason: "the connection has no valid config.organization_id" };
-    const claimed = fifteenCharacterId(message.organizationId.trim());
+    const claimed = fifteenCharacterId(message.value.organizationId.trim());
     if (!claimed || !timingSafeEqualText(claimed, expected)) {
       return { ok: false, reason: "OrganizationId does not match the connection's organization" };
     }
     return { ok: true };
   },
 
+  // Nothing to sign: the message names its organization itself.
+  async sign() {
+    return {};
+  },
+
   split(request): SplitResult {
     const message = parsedMessageOf(request);
     if (!message.ok) return { ok: false, status: 400, reason: message.reason };
-    if (message.notifications.length > MAX_NOTIFICATIONS_PER_MESSAGE) {
+    const { notifications } = message.value;
+    if (notifications.length > MAX_NOTIFICATIONS_PER_MESSAGE) {
       return { ok: false, status: 413, reason: `at most ${MAX_NOTIFICATIONS_PER_MESSAGE} notifications per message` };
     }
     // Notification/Id is what Salesforce keeps across its retries: the dedupe key.
     return {
       ok: true,
-      deliveries: message.notifications.map((notification) => ({
+      deliveries: notifications.map((notification) => ({
         deliveryId: notification.notification_id,
         body: JSON.stringify(notification),
         headers: {},
@@ -491,13 +476,8 @@ export const salesforce: SourceAdapter = {
   },
 
   normalize(delivery, connection): Normalized {
-    let stored: unknown;
-    try {
-      stored = JSON.parse(delivery.body);
-    } catch {
-      stored = undefined;
-    }
-    const notification = storedNotification.safeParse(stored);
+    const stored = parseJson(delivery.body);
+    const notification = storedNotification.safeParse(stored.ok ? stored.value : undefined);
     if (!notification.success) {
       return { events: [], rejected: [rejectedItem(0, delivery.body, "stored delivery is not a Salesforce notification document")] };
     }

@@ -1,17 +1,42 @@
 // Stripe source: verifies `Stripe-Signature`, stores one event per delivery (dedupe key
 // event.id) and maps subscriptions to monthly MRR and customers to accounts.
 import { z } from "zod";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
-import { isolateItem, lookup, rejectedItem, type MappedEvent, type Normalized, type SourceAdapter, type Verdict } from "./adapter";
+import type { Normalized, SourceAdapter, Verdict } from "./adapter";
+import {
+  describeIssues,
+  itemResult,
+  lookup,
+  MAX_DATE_MS,
+  type Mapping,
+  mapped,
+  normalizeJsonItem,
+  parseJsonBody,
+  unixSecondsFreshness,
+  present,
+  unmapped,
+  utf8,
+} from "./kit";
 
-/** stripe-node's DEFAULT_TOLERANCE for constructEvent. */
-export const STRIPE_TOLERANCE_SECONDS = 300;
+/** stripe-node's DEFAULT_TOLERANCE (300 s) for constructEvent, which Quotient bounds ahead too. */
+const TIMESTAMP_WINDOW = { maxAgeMs: 5 * MINUTE_MS, maxAheadMs: 5 * MINUTE_MS };
+
+// ---------------------------------------------------------------- the signature scheme
+
+/** The HMAC key of an endpoint secret: the string as is, `whsec_` included (never decoded). */
+export const stripeKey = (secret: string): Uint8Array => utf8(secret);
+
+/** A v1 signature: lowercase hex HMAC-SHA256 of "t.body". */
+export async function stripeSignature(key: Uint8Array, timestamp: string, body: string): Promise<string> {
+  return bytesToHex(await hmacSha256(key, `${timestamp}.${body}`));
+}
 
 /**
  * Checks a `Stripe-Signature` header (`t=…,v1=…[,v1=…][,v0=…]`) against the raw body.
- * The key is the endpoint secret string as is, `whsec_` included. Like stripe-node, a
- * timestamp older than the tolerance fails; unlike it, one more than the tolerance in the
- * future fails too, so a milliseconds `t` cannot pass as a far-future seconds value.
+ * Like stripe-node, a timestamp older than the tolerance fails; unlike it, one more than
+ * the tolerance in the future fails too, so a milliseconds `t` cannot pass as a far-future
+ * seconds value.
  */
 export async function verifyStripeSignature(
   header: string | null,
@@ -19,7 +44,7 @@ export async function verifyStripeSignature(
   secret: string,
   nowMs: number,
 ): Promise<Verdict> {
-  if (!header) return { ok: false, reason: "missing Stripe-Signature header" };
+  if (!header) return unmapped("missing Stripe-Signature header");
   let timestamp: string | null = null;
   const signatures: string[] = [];
   for (const item of header.split(",")) {
@@ -30,22 +55,22 @@ export async function verifyStripeSignature(
     if (key === "t") timestamp = value;
     else if (key === "v1") signatures.push(value);
   }
-  if (timestamp === null) return { ok: false, reason: "Stripe-Signature has no t= timestamp" };
-  if (!/^\d{1,15}$/.test(timestamp)) return { ok: false, reason: "Stripe-Signature t= is not Unix seconds" };
-  if (signatures.length === 0) return { ok: false, reason: "Stripe-Signature has no v1 signature" };
-  if (!secret) return { ok: false, reason: "the connection has no Stripe endpoint secret" };
+  if (timestamp === null) return unmapped("Stripe-Signature has no t= timestamp");
+  if (!/^\d{1,15}$/.test(timestamp)) return unmapped("Stripe-Signature t= is not Unix seconds");
+  if (signatures.length === 0) return unmapped("Stripe-Signature has no v1 signature");
+  if (!secret) return unmapped("the connection has no Stripe endpoint secret");
 
-  const expected = bytesToHex(await hmacSha256(new TextEncoder().encode(secret), `${timestamp}.${body}`));
+  const expected = await stripeSignature(stripeKey(secret), timestamp, body);
   // Stripe sends one v1 per active secret while one is being rolled: any may match, and
   // every candidate is compared so the timing does not reveal which one did.
   let valid = false;
   for (const signature of signatures) valid = timingSafeEqualText(signature, expected) || valid;
-  if (!valid) return { ok: false, reason: "no v1 signature matches" };
+  if (!valid) return unmapped("no v1 signature matches");
 
-  const age = Math.floor(nowMs / 1000) - Number(timestamp);
-  if (age > STRIPE_TOLERANCE_SECONDS) return { ok: false, reason: "Stripe-Signature timestamp is too old" };
-  if (age < -STRIPE_TOLERANCE_SECONDS) {
-    return { ok: false, reason: "Stripe-Signature timestamp is in the future (milliseconds instead of seconds?)" };
+  const freshness = unixSecondsFreshness(timestamp, nowMs, TIMESTAMP_WINDOW);
+  if (freshness === "too old") return unmapped("Stripe-Signature timestamp is too old");
+  if (freshness === "in the future") {
+    return unmapped("Stripe-Signature timestamp is in the future (milliseconds instead of seconds?)");
   }
   return { ok: true };
 }
@@ -167,7 +192,7 @@ const stripeEvent = z.object({
   object: z.literal("event"),
   type: z.string(),
   // Unix seconds, up to the last instant a date can hold.
-  created: z.number().int().nonnegative().max(8_640_000_000_000, "is beyond the last instant a date can hold"),
+  created: z.number().int().nonnegative().max(MAX_DATE_MS / SECOND_MS, "is beyond the last instant a date can hold"),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
@@ -175,32 +200,31 @@ type Subscription = z.infer<typeof subscription>;
 type Discount = z.infer<typeof discount>;
 type Coupon = z.infer<typeof coupon>;
 
-function describe(error: z.ZodError, prefix: string): string {
-  return error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].join(".")}: ${issue.message}`).join("; ");
-}
+const describe = (error: z.ZodError, prefix: string) => describeIssues(error, { prefix });
 
 // ---------------------------------------------------------------- MRR
 
-type Mrr = { ok: true; mrr: number } | { ok: false; reason: string };
+/** Monthly recurring revenue, in minor units until the end, or why it cannot be told. */
+type Mrr = Mapping<number>;
 
 /** The coupons of a discount list; null (with the reason) when one is only an id. */
 function couponsOf(
   discounts: readonly (string | Discount)[],
   where: string,
-): { ok: true; coupons: Coupon[] } | { ok: false; reason: string } {
+): Mapping<Coupon[]> {
   const coupons: Coupon[] = [];
   for (const entry of discounts) {
     if (typeof entry === "string") {
-      return { ok: false, reason: `${where}: discount ${entry} is not expanded, so its coupon is unknown` };
+      return unmapped(`${where}: discount ${entry} is not expanded, so its coupon is unknown`);
     }
     const ref = entry.coupon ?? entry.source?.coupon;
-    if (!ref) return { ok: false, reason: `${where}: discount ${entry.id ?? "?"} has no coupon` };
+    if (!ref) return unmapped(`${where}: discount ${entry.id ?? "?"} has no coupon`);
     if (typeof ref === "string") {
-      return { ok: false, reason: `${where}: coupon ${ref} of discount ${entry.id ?? "?"} is not expanded` };
+      return unmapped(`${where}: coupon ${ref} of discount ${entry.id ?? "?"} is not expanded`);
     }
     coupons.push(ref);
   }
-  return { ok: true, coupons };
+  return mapped(coupons);
 }
 
 /** Applies coupons in order: percent_off scales, amount_off (per invoice) is spread over a month. */
@@ -215,13 +239,13 @@ function applyCoupons(
     if (c.percent_off != null) amount *= 1 - c.percent_off / 100;
     if (c.amount_off != null) {
       if (c.currency && c.currency.toUpperCase() !== currency) {
-        return { ok: false, reason: `coupon ${c.id} takes ${c.currency.toUpperCase()} off a ${currency} subscription` };
+        return unmapped(`coupon ${c.id} takes ${c.currency.toUpperCase()} off a ${currency} subscription`);
       }
       amount -= c.amount_off * invoicesPerMonth;
     }
     amount = Math.max(0, amount);
   }
-  return { ok: true, mrr: amount };
+  return mapped(amount);
 }
 
 /**
@@ -230,12 +254,12 @@ function applyCoupons(
  */
 export function monthlyRecurringRevenue(sub: Subscription): Mrr {
   if (!BILLING_STATUSES.has(sub.status)) {
-    if (NON_BILLING_STATUSES.has(sub.status)) return { ok: true, mrr: 0 };
-    return { ok: false, reason: `unknown subscription status ${JSON.stringify(sub.status)}` };
+    if (NON_BILLING_STATUSES.has(sub.status)) return mapped(0);
+    return unmapped(`unknown subscription status ${JSON.stringify(sub.status)}`);
   }
   // Collection paused: no invoice is paid until it resumes.
-  if (sub.pause_collection != null) return { ok: true, mrr: 0 };
-  if (sub.items.has_more) return { ok: false, reason: "items list is truncated (has_more), the MRR would be partial" };
+  if (sub.pause_collection != null) return mapped(0);
+  if (sub.items.has_more) return unmapped("items list is truncated (has_more), the MRR would be partial");
   const currency = sub.currency.toUpperCase();
 
   let total = 0;
@@ -261,21 +285,21 @@ export function monthlyRecurringRevenue(sub: Subscription): Mrr {
             usage: item.plan.usage_type,
           }
         : null;
-    if (!source) return { ok: false, reason: `${where}: no recurring price` };
+    if (!source) return unmapped(`${where}: no recurring price`);
     const invoicesPerMonth = periodsPerMonth(source.interval, source.count);
     // Every item of a subscription shares its billing interval: the first one sets it.
     subscriptionInvoicesPerMonth ??= invoicesPerMonth;
     if (source.usage === "metered") continue;
     const unitAmount = source.decimal != null ? Number(source.decimal) : source.amount;
     if (unitAmount == null) {
-      return { ok: false, reason: `${where}: price ${source.id} has no unit amount (tiered or custom pricing)` };
+      return unmapped(`${where}: price ${source.id} has no unit amount (tiered or custom pricing)`);
     }
     const quantity = item.quantity ?? 1;
     const itemCoupons = couponsOf(item.discounts ?? [], where);
     if (!itemCoupons.ok) return itemCoupons;
-    const itemMrr = applyCoupons(unitAmount * quantity * invoicesPerMonth, itemCoupons.coupons, invoicesPerMonth, currency);
+    const itemMrr = applyCoupons(unitAmount * quantity * invoicesPerMonth, itemCoupons.value, invoicesPerMonth, currency);
     if (!itemMrr.ok) return itemMrr;
-    total += itemMrr.mrr;
+    total += itemMrr.value;
   }
 
   // `discount` (deprecated) is also listed, by id, in `discounts`: count each discount once.
@@ -287,20 +311,20 @@ export function monthlyRecurringRevenue(sub: Subscription): Mrr {
   }
   const coupons = couponsOf(discounts, "discounts");
   if (!coupons.ok) return coupons;
-  const discounted = applyCoupons(total, coupons.coupons, subscriptionInvoicesPerMonth ?? 0, currency);
+  const discounted = applyCoupons(total, coupons.value, subscriptionInvoicesPerMonth ?? 0, currency);
   if (!discounted.ok) return discounted;
   // Rounded to a millionth of the major unit to drop binary floating-point noise.
-  const mrr = Math.round((discounted.mrr / minorUnitsPerMajor(currency)) * 1e6) / 1e6;
+  const mrr = Math.round((discounted.value / minorUnitsPerMajor(currency)) * 1e6) / 1e6;
   // Amounts times quantities past Number.MAX_VALUE give Infinity or NaN, which no JSON holds.
-  if (!Number.isFinite(mrr)) return { ok: false, reason: "the MRR is out of range (unit amounts times quantities overflow)" };
-  return { ok: true, mrr };
+  if (!Number.isFinite(mrr)) return unmapped("the MRR is out of range (unit amounts times quantities overflow)");
+  return mapped(mrr);
 }
 
 // ---------------------------------------------------------------- events
 
 /**
  * Stripe's `created` has second precision and equal instants go to the larger event id
- * (Precise rule 1): the rank prefix makes a deletion win over an update over a creation
+ * (docs/kpis.md, rule 1): the rank prefix makes a deletion win over an update over a creation
  * within the same second.
  */
 const ACTION_RANK: Record<string, string> = { created: "1", updated: "2", deleted: "3" };
@@ -318,68 +342,63 @@ const SUBSCRIPTION_EVENTS = new Set([
 const CUSTOMER_UPSERTS = new Set(["customer.created", "customer.updated"]);
 export const MAPPED_EVENT_TYPES = [...SUBSCRIPTION_EVENTS, ...CUSTOMER_UPSERTS, "customer.deleted"];
 
-type Mapping = { ok: true; event: unknown } | { ok: false; reason: string };
-
-function mapEvent(event: z.infer<typeof stripeEvent>): Mapping {
-  const base = { id: canonicalId(event.id, event.type), occurred_at: new Date(event.created * 1000).toISOString() };
+function mapEvent(event: z.infer<typeof stripeEvent>): Mapping<unknown> {
+  const base = { id: canonicalId(event.id, event.type), occurred_at: new Date(event.created * SECOND_MS).toISOString() };
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const parsed = subscription.safeParse(event.data.object);
-    if (!parsed.success) return { ok: false, reason: describe(parsed.error, "data.object") };
+    if (!parsed.success) return unmapped(describe(parsed.error, "data.object"));
     const sub = parsed.data;
     // A deleted subscription has ended whatever its last status says.
-    const mrr = event.type === "customer.subscription.deleted" ? ({ ok: true, mrr: 0 } as const) : monthlyRecurringRevenue(sub);
-    if (!mrr.ok) return { ok: false, reason: `subscription ${sub.id}: ${mrr.reason}` };
-    return {
-      ok: true,
-      event: {
-        ...base,
-        type: "subscription.updated",
-        data: {
-          subscription_id: sub.id,
-          account_id: typeof sub.customer === "string" ? sub.customer : sub.customer.id,
-          mrr: mrr.mrr,
-          currency: sub.currency.toUpperCase(),
-        },
+    const mrr = event.type === "customer.subscription.deleted" ? mapped(0) : monthlyRecurringRevenue(sub);
+    if (!mrr.ok) return unmapped(`subscription ${sub.id}: ${mrr.reason}`);
+    return mapped({
+      ...base,
+      type: "subscription.updated",
+      data: {
+        subscription_id: sub.id,
+        account_id: typeof sub.customer === "string" ? sub.customer : sub.customer.id,
+        mrr: mrr.value,
+        currency: sub.currency.toUpperCase(),
       },
-    };
+    });
   }
   if (CUSTOMER_UPSERTS.has(event.type) || event.type === "customer.deleted") {
     const parsed = customer.safeParse(event.data.object);
-    if (!parsed.success) return { ok: false, reason: describe(parsed.error, "data.object") };
+    if (!parsed.success) return unmapped(describe(parsed.error, "data.object"));
     if (event.type === "customer.deleted") {
-      return { ok: true, event: { ...base, type: "account.deleted", data: { account_id: parsed.data.id } } };
+      return mapped({ ...base, type: "account.deleted", data: { account_id: parsed.data.id } });
     }
-    const data: Record<string, unknown> = { account_id: parsed.data.id };
-    if (parsed.data.name !== undefined) data.name = parsed.data.name;
-    return { ok: true, event: { ...base, type: "account.upserted", data } };
+    return mapped({ ...base, type: "account.upserted", data: present({ account_id: parsed.data.id, name: parsed.data.name }) });
   }
-  return {
-    ok: false,
-    reason: `event type ${JSON.stringify(event.type)} is not mapped (mapped: ${MAPPED_EVENT_TYPES.join(", ")})`,
-  };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return unmapped(`event type ${JSON.stringify(event.type)} is not mapped (mapped: ${MAPPED_EVENT_TYPES.join(", ")})`);
 }
 
 export const stripe: SourceAdapter = {
-  kind: "stripe",
   acceptedStatus: 200,
   defaultStages: [],
   requiresSecret: true,
+
+  // Stripe shows the endpoint's signing secret once the endpoint (which needs the URL) exists:
+  // the connection may be created without it (deliveries answer 401 until it is set with PATCH).
+  planSecret(given) {
+    return given === undefined || given.startsWith("whsec_")
+      ? { ok: true, secret: given ?? null }
+      : { ok: false, field: "secret", message: "must be the Stripe endpoint signing secret (whsec_…)" };
+  },
 
   verify(request, connection, now) {
     return verifyStripeSignature(request.headers.get("stripe-signature"), request.body, connection.secret ?? "", now);
   },
 
+  async sign({ body, now }, { secret }) {
+    const t = String(Math.floor(now / SECOND_MS));
+    return { "stripe-signature": `t=${t},v1=${await stripeSignature(stripeKey(secret ?? ""), t, body)}` };
+  },
+
   split(request) {
-    const parsed = parseJson(request.body);
-    if (parsed === undefined) return { ok: false, status: 400, reason: "body is not JSON" };
+    const body = parseJsonBody(request.body);
+    if (!body.ok) return body;
+    const parsed = body.value;
     const id = typeof parsed === "object" && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
     if (typeof id !== "string" || id === "") return { ok: false, status: 400, reason: "body is not a Stripe event (no id)" };
     return { ok: true, deliveries: [{ deliveryId: id, body: request.body, headers: {} }] };
@@ -387,16 +406,13 @@ export const stripe: SourceAdapter = {
 
   // One stored delivery is one Stripe event, the item at position 0.
   normalize(delivery): Normalized {
-    const payload = parseJson(delivery.body);
-    if (payload === undefined) return { events: [], rejected: [rejectedItem(0, delivery.body.slice(0, 64 * 1024), "stored body is not JSON")] };
-    return isolateItem(0, payload, () => normalizeEvent(payload));
+    return normalizeJsonItem(delivery.body, normalizeEvent);
   },
 };
 
 function normalizeEvent(payload: unknown): Normalized {
   const parsed = stripeEvent.safeParse(payload);
-  if (!parsed.success) return { events: [], rejected: [rejectedItem(0, payload, describe(parsed.error, "event"))] };
+  if (!parsed.success) return itemResult(payload, unmapped(describe(parsed.error, "event")));
   const mapping = mapEvent(parsed.data);
-  if (mapping.ok) return { events: [{ position: 0, event: mapping.event } satisfies MappedEvent], rejected: [] };
-  return { events: [], rejected: [rejectedItem(0, payload, mapping.reason, parsed.data.id, parsed.data.created * 1000)] };
+  return itemResult(payload, mapping.ok ? mapped([mapping.value]) : mapping, { eventId: parsed.data.id, occurredAt: parsed.data.created * SECOND_MS });
 }

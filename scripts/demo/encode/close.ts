@@ -1,10 +1,9 @@
-// Close: one webhook per event ({subscription_id, event}), signed with close-sig-hash:
-// hex HMAC-SHA256 of the Unix-seconds timestamp + body, keyed with the hex-decoded
-// signature_key. A Close lead is the company and the prospect at once.
-import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
-import { hexToBytes } from "../../../workers/sources/close";
+// Close: one webhook per event ({subscription_id, event}), signed with close-sig-hash by the
+// Close adapter's signer (workers/sources/close.ts). A Close lead is the company and the
+// prospect at once.
+import { DAY_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, randomText } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, randomText, signedDelivery } from "./types";
 
 /** Lead statuses of the demo's Close org → lifecycle stages (the connection's config). */
 export const CLOSE_LEAD_STATUSES: Record<string, string> = {
@@ -21,7 +20,7 @@ const ACTIVITY_TYPES = new Set(["call", "email", "meeting", "note"]);
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** A Close date (date_won / date_lost) is a calendar day: UTC midnight. */
-const isUtcMidnight = (iso: unknown) => typeof iso === "string" && ms(iso) % 86_400_000 === 0;
+const isUtcMidnight = (iso: unknown) => typeof iso === "string" && ms(iso) % DAY_MS === 0;
 
 function carried(event: NativeEvent): string[] {
   const fields = fieldsOf(event);
@@ -145,21 +144,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
         previous_data: {},
       },
     });
-    deliveries.push({
-      kind: "close",
-      body,
-      contentType: "application/json",
-      parts: 1,
-      async headers({ secret, now }) {
-        const timestamp = String(Math.floor(now / 1000));
-        const key = hexToBytes(secret ?? "") ?? new Uint8Array();
-        return {
-          "content-type": "application/json",
-          "close-sig-timestamp": timestamp,
-          "close-sig-hash": bytesToHex(await hmacSha256(key, timestamp + body)),
-        };
-      },
-    });
+    deliveries.push(signedDelivery("close", body, 1, { "content-type": "application/json" }));
   }
   return deliveries;
 }

@@ -1,9 +1,9 @@
 // HubSpot: batched webhook arrays (≤ 100 events) of creation / propertyChange /
-// associationChange events, signed v3: base64 HMAC-SHA256 of method + URL + body + the
-// millisecond timestamp, with the app's client secret.
-import { bytesToBase64, hmacSha256 } from "../../../workers/lib/crypto";
+// associationChange events, signed v3 with the app's client secret by the HubSpot adapter's
+// signer (workers/sources/hubspot.ts).
+import { SECOND_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
-import { type Delivery, type Encoder, fieldsOf, idOf, ms } from "./types";
+import { type Delivery, type Encoder, fieldsOf, idOf, ms, signedDelivery } from "./types";
 
 export const PORTAL_ID = 24_681_357;
 const BATCH = 100;
@@ -110,7 +110,7 @@ function encode(parts: NativeEvent[]): Delivery[] {
         if (data.type === "call") property("hs_call_direction", data.direction === "inbound" ? "INBOUND" : "OUTBOUND");
         else property("hs_email_direction", data.direction === "inbound" ? "INCOMING_EMAIL" : "EMAIL");
       }
-      if (data.duration_seconds !== undefined) property("hs_call_duration", String(Number(data.duration_seconds) * 1000));
+      if (data.duration_seconds !== undefined) property("hs_call_duration", String(Number(data.duration_seconds) * SECOND_MS));
       if (data.outcome !== undefined) property("hs_meeting_outcome", MEETING_OUTCOMES[String(data.outcome)]!);
       for (const [field, toType] of Object.entries(LINK_OBJECT_TYPES)) {
         if (data[field] === undefined) continue;
@@ -174,23 +174,12 @@ function encode(parts: NativeEvent[]): Delivery[] {
   for (let i = 0; i < out.length; i += BATCH) {
     const batch = out.slice(i, i + BATCH);
     const body = JSON.stringify(batch);
-    deliveries.push({
-      kind: "hubspot",
-      body,
-      contentType: "application/json",
-      parts: batch.length,
-      async headers({ url, secret, now }) {
-        const timestamp = String(now);
-        const signature = bytesToBase64(await hmacSha256(new TextEncoder().encode(secret ?? ""), `POST${url}${body}${timestamp}`));
-        return {
-          "content-type": "application/json",
-          "user-agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)",
-          "x-hubspot-request-timestamp": timestamp,
-          "x-hubspot-signature-v3": signature,
-          "x-hubspot-signature-version": "v3",
-        };
-      },
-    });
+    deliveries.push(
+      signedDelivery("hubspot", body, batch.length, {
+        "content-type": "application/json",
+        "user-agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)",
+      }),
+    );
   }
   return deliveries;
 }

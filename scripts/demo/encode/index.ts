@@ -2,6 +2,7 @@
 // webhook format. Each event goes to the system of the team that owns it (or Stripe, or
 // native); the fields that system's adapter cannot carry go natively, as an event on the
 // same entity at the same instant, so the union of all sources is the company again.
+import type { ConnectionKind } from "../../../workers/sources";
 import { type Company, mulberry32, type NativeEvent } from "../company";
 import { closeEncoder } from "./close";
 import { hubspotEncoder } from "./hubspot";
@@ -9,23 +10,32 @@ import { nativeEncoder } from "./native";
 import { pipedriveEncoder } from "./pipedrive";
 import { salesforceEncoderFor } from "./salesforce";
 import { stripeEncoder } from "./stripe";
-import { type Delivery, type EncodeContext, type Encoder, ID_FIELDS, type Kind } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, ID_FIELDS } from "./types";
 
-export type { Delivery, Kind, SignContext } from "./types";
+export type { Delivery, SignContext } from "./types";
 export { CLOSE_LEAD_STATUSES } from "./close";
 export { SALESFORCE_LEAD_STATUSES } from "./salesforce";
 
-export const KINDS: Kind[] = ["native", "hubspot", "pipedrive", "close", "salesforce", "stripe"];
+/**
+ * The demo's sources, one line each: a connection kind (workers/sources/index.ts) joins the
+ * demo with its encoder here. A kind left out is simply not part of the demo company.
+ */
+const ENCODERS = {
+  native: () => nativeEncoder,
+  hubspot: () => hubspotEncoder,
+  pipedrive: () => pipedriveEncoder,
+  close: () => closeEncoder,
+  salesforce: (company) => salesforceEncoderFor(company.timezone),
+  stripe: () => stripeEncoder,
+} satisfies Partial<Record<ConnectionKind, (company: Pick<Company, "timezone">) => Encoder>>;
+
+/** A source of the demo. */
+export type Kind = keyof typeof ENCODERS;
+
+export const KINDS = Object.keys(ENCODERS) as Kind[];
 
 export function encodersFor(company: Pick<Company, "timezone">): Record<Kind, Encoder> {
-  return {
-    native: nativeEncoder,
-    hubspot: hubspotEncoder,
-    pipedrive: pipedriveEncoder,
-    close: closeEncoder,
-    salesforce: salesforceEncoderFor(company.timezone),
-    stripe: stripeEncoder,
-  };
+  return Object.fromEntries(KINDS.map((kind) => [kind, ENCODERS[kind](company)])) as Record<Kind, Encoder>;
 }
 
 /** Each source's canonical parts: what its adapter must map the deliveries back to. */

@@ -1,7 +1,8 @@
 // Pipedrive: one v2 webhook per change ({meta, data, previous}) with the object's current
-// fields, behind the connection's HTTP Basic credentials (Pipedrive signs nothing).
+// fields, behind the connection's HTTP Basic credentials (Pipedrive signs nothing), which the
+// Pipedrive adapter's signer sets (workers/sources/pipedrive.ts).
 import type { NativeEvent } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, uuid } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, signedDelivery, uuid } from "./types";
 
 const ACTIVITY_TYPES = new Set(["call", "meeting", "email", "task", "demo", "note"]);
 
@@ -129,19 +130,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
       data: object,
       previous: null,
     });
-    deliveries.push({
-      kind: "pipedrive",
-      body,
-      contentType: "application/json",
-      parts: 1,
-      async headers({ username, secret }) {
-        return {
-          "content-type": "application/json",
-          "user-agent": "Pipedrive Webhooks",
-          authorization: `Basic ${btoa(`${username ?? "quotient"}:${secret ?? ""}`)}`,
-        };
-      },
-    });
+    deliveries.push(signedDelivery("pipedrive", body, 1, { "content-type": "application/json", "user-agent": "Pipedrive Webhooks" }));
   }
   return deliveries;
 }

@@ -1,10 +1,12 @@
 // Salesforce Outbound Messages: SOAP notifications (≤ 100 per message, one sObject type
 // per message, as one workflow rule sends them) carrying the record's selected fields.
-// Nothing is signed: the secret webhook URL and the organization id are the trust.
+// Nothing is signed (the adapter's signer adds nothing): the secret webhook URL and the
+// organization id are the trust.
 import { localMidnight } from "../../../shared/months";
+import { DAY_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
 import { salesforce18 } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, signedDelivery } from "./types";
 
 /** Lead Status values of the demo org → lifecycle stages (the connection's config). */
 export const SALESFORCE_LEAD_STATUSES: Record<string, string> = {
@@ -125,7 +127,7 @@ export function salesforceEncoderFor(timeZone: string): Encoder {
           const closed = status === "won" || status === "lost";
           const closeDate = closed && current.closed_at !== undefined
             ? dayIn(ms(String(current.closed_at)), timeZone)
-            : dayIn(ms(part.occurred_at) + 45 * 86_400_000, timeZone); // the expected close date
+            : dayIn(ms(part.occurred_at) + 45 * DAY_MS, timeZone); // the expected close date
           if (!closed) delete current.closed_at;
           fields = {
             Id: id, Name: text(current.name), AccountId: text(current.account_id), OwnerId: text(current.owner_rep_id),
@@ -173,7 +175,7 @@ export function salesforceEncoderFor(timeZone: string): Encoder {
     // them in batches: here one message per type and ISO week, at most 100 notifications.
     const groups = new Map<string, typeof notifications>();
     for (const n of notifications) {
-      const key = `${n.type}:${Math.floor((n.at + 3 * 86_400_000) / (7 * 86_400_000))}`;
+      const key = `${n.type}:${Math.floor((n.at + 3 * DAY_MS) / (7 * DAY_MS))}`;
       let group = groups.get(key);
       if (!group) groups.set(key, (group = []));
       group.push(n);
@@ -195,15 +197,13 @@ export function salesforceEncoderFor(timeZone: string): Encoder {
         "<PartnerUrl>https://quotient-demo.my.salesforce.com/services/Soap/u/62.0/00D8d</PartnerUrl>" +
         batch.map((n) => n.xml).join("") +
         "</notifications></soapenv:Body></soapenv:Envelope>";
-      deliveries.push({
-        kind: "salesforce",
-        body,
-        contentType: "text/xml; charset=utf-8",
-        parts: batch.length,
-        async headers() {
-          return { "content-type": "text/xml; charset=utf-8", soapaction: '""', "user-agent": "Jakarta Commons-HttpClient/3.1" };
-        },
-      });
+      deliveries.push(
+        signedDelivery("salesforce", body, batch.length, {
+          "content-type": "text/xml; charset=utf-8",
+          soapaction: '""',
+          "user-agent": "Jakarta Commons-HttpClient/3.1",
+        }),
+      );
     }
     return deliveries;
   };

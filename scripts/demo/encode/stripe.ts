@@ -1,9 +1,9 @@
 // Stripe: one event per delivery (customer.created / .updated, customer.subscription.created
-// / .updated / .deleted), signed `Stripe-Signature: t=<seconds>,v1=<hex HMAC-SHA256 of
-// "t.body">` with the endpoint secret string (whsec_… as is).
-import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
+// / .updated / .deleted), signed `Stripe-Signature` with the endpoint secret by the Stripe
+// adapter's signer (workers/sources/stripe.ts).
+import { SECOND_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, randomText } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, randomText, signedDelivery } from "./types";
 
 const API_VERSION = "2025-08-27.basil";
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -21,7 +21,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
   const deliveries: Delivery[] = [];
   const stripeId = (prefix: string) => `${prefix}_${randomText(context.random, ALNUM, 24)}`;
   for (const part of parts) {
-    const created = Math.floor(ms(part.occurred_at) / 1000);
+    const created = Math.floor(ms(part.occurred_at) / SECOND_MS);
     let type: string;
     let object: Record<string, unknown>;
     if (part.type === "account.upserted") {
@@ -101,17 +101,12 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
       request: { id: null, idempotency_key: null },
       type,
     });
-    deliveries.push({
-      kind: "stripe",
-      body,
-      contentType: "application/json; charset=utf-8",
-      parts: 1,
-      async headers({ secret, now }) {
-        const t = String(Math.floor(now / 1000));
-        const v1 = bytesToHex(await hmacSha256(new TextEncoder().encode(secret ?? ""), `${t}.${body}`));
-        return { "content-type": "application/json; charset=utf-8", "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)", "stripe-signature": `t=${t},v1=${v1}` };
-      },
-    });
+    deliveries.push(
+      signedDelivery("stripe", body, 1, {
+        "content-type": "application/json; charset=utf-8",
+        "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+      }),
+    );
   }
   return deliveries;
 }

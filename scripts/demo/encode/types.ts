@@ -1,9 +1,9 @@
 // What every encoder produces: a webhook delivery in a CRM's own format, signed at send
 // time (each scheme checks a time window, so signatures are made when the request leaves).
+import { adapterFor, type ConnectionKind } from "../../../workers/sources";
 import type { NativeEvent } from "../company";
 
-export type Kind = "native" | "hubspot" | "pipedrive" | "close" | "salesforce" | "stripe";
-
+/** What a delivery is signed with when it leaves: its adapter's `sign` takes it (workers/sources/adapter.ts). */
 export interface SignContext {
   /** The connection's webhook_url exactly as the sender calls it (HubSpot signs it). */
   url: string;
@@ -16,7 +16,7 @@ export interface SignContext {
 }
 
 export interface Delivery {
-  kind: Kind;
+  kind: ConnectionKind;
   body: string;
   contentType: string;
   /** How many canonical parts this delivery carries (for progress). */
@@ -25,9 +25,25 @@ export interface Delivery {
   headers(context: SignContext): Promise<Record<string, string>>;
 }
 
+/**
+ * A delivery whose headers, when it leaves, are the CRM's own (content type, user agent)
+ * plus what its adapter's signer adds: the demo never writes a signature scheme itself.
+ */
+export function signedDelivery(kind: ConnectionKind, body: string, parts: number, own: Record<string, string>, messageId?: string): Delivery {
+  return {
+    kind,
+    body,
+    contentType: own["content-type"]!,
+    parts,
+    async headers({ url, secret, username, now }) {
+      return { ...own, ...(await adapterFor(kind).sign({ method: "POST", url, body, now, messageId }, { secret, username })) };
+    },
+  };
+}
+
 /** An encoder: which fields of an event the CRM carries, and the deliveries for a slice. */
 export interface Encoder {
-  kind: Kind;
+  kind: ConnectionKind;
   /**
    * The data fields (besides the entity id) the CRM's adapter maps back for this event,
    * exactly; an empty list means the CRM cannot send the event at all.

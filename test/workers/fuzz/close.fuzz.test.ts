@@ -2,16 +2,16 @@
 // split stores (never throws; each event mapped or rejected; valid ones mapped).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
-import { centsToDecimal, close, hexToBytes } from "../../../workers/sources/close";
+import { centsToDecimal, close } from "../../../workers/sources/close";
 import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const connection = { id: "c_fuzz", kind: "close" as const, secret: KEY, config: {} };
 
+/** close-sig-hash and close-sig-timestamp for a body sent now, from the adapter's signer. */
 async function signed(body: string, key = KEY) {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  return { "close-sig-hash": bytesToHex(await hmacSha256(hexToBytes(key)!, timestamp + body)), "close-sig-timestamp": timestamp };
+  const headers = await close.sign({ method: "POST", url: "", body, now: Date.now() }, { secret: key });
+  return { "close-sig-hash": headers["close-sig-hash"]!, "close-sig-timestamp": headers["close-sig-timestamp"]! };
 }
 
 const iso = fc.date({ noInvalidDate: true, min: new Date("2020-01-01"), max: new Date("2030-01-01") }).map((d) => d.toISOString());

@@ -31,7 +31,7 @@ export const PURE_TIMEOUT = timeoutFor(RUNS, 30);
 /** fast-check parameters: the run count, and a seed from QUOTIENT_FUZZ_SEED to replay a failure. */
 export const params = (runs = RUNS): fc.Parameters<unknown> => ({ numRuns: runs, endOnFailure: true });
 
-/** The statuses the webhook route documents (webhooks.ts, sources.md §1.5); 503 needs a failing D1. */
+/** The statuses the webhook route documents (workers/ingest/webhooks.ts and each docs/crms page); 503 needs a failing D1. */
 export const DOCUMENTED_STATUSES = new Set([200, 202, 400, 401, 404, 413]);
 
 export const PROTOTYPE_NAMES = [

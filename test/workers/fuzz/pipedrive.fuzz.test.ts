@@ -2,11 +2,10 @@
 // whatever split stores (never throws; each webhook mapped or rejected; valid ones mapped).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { pipedrive, pipedriveInstant } from "../../../workers/sources/pipedrive";
+import { basicAuthorization as basic, pipedrive, pipedriveInstant } from "../../../workers/sources/pipedrive";
 import { deepJson, edgeDate, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const connection = { id: "c_fuzz", kind: "pipedrive" as const, secret: "fuzz-password", config: {} };
-const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
 
 const iso = fc.date({ noInvalidDate: true, min: new Date("2020-01-01"), max: new Date("2030-01-01") }).map((d) => d.toISOString());
 const validWebhook = fc.record({

@@ -1,11 +1,10 @@
-// The Close adapter: close-sig-hash verification (sources.md §4, §10), the mapping of Close
+// The Close adapter: close-sig-hash verification (docs/crms/close.md), the mapping of Close
 // events to canonical events, and a month told through the real route, queue and KPI engine.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bytesToHex, hmacSha256 } from "../../../workers/lib/crypto";
 import { validateEvent } from "../../../workers/model/events";
 import type { ConnectionSecrets } from "../../../workers/sources/adapter";
-import { centsToDecimal, close, hexToBytes, verifyCloseSignature } from "../../../workers/sources/close";
+import { centsToDecimal, close, closeSignature as signatureWithKey, hexToBytes, verifyCloseSignature } from "../../../workers/sources/close";
 import activityCallCreated from "../../fixtures/close/activity-call-created.json?raw";
 import activityEmailCreated from "../../fixtures/close/activity-email-created.json?raw";
 import activityEmailDraft from "../../fixtures/close/activity-email-draft.json?raw";
@@ -20,7 +19,7 @@ import opportunityDeleted from "../../fixtures/close/opportunity-deleted.json?ra
 import opportunityWon from "../../fixtures/close/opportunity-won.json?raw";
 import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
 
-// sources.md §10, the Close vector.
+// The Close test vector (docs/crms/close.md).
 const VECTOR = {
   key: "0123456789abcdef0123456789abcdef",
   timestamp: "1700000000",
@@ -29,14 +28,12 @@ const VECTOR = {
 };
 const vectorNow = Number(VECTOR.timestamp) * 1000;
 
-async function closeSignature(keyHex: string, timestamp: string, body: string) {
-  return bytesToHex(await hmacSha256(hexToBytes(keyHex)!, timestamp + body));
-}
+/** close-sig-hash for any timestamp, with the adapter's scheme. */
+const closeSignature = (keyHex: string, timestamp: string, body: string) => signatureWithKey(hexToBytes(keyHex)!, timestamp, body);
 
 /** The common mistake: the hex text itself as the HMAC key. */
-async function hexTextSignature(keyHex: string, timestamp: string, body: string) {
-  return bytesToHex(await hmacSha256(new TextEncoder().encode(keyHex), timestamp + body));
-}
+const hexTextSignature = (keyHex: string, timestamp: string, body: string) =>
+  signatureWithKey(new TextEncoder().encode(keyHex), timestamp, body);
 
 const closeHeaders = (hash: string, timestamp: string) =>
   new Headers({ "content-type": "application/json", "close-sig-hash": hash, "close-sig-timestamp": timestamp });

@@ -29,7 +29,7 @@ const request = (body: string): RawRequest => ({
 type Fields = Record<string, string>;
 type Note = { id: string; type: string; fields: Fields };
 
-/** An Outbound Message as Salesforce writes it (sources.md §5.1). */
+/** An Outbound Message as Salesforce writes it (the example in docs/crms/salesforce.md). */
 function outboundMessage(notifications: Note[], organizationId = ORG_18): string {
   const items = notifications
     .map(
