@@ -7,6 +7,17 @@ export const CATALOG_VERSION = "1";
 
 export type Family = "revenue" | "funnel" | "leads" | "activity" | "customers";
 export type Unit = "count" | "money" | "ratio" | "days" | "minutes" | "hours" | "score";
+/** How the glossaries (site and docs/kpis.md) name each unit. */
+export const UNIT_NAMES: Record<Unit, string> = {
+  count: "count",
+  money: "money (workspace currency)",
+  ratio: "ratio, shown as a percentage",
+  days: "days",
+  minutes: "minutes",
+  hours: "hours",
+  score: "score",
+};
+
 /** "up": a higher value is better; "down": a lower value is better. */
 export type Direction = "up" | "down";
 export type Dimension =
@@ -28,7 +39,7 @@ interface KpiFields {
   direction: Direction;
   aggregation: Aggregation;
   /**
-   * A state describes an instant, the end of the month (start(M+1), docs/kpis.md rule 9),
+   * A state describes an instant, the end of the month (start(M+1), docs/kpis.md, rule 9),
    * not what happened during it: summing it over months means nothing, so it has no
    * year to date.
    */
