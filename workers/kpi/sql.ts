@@ -151,7 +151,8 @@ export function median(kpi: KpiId, from: string): string {
 
 /**
  * Durations are elapsed time (docs/kpis.md, Conventions): a number of milliseconds (or of
- * seconds, for `hoursFromSeconds`) as a real number of the unit.
+ * seconds, for `hoursFromSeconds`) as a real number of the unit. The operand is a column,
+ * a call or a parenthesised expression: `days("(closed_at - created_at)")`.
  */
 export const days = (ms: string) => `${ms} / ${real(DAY_MS)}`;
 export const minutes = (ms: string) => `${ms} / ${real(MINUTE_MS)}`;
