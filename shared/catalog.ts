@@ -1,10 +1,23 @@
-// The KPI catalog: every KPI Quotient computes, once. The engine, the API, the glossary and
-// the charts all read it. Ids are a contract (kpis.md): never rename one.
+// The KPI catalog: every KPI Quotient computes, once, with everything that defines it —
+// how its value is built, whether it is a state, its unit, direction, breakdowns and basis.
+// The engine, the API, the reports, the glossary (site and docs/kpis.md) and the charts all
+// read it. Ids are a contract (docs/kpis.md): never rename one.
 
 export const CATALOG_VERSION = "1";
 
 export type Family = "revenue" | "funnel" | "leads" | "activity" | "customers";
 export type Unit = "count" | "money" | "ratio" | "days" | "minutes" | "hours" | "score";
+/** How the glossaries (site and docs/kpis.md) name each unit. */
+export const UNIT_NAMES: Record<Unit, string> = {
+  count: "count",
+  money: "money (workspace currency)",
+  ratio: "ratio, shown as a percentage",
+  days: "days",
+  minutes: "minutes",
+  hours: "hours",
+  score: "score",
+};
+
 /** "up": a higher value is better; "down": a lower value is better. */
 export type Direction = "up" | "down";
 export type Dimension =
@@ -13,16 +26,26 @@ export type Dimension =
 /**
  * How a value is built, which says what a client can re-aggregate: totals (0 when
  * nothing happened), ratios and means (numerator ÷ denominator, null when the
- * denominator is 0), medians, and values derived from other KPIs.
+ * denominator is 0; a mean's numerator is the sum, its denominator the count), medians,
+ * and values derived from other KPIs (docs/kpis.md, Conventions).
  */
 export type Aggregation = "total" | "ratio" | "mean" | "median" | "derived";
 
-export interface KpiDefinition {
+interface KpiFields {
   id: string;
   name: string;
   family: Family;
   unit: Unit;
   direction: Direction;
+  aggregation: Aggregation;
+  /**
+   * A state describes an instant, the end of the month (start(M+1), docs/kpis.md, rule 9),
+   * not what happened during it: summing it over months means nothing, so it has no
+   * year to date.
+   */
+  state: boolean;
+  /** A ratio's value is scale × numerator ÷ denominator; 1 when absent (nps: 100). */
+  scale?: number;
   /** Breakdowns besides the overall value ("all" is listed when the KPI has one). */
   dimensions: Dimension[];
   /** The formula in plain words. */
@@ -33,6 +56,14 @@ export interface KpiDefinition {
 
 const DEAL_DIMS: Dimension[] = ["all", "rep", "team", "region", "source", "segment"];
 
+/**
+ * Returns the entries as given; its type parameter collects their ids as a union of
+ * literals (KpiId) while every other field keeps its declared, mutable type.
+ */
+function defineCatalog<Id extends string>(kpis: readonly (KpiFields & { id: Id })[]) {
+  return kpis;
+}
+
 export const FAMILIES: Record<Family, string> = {
   revenue: "Revenue and deals",
   funnel: "Stage conversion",
@@ -41,130 +72,151 @@ export const FAMILIES: Record<Family, string> = {
   customers: "Customers and loyalty",
 };
 
-export const KPIS: readonly KpiDefinition[] = [
+const DEFINITIONS = defineCatalog([
   // ---------------------------------------------------------------- A. Revenue and deals
   {
     id: "revenue_won", name: "Revenue won", family: "revenue", unit: "money", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "team", "region", "product", "source", "segment"],
     formula: "Σ amount of deals won in the month, converted to the base currency",
     basis: "Won in M = status won and closed_at in M. Converted at the close month's rate; deals without a usable rate are left out and counted in the missing_fx warning. By product: Σ quantity × unit_price of each line.",
   },
   {
     id: "deals_won", name: "Deals won", family: "revenue", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "team", "region", "product", "source", "segment"],
     formula: "count of deals won in the month",
     basis: "By product a deal counts once per distinct product; a deal without lines counts under unknown.",
   },
   {
     id: "deals_lost", name: "Deals lost", family: "revenue", unit: "count", direction: "down",
+    aggregation: "total", state: false,
     dimensions: DEAL_DIMS,
     formula: "count of deals lost in the month",
     basis: "Lost in M = status lost and closed_at in M.",
   },
   {
     id: "win_rate", name: "Win rate", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: DEAL_DIMS,
     formula: "deals won ÷ (deals won + deals lost)",
     basis: "Closed-in-period basis: deals closed in M. The created-cohort basis is opportunity_win_rate.",
   },
   {
     id: "win_loss_ratio", name: "Win/loss ratio", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "deals won ÷ deals lost",
     basis: "Deals closed in M; null when nothing was lost.",
   },
   {
     id: "avg_deal_size", name: "Average deal size", family: "revenue", unit: "money", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: DEAL_DIMS,
     formula: "revenue won ÷ deals won with a usable amount",
     basis: "Won deals without an amount or without a usable FX rate are left out of both sides.",
   },
   {
     id: "sales_cycle_days", name: "Sales cycle", family: "revenue", unit: "days", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep", "team", "region", "source"],
     formula: "mean of (closed_at − created_at) in days over deals won in the month",
     basis: "Elapsed days (seconds ÷ 86 400).",
   },
   {
     id: "sales_cycle_days_median", name: "Sales cycle (median)", family: "revenue", unit: "days", direction: "down",
+    aggregation: "median", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "median of (closed_at − created_at) in days over deals won in the month",
     basis: "For an even count, the mean of the two middle values.",
   },
   {
     id: "new_opportunities", name: "New opportunities", family: "revenue", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "team", "region", "source"],
     formula: "count of deals created in the month",
     basis: "created_at defaults to the deal's first event.",
   },
   {
     id: "opportunity_win_rate", name: "Opportunity win rate", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team", "source"],
     formula: "of deals created in the month, the share whose current status is won",
     basis: "Created-cohort basis: keeps moving as the cohort's deals close; a published report freezes it.",
   },
   {
     id: "open_pipeline_value", name: "Open pipeline", family: "revenue", unit: "money", direction: "up",
+    aggregation: "total", state: true,
     dimensions: ["all", "rep", "team", "region"],
     formula: "Σ amount of deals open at the end of the month, converted",
     basis: "State at start(M+1): every attribute as of that instant, converted at M's rate.",
   },
   {
     id: "open_deals", name: "Open deals", family: "revenue", unit: "count", direction: "up",
+    aggregation: "total", state: true,
     dimensions: ["all", "rep", "team", "region"],
     formula: "count of deals open at the end of the month",
     basis: "Open at t = created before t and not closed at t.",
   },
   {
     id: "pipeline_velocity", name: "Pipeline velocity", family: "revenue", unit: "money", direction: "up",
+    aggregation: "derived", state: true,
     dimensions: ["all", "rep", "team"],
     formula: "open deals × average deal size × win rate ÷ sales cycle days (money per day)",
     basis: "Each key from its own components of the month; null when a component is null or the cycle is 0.",
   },
   {
     id: "sales_growth", name: "Sales growth (MoM)", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team", "region", "product"],
     formula: "(revenue won in M − revenue won in M−1) ÷ revenue won in M−1",
     basis: "Keys of either month; a key only in M−1 gives −1; null when M−1 had no revenue.",
   },
   {
     id: "sales_growth_yoy", name: "Sales growth (YoY)", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team", "region", "product"],
     formula: "(revenue won in M − revenue won in M−12) ÷ revenue won in M−12",
     basis: "As sales_growth, against the same month a year earlier.",
   },
   {
     id: "expansion_revenue", name: "Expansion revenue", family: "revenue", unit: "money", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "revenue won over deals of kind expansion",
     basis: "Upsell and cross-sell to existing customers; renewals are not expansion.",
   },
   {
     id: "upsell_rate", name: "Upsell rate", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "won deals of kind expansion ÷ deals won",
     basis: "Counts kind expansion only, not renewal.",
   },
   {
     id: "avg_selling_price", name: "Average selling price", family: "revenue", unit: "money", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "product"],
     formula: "Σ line revenue ÷ Σ line quantity over product lines of deals won in the month",
     basis: "Line revenue = quantity × unit_price, converted; not scaled to the deal amount.",
   },
   {
     id: "quota_attainment", name: "Quota attainment", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "revenue won ÷ quota for the month",
     basis: "Team and overall: Σ revenue won of reps with a quota ÷ Σ their quotas. A rep's team is taken at the end of the month.",
   },
   {
     id: "quota_attainment_ytd", name: "Quota attainment (YTD)", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "Σ revenue won ÷ Σ quota over the months of the year up to M",
     basis: "Sums only the months in which the rep has a quota; never the mean of monthly percentages.",
   },
   {
     id: "reps_at_quota", name: "Reps at quota", family: "revenue", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "team"],
     formula: "of reps with a quota for the month, the share whose attainment is at least 100 %",
     basis: "Below 60 % a team leader reads it as a sign the quota is wrong.",
@@ -172,12 +224,14 @@ export const KPIS: readonly KpiDefinition[] = [
   // ---------------------------------------------------------------- B. Stage conversion
   {
     id: "stage_reached", name: "Deals reaching each stage", family: "funnel", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["stage"],
     formula: "for each stage: count of deals created in the month that reached it",
     basis: "Reached s = the stage history holds s or a later stage, or the deal is won. Stages outside the workspace's pipeline are ignored.",
   },
   {
     id: "stage_conversion", name: "Stage conversion", family: "funnel", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["stage"],
     formula: "for each consecutive pair s>t: deals that reached t ÷ deals that reached s, over deals created in the month",
     basis: "Created-cohort basis; a deal that skips a stage still counts as reaching it.",
@@ -185,48 +239,56 @@ export const KPIS: readonly KpiDefinition[] = [
   // ---------------------------------------------------------------- C. Leads and lifecycle
   {
     id: "new_leads", name: "New leads", family: "leads", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "source", "rep", "team"],
     formula: "count of leads created in the month",
     basis: "created_at defaults to the lead's first event.",
   },
   {
     id: "leads_by_stage", name: "Leads by lifecycle stage", family: "leads", unit: "count", direction: "up",
+    aggregation: "total", state: true,
     dimensions: ["stage"],
     formula: "for each lifecycle stage: leads whose stage at the end of the month is that stage",
     basis: "State at start(M+1) over leads created before it; a lead without a stage counts under unknown.",
   },
   {
     id: "lead_conversion_rate", name: "Lead conversion rate", family: "leads", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "source", "rep"],
     formula: "of leads created in the month, the share that reached customer",
     basis: "Created-cohort basis.",
   },
   {
     id: "mql_to_customer_rate", name: "MQL → customer", family: "leads", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "source", "rep"],
     formula: "of leads that first reached mql in the month, the share that reached customer",
     basis: "A lead reaches a stage when its history holds that stage or a later one, at the earliest such entry.",
   },
   {
     id: "sql_to_customer_rate", name: "SQL → customer", family: "leads", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "source", "rep"],
     formula: "of leads that first reached sql in the month, the share that reached customer",
     basis: "As mql_to_customer_rate, from sql.",
   },
   {
     id: "customer_lifecycle_days", name: "Lead-to-customer time", family: "leads", unit: "days", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "source"],
     formula: "mean of (reached customer − created_at) in days over leads that first reached customer in the month",
     basis: "Elapsed days.",
   },
   {
     id: "cost_per_lead", name: "Cost per lead", family: "leads", unit: "money", direction: "down",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "source"],
     formula: "marketing spend in the month ÷ new leads",
     basis: "Per source: that source's spend ÷ its new leads; a source without spend has spend 0; spend without leads gives null.",
   },
   {
     id: "revenue_per_spend", name: "Revenue per marketing spend", family: "leads", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "source"],
     formula: "revenue won of deals from the source ÷ spend on the source in the month",
     basis: "A deal's source is its own, else its lead's; null without spend.",
@@ -234,84 +296,98 @@ export const KPIS: readonly KpiDefinition[] = [
   // ---------------------------------------------------------------- D. Activity and responsiveness
   {
     id: "activities", name: "Activities", family: "activity", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "type", "rep", "team"],
     formula: "count of activities in the month",
     basis: "An activity's instant is its latest logging event.",
   },
   {
     id: "activity_hours", name: "Activity hours", family: "activity", unit: "hours", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "type", "rep", "team"],
     formula: "Σ duration of activities in the month, in hours",
     basis: "Activities without a duration add 0.",
   },
   {
     id: "lead_response_minutes", name: "Lead response time", family: "activity", unit: "minutes", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep", "source"],
     formula: "mean minutes from a new lead's created_at to the first outbound contact at or after it",
     basis: "Over leads created in M that have such a contact; contact = call, email, meeting, demo or business review.",
   },
   {
     id: "lead_response_minutes_median", name: "Lead response time (median)", family: "activity", unit: "minutes", direction: "down",
+    aggregation: "median", state: false,
     dimensions: ["all", "rep"],
     formula: "median of the same minutes",
     basis: "For an even count, the mean of the two middle values.",
   },
   {
     id: "responded_within_1h", name: "Leads answered within 1 h", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "source"],
     formula: "of leads created in the month, the share whose first outbound contact came within 60 minutes",
     basis: "Within 1 h means at most 60 minutes after created_at.",
   },
   {
     id: "leads_followed_up", name: "Leads followed up", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "source"],
     formula: "of leads created in the month, the share with at least one outbound contact",
     basis: "An outbound contact at any time counts.",
   },
   {
     id: "customer_response_minutes", name: "Customer response time", family: "activity", unit: "minutes", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep"],
     formula: "mean minutes from an inbound activity to the next outbound contact on the same lead (else account)",
     basis: "Inbound activities in M linked to a lead or account, answered; keyed by the inbound activity's rep.",
   },
   {
     id: "positive_reply_rate", name: "Positive reply rate", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "prospects with a positive reply in the month ÷ prospects contacted in the month",
     basis: "Per prospect (distinct leads with an outbound contact in M), not per message.",
   },
   {
     id: "meeting_booking_rate", name: "Meeting booking rate", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "meetings scheduled in the month ÷ replies in the month",
     basis: "Reply = inbound call or email with a positive, negative or neutral outcome.",
   },
   {
     id: "touches_per_won_deal", name: "Touches per won deal", family: "activity", unit: "count", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "mean count of activities on a deal up to its close, over deals won in the month",
     basis: "Every activity type counts, notes and tasks included.",
   },
   {
     id: "touches_per_lost_deal", name: "Touches per lost deal", family: "activity", unit: "count", direction: "down",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "mean count of activities on a deal up to its close, over deals lost in the month",
     basis: "Every activity type counts.",
   },
   {
     id: "joint_activity_rate", name: "Joint activity rate", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "share of contact activities in the month that involve two or more reps",
     basis: "By rep: the activity's own rep.",
   },
   {
     id: "customer_touches", name: "Touches per customer account", family: "activity", unit: "count", direction: "up",
+    aggregation: "ratio", state: true,
     dimensions: ["all", "rep"],
     formula: "contact activities on customer accounts in the month ÷ customer accounts at the end of the month",
     basis: "A customer account has a won deal closed before the instant, or MRR above 0 at it.",
   },
   {
     id: "business_reviews", name: "Business reviews", family: "activity", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "team"],
     formula: "count of business review activities in the month",
     basis: "",
@@ -319,121 +395,150 @@ export const KPIS: readonly KpiDefinition[] = [
   // ---------------------------------------------------------------- E. Customers and loyalty
   {
     id: "nps", name: "Net Promoter Score", family: "customers", unit: "score", direction: "up",
+    aggregation: "ratio", scale: 100, state: false,
     dimensions: ["all", "rep", "region", "segment"],
     formula: "100 × (promoters − detractors) ÷ responses",
     basis: "NPS responses in M; promoters score 9–10, detractors 0–6; on [−100, 100].",
   },
   {
     id: "nps_promoters", name: "NPS promoters", family: "customers", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "region", "segment"],
     formula: "count of NPS responses scoring 9–10", basis: "",
   },
   {
     id: "nps_passives", name: "NPS passives", family: "customers", unit: "count", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "region", "segment"],
     formula: "count of NPS responses scoring 7–8", basis: "",
   },
   {
     id: "nps_detractors", name: "NPS detractors", family: "customers", unit: "count", direction: "down",
+    aggregation: "total", state: false,
     dimensions: ["all", "rep", "region", "segment"],
     formula: "count of NPS responses scoring 0–6", basis: "",
   },
   {
     id: "csat", name: "Customer satisfaction", family: "customers", unit: "score", direction: "up",
+    aggregation: "mean", state: false,
     dimensions: ["all", "rep", "region"],
     formula: "mean score of CSAT responses in the month", basis: "",
   },
   {
     id: "employee_satisfaction", name: "Employee satisfaction", family: "customers", unit: "score", direction: "up",
+    aggregation: "mean", state: false,
     dimensions: ["all", "team"],
     formula: "mean score of employee survey responses in the month", basis: "",
   },
   {
     id: "mrr", name: "MRR", family: "customers", unit: "money", direction: "up",
+    aggregation: "total", state: true,
     dimensions: ["all", "region", "segment"],
     formula: "Σ account MRR at the end of the month, converted",
     basis: "An account's MRR is the sum of its subscriptions' MRR at the instant.",
   },
   {
     id: "new_mrr", name: "New MRR", family: "customers", unit: "money", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "MRR at the end of the month of accounts that start from 0 and never had MRR before",
     basis: "Start and end of M both converted at M's rate, so FX moves are never movements.",
   },
   {
     id: "expansion_mrr", name: "Expansion MRR", family: "customers", unit: "money", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "Σ increase of MRR over accounts paying at the start and more at the end", basis: "",
   },
   {
     id: "contraction_mrr", name: "Contraction MRR", family: "customers", unit: "money", direction: "down",
+    aggregation: "total", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "Σ decrease of MRR over accounts paying less, but above 0, at the end", basis: "",
   },
   {
     id: "churned_mrr", name: "Churned MRR", family: "customers", unit: "money", direction: "down",
+    aggregation: "total", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "Σ MRR at the start of the month of accounts at 0 at the end", basis: "",
   },
   {
     id: "reactivation_mrr", name: "Reactivation MRR", family: "customers", unit: "money", direction: "up",
+    aggregation: "total", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "MRR at the end of the month of accounts back from 0 that had MRR before", basis: "",
   },
   {
     id: "active_customers", name: "Active customers", family: "customers", unit: "count", direction: "up",
+    aggregation: "total", state: true,
     dimensions: ["all", "region", "segment"],
     formula: "accounts with MRR above 0 at the end of the month", basis: "",
   },
   {
     id: "logo_churn_rate", name: "Logo churn", family: "customers", unit: "ratio", direction: "down",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "accounts paying at the start and at 0 at the end ÷ accounts paying at the start",
     basis: "Accounts that start and churn inside the month are left out (ChartMogul's choice for business customers).",
   },
   {
     id: "revenue_churn_rate", name: "Revenue churn", family: "customers", unit: "ratio", direction: "down",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "(churned MRR + contraction MRR) ÷ MRR at the start of the month", basis: "",
   },
   {
     id: "net_revenue_retention", name: "Net revenue retention", family: "customers", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
     dimensions: ["all", "region", "segment"],
     formula: "(MRR at the start + expansion − contraction − churned) ÷ MRR at the start",
     basis: "Over accounts paying at the start of the month.",
   },
   {
     id: "arpa", name: "ARPA", family: "customers", unit: "money", direction: "up",
+    aggregation: "ratio", state: true,
     dimensions: ["all", "region", "segment"],
     formula: "MRR ÷ active customers", basis: "Average revenue per account, per month.",
   },
   {
     id: "customer_lifetime_value", name: "Customer lifetime value", family: "customers", unit: "money", direction: "up",
+    aggregation: "derived", state: true,
     dimensions: ["all", "region", "segment"],
     formula: "ARPA ÷ logo churn rate",
     basis: "Uses the month's churn, not a trailing average; null when churn is 0.",
   },
-];
-
-const MEANS = new Set([
-  "sales_cycle_days", "customer_lifecycle_days", "lead_response_minutes", "customer_response_minutes",
-  "touches_per_won_deal", "touches_per_lost_deal", "csat", "employee_satisfaction",
-]);
-const MEDIANS = new Set(["sales_cycle_days_median", "lead_response_minutes_median"]);
-const DERIVED = new Set(["pipeline_velocity", "customer_lifetime_value"]);
-const TOTALS = new Set([
-  "revenue_won", "deals_won", "deals_lost", "new_opportunities", "open_pipeline_value", "open_deals",
-  "expansion_revenue", "stage_reached", "new_leads", "leads_by_stage", "activities", "activity_hours",
-  "business_reviews", "nps_promoters", "nps_passives", "nps_detractors", "mrr", "new_mrr",
-  "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr", "active_customers",
 ]);
 
-export function aggregationOf(id: string): Aggregation {
-  if (TOTALS.has(id)) return "total";
-  if (MEANS.has(id)) return "mean";
-  if (MEDIANS.has(id)) return "median";
-  if (DERIVED.has(id)) return "derived";
-  return "ratio";
+/** The id of a catalog KPI. */
+export type KpiId = (typeof DEFINITIONS)[number]["id"];
+
+export interface KpiDefinition extends KpiFields {
+  id: KpiId;
 }
 
+export const KPIS: readonly KpiDefinition[] = DEFINITIONS;
+
+export const KPI_IDS: readonly KpiId[] = KPIS.map((kpi) => kpi.id);
+
+/** By id; a plain string key, for callers that validate ids from outside (isKpiId). */
 export const KPI_BY_ID: ReadonlyMap<string, KpiDefinition> = new Map(KPIS.map((kpi) => [kpi.id, kpi]));
+
+export function isKpiId(id: string): id is KpiId {
+  return KPI_BY_ID.has(id);
+}
+
+/** The catalog entry of a KPI; throws for an id the catalog lacks (never a default). */
+export function kpiDefinition(id: string): KpiDefinition {
+  const kpi = KPI_BY_ID.get(id);
+  if (!kpi) throw new Error(`unknown KPI ${JSON.stringify(id)}: not in catalog version ${CATALOG_VERSION}`);
+  return kpi;
+}
+
+export function aggregationOf(id: string): Aggregation {
+  return kpiDefinition(id).aggregation;
+}
+
+/** scale × numerator ÷ denominator is a ratio's value (nps: 100, every other ratio: 1). */
+export function scaleOf(id: string): number {
+  return kpiDefinition(id).scale ?? 1;
+}

@@ -1,6 +1,7 @@
 // The KPI endpoints: catalog, settings (quotas, FX rates, spend), metrics series, errors.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { KPIS } from "../../shared/catalog";
 import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
 
 let workspaceId: string;
@@ -27,7 +28,7 @@ describe("GET /api/v1/kpis", () => {
     expect(response.status).toBe(200);
     const catalog = (await response.json()) as { catalog_version: string; kpis: { id: string }[] };
     expect(catalog.catalog_version).toBe("1");
-    expect(catalog.kpis).toHaveLength(63);
+    expect(catalog.kpis).toHaveLength(KPIS.length);
     expect(catalog.kpis.find((k) => k.id === "win_rate")).toEqual({
       id: "win_rate",
       name: "Win rate",

@@ -77,7 +77,7 @@ describe("money in the base currency", () => {
     expect(value(march, "deals_won")).toBe(3);
     // Average deal size counts only priced deals: 700 / 2.
     expect(record(march, "avg_deal_size")).toMatchObject({ value: 350, numerator: 700, denominator: 2 });
-    // R-3's only deal has no rate: the key stays, revenue 0 and average null (Precise rule 11).
+    // R-3's only deal has no rate: the key stays, revenue 0 and average null (docs/kpis.md, rule 11).
     expect(value(march, "revenue_won", "rep", "R-3")).toBe(0);
     expect(value(march, "avg_deal_size", "rep", "R-3")).toBeNull();
     expect(march.warnings.missing_fx).toBe(1);

@@ -44,7 +44,7 @@ const DERIVED_SCALE: Record<string, number> = {
 
 /**
  * Rep KPIs whose denominator is the whole workspace, not the rep's own entities. Only
- * customer_touches (kpis.md D, Precise rule 24): contact activities of the rep on customer
+ * customer_touches (docs/kpis.md, rule 24): contact activities of the rep on customer
  * accounts ÷ customer accounts at start(M+1), "the same for every rep key". In B a rep has
  * its own touches (numerator = A's) but every copy's customer accounts (denominator 3×),
  * so its value is A's ÷ 3. Its `unknown` and `all` keys have both sides 3× (unchanged).

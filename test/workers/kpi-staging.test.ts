@@ -1,8 +1,10 @@
 // A month's recompute is all or nothing: the statements write into a staging run, one
-// small batch swaps it in, and a run that fails half-way leaves the previous values.
+// small batch swaps it in, and a run that fails half-way, or holds a KPI id the catalog
+// lacks, leaves the previous values.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { computeMonth, ENGINE_STATEMENTS } from "../../workers/kpi/engine";
+import { HOUR_MS, MINUTE_MS } from "../../shared/units";
+import { computeMonth, computeMonthWith, ENGINE_STATEMENTS, insertValues } from "../../workers/kpi/engine";
 import { loadSettings } from "../../workers/kpi/recompute";
 import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
 
@@ -66,6 +68,23 @@ describe("a month's recompute", () => {
     expect(await revenue()).toBe(250);
   });
 
+  it("refuses a run holding a KPI id the catalog lacks, and keeps the previous values", async () => {
+    const before = await values();
+    const settings = (await loadSettings(env.DB, workspaceId))!;
+    const unknown = {
+      name: "test.unknown_kpi",
+      sql: insertValues(
+        "SELECT 'no_such_kpi' AS kpi, 'all' AS dimension, 'all' AS key, 1 AS value, NULL AS numerator, NULL AS denominator",
+      ),
+    };
+    await expect(computeMonthWith(env.DB, settings, "2026-03", [...ENGINE_STATEMENTS, unknown])).rejects.toThrow(
+      /KPI ids the catalog lacks .*: no_such_kpi$/,
+    );
+    expect(await values()).toEqual(before);
+    const staged = await env.DB.prepare("SELECT COUNT(*) AS n FROM kpi_values_staging").first<{ n: number }>();
+    expect(staged!.n).toBe(0);
+  });
+
   it("clears runs abandoned more than an hour ago before it starts", async () => {
     const settings = (await loadSettings(env.DB, workspaceId))!;
     const now = Date.now();
@@ -73,7 +92,7 @@ describe("a month's recompute", () => {
       `INSERT INTO kpi_values_staging (run, workspace_id, month, kpi, dimension, key, value, computed_at, catalog_version)
        VALUES ('abandoned', ?1, '2026-03', 'deals_won', 'all', 'all', 7, ?2, '1'), ('recent', ?1, '2026-03', 'deals_won', 'all', 'all', 7, ?3, '1')`,
     )
-      .bind(workspaceId, now - 2 * 3_600_000, now - 60_000)
+      .bind(workspaceId, now - 2 * HOUR_MS, now - MINUTE_MS)
       .run();
     await computeMonth(env.DB, settings, "2026-03", { now });
     const { results } = await env.DB.prepare("SELECT run FROM kpi_values_staging").all<{ run: string }>();

@@ -1,13 +1,12 @@
 // Family D, activity and responsiveness: activity counts and hours, how fast new leads
 // and customers are answered, replies and meetings, touches per deal, joint selling.
+import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
-import { closedDeals } from "./revenue";
-import { dimensionJoin, median, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, subscriptionMrrAt } from "./facts";
+import { dimensionJoin, hoursFromSeconds, median, minutes, P, ratio, teamAt, total, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
 const CONTACT_TYPES = CONTACT_TYPES_SQL;
-
-const inMonth = (instant: string) => `${instant} >= ${P.start} AND ${instant} < ${P.end}`;
 
 const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
 const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
@@ -32,7 +31,7 @@ partial AS (
   FROM facts GROUP BY type, rep, team),
 keyed AS (SELECT f.*, dim.dimension, ${activityKeys.key} AS key FROM partial f ${activityKeys.join}),
 agg AS (
-  SELECT dimension, key, SUM(activities) AS activities, TOTAL(seconds) / 3600.0 AS hours,
+  SELECT dimension, key, SUM(activities) AS activities, ${hoursFromSeconds("TOTAL(seconds)")} AS hours,
     SUM(contacts) AS contacts, SUM(joint) AS joint, SUM(reviews) AS reviews
   FROM keyed GROUP BY dimension, key)
 ${unionAll(
@@ -45,8 +44,8 @@ ${unionAll(
 const OUTBOUND_CONTACT = `o.workspace_id = ${P.workspace} AND o.direction = 'outbound' AND o.type IN ${CONTACT_TYPES}`;
 
 /**
- * Leads created in M and their first outbound contact at or after created_at (Precise
- * rule 19); followed up counts an outbound contact at any time.
+ * Leads created in M and their first outbound contact at or after created_at
+ * (docs/kpis.md, rule 19); followed up counts an outbound contact at any time.
  */
 const LEAD_RESPONSE = `WITH facts AS MATERIALIZED (
   SELECT COALESCE(l.owner_rep_id, 'unknown') AS rep, COALESCE(l.source, 'unknown') AS source,
@@ -58,10 +57,10 @@ keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", rep: "f.rep
   FROM facts f ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).join}),
 agg AS (
   SELECT dimension, key, COUNT(*) AS leads, SUM(followed) AS followed,
-    COUNT(response_ms) AS responded, TOTAL(response_ms / 60000.0) AS minutes,
-    TOTAL(response_ms <= 3600000) AS within_hour
+    COUNT(response_ms) AS responded, TOTAL(${minutes("response_ms")}) AS minutes,
+    TOTAL(response_ms <= ${HOUR_MS}) AS within_hour
   FROM keyed GROUP BY dimension, key),
-responses AS (SELECT dimension, key, response_ms / 60000.0 AS value FROM keyed WHERE response_ms IS NOT NULL)
+responses AS (SELECT dimension, key, ${minutes("response_ms")} AS value FROM keyed WHERE response_ms IS NOT NULL)
 ${unionAll(
   ratio("lead_response_minutes", "minutes", "responded", "agg", "responded > 0"),
   ratio("responded_within_1h", "within_hour", "leads", "agg"),
@@ -71,7 +70,7 @@ ${unionAll(
 
 /**
  * Inbound activities in M linked to a lead or an account, answered by the next outbound
- * contact strictly after them on the same lead, else the same account (Precise rule 20).
+ * contact strictly after them on the same lead, else the same account (docs/kpis.md, rule 20).
  */
 const CUSTOMER_RESPONSE = `WITH facts AS MATERIALIZED (
   SELECT COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
@@ -85,7 +84,7 @@ const CUSTOMER_RESPONSE = `WITH facts AS MATERIALIZED (
   WHERE a.workspace_id = ${P.workspace} AND a.direction = 'inbound' AND ${inMonth("a.occurred_at")}
     AND (a.lead_id IS NOT NULL OR a.account_id IS NOT NULL)),
 keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
-agg AS (SELECT dimension, key, COUNT(response_ms) AS answered, TOTAL(response_ms / 60000.0) AS minutes FROM keyed GROUP BY dimension, key)
+agg AS (SELECT dimension, key, COUNT(response_ms) AS answered, TOTAL(${minutes("response_ms")}) AS minutes FROM keyed GROUP BY dimension, key)
 ${ratio("customer_response_minutes", "minutes", "answered", "agg", "answered > 0")}`;
 
 /** A reply: an inbound call or email with a positive, negative or neutral outcome. */
@@ -94,7 +93,7 @@ const reply = (a: string) =>
 
 /**
  * Prospects: distinct leads with an outbound contact in M, belonging to the rep of each
- * such contact; positive when the lead has a positive reply in M (Precise rule 21).
+ * such contact; positive when the lead has a positive reply in M (docs/kpis.md, rule 21).
  */
 const POSITIVE_REPLIES = `WITH outreach AS (
   SELECT DISTINCT o.lead_id, COALESCE(o.rep_id, 'unknown') AS rep, ${teamAt("o.rep_id", "o.occurred_at")} AS team
@@ -109,7 +108,10 @@ agg AS (
   FROM keyed GROUP BY dimension, key)
 ${ratio("positive_reply_rate", "positives", "prospects", "agg")}`;
 
-/** Meetings scheduled in M keyed by the meeting's rep, over replies keyed by the reply's rep (rule 22). */
+/**
+ * Meetings scheduled in M keyed by the meeting's rep, over replies keyed by the reply's
+ * rep (docs/kpis.md, rule 22).
+ */
 const MEETING_BOOKING = `WITH facts AS MATERIALIZED (
   SELECT a.type = 'meeting' AND a.outcome = 'scheduled' AS meeting, ${reply("a")} AS reply,
     COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team
@@ -120,7 +122,7 @@ keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${re
 agg AS (SELECT dimension, key, SUM(meeting) AS meetings, SUM(reply) AS replies FROM keyed GROUP BY dimension, key)
 ${ratio("meeting_booking_rate", "meetings", "replies", "agg")}`;
 
-/** Activities of every type linked to a deal up to its close, over deals closed in M (rule 23). */
+/** Activities of every type linked to a deal up to its close, over deals closed in M (docs/kpis.md, rule 23). */
 const TOUCHES = `WITH facts AS MATERIALIZED (
   SELECT c.status, c.rep, c.team,
     (SELECT COUNT(*) FROM activities a WHERE a.workspace_id = ${P.workspace} AND a.deal_id = c.deal_id
@@ -139,28 +141,12 @@ ${unionAll(
 
 /** An account's MRR at an instant: the sum of its subscriptions' MRR then (unconverted). */
 const mrrOfAccountAt = (accountId: string, instant: string) =>
-  `(SELECT TOTAL(${stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num")}) FROM subscriptions s
+  `(SELECT TOTAL(${subscriptionMrrAt(instant)}) FROM subscriptions s
     WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId})`;
 
 /**
- * Customer accounts at an instant (rule 24): a won deal closed before it, or MRR above 0
- * at it; deleted accounts are never customers. Set-based: the won deals closed before the
- * instant (an index range of deals) and the subscriptions' MRR at it, never per account.
- */
-export function customerAccountsAt(instant: string): string {
-  return `SELECT c.account_id FROM (
-      SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won' AND closed_at < ${instant}
-        AND deleted_at IS NULL AND account_id IS NOT NULL
-      UNION
-      SELECT s.account_id FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
-      GROUP BY s.account_id
-      HAVING TOTAL(${stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num")}) > 0) c
-    WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = c.account_id
-      AND x.deleted_at IS NOT NULL)`;
-}
-
-/**
- * Contact activities on customer accounts in M ÷ customer accounts at start(M+1) (rule 24).
+ * Contact activities on customer accounts in M ÷ customer accounts at start(M+1)
+ * (docs/kpis.md, rule 24).
  * An activity's account is a customer at the activity's instant: its first won deal closed
  * before it (looked up once per account of the month) or MRR above 0 at it.
  */
@@ -173,8 +159,7 @@ touched_accounts AS MATERIALIZED (
     (SELECT MIN(d.closed_at) FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = t.account_id
        AND d.status = 'won' AND d.deleted_at IS NULL) AS won_at
   FROM (SELECT DISTINCT account_id FROM touches) t
-  WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = t.account_id
-    AND x.deleted_at IS NOT NULL)),
+  WHERE ${accountNotDeleted("t.account_id")}),
 facts AS MATERIALIZED (
   SELECT t.rep FROM touches t JOIN touched_accounts c ON c.account_id = t.account_id
   WHERE c.won_at < t.occurred_at OR ${mrrOfAccountAt("t.account_id", "t.occurred_at")} > 0),

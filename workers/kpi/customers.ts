@@ -1,6 +1,7 @@
 // Family E, customers and loyalty: survey scores in M, and MRR per account at start(M)
 // and start(M+1) with its movements, churn, retention, ARPA and lifetime value.
-import { dimensionJoin, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { accountNotDeleted, inMonth, regionKey, subscriptionMrrAt } from "./facts";
+import { dimensionJoin, kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -8,16 +9,16 @@ const surveyKeys = dimensionJoin({
 
 /**
  * Survey responses in M. Region: the account's (else its owner rep's), else the response
- * rep's (Precise rule 18); team: the rep's team when the response was given.
+ * rep's (docs/kpis.md, rule 18); team: the rep's team when the response was given.
  */
 const SURVEYS = `WITH facts AS MATERIALIZED (
   SELECT s.survey, s.score, COALESCE(s.rep_id, 'unknown') AS rep, ${teamAt("s.rep_id", "s.occurred_at")} AS team,
-    COALESCE(account.region, account_owner.region, rep.region, 'unknown') AS region, COALESCE(account.segment, 'unknown') AS segment
+    ${regionKey("account.region", "account_owner.region", "rep.region")} AS region, COALESCE(account.segment, 'unknown') AS segment
   FROM survey_responses s
   LEFT JOIN accounts account ON account.workspace_id = s.workspace_id AND account.account_id = s.account_id
   LEFT JOIN reps account_owner ON account_owner.workspace_id = s.workspace_id AND account_owner.rep_id = account.owner_rep_id
   LEFT JOIN reps rep ON rep.workspace_id = s.workspace_id AND rep.rep_id = s.rep_id
-  WHERE s.workspace_id = ${P.workspace} AND s.occurred_at >= ${P.start} AND s.occurred_at < ${P.end}),
+  WHERE s.workspace_id = ${P.workspace} AND ${inMonth("s.occurred_at")}),
 keyed AS (SELECT f.*, dim.dimension, ${surveyKeys.key} AS key FROM facts f ${surveyKeys.join}),
 agg AS (
   SELECT dimension, key,
@@ -29,9 +30,7 @@ agg AS (
     SUM(survey = 'employee') AS employee_responses, TOTAL(CASE WHEN survey = 'employee' THEN score END) AS employee_total
   FROM keyed GROUP BY dimension, key)
 ${unionAll(
-  `SELECT 'nps' AS kpi, dimension, key, 100.0 * (promoters - detractors) / responses AS value,
-     promoters - detractors AS numerator, responses AS denominator
-   FROM agg WHERE responses > 0`,
+  ratio("nps", "promoters - detractors", "responses", "agg", "responses > 0"),
   total("nps_promoters", "promoters", "agg", "responses > 0"),
   total("nps_passives", "passives", "agg", "responses > 0"),
   total("nps_detractors", "detractors", "agg", "responses > 0"),
@@ -39,26 +38,24 @@ ${unionAll(
   ratio("employee_satisfaction", "employee_total", "employee_responses", "agg", "employee_responses > 0"),
 )}`;
 
-const mrrAt = (instant: string) => stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num");
-
 /** An account's attribute at start(M+1). */
 const accountAt = (field: string) => stateAt("x", "account", "m.account_id", field, P.end);
 
 /**
- * MRR per account at start(M) (a) and start(M+1) (b), both at M's rate (Precise rule 16),
+ * MRR per account at start(M) (a) and start(M+1) (b), both at M's rate (docs/kpis.md, rule 16),
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
  * Region: the account's at start(M+1), else its owner rep's then.
  */
 const MRR = `WITH subscription_mrr AS MATERIALIZED (
   SELECT s.account_id,
     ${rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate,
-    COALESCE(${mrrAt(P.start)}, 0) AS a,
-    COALESCE(${mrrAt(P.end)}, 0) AS b,
+    COALESCE(${subscriptionMrrAt(P.start)}, 0) AS a,
+    COALESCE(${subscriptionMrrAt(P.end)}, 0) AS b,
     EXISTS (SELECT 1 FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription'
       AND h.entity_id = s.subscription_id AND h.field = 'mrr' AND h.value_num > 0 AND h.occurred_at < ${P.start}) AS had_mrr
   FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = s.account_id AND x.deleted_at IS NOT NULL)),
+    AND ${accountNotDeleted("s.account_id")}),
 account_mrr AS (
   SELECT account_id, TOTAL(a * rate) AS a, TOTAL(b * rate) AS b, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
@@ -69,7 +66,7 @@ account_state AS (
   WHERE m.a > 0 OR m.b > 0),
 movements AS (
   SELECT m.a, m.b,
-    COALESCE(m.own_region, ${stateAt("owner", "rep", "m.owner_rep_id", "region", P.end)}, 'unknown') AS region,
+    ${regionKey("m.own_region", stateAt("owner", "rep", "m.owner_rep_id", "region", P.end))} AS region,
     COALESCE(m.own_segment, 'unknown') AS segment,
     CASE WHEN m.a = 0 AND m.b > 0 AND NOT m.had_mrr THEN m.b ELSE 0 END AS new_mrr,
     CASE WHEN m.a = 0 AND m.b > 0 AND m.had_mrr THEN m.b ELSE 0 END AS reactivation_mrr,
@@ -97,11 +94,10 @@ ${unionAll(
   ratio("revenue_churn_rate", "churned_mrr + contraction_mrr", "start_mrr", "agg"),
   ratio("net_revenue_retention", "start_mrr + expansion_mrr - contraction_mrr - churned_mrr", "start_mrr", "agg"),
   ratio("arpa", "mrr", "active", "agg"),
-  `SELECT 'customer_lifetime_value', dimension, key,
+  `SELECT ${kpiLiteral("customer_lifetime_value", "derived")}, dimension, key,
      CASE WHEN active = 0 OR start_active = 0 OR churned = 0 THEN NULL
        ELSE (mrr / active) / (churned * 1.0 / start_active) END, NULL, NULL
    FROM agg`,
 )}`;
-
 
 export const CUSTOMER_QUERIES = { surveys: SURVEYS, mrr: MRR };

@@ -1,10 +1,12 @@
 // The KPI engine: computes every catalog KPI of one (workspace, month) with set-based SQL
 // in D1. Each family's statement runs on its own into a staging run (so no single call
 // holds the database for long and webhooks are served between them); one small atomic
-// batch then replaces the month's kpi_values and warnings with the finished run.
+// batch then replaces the month's kpi_values and warnings with the finished run. A run
+// holding a KPI id the catalog lacks is refused: nothing of it is swapped in.
 import type { D1Database } from "@cloudflare/workers-types";
-import { aggregationOf, CATALOG_VERSION, KPIS } from "../../shared/catalog";
+import { CATALOG_VERSION, KPIS } from "../../shared/catalog";
 import { addMonths, monthRange, startOfMonth } from "../../shared/months";
+import { HOUR_MS } from "../../shared/units";
 import { ACTIVITY_QUERIES } from "./activity";
 import { CUSTOMER_QUERIES } from "./customers";
 import { FUNNEL_QUERIES } from "./funnel";
@@ -54,19 +56,25 @@ export function monthParams(
   ];
 }
 
-/** Only the (kpi, dimension) pairs the catalog lists are stored. */
+/**
+ * Of a catalog KPI only the dimensions the catalog lists are stored (the families compute
+ * their breakdowns together); a row of any other id is kept, for the check before the
+ * swap to refuse the run.
+ */
 const CATALOG_PAIRS = KPIS.flatMap((kpi) => kpi.dimensions.map((d) => `'${kpi.id}/${d}'`)).join(", ");
+const CATALOG_IDS = KPIS.map((kpi) => `'${kpi.id}'`).join(", ");
 
-const insertValues = (query: string) => `INSERT INTO kpi_values_staging
+/** A family query's rows into the run (exported for the test of the refusal). */
+export const insertValues = (query: string) => `INSERT INTO kpi_values_staging
   (run, workspace_id, month, kpi, dimension, key, value, numerator, denominator, computed_at, data_as_of, catalog_version)
 SELECT ${P.run}, ${P.workspace}, ${P.month}, kpi, dimension, key, value, numerator, denominator, ${P.computedAt}, ${P.dataAsOf}, ${P.catalogVersion}
-FROM (${query}) WHERE kpi || '/' || dimension IN (${CATALOG_PAIRS})`;
+FROM (${query}) WHERE kpi || '/' || dimension IN (${CATALOG_PAIRS}) OR kpi NOT IN (${CATALOG_IDS})`;
 
 /** The overall record is always present: 0 for totals, null for everything else. */
 const OVERALL_DEFAULTS = JSON.stringify(
   KPIS.filter((kpi) => kpi.dimensions.includes("all")).map((kpi) => ({
     id: kpi.id,
-    empty: aggregationOf(kpi.id) === "total" ? 0 : null,
+    empty: kpi.aggregation === "total" ? 0 : null,
   })),
 );
 
@@ -113,10 +121,20 @@ export async function dataAsOf(db: D1Database, workspaceId: string): Promise<num
 /** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
 const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
 
-const BOUND = ENGINE_STATEMENTS.map(({ name, sql }) => ({ name, sql, count: parameterCount(sql) }));
+interface BoundStatement extends EngineStatement {
+  count: number;
+}
+
+const bound = (statements: readonly EngineStatement[]): BoundStatement[] =>
+  statements.map(({ name, sql }) => ({ name, sql, count: parameterCount(sql) }));
+
+const BOUND = bound(ENGINE_STATEMENTS);
 
 /** Runs abandoned mid-way (a Worker stopped) are cleared once they are this old. */
-const STALE_RUN_MS = 60 * 60 * 1000;
+const STALE_RUN_MS = HOUR_MS;
+
+/** ?1 run: the KPI ids of the run that the catalog lacks (the primary key's prefix serves it). */
+const UNKNOWN_KPIS = `SELECT DISTINCT kpi FROM kpi_values_staging WHERE run = ?1 AND kpi NOT IN (${CATALOG_IDS})`;
 
 /** ?1 run, ?2 workspace, ?3 month: the finished run becomes the month's values, atomically. */
 const SWAP = [
@@ -143,16 +161,43 @@ export interface MonthTimings {
   statements: { name: string; ms: number }[];
 }
 
+export interface ComputeOptions {
+  dataAsOf?: number | null;
+  now?: number;
+}
+
 /**
  * Recomputes one month: every statement binds the same parameters and runs alone into a
- * fresh staging run; the swap is one atomic batch. Readers see the previous values until
- * then, and a failure leaves them in place.
+ * fresh staging run; the swap is one atomic batch, after a check that the run holds only
+ * catalog KPIs (timed as part of "swap"). Readers see the previous values until then, and
+ * a failure — a statement's, or a KPI id the catalog lacks — leaves them in place.
  */
-export async function computeMonth(
+export function computeMonth(
   db: D1Database,
   workspace: WorkspaceSettings,
   month: string,
-  options: { dataAsOf?: number | null; now?: number } = {},
+  options: ComputeOptions = {},
+): Promise<MonthTimings> {
+  return runMonth(db, workspace, month, BOUND, options);
+}
+
+/** computeMonth with other statements than the engine's: for tests of the run itself. */
+export function computeMonthWith(
+  db: D1Database,
+  workspace: WorkspaceSettings,
+  month: string,
+  statements: readonly EngineStatement[],
+  options: ComputeOptions = {},
+): Promise<MonthTimings> {
+  return runMonth(db, workspace, month, bound(statements), options);
+}
+
+async function runMonth(
+  db: D1Database,
+  workspace: WorkspaceSettings,
+  month: string,
+  statementsToRun: readonly BoundStatement[],
+  options: ComputeOptions,
 ): Promise<MonthTimings> {
   const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
   const computedAt = options.now ?? Date.now();
@@ -161,7 +206,7 @@ export async function computeMonth(
   await db.batch(DISCARD_STALE.map((sql) => db.prepare(sql).bind(workspace.id, month, computedAt - STALE_RUN_MS)));
   const statements: MonthTimings["statements"] = [];
   try {
-    for (const { name, sql, count } of BOUND) {
+    for (const { name, sql, count } of statementsToRun) {
       const result = await db
         .prepare(sql)
         .bind(...params.slice(0, count))
@@ -171,11 +216,17 @@ export async function computeMonth(
         });
       statements.push({ name, ms: result.meta.duration });
     }
+    const unknown = await db.prepare(UNKNOWN_KPIS).bind(run).all<{ kpi: string }>();
+    if (unknown.results.length > 0) {
+      const ids = unknown.results.map((r) => r.kpi).join(", ");
+      throw new Error(`KPI ids the catalog lacks in the run of ${workspace.id} ${month}: ${ids}`);
+    }
     const swapParams = [run, workspace.id, month];
     const swapped = await db.batch(
       [...SWAP, ...DISCARD].map((sql) => db.prepare(sql).bind(...swapParams.slice(0, parameterCount(sql)))),
     );
-    statements.push({ name: "swap", ms: swapped.reduce((sum, r) => sum + r.meta.duration, 0) });
+    const swapMs = swapped.reduce((sum, r) => sum + r.meta.duration, unknown.meta.duration);
+    statements.push({ name: "swap", ms: swapMs });
   } catch (error) {
     await db.batch(DISCARD.map((sql) => db.prepare(sql).bind(run))).catch(() => undefined);
     throw error;

@@ -1,11 +1,12 @@
 // Family B, stage conversion: of deals created in M, how many reached each configured stage.
 // A deal reached stage s when its stage history holds s or a later stage, or it is won.
-import { P } from "./sql";
+import { inMonth } from "./facts";
+import { kpiLiteral, P } from "./sql";
 
 const STAGES = `WITH stages AS (SELECT CAST(key AS INTEGER) AS position, value AS stage FROM json_each(${P.stages})),
 created AS (
   SELECT deal_id, status FROM deals
-  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND created_at >= ${P.start} AND created_at < ${P.end}),
+  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}),
 furthest AS MATERIALIZED (
   SELECT c.deal_id,
     CASE WHEN c.status = 'won' THEN (SELECT MAX(position) FROM stages)
@@ -14,10 +15,10 @@ furthest AS MATERIALIZED (
   FROM created c),
 reached AS MATERIALIZED (
   SELECT s.position, s.stage, (SELECT COUNT(*) FROM furthest f WHERE f.position >= s.position) AS deals FROM stages s)
-SELECT 'stage_reached' AS kpi, 'stage' AS dimension, stage AS key, deals AS value, NULL AS numerator, NULL AS denominator
+SELECT ${kpiLiteral("stage_reached", "total")} AS kpi, 'stage' AS dimension, stage AS key, deals AS value, NULL AS numerator, NULL AS denominator
 FROM reached
 UNION ALL
-SELECT 'stage_conversion', 'stage', a.stage || '>' || b.stage,
+SELECT ${kpiLiteral("stage_conversion", "ratio")}, 'stage', a.stage || '>' || b.stage,
   CASE WHEN a.deals = 0 THEN NULL ELSE b.deals * 1.0 / a.deals END, b.deals, a.deals
 FROM reached a JOIN reached b ON b.position = a.position + 1`;
 

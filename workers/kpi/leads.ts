@@ -1,18 +1,15 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
-import { closedDeals } from "./revenue";
-import { dimensionJoin, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
-
-export const LIFECYCLE = ["subscriber", "lead", "mql", "sql", "opportunity", "customer"] as const;
+import { LEAD_STAGES } from "../model/events";
+import { closedDeals, inMonth } from "./facts";
+import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
-function reachedAt(stage: (typeof LIFECYCLE)[number]): string {
-  const atOrLater = LIFECYCLE.slice(LIFECYCLE.indexOf(stage)).map((s) => `'${s}'`).join(", ");
+function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
+  const atOrLater = LEAD_STAGES.slice(LEAD_STAGES.indexOf(stage)).map((s) => `'${s}'`).join(", ");
   return `(SELECT MIN(h.occurred_at) FROM field_history h WHERE h.workspace_id = ${P.workspace}
     AND h.entity_type = 'lead' AND h.entity_id = l.lead_id AND h.field = 'stage' AND h.value_text IN (${atOrLater}))`;
 }
-
-const inMonth = (instant: string) => `(${instant} >= ${P.start} AND ${instant} < ${P.end})`;
 
 const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep", team: "f.team" });
 
@@ -22,9 +19,9 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
  */
 const COHORTS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
-    SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND created_at >= ${P.start} AND created_at < ${P.end}
+    SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND ${inMonth("created_at")}
     UNION SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
-      AND field = 'stage' AND occurred_at >= ${P.start} AND occurred_at < ${P.end})),
+      AND field = 'stage' AND ${inMonth("occurred_at")})),
 facts AS MATERIALIZED (
   SELECT l.lead_id, l.created_at,
     COALESCE(l.source, 'unknown') AS source,
@@ -45,7 +42,7 @@ agg AS (
     SUM(${inMonth("sql_at")}) AS sql,
     SUM(${inMonth("sql_at")} AND customer_at IS NOT NULL) AS sql_converted,
     SUM(${inMonth("customer_at")}) AS customers,
-    TOTAL(CASE WHEN ${inMonth("customer_at")} THEN (customer_at - created_at) / 86400000.0 END) AS lifecycle_days
+    TOTAL(CASE WHEN ${inMonth("customer_at")} THEN ${days("(customer_at - created_at)")} END) AS lifecycle_days
   FROM keyed GROUP BY dimension, key)
 ${unionAll(
   total("new_leads", "created", "agg", "created > 0"),
@@ -56,28 +53,28 @@ ${unionAll(
 )}`;
 
 /** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
-const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LIFECYCLE)}')),
+const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LEAD_STAGES)}')),
 state AS (
   SELECT COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
   FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}),
 counts AS (SELECT stage, COUNT(*) AS leads FROM state GROUP BY stage)
-SELECT 'leads_by_stage' AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,
+SELECT ${kpiLiteral("leads_by_stage", "total")} AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,
   NULL AS numerator, NULL AS denominator
 FROM lifecycle s LEFT JOIN counts c ON c.stage = s.stage
 UNION ALL
-SELECT 'leads_by_stage', 'stage', stage, leads, NULL, NULL FROM counts
+SELECT ${kpiLiteral("leads_by_stage", "total")}, 'stage', stage, leads, NULL, NULL FROM counts
 WHERE stage NOT IN (SELECT stage FROM lifecycle)`;
 
 /**
- * Spend against leads and revenue per source (Precise rule 17): a source without a
- * spend row has spend 0; overall uses all spend of M.
+ * Spend against leads and revenue per source (docs/kpis.md, rule 17): a source without
+ * a spend row has spend 0; overall uses all spend of M.
  */
 const SPEND = `WITH spend AS (
   SELECT source, TOTAL(amount) AS amount FROM marketing_spend
   WHERE workspace_id = ${P.workspace} AND month = ${P.month} GROUP BY source),
 new_leads AS (
   SELECT COALESCE(source, 'unknown') AS source, COUNT(*) AS leads FROM leads
-  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND created_at >= ${P.start} AND created_at < ${P.end}
+  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}
   GROUP BY 1),
 revenue AS (
   SELECT source, TOTAL(converted) AS revenue FROM (${closedDeals(P.start, P.end, P.month)})

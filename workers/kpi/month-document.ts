@@ -1,7 +1,8 @@
 // The read side of the engine: a month's KPI values and warnings as the month document
-// of design.md, and a KPI's series over months.
+// of design.md, and a KPI's series over months. The engine stores only catalog KPIs
+// (engine.ts refuses a run with any other id), so the document lists the catalog's.
 import type { D1Database } from "@cloudflare/workers-types";
-import { aggregationOf, CATALOG_VERSION, type Dimension, KPI_BY_ID, KPIS } from "../../shared/catalog";
+import { aggregationOf, CATALOG_VERSION, type Dimension, type KpiId, kpiDefinition, KPIS } from "../../shared/catalog";
 
 export interface ValueRecord {
   dimension: string;
@@ -19,7 +20,7 @@ export interface MonthDocument {
   catalog_version: string;
   computed_at: string;
   data_as_of: string | null;
-  kpis: Record<string, { unit: string; values: ValueRecord[] }>;
+  kpis: Record<KpiId, { unit: string; values: ValueRecord[] }>;
   warnings: Record<string, number>;
 }
 
@@ -71,14 +72,15 @@ export async function monthDocument(
     else byKpi.set(row.kpi, [row]);
     if (row.computed_at > computedAt) computedAt = row.computed_at;
   }
-  const kpis: MonthDocument["kpis"] = {};
-  for (const kpi of KPIS) {
-    const order = (d: string) => kpi.dimensions.indexOf(d as Dimension);
-    const kpiRows = (byKpi.get(kpi.id) ?? []).sort(
-      (a, b) => order(a.dimension) - order(b.dimension) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-    );
-    kpis[kpi.id] = { unit: kpi.unit, values: kpiRows.map(valueRecord) };
-  }
+  const kpis = Object.fromEntries(
+    KPIS.map((kpi) => {
+      const order = (d: string) => kpi.dimensions.indexOf(d as Dimension);
+      const kpiRows = (byKpi.get(kpi.id) ?? []).sort(
+        (a, b) => order(a.dimension) - order(b.dimension) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      );
+      return [kpi.id, { unit: kpi.unit, values: kpiRows.map(valueRecord) }];
+    }),
+  ) as MonthDocument["kpis"];
   const counts = Object.fromEntries(
     (warnings!.results as { warning: string; count: number }[]).map((w) => [w.warning, w.count]),
   );
@@ -127,7 +129,7 @@ export async function series(
   to: string,
   previousMonth: string,
 ): Promise<Series> {
-  const kpi = KPI_BY_ID.get(kpiId)!;
+  const kpi = kpiDefinition(kpiId);
   const [entries, overall] = await db.batch([
     db
       .prepare(

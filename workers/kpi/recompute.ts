@@ -2,6 +2,7 @@
 // synchronous range recompute of the API.
 import type { D1Database, MessageBatch } from "@cloudflare/workers-types";
 import { monthRange } from "../../shared/months";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import type { Env, RecomputeMessage } from "../env";
 import { markDirty } from "../model/dirty";
 import { computeMonth, dataAsOf, type WorkspaceSettings } from "./engine";
@@ -29,6 +30,12 @@ export async function recomputeRange(
   return months;
 }
 
+/** A failed recompute is retried after 10 s, then twice as long each time, at most 5 minutes. */
+const RETRY_FIRST_SECONDS = 10;
+const RETRY_MAX_SECONDS = (5 * MINUTE_MS) / SECOND_MS;
+
+const retryDelaySeconds = (attempts: number) => Math.min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (attempts - 1));
+
 export async function consumeRecompute(batch: MessageBatch<RecomputeMessage>, env: Env): Promise<void> {
   // A batch may hold the same month twice (a dirty fan-out and the trailing months): compute once.
   const done = new Set<string>();
@@ -44,7 +51,7 @@ export async function consumeRecompute(batch: MessageBatch<RecomputeMessage>, en
       message.ack();
     } catch (error) {
       console.error(`recompute: ${id} failed (attempt ${message.attempts})`, error);
-      message.retry({ delaySeconds: Math.min(300, 10 * 2 ** (message.attempts - 1)) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
 }

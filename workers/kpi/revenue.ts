@@ -1,32 +1,10 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
-import { dimensionJoin, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { closedDeals, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, OPEN_DEALS, regionKey } from "./facts";
+import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
- * Deals won or lost in [start, end), classified by their current attributes (Precise
- * rule 8) except the owner's team, taken at closed_at. `converted` is null without an
- * amount or without a usable rate for `rateMonth`.
- */
-export function closedDeals(start: string, end: string, rateMonth: string): string {
-  // The rate is looked up once per deal; `converted` reuses it.
-  return `SELECT c.*, c.amount * c.rate AS converted FROM (
-    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
-      COALESCE(d.owner_rep_id, 'unknown') AS rep,
-      ${teamAt("d.owner_rep_id", "d.closed_at")} AS team,
-      COALESCE(account.region, owner.region, 'unknown') AS region,
-      COALESCE(d.source, lead.source, 'unknown') AS source,
-      COALESCE(account.segment, 'unknown') AS segment,
-      ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate
-    FROM deals d
-    LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
-    LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
-    LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id
-    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status IN ('won', 'lost')
-      AND d.closed_at >= ${start} AND d.closed_at < ${end}) c`;
-}
-
-/**
- * Revenue of a won deal's product line p (Precise rule 15): quantity × unit_price × rate;
+ * Revenue of a won deal's product line p (docs/kpis.md, rule 15): quantity × unit_price × rate;
  * a deal w without lines counts whole under its own row.
  */
 const LINE_REVENUE = "CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END";
@@ -51,11 +29,11 @@ agg AS (
     SUM(status = 'lost') AS lost,
     TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
     SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
-    TOTAL(CASE WHEN status = 'won' THEN (closed_at - created_at) / 86400000.0 END) AS cycle_days,
+    TOTAL(CASE WHEN status = 'won' THEN ${days("(closed_at - created_at)")} END) AS cycle_days,
     SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
     TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
   FROM keyed GROUP BY dimension, key),
-cycles AS (SELECT dimension, key, (closed_at - created_at) / 86400000.0 AS value FROM keyed WHERE status = 'won')
+cycles AS (SELECT dimension, key, ${days("(closed_at - created_at)")} AS value FROM keyed WHERE status = 'won')
 ${unionAll(
   total("revenue_won", "revenue", "agg", "won > 0"),
   total("deals_won", "won", "agg", "won > 0"),
@@ -70,10 +48,10 @@ ${unionAll(
 )}`;
 
 /**
- * Product lines of deals won in M (Precise rule 15): line revenue = quantity × unit_price
- * × rate; a deal without lines counts under `unknown` with its amount.
+ * Product lines of deals won in M (docs/kpis.md, rule 15): line revenue = quantity ×
+ * unit_price × rate; a deal without lines counts under `unknown` with its amount.
  */
-const PRODUCTS_WON = `WITH won AS MATERIALIZED (SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'),
+const PRODUCTS_WON = `WITH won AS MATERIALIZED (${DEALS_WON_IN_MONTH}),
 lines AS (
   SELECT w.deal_id, COALESCE(p.product_id, 'unknown') AS product, w.rate,
     ${LINE_REVENUE} AS revenue,
@@ -96,20 +74,8 @@ ${unionAll(
   ratio("avg_selling_price", "line_revenue", "quantity", "agg", "lines > 0"),
 )}`;
 
-/** Deals created in M: the opportunity cohort, the owner's team at created_at. */
-const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (
-  SELECT d.status,
-    COALESCE(d.owner_rep_id, 'unknown') AS rep,
-    ${teamAt("d.owner_rep_id", "d.created_at")} AS team,
-    COALESCE(account.region, owner.region, 'unknown') AS region,
-    COALESCE(d.source, lead.source, 'unknown') AS source,
-    COALESCE(account.segment, 'unknown') AS segment
-  FROM deals d
-  LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
-  LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
-  LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id
-  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL
-    AND d.created_at >= ${P.start} AND d.created_at < ${P.end}),
+/** Deals created in M: the opportunity cohort. */
+const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (${DEALS_CREATED_IN_MONTH}),
 keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM created f ${closedKeys.join}),
 agg AS (SELECT dimension, key, COUNT(*) AS created, SUM(status = 'won') AS won FROM keyed GROUP BY dimension, key)
 ${unionAll(
@@ -117,38 +83,11 @@ ${unionAll(
   ratio("opportunity_win_rate", "won", "created", "agg"),
 )}`;
 
-/**
- * Deals open at start(M+1) = P.end, every attribute as of that instant (Precise rule 9),
- * with the rate of M for their currency at that instant. Also read by the month's warnings.
- *
- * Open at t: created_at < t and (status at t is open or none, or closed_at >= t). Only
- * two kinds of deal can be, read from the deals_status index, so the attribute lookups
- * run for the open pipeline and never for the whole history: deals whose current status
- * is open or none, and won / lost deals created before t that closed at or after t or
- * changed after t (their status at t may still have been open).
- */
-export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate FROM (
-    SELECT d.deal_id, d.created_at, d.closed_at,
-      ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
-      ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
-      ${stateAt("d", "deal", "d.deal_id", "account_id", P.end)} AS account_id,
-      ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
-      COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
-    FROM (
-      SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
-      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
-      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
-        AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
-    CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
-    WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
-  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
-
 const OPEN_AT_END = `WITH open AS MATERIALIZED (
   SELECT o.*,
     COALESCE(o.owner, 'unknown') AS rep,
     COALESCE(${stateAt("owner", "rep", "o.owner", "team", P.end)}, 'unknown') AS team,
-    COALESCE(${stateAt("account", "account", "o.account_id", "region", P.end)},
-      ${stateAt("owner", "rep", "o.owner", "region", P.end)}, 'unknown') AS region,
+    ${regionKey(stateAt("account", "account", "o.account_id", "region", P.end), stateAt("owner", "rep", "o.owner", "region", P.end))} AS region,
     o.amount * o.rate AS converted
   FROM (${OPEN_DEALS}) o
   LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = o.owner
@@ -163,7 +102,7 @@ ${unionAll(
 
 /**
  * Revenue won in M, M−1 and M−12 by rep, team, region and product line; a growth key
- * exists when either month has a won deal with it (Precise rule 11).
+ * exists when either month has a won deal with it (docs/kpis.md, rule 11).
  */
 const GROWTH = `WITH won AS MATERIALIZED (
   SELECT 'current' AS period, * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'
@@ -194,7 +133,7 @@ const NOT_DELETED_REP = (rep: string) =>
   `NOT EXISTS (SELECT 1 FROM reps r WHERE r.workspace_id = ${P.workspace} AND r.rep_id = ${rep} AND r.deleted_at IS NOT NULL)`;
 
 /**
- * Quotas (Precise rule 10): reps with a quota for M are the keys, their team is taken at
+ * Quotas (docs/kpis.md, rule 10): reps with a quota for M are the keys, their team is taken at
  * start(M+1); year to date sums only the months in which the rep has a quota. Revenue is
  * read once for the months January … M (each converted at its own month), by owner.
  */
@@ -246,18 +185,23 @@ export const REVENUE_QUERIES = {
 };
 
 /**
- * pipeline_velocity per key from that key's own components of the same month (Precise
- * rule 13); runs after the queries above have written them into the month's staging run. A key without open deals has
- * open_deals 0 (a count), so its velocity is 0; a missing ratio or mean makes it null.
+ * pipeline_velocity per key from that key's own components of the same month
+ * (docs/kpis.md, rule 13); runs after the queries above have written them into the
+ * month's staging run. A key without open deals has open_deals 0 (a count), so its
+ * velocity is 0; a missing ratio or mean makes it null.
  */
-export const PIPELINE_VELOCITY = `SELECT 'pipeline_velocity' AS kpi, k.dimension, k.key,
+const [OPEN, SIZE, RATE, CYCLE] = [
+  kpiLiteral("open_deals", "total"), kpiLiteral("avg_deal_size", "ratio"),
+  kpiLiteral("win_rate", "ratio"), kpiLiteral("sales_cycle_days", "mean"),
+];
+export const PIPELINE_VELOCITY = `SELECT ${kpiLiteral("pipeline_velocity", "derived")} AS kpi, k.dimension, k.key,
     CASE WHEN size.value IS NULL OR rate.value IS NULL OR cycle.value IS NULL OR cycle.value = 0
       THEN NULL ELSE COALESCE(open.value, 0) * size.value * rate.value / cycle.value END AS value,
     NULL AS numerator, NULL AS denominator
   FROM (SELECT DISTINCT dimension, key FROM kpi_values_staging
         WHERE run = ${P.run} AND dimension IN ('all', 'rep', 'team')
-          AND kpi IN ('open_deals', 'avg_deal_size', 'win_rate', 'sales_cycle_days')) k
-  LEFT JOIN kpi_values_staging open ON open.run = ${P.run} AND open.kpi = 'open_deals' AND open.dimension = k.dimension AND open.key = k.key
-  LEFT JOIN kpi_values_staging size ON size.run = ${P.run} AND size.kpi = 'avg_deal_size' AND size.dimension = k.dimension AND size.key = k.key
-  LEFT JOIN kpi_values_staging rate ON rate.run = ${P.run} AND rate.kpi = 'win_rate' AND rate.dimension = k.dimension AND rate.key = k.key
-  LEFT JOIN kpi_values_staging cycle ON cycle.run = ${P.run} AND cycle.kpi = 'sales_cycle_days' AND cycle.dimension = k.dimension AND cycle.key = k.key`;
+          AND kpi IN (${OPEN}, ${SIZE}, ${RATE}, ${CYCLE})) k
+  LEFT JOIN kpi_values_staging open ON open.run = ${P.run} AND open.kpi = ${OPEN} AND open.dimension = k.dimension AND open.key = k.key
+  LEFT JOIN kpi_values_staging size ON size.run = ${P.run} AND size.kpi = ${SIZE} AND size.dimension = k.dimension AND size.key = k.key
+  LEFT JOIN kpi_values_staging rate ON rate.run = ${P.run} AND rate.kpi = ${RATE} AND rate.dimension = k.dimension AND rate.key = k.key
+  LEFT JOIN kpi_values_staging cycle ON cycle.run = ${P.run} AND cycle.kpi = ${CYCLE} AND cycle.dimension = k.dimension AND cycle.key = k.key`;

@@ -22,7 +22,7 @@ export async function latestMonth(db: D1Database, workspaceId: string, timezone:
   return lastEvent <= current ? current : lastEvent < limit ? lastEvent : limit;
 }
 
-/** The months from a workspace's first event to its last (kpis.md Precise rule 12). */
+/** The months from a workspace's first event to its last (docs/kpis.md, rule 12). */
 export async function dataMonths(db: D1Database, workspaceId: string, timezone: string): Promise<string[]> {
   const row = await db
     .prepare("SELECT MIN(occurred_at) AS first, MAX(occurred_at) AS last FROM canonical_events WHERE workspace_id = ?1")
@@ -67,7 +67,7 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
 
 /**
  * Enqueues the trailing three months (the current one and the two before) of every
- * workspace with data, never before its first event's month (Precise rule 12).
+ * workspace with data, never before its first event's month (docs/kpis.md, rule 12).
  */
 export async function fanOutTrailingMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
   const { results } = await db

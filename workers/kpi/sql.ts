@@ -1,6 +1,10 @@
 // SQL building blocks shared by the KPI families. Every family query binds the same
 // numbered parameters (MonthParams) and returns rows of
-// (kpi, dimension, key, value, numerator, denominator).
+// (kpi, dimension, key, value, numerator, denominator). KPI ids enter SQL only as typed
+// catalog ids (kpiLiteral and the row builders below), each checked against the way the
+// catalog says its value is built.
+import { type Aggregation, type KpiId, kpiDefinition, scaleOf } from "../../shared/catalog";
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "../../shared/units";
 
 /** The bound parameters, by number. */
 export const P = {
@@ -99,17 +103,35 @@ export function unionAll(...terms: string[]): string {
   return unionAll(...groups);
 }
 
-/** `SELECT kpi, dimension, key, value, numerator, denominator` for a ratio with null on 0. */
-export function ratio(kpi: string, numerator: string, denominator: string, from: string, where = "1"): string {
-  return `SELECT '${kpi}' AS kpi, dimension, key,
-      CASE WHEN (${denominator}) = 0 THEN NULL ELSE (${numerator}) * 1.0 / (${denominator}) END AS value,
+/** A number as an SQL real literal (`60000.0`), so that a division by it is never an integer one. */
+const real = (n: number) => (Number.isInteger(n) ? `${n}.0` : String(n));
+
+/**
+ * The SQL string literal of a KPI id. Throws (when the statements are built, at module
+ * load) if the catalog builds the KPI otherwise than the statement does.
+ */
+export function kpiLiteral(kpi: KpiId, ...builtAs: Aggregation[]): string {
+  const { aggregation } = kpiDefinition(kpi);
+  if (!builtAs.includes(aggregation)) {
+    throw new Error(`the engine builds ${kpi} as ${builtAs.join(" or ")}, the catalog says ${aggregation}`);
+  }
+  return `'${kpi}'`;
+}
+
+/**
+ * `SELECT kpi, dimension, key, value, numerator, denominator` for a ratio or a mean with
+ * null on 0: value = scale × numerator ÷ denominator, the scale of the catalog (nps: 100).
+ */
+export function ratio(kpi: KpiId, numerator: string, denominator: string, from: string, where = "1"): string {
+  return `SELECT ${kpiLiteral(kpi, "ratio", "mean")} AS kpi, dimension, key,
+      CASE WHEN (${denominator}) = 0 THEN NULL ELSE (${numerator}) * ${real(scaleOf(kpi))} / (${denominator}) END AS value,
       (${numerator}) AS numerator, (${denominator}) AS denominator
     FROM ${from} WHERE ${where}`;
 }
 
 /** `SELECT kpi, dimension, key, value` for a total (no numerator or denominator). */
-export function total(kpi: string, value: string, from: string, where = "1"): string {
-  return `SELECT '${kpi}' AS kpi, dimension, key, ${value} AS value, NULL AS numerator, NULL AS denominator
+export function total(kpi: KpiId, value: string, from: string, where = "1"): string {
+  return `SELECT ${kpiLiteral(kpi, "total")} AS kpi, dimension, key, ${value} AS value, NULL AS numerator, NULL AS denominator
     FROM ${from} WHERE ${where}`;
 }
 
@@ -117,8 +139,8 @@ export function total(kpi: string, value: string, from: string, where = "1"): st
  * Median per (dimension, key) of `value` over `from`: the middle value, or the mean of
  * the two middle values for an even count. `denominator` carries the count.
  */
-export function median(kpi: string, from: string): string {
-  return `SELECT '${kpi}' AS kpi, dimension, key, AVG(value) AS value, NULL AS numerator, MAX(n) AS denominator
+export function median(kpi: KpiId, from: string): string {
+  return `SELECT ${kpiLiteral(kpi, "median")} AS kpi, dimension, key, AVG(value) AS value, NULL AS numerator, MAX(n) AS denominator
     FROM (SELECT dimension, key, value,
             ROW_NUMBER() OVER (PARTITION BY dimension, key ORDER BY value) AS position,
             COUNT(*) OVER (PARTITION BY dimension, key) AS n
@@ -126,3 +148,12 @@ export function median(kpi: string, from: string): string {
     WHERE position IN ((n + 1) / 2, (n + 2) / 2)
     GROUP BY dimension, key`;
 }
+
+/**
+ * Durations are elapsed time (docs/kpis.md, Conventions): a number of milliseconds (or of
+ * seconds, for `hoursFromSeconds`) as a real number of the unit. The operand is a column,
+ * a call or a parenthesised expression: `days("(closed_at - created_at)")`.
+ */
+export const days = (ms: string) => `${ms} / ${real(DAY_MS)}`;
+export const minutes = (ms: string) => `${ms} / ${real(MINUTE_MS)}`;
+export const hoursFromSeconds = (seconds: string) => `${seconds} / ${real(HOUR_MS / SECOND_MS)}`;

@@ -1,9 +1,10 @@
 // Assembles a monthly report from month documents (pure: no I/O). The documents of M and
 // the 23 months before it give the headline deltas, year to date and 12-month series.
-import { aggregationOf, KPI_BY_ID } from "../../shared/catalog";
+import { type Dimension, type KpiId, kpiDefinition, scaleOf } from "../../shared/catalog";
 import { addMonths, monthRange } from "../../shared/months";
 import { REPORT_SCHEMA_VERSION, type Breakdown, type Headline, type Item, type LeaderboardRow, type Report } from "../../shared/report";
 import type { MonthDocument, ValueRecord } from "../kpi/month-document";
+import { LEAD_STAGES } from "../model/events";
 
 export interface ReportInput {
   workspace: { slug: string; name: string; timezone: string; currency: string };
@@ -19,34 +20,27 @@ export interface ReportInput {
 
 export const HEADLINE_KPIS = [
   "revenue_won", "deals_won", "win_rate", "avg_deal_size", "open_pipeline_value", "new_leads", "mrr", "nps",
-] as const;
+] as const satisfies readonly KpiId[];
 
-/** State KPIs describe an instant: summing them over months means nothing. */
-const STATE_KPIS = new Set([
-  "open_pipeline_value", "open_deals", "leads_by_stage", "mrr", "active_customers", "arpa",
-  "customer_lifetime_value", "pipeline_velocity", "customer_touches",
-]);
+/** Lead stages in lifecycle order, then leads without a stage (docs/kpis.md, rule 9). */
+const LEAD_STAGE_ORDER: readonly string[] = [...LEAD_STAGES, "unknown"];
 
-const LIFECYCLE = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "unknown"];
-
-function records(document: MonthDocument | undefined, kpi: string, dimension: string): ValueRecord[] {
+function records(document: MonthDocument | undefined, kpi: KpiId, dimension: Dimension): ValueRecord[] {
   return document?.kpis[kpi]?.values.filter((v) => v.dimension === dimension) ?? [];
 }
 
-function overall(document: MonthDocument | undefined, kpi: string): ValueRecord | undefined {
+function overall(document: MonthDocument | undefined, kpi: KpiId): ValueRecord | undefined {
   return records(document, kpi, "all").find((v) => v.key === "all");
 }
 
-/** NPS is 100 × its numerator ÷ denominator; every other ratio is the plain quotient. */
-const ratioScale = (kpi: string) => (kpi === "nps" ? 100 : 1);
-
 /**
  * Year to date over `months`: Σ of a total; Σ numerator ÷ Σ denominator of a ratio or a
- * mean (never a mean of monthly values); null for states, medians and derived KPIs.
+ * mean (never a mean of monthly values), at the catalog's scale (nps: 100); null for
+ * states (their catalog entry says so), medians and derived KPIs.
  */
-export function yearToDate(kpi: string, months: string[], documents: ReadonlyMap<string, MonthDocument>): number | null {
-  if (STATE_KPIS.has(kpi)) return null;
-  const aggregation = aggregationOf(kpi);
+export function yearToDate(kpi: KpiId, months: string[], documents: ReadonlyMap<string, MonthDocument>): number | null {
+  const { state, aggregation } = kpiDefinition(kpi);
+  if (state) return null;
   const values = months.map((m) => overall(documents.get(m), kpi));
   if (aggregation === "total") return values.reduce((sum, v) => sum + (v?.value ?? 0), 0);
   if (aggregation === "ratio" || aggregation === "mean") {
@@ -56,14 +50,14 @@ export function yearToDate(kpi: string, months: string[], documents: ReadonlyMap
       numerator += v?.numerator ?? 0;
       denominator += v?.denominator ?? 0;
     }
-    return denominator === 0 ? null : (ratioScale(kpi) * numerator) / denominator;
+    return denominator === 0 ? null : (scaleOf(kpi) * numerator) / denominator;
   }
   return null;
 }
 
 /** Money and counts change relatively; ratios, scores and durations by their difference. */
-function changeKind(kpi: string): Headline["change_kind"] {
-  const unit = KPI_BY_ID.get(kpi)!.unit;
+function changeKind(kpi: KpiId): Headline["change_kind"] {
+  const { unit } = kpiDefinition(kpi);
   return unit === "money" || unit === "count" ? "relative" : "difference";
 }
 
@@ -73,9 +67,8 @@ function change(kind: Headline["change_kind"], current: number | null, base: num
   return base === 0 ? null : (current - base) / Math.abs(base);
 }
 
-export function headline(kpi: string, month: string, documents: ReadonlyMap<string, MonthDocument>): Headline {
-  const definition = KPI_BY_ID.get(kpi);
-  if (!definition) throw new Error(`unknown KPI ${kpi}`);
+export function headline(kpi: KpiId, month: string, documents: ReadonlyMap<string, MonthDocument>): Headline {
+  const definition = kpiDefinition(kpi);
   const valueOf = (m: string) => overall(documents.get(m), kpi)?.value ?? null;
   const kind = changeKind(kpi);
   const year = month.slice(0, 4);
@@ -114,12 +107,12 @@ const byValueDescending = (a: Item, b: Item) => (b.value ?? -Infinity) - (a.valu
 
 function breakdown(
   document: MonthDocument | undefined,
-  kpi: string,
-  dimension: string,
+  kpi: KpiId,
+  dimension: Dimension,
   label: (key: string) => string = (key) => key,
   order: (a: Item, b: Item) => number = byValueDescending,
 ): Breakdown {
-  const definition = KPI_BY_ID.get(kpi)!;
+  const definition = kpiDefinition(kpi);
   return {
     kpi,
     name: definition.name,
@@ -131,7 +124,7 @@ function breakdown(
 }
 
 function leaderboard(input: ReportInput, document: MonthDocument | undefined): LeaderboardRow[] {
-  const byRep = (kpi: string) => new Map(records(document, kpi, "rep").map((r) => [r.key, r.value]));
+  const byRep = (kpi: KpiId) => new Map(records(document, kpi, "rep").map((r) => [r.key, r.value]));
   const revenue = byRep("revenue_won");
   const deals = byRep("deals_won");
   const winRate = byRep("win_rate");
@@ -165,15 +158,15 @@ export function assembleReport(input: ReportInput): Report {
   const { month, documents } = input;
   const document = documents.get(month);
   if (!document) throw new Error(`the KPIs of ${month} have not been computed`);
-  const headlines = (kpis: readonly string[]) => kpis.map((kpi) => headline(kpi, month, documents));
+  const headlines = (kpis: readonly KpiId[]) => kpis.map((kpi) => headline(kpi, month, documents));
   const revenue = (m: string) => overall(documents.get(m), "revenue_won")?.value ?? null;
-  const stagesOrder = (a: Item, b: Item) => LIFECYCLE.indexOf(a.key) - LIFECYCLE.indexOf(b.key);
+  const stagesOrder = (a: Item, b: Item) => LEAD_STAGE_ORDER.indexOf(a.key) - LEAD_STAGE_ORDER.indexOf(b.key);
   const conversions = records(document, "stage_conversion", "stage");
   const pipeline = pipelineOrder(conversions);
   const inPipeline = (a: Item, b: Item) => pipeline.indexOf(a.key) - pipeline.indexOf(b.key);
-  const count = (kpi: string) => overall(document, kpi)?.value ?? null;
+  const count = (kpi: KpiId) => overall(document, kpi)?.value ?? null;
   // Losses are negative so that a chart of the movements shows gains and losses apart.
-  const movement = (kpi: string, label: string, sign = 1): Item => {
+  const movement = (kpi: KpiId, label: string, sign = 1): Item => {
     const value = count(kpi);
     return { key: kpi, label, value: value === null ? null : sign * value };
   };

@@ -1,0 +1,114 @@
+// Named facts the KPI families share: the month window, how a deal is classified, the
+// deals won, lost, created in or open at the end of a month, and the customer accounts
+// at an instant. Families import these and never each other, so a rule of docs/kpis.md
+// that several families read is written here once.
+import { P, rateAt, stateAt, teamAt } from "./sql";
+
+/** An instant in month M, the half-open [start(M), start(M+1)) (docs/kpis.md, Conventions). */
+export const inMonth = (instant: string) => `(${instant} >= ${P.start} AND ${instant} < ${P.end})`;
+
+/** A breakdown key: the first candidate that is not null, else `unknown` (docs/kpis.md, Conventions). */
+const keyOrUnknown = (...candidates: string[]) => `COALESCE(${candidates.join(", ")}, 'unknown')`;
+
+/**
+ * A region key (docs/kpis.md, Conventions and rule 18): the account's region, else the
+ * owner rep's — the deal's owner for a deal, the account's owner for an account or a
+ * survey — then the further fallbacks (a survey's own rep), else `unknown`.
+ */
+export const regionKey = (accountRegion: string, ownerRegion: string, ...fallbacks: string[]) =>
+  keyOrUnknown(accountRegion, ownerRegion, ...fallbacks);
+
+/** The account `accountId` is not deleted (docs/kpis.md, rule 6: never counted, in any month). */
+export const accountNotDeleted = (accountId: string) =>
+  `NOT EXISTS (SELECT 1 FROM accounts x WHERE x.workspace_id = ${P.workspace} AND x.account_id = ${accountId} AND x.deleted_at IS NOT NULL)`;
+
+/** The MRR of subscription row `s` at an instant (unconverted). */
+export const subscriptionMrrAt = (instant: string) =>
+  stateAt("s", "subscription", "s.subscription_id", "mrr", instant, "value_num");
+
+/**
+ * A deal `d`'s breakdown keys by its current attributes (docs/kpis.md, rule 8), its owner's
+ * team at `teamInstant`; read through DEAL_ATTRIBUTE_JOINS. A deal's region is its
+ * account's, else its owner's (docs/spec-readings.md: not the account owner's).
+ */
+const dealKeys = (teamInstant: string) => `COALESCE(d.owner_rep_id, 'unknown') AS rep,
+      ${teamAt("d.owner_rep_id", teamInstant)} AS team,
+      ${regionKey("account.region", "owner.region")} AS region,
+      COALESCE(d.source, lead.source, 'unknown') AS source,
+      COALESCE(account.segment, 'unknown') AS segment`;
+
+/** The rows a deal `d` is classified by: its account, its owner rep and its lead (for the source). */
+const DEAL_ATTRIBUTE_JOINS = `LEFT JOIN accounts account ON account.workspace_id = d.workspace_id AND account.account_id = d.account_id
+    LEFT JOIN reps owner ON owner.workspace_id = d.workspace_id AND owner.rep_id = d.owner_rep_id
+    LEFT JOIN leads lead ON lead.workspace_id = d.workspace_id AND lead.lead_id = d.lead_id`;
+
+/**
+ * Deals won or lost in [start, end), classified by their current attributes (docs/kpis.md,
+ * rule 8) except the owner's team, taken at closed_at. `converted` is null without an
+ * amount or without a usable rate for `rateMonth`.
+ */
+export function closedDeals(start: string, end: string, rateMonth: string): string {
+  // The rate is looked up once per deal; `converted` reuses it.
+  return `SELECT c.*, c.amount * c.rate AS converted FROM (
+    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
+      ${dealKeys("d.closed_at")},
+      ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate
+    FROM deals d
+    ${DEAL_ATTRIBUTE_JOINS}
+    WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL AND d.status IN ('won', 'lost')
+      AND d.closed_at >= ${start} AND d.closed_at < ${end}) c`;
+}
+
+/** Deals won in M, converted at M's rate. */
+export const DEALS_WON_IN_MONTH = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
+
+/** Deals created in M, the opportunity cohort: current attributes, the owner's team at created_at (rule 8). */
+export const DEALS_CREATED_IN_MONTH = `SELECT d.status,
+    ${dealKeys("d.created_at")}
+  FROM deals d
+  ${DEAL_ATTRIBUTE_JOINS}
+  WHERE d.workspace_id = ${P.workspace} AND d.deleted_at IS NULL
+    AND ${inMonth("d.created_at")}`;
+
+/**
+ * Deals open at start(M+1) = P.end, every attribute as of that instant (docs/kpis.md,
+ * rule 9), with the rate of M for their currency at that instant.
+ *
+ * Open at t: created_at < t and (status at t is open or none, or closed_at >= t). Only
+ * two kinds of deal can be, read from the deals_status index, so the attribute lookups
+ * run for the open pipeline and never for the whole history: deals whose current status
+ * is open or none, and won / lost deals created before t that closed at or after t or
+ * changed after t (their status at t may still have been open).
+ */
+export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate FROM (
+    SELECT d.deal_id, d.created_at, d.closed_at,
+      ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
+      ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+      ${stateAt("d", "deal", "d.deal_id", "account_id", P.end)} AS account_id,
+      ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+      COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
+    FROM (
+      SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
+      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
+        AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
+    CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
+    WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
+  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
+
+/**
+ * Customer accounts at an instant (docs/kpis.md, rule 24): a won deal closed before it, or
+ * MRR above 0 at it; deleted accounts are never customers. Set-based: the won deals closed
+ * before the instant (an index range of deals) and the subscriptions' MRR at it, never
+ * per account.
+ */
+export function customerAccountsAt(instant: string): string {
+  return `SELECT c.account_id FROM (
+      SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won' AND closed_at < ${instant}
+        AND deleted_at IS NULL AND account_id IS NOT NULL
+      UNION
+      SELECT s.account_id FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
+      GROUP BY s.account_id
+      HAVING TOTAL(${subscriptionMrrAt(instant)}) > 0) c
+    WHERE ${accountNotDeleted("c.account_id")}`;
+}
