@@ -13,6 +13,8 @@ import { buildSite, dataValues, drawnValues, figures, FIXTURES, sorted } from ".
 const index = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
 const reports = index.reports.map((entry) => Report.parse(JSON.parse(readFileSync(join(FIXTURES, entry.file), "utf8"))));
 const PAGE_BUDGET = 150 * 1024;
+/** The row of a KPI in a report's secondary tables (MetricList). */
+const row = (html: string, kpi: string) => new RegExp(`<tr data-kpi="${kpi}"[^>]*>[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
 
 let outDir = "";
 const page = (path: string) => readFileSync(join(outDir, path, "index.html"), "utf8");
@@ -96,6 +98,42 @@ describe("the site built from the fixture reports", () => {
         expect(table, `${path} ${id} has a table`).not.toBe("");
         expect(sorted(dataValues(table)), `${path} ${id}: table numbers = drawn numbers`).toEqual(sorted(drawnValues(svg)));
       }
+    }
+  });
+
+  it("shows a young cohort month as still maturing: its value, its changes, no verdict, and why", () => {
+    const acme = reports.find((r) => r.workspace.slug === "acme" && r.month === "2026-03")!;
+    for (const path of ["acme/2026-03", `r/${acme.share_token}`]) {
+      const html = page(path);
+      for (const kpi of ["lead_conversion_rate", "mql_to_customer_rate", "sql_to_customer_rate"]) {
+        const cohort = row(html, kpi);
+        expect(cohort, `${path} ${kpi}`).toMatch(/^<tr data-kpi="[a-z_]+" data-maturing>/);
+        expect(cohort).toMatch(/data-value="[\d.]+">[\d.]+%<span class="tag tag--maturing">still maturing<\/span>/);
+        expect(cohort).toContain("tone-maturing");
+        expect(cohort).toContain("not judged: the cohort is still maturing");
+        expect(cohort).not.toMatch(/delta__verdict|, better|, worse/);
+      }
+      // The time to convert is no cohort: it keeps its verdict.
+      expect(row(html, "customer_lifecycle_days")).toMatch(/delta__verdict">worse</);
+      // Acme's 12 lead-to-customer times, sorted: 60 … 63.4, 64 … 68; the median is 63.7 days.
+      // The data was last updated at 23:58 on March 31 (New York), before March ended.
+      expect(html).toContain(
+        "Still maturing: Lead conversion rate, MQL → customer, SQL → customer. March 2026 had not ended at the data&#39;s last update " +
+          "(March 31, 2026 at 11:58 PM EDT); a lead typically takes 63.7 days to become a customer",
+      );
+    }
+    // Brightwave has no lead-to-customer time in its 12 months: nothing to measure maturity by.
+    const brightwave = page("brightwave/2026-03");
+    expect(row(brightwave, "lead_conversion_rate")).not.toContain("data-maturing");
+    expect(row(brightwave, "lead_conversion_rate")).toMatch(/delta__verdict">better</);
+    expect(brightwave).not.toContain("data-maturing-note");
+    // The glossary says why, and links each cohort KPI to it.
+    const glossary = page("kpis");
+    expect(glossary).toContain('<h2 id="maturing">');
+    expect(glossary).toContain("A month is still maturing when it ended less than that typical time before the report");
+    for (const kpi of ["lead_conversion_rate", "mql_to_customer_rate", "sql_to_customer_rate", "opportunity_win_rate"]) {
+      const card = new RegExp(`<article[^>]*id="${kpi}"[\\s\\S]*?</article>`).exec(glossary)?.[0] ?? "";
+      expect(card, kpi).toMatch(/<dt>Young months<\/dt>[\s\S]*href="#maturing"/);
     }
   });
 
