@@ -101,6 +101,15 @@ describe("the site built from the fixture reports", () => {
     }
   });
 
+  it("prints durations in the unit their size reads best in", () => {
+    // Lead response time: 47 minutes at Acme, 182 minutes at Brightwave; activity hours stay hours.
+    const acme = page("acme/2026-03");
+    expect(row(acme, "lead_response_minutes")).toMatch(/data-value="47">47 min</);
+    expect(row(page("brightwave/2026-03"), "lead_response_minutes")).toMatch(/data-value="182">3 h</);
+    expect(row(acme, "activity_hours")).toMatch(/data-value="1180">1,180 h</);
+    expect(row(acme, "customer_lifecycle_days")).toMatch(/data-value="64">64 days</);
+  });
+
   it("shows a young cohort month as still maturing: its value, its changes, no verdict, and why", () => {
     const acme = reports.find((r) => r.workspace.slug === "acme" && r.month === "2026-03")!;
     for (const path of ["acme/2026-03", `r/${acme.share_token}`]) {
