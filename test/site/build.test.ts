@@ -185,13 +185,41 @@ describe("the site built from the fixture reports", () => {
   });
 });
 
-describe("a bad reports folder", () => {
+describe("a changed reports folder", () => {
   function brokenCopy(mutate: (dir: string) => void): string {
     const dir = mkdtempSync(join(tmpdir(), "quotient-reports-"));
     cpSync(FIXTURES, dir, { recursive: true });
     mutate(dir);
     return dir;
   }
+
+  it("marks a cohort KPI's tile as still maturing when it is a headline", () => {
+    // The Worker's headlines hold no cohort KPI; a report that did gets the same treatment.
+    const dir = brokenCopy((d) => {
+      const path = join(d, "acme/2026-03.json");
+      const report = JSON.parse(readFileSync(path, "utf8"));
+      report.headlines.push(report.leads.conversion.find((h: { kpi: string }) => h.kpi === "lead_conversion_rate"));
+      writeFileSync(path, JSON.stringify(report));
+    });
+    try {
+      const build = buildSite(dir, "site-dist-cohort-tile");
+      expect(build.status, build.output).toBe(0);
+      const html = readFileSync(join(build.outDir, "acme/2026-03/index.html"), "utf8");
+      const tile = /<figure class="card tile" data-kpi="lead_conversion_rate"[\s\S]*?<\/figure>/.exec(html)?.[0] ?? "";
+      expect(tile).toMatch(/^<figure class="card tile" data-kpi="lead_conversion_rate" data-maturing>/);
+      expect(tile).toContain('<span class="tag tag--maturing">still maturing</span>');
+      expect(tile).not.toContain("delta__verdict");
+      expect(tile.match(/tone-maturing/g)).toHaveLength(3);
+      expect(tile).toContain("data-maturing-note");
+      // In its 12-month table, March (not ended at the data's last update), February (ended 31
+      // days before it) and January (59 days) are younger than the median 63.7 days; December
+      // (90 days) is not.
+      const marked = [...tile.matchAll(/<th scope="row">([A-Za-z]+ \d{4})<span class="tag tag--maturing">/g)].map((m) => m[1]);
+      expect(marked).toEqual(["January 2026", "February 2026", "March 2026"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("fails the build, naming the file and the field", () => {
     const dir = brokenCopy((d) => {
