@@ -198,6 +198,8 @@ describe("chart descriptions", () => {
       { key: "lead", label: "Lead", value: 100 }, { key: "won", label: "Won", value: 9 },
     ], usd)).toBe("Of 100 deals at Lead, 9 reached Won. Overall, 9.0% of new deals reached Won.");
     expect(describeRanking("Revenue won", "product", "money", [], usd)).toBe("Revenue won by product: no data this month.");
+    expect(describeSparkline("Lead response time", "minutes", [{ month: "2026-01", value: 3222.5 }, { month: "2026-02", value: 1604.7 }, { month: "2026-03", value: 45 }], usd))
+      .toBe("Lead response time fell from 2.2 days in January 2026 to 45 min in March 2026; lowest 45 min in March 2026, highest 2.2 days in January 2026.");
   });
 });
 
@@ -228,6 +230,8 @@ describe("loading the reports folder", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  // The edits reach into arbitrary report JSON, on purpose without its types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const edit = (dir: string, file: string, change: (json: any) => void) => {
     const path = join(dir, file);
     const json = JSON.parse(readFileSync(path, "utf8"));
