@@ -21,7 +21,7 @@ export const COHORT_KPIS: Readonly<Record<string, string>> = {
 export const MATURING_RULE =
   "A cohort KPI (lead conversion rate, MQL → customer, SQL → customer, opportunity win rate) counts what a month's entrants have done since they entered, so it keeps rising until they have had time to convert. " +
   "The workspace's typical time to convert is the median of the monthly lead-to-customer times (customer_lifecycle_days; for opportunity win rate the sales cycle, sales_cycle_days) in the report's 12 months, months without a value left out. " +
-  "A month is still maturing when it ended less than that typical time before the report's data was last updated (its data-as-of instant): even its last entrants have not had the typical time. " +
+  "A month is still maturing when it ended less than that typical time before the report's data was last updated (its data-as-of instant; without any event, the time it was computed): even its last entrants have not had the typical time. " +
   "A still-maturing month shows its value, marked as such, and its changes against earlier months without a better or worse verdict. When the report holds no value of the typical time, no month is marked.";
 
 export interface Maturity {
