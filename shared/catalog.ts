@@ -12,9 +12,9 @@ export const UNIT_NAMES: Record<Unit, string> = {
   count: "count",
   money: "money (workspace currency)",
   ratio: "ratio, shown as a percentage",
-  days: "days",
-  minutes: "minutes",
-  hours: "hours",
+  days: "days (shown by size: 26.7 h, 3.2 days)",
+  minutes: "minutes (shown by size: 45 min, 26.7 h, 3.2 days)",
+  hours: "hours of time spent (shown as 45 min or 1,180 h)",
   score: "score",
 };
 

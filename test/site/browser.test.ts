@@ -1,20 +1,33 @@
 /// <reference types="node" />
 // The built report in a real Chromium: renders without console errors, passes axe-core
-// (no serious or critical violations) in light and dark mode, fits a phone, and prints
-// to A4 with no figure split across pages. Screenshots and the PDF go to test-artifacts/.
+// (no serious or critical violations) in light and dark mode, fits every width from a small
+// phone to a desktop (no element wider than its container; wide tables scroll in their own
+// box with the first column in view), and prints to A4 with no figure split across pages.
+// Screenshots and the PDF go to test-artifacts/.
 // CI installs Chromium (apt-get install chromium); without it this suite fails on purpose.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReportIndex } from "../../shared/report";
 import { ARTIFACTS, buildSite, FIXTURES, REPO, serve } from "./helpers";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
 const SHOTS = join(ARTIFACTS, "site");
+const FIXTURE_INDEX = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
 const REPORT = "/acme/2026-03/";
 const PAGES = [REPORT, "/brightwave/2026-03/", "/r/bw-7f3c19a04e2d8b56c1f0a9e3d7b24c68/", "/", "/kpis/"];
+/** Every page of the fixture site: each report under its public and its share URL, the index, the glossary. */
+const ALL_PAGES = [
+  ...FIXTURE_INDEX.reports.flatMap((r) => [`/${r.workspace}/${r.month}/`, `/r/${r.share_token}/`]),
+  "/", "/kpis/",
+];
+/** A small phone, a common phone, a tablet in portrait, a laptop, a desktop. */
+const WIDTHS = [320, 390, 768, 1280, 1920];
+/** From this width on, every table and chart shows all of itself without scrolling. */
+const WIDE = 1280;
 
 // A4 with the stylesheet's @page margins (14 mm top/bottom, 12 mm left/right), in CSS px.
 const MM = 96 / 25.4;
@@ -79,6 +92,63 @@ async function axeViolations(page: Page): Promise<AxeViolation[]> {
 const summary = (violations: AxeViolation[]) =>
   violations.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
 
+interface LayoutProblems {
+  pageOverflow: number;
+  /** Elements whose box reaches past their container's, with both boxes' left and right edges. */
+  overflowing: string[];
+  /** Boxes that scroll sideways: which, by how much, and whether that is allowed. */
+  scrolling: { box: string; scrollWidth: number; clientWidth: number; focusable: boolean; kind: string }[];
+  /** Rows of a scrolled table whose first cell left the box, or whose last cell stayed out of reach. */
+  stickyFailures: string[];
+}
+
+/**
+ * Measures a page's layout in the browser. An element's container is its parent element (for
+ * SVG content, the <svg> it is drawn in); the children of a box that scrolls sideways may be
+ * wider than it, since they scroll inside it, and the box itself is measured against its own
+ * container. Visually hidden text (.sr-only, 1 px) and elements without a box are skipped.
+ * Each box that scrolls is then scrolled to its end: its table's first column must still be
+ * inside the box (sticky) and its last column must have come into it.
+ */
+const MEASURE_LAYOUT = `(() => {
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") +
+    (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\\s+/).join(".") : "") +
+    (e.dataset && (e.dataset.chart || e.dataset.kpi) ? "[" + (e.dataset.chart || e.dataset.kpi) + "]" : "");
+  const path = (e) => { const p = []; for (let x = e; x && x !== document.body && p.length < 4; x = x.parentElement) p.unshift(name(x)); return p.join(" > "); };
+  const scrolls = (e) => e instanceof HTMLElement && ["auto", "scroll"].includes(getComputedStyle(e).overflowX);
+  const edges = (r) => "[" + Math.round(r.left) + ", " + Math.round(r.right) + "]";
+  const overflowing = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest(".sr-only")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    const container = el instanceof SVGElement && el.ownerSVGElement ? el.ownerSVGElement : el.parentElement;
+    if (!container || scrolls(container)) continue;
+    const outer = container.getBoundingClientRect();
+    if (box.right > outer.right + 1 || box.left < outer.left - 1) {
+      overflowing.push(path(el) + " " + edges(box) + " in " + path(container) + " " + edges(outer));
+    }
+  }
+  const scrolling = [];
+  const stickyFailures = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (!scrolls(el) || el.scrollWidth <= el.clientWidth + 1) continue;
+    const kind = el.classList.contains("table-wrap") ? "table" : el.classList.contains("chart__scroll") ? "chart" : "other";
+    scrolling.push({ box: path(el), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, focusable: el.tabIndex >= 0, kind });
+    el.scrollLeft = el.scrollWidth;
+    const inner = el.getBoundingClientRect();
+    for (const row of el.querySelectorAll("tr")) {
+      const first = row.cells[0]?.getBoundingClientRect();
+      const last = row.cells[row.cells.length - 1]?.getBoundingClientRect();
+      if (!first || !last) continue;
+      if (first.left < inner.left - 1 || first.right > inner.right + 1) stickyFailures.push(path(el) + ": first cell of '" + row.cells[0].textContent.trim() + "' scrolled out " + edges(first) + " of " + edges(inner));
+      if (last.right > inner.right + 1) stickyFailures.push(path(el) + ": last cell of '" + row.cells[0].textContent.trim() + "' out of reach " + edges(last) + " of " + edges(inner));
+    }
+    el.scrollLeft = 0;
+  }
+  return { pageOverflow: document.documentElement.scrollWidth - window.innerWidth, overflowing, scrolling, stickyFailures };
+})()`;
+
 describe("the report site in Chromium", () => {
   it("renders every page without console errors or failed requests", async () => {
     for (const path of PAGES) {
@@ -109,6 +179,40 @@ describe("the report site in Chromium", () => {
       return color;
     };
     expect(await background("light")).not.toBe(await background("dark"));
+  });
+
+  for (const width of WIDTHS) {
+    it(`fits ${width} px: no element wider than its container, wide tables scroll in their own box with the first column kept`, async () => {
+      for (const colorScheme of ["light", "dark"] as const) {
+        for (const path of ALL_PAGES) {
+          const where = `${path} at ${width} px, ${colorScheme}`;
+          const { page, close } = await open(path, { width, height: 900, colorScheme });
+          // Open every table: a closed <details> has no box to measure.
+          await page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
+          const layout = await page.evaluate<LayoutProblems>(MEASURE_LAYOUT);
+          expect(layout.overflowing, where).toEqual([]);
+          expect(layout.pageOverflow, `${where}: the page scrolls sideways`).toBeLessThanOrEqual(0);
+          // Only tables and charts scroll, each in a box a keyboard can reach.
+          expect(layout.scrolling.filter((s) => s.kind === "other" || !s.focusable), where).toEqual([]);
+          expect(layout.stickyFailures, where).toEqual([]);
+          if (width >= WIDE) expect(layout.scrolling.map((s) => `${s.box} ${s.scrollWidth}/${s.clientWidth}`), `${where}: scrolls on a wide screen`).toEqual([]);
+          await close();
+        }
+      }
+    });
+  }
+
+  it("keeps a scrolled table's first column in view", async () => {
+    const { page, close } = await open(REPORT, { width: 320, colorScheme: "light" });
+    const styles = await page.evaluate<{ position: string; left: string; background: string }[]>(`
+      [...document.querySelectorAll(".metric-list tr > :first-child")].map((cell) => {
+        const style = getComputedStyle(cell);
+        return { position: style.position, left: style.left, background: style.backgroundColor };
+      })`);
+    expect(styles.length).toBeGreaterThan(5);
+    // Opaque, so the scrolled cells pass under it instead of showing through.
+    for (const style of styles) expect(style).toEqual({ position: "sticky", left: "0px", background: "rgb(255, 255, 255)" });
+    await close();
   });
 
   it("fits a phone screen without horizontal scrolling", async () => {

@@ -13,6 +13,8 @@ import { buildSite, dataValues, drawnValues, figures, FIXTURES, sorted } from ".
 const index = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
 const reports = index.reports.map((entry) => Report.parse(JSON.parse(readFileSync(join(FIXTURES, entry.file), "utf8"))));
 const PAGE_BUDGET = 150 * 1024;
+/** The row of a KPI in a report's secondary tables (MetricList). */
+const row = (html: string, kpi: string) => new RegExp(`<tr data-kpi="${kpi}"[^>]*>[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
 
 let outDir = "";
 const page = (path: string) => readFileSync(join(outDir, path, "index.html"), "utf8");
@@ -99,6 +101,51 @@ describe("the site built from the fixture reports", () => {
     }
   });
 
+  it("prints durations in the unit their size reads best in", () => {
+    // Lead response time: 47 minutes at Acme, 182 minutes at Brightwave; activity hours stay hours.
+    const acme = page("acme/2026-03");
+    expect(row(acme, "lead_response_minutes")).toMatch(/data-value="47">47 min</);
+    expect(row(page("brightwave/2026-03"), "lead_response_minutes")).toMatch(/data-value="182">3 h</);
+    expect(row(acme, "activity_hours")).toMatch(/data-value="1180">1,180 h</);
+    expect(row(acme, "customer_lifecycle_days")).toMatch(/data-value="64">64 days</);
+  });
+
+  it("shows a young cohort month as still maturing: its value, its changes, no verdict, and why", () => {
+    const acme = reports.find((r) => r.workspace.slug === "acme" && r.month === "2026-03")!;
+    for (const path of ["acme/2026-03", `r/${acme.share_token}`]) {
+      const html = page(path);
+      for (const kpi of ["lead_conversion_rate", "mql_to_customer_rate", "sql_to_customer_rate"]) {
+        const cohort = row(html, kpi);
+        expect(cohort, `${path} ${kpi}`).toMatch(/^<tr data-kpi="[a-z_]+" data-maturing>/);
+        expect(cohort).toMatch(/data-value="[\d.]+">[\d.]+%<span class="tag tag--maturing">still maturing<\/span>/);
+        expect(cohort).toContain("tone-maturing");
+        expect(cohort).toContain("not judged: the cohort is still maturing");
+        expect(cohort).not.toMatch(/delta__verdict|, better|, worse/);
+      }
+      // The time to convert is no cohort: it keeps its verdict.
+      expect(row(html, "customer_lifecycle_days")).toMatch(/delta__verdict">worse</);
+      // Acme's 12 lead-to-customer times, sorted: 60 … 63.4, 64 … 68; the median is 63.7 days.
+      // The data was last updated at 23:58 on March 31 (New York), before March ended.
+      expect(html).toContain(
+        "Still maturing: Lead conversion rate, MQL → customer, SQL → customer. March 2026 had not ended at the data&#39;s last update " +
+          "(March 31, 2026 at 11:58 PM EDT); a lead typically takes 63.7 days to become a customer",
+      );
+    }
+    // Brightwave has no lead-to-customer time in its 12 months: nothing to measure maturity by.
+    const brightwave = page("brightwave/2026-03");
+    expect(row(brightwave, "lead_conversion_rate")).not.toContain("data-maturing");
+    expect(row(brightwave, "lead_conversion_rate")).toMatch(/delta__verdict">better</);
+    expect(brightwave).not.toContain("data-maturing-note");
+    // The glossary says why, and links each cohort KPI to it.
+    const glossary = page("kpis");
+    expect(glossary).toContain('<h2 id="maturing">');
+    expect(glossary).toContain("A month is still maturing when it ended less than that typical time before the report");
+    for (const kpi of ["lead_conversion_rate", "mql_to_customer_rate", "sql_to_customer_rate", "opportunity_win_rate"]) {
+      const card = new RegExp(`<article[^>]*id="${kpi}"[\\s\\S]*?</article>`).exec(glossary)?.[0] ?? "";
+      expect(card, kpi).toMatch(/<dt>Young months<\/dt>[\s\S]*href="#maturing"/);
+    }
+  });
+
   it("describes the revenue trend in a sentence", () => {
     expect(page("acme/2026-03")).toMatch(/<desc id="chart-revenue-trend-desc">Revenue won rose from \$157,\d{3} in February 2026 to \$165,296 in March 2026/);
   });
@@ -138,13 +185,41 @@ describe("the site built from the fixture reports", () => {
   });
 });
 
-describe("a bad reports folder", () => {
+describe("a changed reports folder", () => {
   function brokenCopy(mutate: (dir: string) => void): string {
     const dir = mkdtempSync(join(tmpdir(), "quotient-reports-"));
     cpSync(FIXTURES, dir, { recursive: true });
     mutate(dir);
     return dir;
   }
+
+  it("marks a cohort KPI's tile as still maturing when it is a headline", () => {
+    // The Worker's headlines hold no cohort KPI; a report that did gets the same treatment.
+    const dir = brokenCopy((d) => {
+      const path = join(d, "acme/2026-03.json");
+      const report = JSON.parse(readFileSync(path, "utf8"));
+      report.headlines.push(report.leads.conversion.find((h: { kpi: string }) => h.kpi === "lead_conversion_rate"));
+      writeFileSync(path, JSON.stringify(report));
+    });
+    try {
+      const build = buildSite(dir, "site-dist-cohort-tile");
+      expect(build.status, build.output).toBe(0);
+      const html = readFileSync(join(build.outDir, "acme/2026-03/index.html"), "utf8");
+      const tile = /<figure class="card tile" data-kpi="lead_conversion_rate"[\s\S]*?<\/figure>/.exec(html)?.[0] ?? "";
+      expect(tile).toMatch(/^<figure class="card tile" data-kpi="lead_conversion_rate" data-maturing>/);
+      expect(tile).toContain('<span class="tag tag--maturing">still maturing</span>');
+      expect(tile).not.toContain("delta__verdict");
+      expect(tile.match(/tone-maturing/g)).toHaveLength(3);
+      expect(tile).toContain("data-maturing-note");
+      // In its 12-month table, March (not ended at the data's last update), February (ended 31
+      // days before it) and January (59 days) are younger than the median 63.7 days; December
+      // (90 days) is not.
+      const marked = [...tile.matchAll(/<th scope="row">([A-Za-z]+ \d{4})<span class="tag tag--maturing">/g)].map((m) => m[1]);
+      expect(marked).toEqual(["January 2026", "February 2026", "March 2026"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("fails the build, naming the file and the field", () => {
     const dir = brokenCopy((d) => {

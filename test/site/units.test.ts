@@ -32,13 +32,18 @@ describe("formatting", () => {
     expect(usd.compact("money", 0)).toBe("$0");
   });
 
-  it("prints ratios as percentages and durations with their unit", () => {
+  it("prints ratios as percentages and durations in the unit their size reads best in", () => {
     expect(usd.value("ratio", 0.2712)).toBe("27.1%");
     expect(usd.value("ratio", 1.205)).toBe("120.5%");
     expect(usd.value("days", 41.25)).toBe("41.3 days");
-    expect(usd.value("days", 1)).toBe("1 day");
-    expect(usd.value("minutes", 47)).toBe("47 minutes");
-    expect(usd.value("hours", 1180.4)).toBe("1,180.4 hours");
+    expect(usd.value("days", 1)).toBe("24 h");
+    expect(usd.value("minutes", 47)).toBe("47 min");
+    expect(usd.value("minutes", 1604.7)).toBe("26.7 h");
+    expect(usd.value("minutes", 3222.5)).toBe("2.2 days");
+    // Activity hours are a sum of time spent: hours at most.
+    expect(usd.value("hours", 1180.4)).toBe("1,180 h");
+    expect(usd.value("hours", 0.5)).toBe("30 min");
+    expect(usd.compact("minutes", 1604.7)).toBe("27 h");
     expect(usd.value("count", 2840)).toBe("2,840");
     expect(usd.value("score", 41)).toBe("41");
   });
@@ -58,6 +63,14 @@ describe("formatting", () => {
     expect(usd.change("difference", "ratio", 0.021)).toBe("+2.1 pp");
     expect(usd.change("difference", "score", -5)).toBe("−5 pts");
     expect(usd.change("relative", "money", 0)).toBe("±0%");
+  });
+
+  it("prints differences of durations like durations", () => {
+    expect(usd.change("difference", "minutes", -1618.4)).toBe("−27 h");
+    expect(usd.change("difference", "minutes", 1083.8)).toBe("+18.1 h");
+    expect(usd.change("difference", "days", -1.1)).toBe("−26.4 h");
+    expect(usd.change("difference", "days", 3.25)).toBe("+3.3 days");
+    expect(usd.change("difference", "minutes", 0)).toBe("±0 min");
   });
 
   it("names months and instants", () => {
@@ -185,6 +198,8 @@ describe("chart descriptions", () => {
       { key: "lead", label: "Lead", value: 100 }, { key: "won", label: "Won", value: 9 },
     ], usd)).toBe("Of 100 deals at Lead, 9 reached Won. Overall, 9.0% of new deals reached Won.");
     expect(describeRanking("Revenue won", "product", "money", [], usd)).toBe("Revenue won by product: no data this month.");
+    expect(describeSparkline("Lead response time", "minutes", [{ month: "2026-01", value: 3222.5 }, { month: "2026-02", value: 1604.7 }, { month: "2026-03", value: 45 }], usd))
+      .toBe("Lead response time fell from 2.2 days in January 2026 to 45 min in March 2026; lowest 45 min in March 2026, highest 2.2 days in January 2026.");
   });
 });
 
@@ -215,6 +230,8 @@ describe("loading the reports folder", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  // The edits reach into arbitrary report JSON, on purpose without its types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const edit = (dir: string, file: string, change: (json: any) => void) => {
     const path = join(dir, file);
     const json = JSON.parse(readFileSync(path, "utf8"));

@@ -1,7 +1,9 @@
 // Formatting of report values for people: money in the workspace currency, ratios as
-// percentages, durations with their unit, months and instants in words. One place, so the
-// tiles, the charts, their descriptions and their tables always print the same strings.
+// percentages, durations in the unit their size reads best in (shared/durations.ts), months
+// and instants in words. One place, so the tiles, the charts, their descriptions and their
+// tables always print the same strings.
 import type { Unit } from "../../../shared/catalog";
+import { type DurationOptions, type DurationUnit, formatDuration } from "../../../shared/durations";
 
 /** Every report page is in English; the currency comes from the workspace. */
 const LOCALE = "en-US";
@@ -27,7 +29,7 @@ export function asUnit(unit: string): Unit | "number" {
 
 export interface Formatter {
   currency: string;
-  /** The full value: "$150,000", "27.1%", "41.5 days"; null → "—". */
+  /** The full value: "$150,000", "27.1%", "41.5 days", "26.7 h"; null → "—". */
   value(unit: string, value: number | null): string;
   /** A short form for axis ticks and tight labels: "$150K", "27%". */
   compact(unit: string, value: number | null): string;
@@ -45,11 +47,15 @@ export function createFormatter(currency: string): Formatter {
       minimumFractionDigits: Math.abs(value) >= 1000 ? 0 : 2,
     }).format(value);
   const plain = (value: number, digits: number) => numberFormat({ maximumFractionDigits: digits }).format(value);
-  const durations: Record<string, string> = { days: "day", minutes: "minute", hours: "hour" };
+  // The catalog keeps one KPI in hours, activity_hours: a sum of time spent, which stays in
+  // hours at most ("1,180 h", not "49.2 days"). Minutes and days are elapsed times.
+  const duration = (unit: DurationUnit, value: number, options: DurationOptions = {}) =>
+    formatDuration(value, unit, { largest: unit === "hours" ? "hours" : "days", ...options });
 
   function value(unit: string, value: number | null): string {
     if (value === null || !Number.isFinite(value)) return NO_DATA;
-    switch (asUnit(unit)) {
+    const kind = asUnit(unit);
+    switch (kind) {
       case "money":
         return money(value);
       case "ratio":
@@ -57,7 +63,7 @@ export function createFormatter(currency: string): Formatter {
       case "days":
       case "minutes":
       case "hours":
-        return numberFormat({ style: "unit", unit: durations[unit], unitDisplay: "long", maximumFractionDigits: 1 }).format(value);
+        return duration(kind, value);
       case "count":
         return plain(value, 1);
       case "score":
@@ -69,7 +75,8 @@ export function createFormatter(currency: string): Formatter {
 
   function compact(unit: string, value: number | null): string {
     if (value === null || !Number.isFinite(value)) return NO_DATA;
-    switch (asUnit(unit)) {
+    const kind = asUnit(unit);
+    switch (kind) {
       case "money":
         return numberFormat({ style: "currency", currency, notation: "compact", minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(value);
       case "ratio":
@@ -77,7 +84,7 @@ export function createFormatter(currency: string): Formatter {
       case "days":
       case "minutes":
       case "hours":
-        return numberFormat({ style: "unit", unit: durations[unit], unitDisplay: "narrow", maximumFractionDigits: 0 }).format(value);
+        return duration(kind, value, { whole: true });
       default:
         return numberFormat({ notation: "compact", maximumFractionDigits: 1 }).format(value);
     }
