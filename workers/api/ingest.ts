@@ -1,5 +1,6 @@
 // How far ingestion has got, and the admin's requeue of deliveries whose retries ran out.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { SECOND_MS } from "../../shared/units";
 import { requeueFailed } from "../ingest/inbox";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
@@ -38,7 +39,7 @@ type StatusRow = {
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const age = (ms: number | null, now: number) => (ms === null ? null : Math.max(0, Math.floor((now - ms) / 1000)));
+const age = (ms: number | null, now: number) => (ms === null ? null : Math.max(0, Math.floor((now - ms) / SECOND_MS)));
 
 ingestRoutes.openapi(
   createRoute({

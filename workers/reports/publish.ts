@@ -3,6 +3,8 @@
 import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, localMidnight, monthOf, monthRange } from "../../shared/months";
 import type { Report } from "../../shared/report";
+import { HOUR_MS, SECOND_MS } from "../../shared/units";
+import { backoffDelayMs } from "../lib/backoff";
 import { bytesToHex, randomBytes, sha256Hex } from "../lib/crypto";
 import { computeMonth } from "../kpi/engine";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
@@ -115,7 +117,7 @@ export async function publishDue(db: D1Database, workspaceId: string, timezone: 
   const published: string[] = [];
   const current = monthOf(now, timezone);
   const [year, monthNumber] = current.split("-").map(Number) as [number, number];
-  const due = localMidnight(year, monthNumber, 1, timezone) + PUBLISH_HOUR * 3600_000;
+  const due = localMidnight(year, monthNumber, 1, timezone) + PUBLISH_HOUR * HOUR_MS;
   const lastMonth = addMonths(current, -1);
   const existing = await db
     .prepare("SELECT 1 FROM reports WHERE workspace_id = ?1 AND month = ?2 LIMIT 1")
@@ -158,7 +160,7 @@ export async function callDeployHook(
   workspaceId: string,
   url: string,
   now: number,
-  { attempts = 3, backoffMs = 2000, timeoutMs = 10_000 }: HookOptions = {},
+  { attempts = 3, backoffMs = 2 * SECOND_MS, timeoutMs = 10 * SECOND_MS }: HookOptions = {},
 ): Promise<boolean> {
   let status: number | null = null;
   let error: string | null = null;
@@ -182,7 +184,7 @@ export async function callDeployHook(
       status = null;
       error = String(cause).slice(0, 500);
     }
-    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** (attempt - 1)));
+    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, { firstMs: backoffMs })));
   }
   const ok = error === null;
   await db
