@@ -4,7 +4,7 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { problemResponse } from "../lib/problem";
+import { problem, problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
 import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
@@ -32,7 +32,9 @@ api.use(
   "*",
   bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
-    onError: () => problemResponse(413, `the request body is over ${MAX_API_BODY_BYTES} bytes`),
+    onError: () => {
+      throw problem(413, `the request body is over ${MAX_API_BODY_BYTES} bytes`);
+    },
   }),
 );
 api.use("/workspaces/:ws/*", workspaceCors);
@@ -52,6 +54,7 @@ api.route("/", reportRoutes);
 api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));
 
 api.notFound(() => problemResponse(404, "no such API route"));
+// The one place errors become answers: a thrown problem (HTTPException) as it is, anything else 500.
 api.onError((error) => {
   if (error instanceof HTTPException) return error.getResponse();
   console.error("api: unhandled error", error);

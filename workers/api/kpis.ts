@@ -3,13 +3,13 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { CATALOG_VERSION, KPI_BY_ID, KPIS } from "../../shared/catalog";
 import { addMonths, monthOf } from "../../shared/months";
 import { latestComputedMonth, monthDocument, series } from "../kpi/month-document";
-import { problemResponse } from "../lib/problem";
+import { invalidInput, problem } from "../lib/problem";
 import { etag } from "hono/etag";
 import { createMiddleware } from "hono/factory";
 import { workspaceAccess } from "./auth";
 import { csvResponse, toCsv, wantsCsv } from "./csv";
 import type { ApiEnv } from "./context";
-import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
+import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemAnswer, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const kpiRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -43,7 +43,11 @@ kpiRoutes.openapi(
     summary: "The KPI catalog",
     tags: ["KPIs"],
     security,
-    responses: { 200: { description: "Every KPI Quotient computes", ...json(CatalogSchema) }, 401: problemResponses[401] },
+    responses: {
+      200: { description: "Every KPI Quotient computes", ...json(CatalogSchema) },
+      401: problemResponses[401],
+      429: problemResponses[429],
+    },
   }),
   (c) =>
     c.json(
@@ -70,6 +74,7 @@ kpiRoutes.openapi(
       200: { description: "The month document (or CSV with Accept: text/csv)", content: { ...json(MonthDocumentSchema).content, ...csvContent.content } },
       304: { description: "Not modified (If-None-Match)" },
       ...problemResponses,
+      404: problemAnswer("No such workspace, or the month's KPIs have not been computed"),
     },
   }),
   async (c) => {
@@ -77,7 +82,7 @@ kpiRoutes.openapi(
     const workspace = c.get("workspace");
     const document = await monthDocument(c.env.DB, workspace, month);
     if (!document) {
-      return problemResponse(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`) as never;
+      throw problem(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`);
     }
     if (wantsCsv(c)) {
       const rows = Object.entries(document.kpis).flatMap(([kpi, { unit, values }]) =>
@@ -86,7 +91,7 @@ kpiRoutes.openapi(
       return csvResponse(
         toCsv(["month", "kpi", "unit", "dimension", "key", "value", "numerator", "denominator"], rows),
         `${workspace.slug}-${month}.csv`,
-      ) as never;
+      );
     }
     return c.json(document, 200);
   },
@@ -119,16 +124,17 @@ kpiRoutes.openapi(
       200: { description: "The series (or CSV with Accept: text/csv)", content: { ...json(SeriesSchema).content, ...csvContent.content } },
       304: { description: "Not modified (If-None-Match)" },
       ...problemResponses,
+      404: problemAnswer("No such workspace or KPI"),
     },
   }),
   async (c) => {
     const { kpi: kpiId } = c.req.valid("param");
     const query = c.req.valid("query");
     const kpi = KPI_BY_ID.get(kpiId);
-    if (!kpi) return problemResponse(404, `no KPI ${JSON.stringify(kpiId)} (GET /api/v1/kpis lists them)`) as never;
+    if (!kpi) throw problem(404, `no KPI ${JSON.stringify(kpiId)} (GET /api/v1/kpis lists them)`);
     if (!(kpi.dimensions as string[]).includes(query.by)) {
       const message = `${kpiId} is broken down by ${kpi.dimensions.join(", ")}`;
-      return problemResponse(400, message, { errors: [{ field: "by", message }] }) as never;
+      throw invalidInput(message, [{ field: "by", message }]);
     }
     const workspace = c.get("workspace");
     const to = query.to ?? (await latestComputedMonth(c.env.DB, workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
@@ -139,7 +145,7 @@ kpiRoutes.openapi(
       return csvResponse(
         toCsv(["month", "kpi", "dimension", "key", "value", "numerator", "denominator"], rows),
         `${workspace.slug}-${kpiId}-${from}-${to}.csv`,
-      ) as never;
+      );
     }
     return c.json(result, 200);
   },

@@ -2,8 +2,7 @@
 // cursor is the opaque sort key of the last item served, so pages never skip or repeat
 // an item while rows are added.
 import { z } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
-import { problemResponse } from "../lib/problem";
+import { invalidField } from "../lib/problem";
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Items per page (1–200)" }),
@@ -33,8 +32,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   } catch {
     // fall through: a malformed cursor
   }
-  const message = "not a cursor from a previous page";
-  throw new HTTPException(400, { res: problemResponse(400, `cursor: ${message}`, { errors: [{ field: "cursor", message }] }) });
+  throw invalidField("cursor", "not a cursor from a previous page");
 }
 
 /** Rows fetched with LIMIT limit + 1: the extra row only tells whether another page exists. */

@@ -3,12 +3,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Report } from "../../shared/report";
 import { bytesToHex, randomBytes } from "../lib/crypto";
-import { problemResponse } from "../lib/problem";
+import { problem } from "../lib/problem";
 import { publishMonth } from "../reports/publish";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, MonthParams, problemResponses, security, WorkspaceParams } from "./schemas";
+import { json, MonthParams, problemAnswer, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const reportRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -74,7 +74,11 @@ reportRoutes.openapi(
       params: MonthParams,
       query: z.object({ version: z.coerce.number().int().positive().optional() }),
     },
-    responses: { 200: { description: "The report", ...json(ReportDocument) }, ...problemResponses },
+    responses: {
+      200: { description: "The report", ...json(ReportDocument) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace, or no such published report"),
+    },
   }),
   async (c) => {
     const { month } = c.req.valid("param");
@@ -85,7 +89,7 @@ reportRoutes.openapi(
     )
       .bind(c.get("workspace").id, month, version ?? null)
       .first<{ document: string; share_token: string }>();
-    if (!row) return problemResponse(404, `no published report for ${month}${version ? ` version ${version}` : ""}`) as never;
+    if (!row) throw problem(404, `no published report for ${month}${version ? ` version ${version}` : ""}`);
     // A rotated token applies to every version of the month.
     return c.json({ ...(JSON.parse(row.document) as Report), share_token: row.share_token }, 200);
   },
@@ -121,7 +125,11 @@ reportRoutes.openapi(
     security,
     middleware: [workspaceAccess("admin")] as const,
     request: { params: MonthParams },
-    responses: { 200: { description: "The new token", ...json(z.object({ share_token: z.string() })) }, ...problemResponses },
+    responses: {
+      200: { description: "The new token", ...json(z.object({ share_token: z.string() })) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace, or no published report of the month"),
+    },
   }),
   async (c) => {
     const { month } = c.req.valid("param");
@@ -129,7 +137,7 @@ reportRoutes.openapi(
     const result = await c.env.DB.prepare("UPDATE reports SET share_token = ?3 WHERE workspace_id = ?1 AND month = ?2")
       .bind(c.get("workspace").id, month, token)
       .run();
-    if (result.meta.changes === 0) return problemResponse(404, `no published report for ${month}`) as never;
+    if (result.meta.changes === 0) throw problem(404, `no published report for ${month}`);
     return c.json({ share_token: token }, 200);
   },
 );

@@ -121,11 +121,19 @@ export const security = [{ Bearer: [] }];
 
 export const WorkspaceParams = z.object({ ws: Slug.openapi({ param: { name: "ws", in: "path" } }) });
 
+/** A problem+json answer (lib/problem.ts) for a route's `responses`. */
+export const problemAnswer = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+/** The problems every authenticated route may answer (auth.ts, validation.ts). */
 export const problemResponses = {
-  400: { description: "Invalid input", content: { "application/problem+json": { schema: ProblemSchema } } },
-  401: { description: "Missing or invalid token", content: { "application/problem+json": { schema: ProblemSchema } } },
-  403: { description: "Token lacks the scope", content: { "application/problem+json": { schema: ProblemSchema } } },
-  404: { description: "No such workspace", content: { "application/problem+json": { schema: ProblemSchema } } },
+  400: problemAnswer("Invalid input"),
+  401: problemAnswer("Missing or invalid token"),
+  403: problemAnswer("Token lacks the scope"),
+  404: problemAnswer("No such workspace"),
+  429: problemAnswer("Too many requests for this token (Retry-After)"),
 } as const;
 
 export const MonthParam = z

@@ -2,12 +2,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { drizzle } from "drizzle-orm/d1";
 import { apiTokens, TOKEN_SCOPES, type TokenScope } from "../db/schema";
-import { problemResponse } from "../lib/problem";
+import { problem } from "../lib/problem";
 import { bytesToHex, randomBytes, randomId, sha256Hex } from "../lib/crypto";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
+import { json, problemAnswer, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const tokenRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -93,7 +93,7 @@ tokenRoutes.openapi(
     security,
     middleware: [workspaceAccess("admin")] as const,
     request: { params: WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
-    responses: { 204: { description: "Revoked" }, ...problemResponses },
+    responses: { 204: { description: "Revoked" }, ...problemResponses, 404: problemAnswer("No such workspace or token") },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -102,7 +102,7 @@ tokenRoutes.openapi(
     )
       .bind(c.get("workspace").id, id, Date.now())
       .run();
-    if (result.meta.changes === 0) return problemResponse(404, `no token ${JSON.stringify(id)}`) as never;
+    if (result.meta.changes === 0) throw problem(404, `no token ${JSON.stringify(id)}`);
     return c.body(null, 204);
   },
 );

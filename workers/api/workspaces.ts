@@ -6,11 +6,11 @@ import { workspaces } from "../db/schema";
 import { dataMonths } from "../kpi/schedule";
 import { randomId } from "../lib/crypto";
 import { markDirty } from "../model/dirty";
-import { problemResponse } from "../lib/problem";
+import { problem } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv, WorkspaceRow } from "./context";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import { json, problemAnswer, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
 
 export function workspaceDocument(row: WorkspaceRow) {
@@ -40,15 +40,15 @@ workspaceRoutes.openapi(
     request: { body: { ...json(WorkspaceCreate), required: true } },
     responses: {
       201: { description: "Created", ...json(Workspace) },
-      409: { description: "The slug is taken", content: problemResponses[400].content },
       ...problemResponses,
+      409: problemAnswer("The slug is taken"),
     },
   }),
   async (c) => {
     const body = c.req.valid("json");
     const db = drizzle(c.env.DB);
     const taken = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, body.slug)).get();
-    if (taken) return problemResponse(409, `the slug ${JSON.stringify(body.slug)} is taken`) as never;
+    if (taken) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
     const row = await db
       .insert(workspaces)
       .values({
