@@ -1,12 +1,12 @@
 // Bearer authentication and workspace scoping for /api/v1. Tokens are compared in
-// constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens).
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
+// constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens, db/tokens.ts).
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { apiTokens, type TokenScope, workspaces } from "../db/schema";
-import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
+import type { TokenScope } from "../db/schema";
+import { tokenForBearer } from "../db/tokens";
+import { corsOriginsOf, workspaceBySlug } from "../db/workspaces";
+import { timingSafeEqualText } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import type { ApiEnv } from "./context";
 
@@ -20,11 +20,7 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
     c.set("principal", { kind: "root" });
     return next();
   }
-  const row = await drizzle(c.env.DB)
-    .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
-    .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, await sha256Hex(token)))
-    .get();
+  const row = await tokenForBearer(c.env.DB, token);
   if (!row || row.revokedAt !== null) throw problem(401, "invalid or revoked token", {}, challenge);
   // Per token, where the binding is configured (counters are per Cloudflare location).
   if (c.env.API_RATE_LIMIT && !(await c.env.API_RATE_LIMIT.limit({ key: row.id })).success) {
@@ -47,7 +43,7 @@ export const requireRoot = createMiddleware<ApiEnv>(async (c, next) => {
 export function workspaceAccess(scope: TokenScope) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const slug = c.req.param("ws") ?? "";
-    const workspace = await drizzle(c.env.DB).select().from(workspaces).where(eq(workspaces.slug, slug)).get();
+    const workspace = await workspaceBySlug(c.env.DB, slug);
     const principal = c.get("principal");
     if (!workspace || (principal.kind === "token" && principal.workspaceId !== workspace.id)) {
       throw problem(404, `no workspace ${JSON.stringify(slug)}`);
@@ -68,10 +64,7 @@ export const workspaceCors = cors({
   origin: async (origin, c: Context<ApiEnv>) => {
     const slug = c.req.param("ws");
     if (!origin || !slug) return null;
-    const row = await c.env.DB.prepare("SELECT cors_origins FROM workspaces WHERE slug = ?1")
-      .bind(slug)
-      .first<{ cors_origins: string }>();
-    return row && (JSON.parse(row.cors_origins) as string[]).includes(origin) ? origin : null;
+    return (await corsOriginsOf(c.env.DB, slug)).includes(origin) ? origin : null;
   },
   allowHeaders: ["authorization", "content-type", "accept", "if-none-match"],
   exposeHeaders: ["etag", "retry-after", "content-disposition"],
