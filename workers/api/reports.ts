@@ -7,6 +7,7 @@ import { problem } from "../lib/problem";
 import { publishMonth } from "../reports/publish";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { json, MonthParams, problemAnswer, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -24,8 +25,6 @@ const ReportSummary = z
   .openapi("ReportSummary");
 
 const ReportDocument = Report.openapi("Report");
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 reportRoutes.openapi(
   createRoute({
@@ -46,8 +45,8 @@ reportRoutes.openapi(
       toPage(rows, limit, (row) => [row.month, row.version], (row) => ({
         month: row.month,
         version: row.version,
-        published_at: iso(row.publishedAt)!,
-        data_as_of: iso(row.dataAsOf),
+        published_at: isoInstant(row.publishedAt),
+        data_as_of: isoInstant(row.dataAsOf),
         share_token: row.shareToken,
       })),
       200,

@@ -5,6 +5,7 @@ import { createToken, listTokens, revokeToken } from "../db/tokens";
 import { problem } from "../lib/problem";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { json, problemAnswer, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
@@ -64,8 +65,8 @@ tokenRoutes.openapi(
         id: row.id,
         name: row.name,
         scopes: row.scopes,
-        created_at: new Date(row.createdAt).toISOString(),
-        revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+        created_at: isoInstant(row.createdAt),
+        revoked_at: isoInstant(row.revokedAt),
       })),
       200,
     );

@@ -4,6 +4,7 @@ import { changeWorkspace, createWorkspace, listWorkspaces, type WorkspaceRow } f
 import { problem } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { json, problemAnswer, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
@@ -17,7 +18,7 @@ export function workspaceDocument(row: WorkspaceRow) {
     pipeline_stages: row.pipelineStages,
     deploy_hook_url: row.deployHookUrl,
     cors_origins: row.corsOrigins,
-    created_at: new Date(row.createdAt).toISOString(),
+    created_at: isoInstant(row.createdAt),
   };
 }
 
