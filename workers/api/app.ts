@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { problem, problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
+import { MAX_API_BODY_BYTES } from "./limits";
 import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
 import { ingestRoutes } from "./ingest";
@@ -24,9 +25,6 @@ api.doc31("/openapi.json", {
   openapi: "3.1.0",
   info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
 });
-
-/** The largest request body the API reads (settings tables are the largest legitimate ones). */
-export const MAX_API_BODY_BYTES = 1024 * 1024;
 
 api.use(
   "*",

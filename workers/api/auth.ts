@@ -9,6 +9,7 @@ import { corsOriginsOf, workspaceBySlug } from "../db/workspaces";
 import { timingSafeEqualText } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import type { ApiEnv } from "./context";
+import { PREFLIGHT_MAX_AGE_SECONDS, RATE_LIMIT_WINDOW_SECONDS } from "./limits";
 
 export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
@@ -24,7 +25,7 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
   if (!row || row.revokedAt !== null) throw problem(401, "invalid or revoked token", {}, challenge);
   // Per token, where the binding is configured (counters are per Cloudflare location).
   if (c.env.API_RATE_LIMIT && !(await c.env.API_RATE_LIMIT.limit({ key: row.id })).success) {
-    throw problem(429, "too many requests for this token; retry in a minute", {}, { "retry-after": "60" });
+    throw problem(429, "too many requests for this token; retry in a minute", {}, { "retry-after": String(RATE_LIMIT_WINDOW_SECONDS) });
   }
   c.set("principal", { kind: "token", id: row.id, workspaceId: row.workspaceId, scopes: row.scopes });
   return next();
@@ -68,5 +69,5 @@ export const workspaceCors = cors({
   },
   allowHeaders: ["authorization", "content-type", "accept", "if-none-match"],
   exposeHeaders: ["etag", "retry-after", "content-disposition"],
-  maxAge: 600,
+  maxAge: PREFLIGHT_MAX_AGE_SECONDS,
 });

@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { SECOND_MS } from "../../shared/units";
 import { ingestCounts } from "../db/ingest-status";
-import { requeueFailed } from "../ingest/inbox";
+import { requeueFailed, ROWS_PER_SWEEP } from "../ingest/inbox";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { isoInstant } from "./instants";
@@ -63,15 +63,18 @@ ingestRoutes.openapi(
   },
 );
 
+/** Deliveries one requeue hands to the queue, as the docs write it ("1,000"). */
+const PER_CALL = ROWS_PER_SWEEP.toLocaleString("en-US");
+
 const RequeueResult = z
-  .object({ requeued: z.number().int().openapi({ description: "Failed deliveries handed to the queue again (at most 1,000 a call)" }) })
+  .object({ requeued: z.number().int().openapi({ description: `Failed deliveries handed to the queue again (at most ${PER_CALL} a call)` }) })
   .openapi("RequeueResult");
 
 ingestRoutes.openapi(
   createRoute({
     method: "post",
     path: "/workspaces/{ws}/ingest/requeue",
-    summary: "Requeue the deliveries whose retries ran out (oldest first, at most 1,000 a call)",
+    summary: `Requeue the deliveries whose retries ran out (oldest first, at most ${PER_CALL} a call)`,
     tags: ["Ingest"],
     security,
     middleware: [workspaceAccess("admin")] as const,

@@ -9,6 +9,7 @@ import { createMiddleware } from "hono/factory";
 import { workspaceAccess } from "./auth";
 import { csvResponse, toCsv, wantsCsv } from "./csv";
 import type { ApiEnv } from "./context";
+import { DEFAULT_SERIES_MONTHS } from "./limits";
 import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemAnswer, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -104,7 +105,7 @@ const MetricParams = z.object({
 
 const MetricQuery = z
   .object({
-    from: MonthParam.optional().openapi({ description: "First month (default: 11 months before `to`)" }),
+    from: MonthParam.optional().openapi({ description: `First month (default: ${DEFAULT_SERIES_MONTHS - 1} months before \`to\`)` }),
     to: MonthParam.optional().openapi({ description: "Last month (default: the latest computed month)" }),
     by: z.string().default("all").openapi({ description: "A dimension of the KPI (default: all)", example: "rep" }),
     format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
@@ -138,7 +139,7 @@ kpiRoutes.openapi(
     }
     const workspace = c.get("workspace");
     const to = query.to ?? (await latestComputedMonth(c.env.DB, workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
-    const from = query.from ?? addMonths(to, -11);
+    const from = query.from ?? addMonths(to, -(DEFAULT_SERIES_MONTHS - 1));
     const result = await series(c.env.DB, workspace.id, kpiId, query.by, from, to, addMonths(to, -1));
     if (wantsCsv(c)) {
       const rows = result.entries.map((e) => [e.month, kpiId, e.dimension, e.key, e.value, e.numerator ?? null, e.denominator ?? null]);

@@ -3,9 +3,16 @@
 // an item while rows are added.
 import { z } from "@hono/zod-openapi";
 import { invalidField } from "../lib/problem";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./limits";
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Items per page (1–200)" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Items per page (1–${MAX_PAGE_SIZE})` }),
   cursor: z.string().optional().openapi({ description: "next_cursor of the previous page" }),
 });
 
