@@ -128,6 +128,9 @@ export const security = [{ Bearer: [] }];
 
 export const WorkspaceParams = z.object({ ws: Slug.openapi({ param: { name: "ws", in: "path" } }) });
 
+/** A workspace's resource by its id: /workspaces/{ws}/…/{id}. */
+export const ResourceParams = WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
 /** A problem+json answer (lib/problem.ts) for a route's `responses`. */
 export const problemAnswer = (description: string) => ({
   description,

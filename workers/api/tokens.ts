@@ -7,7 +7,7 @@ import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemAnswer, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
+import { json, problemAnswer, problemResponses, ResourceParams, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const tokenRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -81,7 +81,7 @@ tokenRoutes.openapi(
     tags: ["Tokens"],
     security,
     middleware: [workspaceAccess("admin")] as const,
-    request: { params: WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+    request: { params: ResourceParams },
     responses: { 204: { description: "Revoked" }, ...problemResponses, 404: problemAnswer("No such workspace or token") },
   }),
   async (c) => {
