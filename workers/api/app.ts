@@ -3,8 +3,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { problem, problemResponse } from "../lib/problem";
+import { answerError, problem, problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
 import { MAX_API_BODY_BYTES } from "./limits";
 import { connectionRoutes } from "./connections";
@@ -53,8 +52,4 @@ api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" 
 
 api.notFound(() => problemResponse(404, "no such API route"));
 // The one place errors become answers: a thrown problem (HTTPException) as it is, anything else 500.
-api.onError((error) => {
-  if (error instanceof HTTPException) return error.getResponse();
-  console.error("api: unhandled error", error);
-  return problemResponse(500, "unexpected error; it has been logged");
-});
+api.onError(answerError("api"));

@@ -1,6 +1,6 @@
 // RFC 9457 problem details: every error answer of the Worker has this shape. Handlers and
-// middleware of the API throw `problem(…)` (an HTTPException carrying the answer); the
-// API's one `onError` (api/app.ts) renders it unchanged.
+// middleware of the API throw `problem(…)` (an HTTPException carrying the answer);
+// `answerError` is the one onError (api/app.ts, index.ts) and renders it unchanged.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
 
@@ -54,6 +54,15 @@ export function problem(
   headers: Record<string, string> = {},
 ): HTTPException {
   return new HTTPException(status, { res: problemResponse(status, detail, extra, headers) });
+}
+
+/** The answer to an error thrown while handling a request: its problem, or a logged 500. */
+export function answerError(where: string): (error: Error) => Response {
+  return (error) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    console.error(`${where}: unhandled error`, error);
+    return problemResponse(500, "unexpected error; it has been logged");
+  };
 }
 
 /** 400 for invalid input: the detail, and which fields were wrong and why. */
