@@ -34,9 +34,6 @@ const revalidate = createMiddleware<ApiEnv>(async (c, next) => {
   }
 });
 
-
-
-
 kpiRoutes.openapi(
   createRoute({
     method: "get",
@@ -108,7 +105,7 @@ const MetricQuery = z
     from: MonthParam.optional().openapi({ description: `First month (default: ${DEFAULT_SERIES_MONTHS - 1} months before \`to\`)` }),
     to: MonthParam.optional().openapi({ description: "Last month (default: the latest computed month)" }),
     by: z.string().default("all").openapi({ description: "A dimension of the KPI (default: all)", example: "rep" }),
-    format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
+    ...FormatQuery.shape,
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "from must not be after to", path: ["from"] });
 
