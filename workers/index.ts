@@ -8,7 +8,7 @@ import type { Env, InboxMessage, RecomputeMessage } from "./env";
 import { consumeDeadEvents, consumeEvents } from "./ingest/consumer";
 import { consumeDeadRecomputes, consumeRecompute } from "./kpi/recompute";
 import { webhooks } from "./ingest/webhooks";
-import { problemResponse } from "./lib/problem";
+import { answerError, problemResponse } from "./lib/problem";
 
 export const app = new Hono<{ Bindings: Env }>();
 app.use(secureHeaders());
@@ -16,10 +16,7 @@ app.get("/", (c) => c.json({ name: "Quotient", api: "/api/v1", openapi: "/api/v1
 app.route("/webhooks", webhooks);
 app.route("/api/v1", api);
 app.notFound(() => problemResponse(404, "not found"));
-app.onError((error) => {
-  console.error("unhandled error", error);
-  return problemResponse(500, "unexpected error; it has been logged");
-});
+app.onError(answerError("worker"));
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request as unknown as Request, env, ctx),

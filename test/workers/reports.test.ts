@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Report } from "../../shared/report";
 import worker from "../../workers/index";
-import { publishAll } from "../../workers/reports/publish";
+import { publishAll } from "../../workers/reports/cron";
 import expected from "../fixtures/golden/expected.json";
 import { loadGolden } from "./golden";
 import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";

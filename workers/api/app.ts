@@ -3,9 +3,9 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { problemResponse } from "../lib/problem";
+import { answerError, problem, problemResponse } from "../lib/problem";
 import { authenticate, workspaceCors } from "./auth";
+import { MAX_API_BODY_BYTES } from "./limits";
 import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
 import { ingestRoutes } from "./ingest";
@@ -25,14 +25,13 @@ api.doc31("/openapi.json", {
   info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
 });
 
-/** The largest request body the API reads (settings tables are the largest legitimate ones). */
-export const MAX_API_BODY_BYTES = 1024 * 1024;
-
 api.use(
   "*",
   bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
-    onError: () => problemResponse(413, `the request body is over ${MAX_API_BODY_BYTES} bytes`),
+    onError: () => {
+      throw problem(413, `the request body is over ${MAX_API_BODY_BYTES} bytes`);
+    },
   }),
 );
 api.use("/workspaces/:ws/*", workspaceCors);
@@ -52,8 +51,5 @@ api.route("/", reportRoutes);
 api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));
 
 api.notFound(() => problemResponse(404, "no such API route"));
-api.onError((error) => {
-  if (error instanceof HTTPException) return error.getResponse();
-  console.error("api: unhandled error", error);
-  return problemResponse(500, "unexpected error; it has been logged");
-});
+// The one place errors become answers: a thrown problem (HTTPException) as it is, anything else 500.
+api.onError(answerError("api"));

@@ -1,39 +1,31 @@
 // Bearer authentication and workspace scoping for /api/v1. Tokens are compared in
-// constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens).
-import { eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
+// constant time (ADMIN_TOKEN) or looked up by their SHA-256 (workspace tokens, db/tokens.ts).
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { HTTPException } from "hono/http-exception";
-import { apiTokens, type TokenScope, workspaces } from "../db/schema";
-import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
-import { problemResponse } from "../lib/problem";
+import type { TokenScope } from "../db/schema";
+import { tokenForBearer } from "../db/tokens";
+import { corsOriginsOf, workspaceBySlug } from "../db/workspaces";
+import { timingSafeEqualText } from "../lib/crypto";
+import { problem } from "../lib/problem";
 import type { ApiEnv } from "./context";
-
-export function fail(status: number, detail: string, headers: Record<string, string> = {}): never {
-  throw new HTTPException(status as 401, { res: problemResponse(status, detail, {}, headers) });
-}
+import { PREFLIGHT_MAX_AGE_SECONDS, RATE_LIMIT_WINDOW_SECONDS } from "./limits";
 
 export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const challenge = { "www-authenticate": 'Bearer realm="quotient"' };
-  if (!match) fail(401, "missing bearer token", challenge);
+  if (!match) throw problem(401, "missing bearer token", {}, challenge);
   const token = match[1]!;
   if (c.env.ADMIN_TOKEN && timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
     c.set("principal", { kind: "root" });
     return next();
   }
-  const row = await drizzle(c.env.DB)
-    .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
-    .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, await sha256Hex(token)))
-    .get();
-  if (!row || row.revokedAt !== null) fail(401, "invalid or revoked token", challenge);
+  const row = await tokenForBearer(c.env.DB, token);
+  if (!row || row.revokedAt !== null) throw problem(401, "invalid or revoked token", {}, challenge);
   // Per token, where the binding is configured (counters are per Cloudflare location).
   if (c.env.API_RATE_LIMIT && !(await c.env.API_RATE_LIMIT.limit({ key: row.id })).success) {
-    fail(429, "too many requests for this token; retry in a minute", { "retry-after": "60" });
+    throw problem(429, "too many requests for this token; retry in a minute", {}, { "retry-after": String(RATE_LIMIT_WINDOW_SECONDS) });
   }
   c.set("principal", { kind: "token", id: row.id, workspaceId: row.workspaceId, scopes: row.scopes });
   return next();
@@ -41,7 +33,7 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
 
 /** Only the ADMIN_TOKEN holder (creating workspaces). */
 export const requireRoot = createMiddleware<ApiEnv>(async (c, next) => {
-  if (c.get("principal").kind !== "root") fail(403, "this operation needs the ADMIN_TOKEN");
+  if (c.get("principal").kind !== "root") throw problem(403, "this operation needs the ADMIN_TOKEN");
   return next();
 });
 
@@ -52,13 +44,13 @@ export const requireRoot = createMiddleware<ApiEnv>(async (c, next) => {
 export function workspaceAccess(scope: TokenScope) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const slug = c.req.param("ws") ?? "";
-    const workspace = await drizzle(c.env.DB).select().from(workspaces).where(eq(workspaces.slug, slug)).get();
+    const workspace = await workspaceBySlug(c.env.DB, slug);
     const principal = c.get("principal");
     if (!workspace || (principal.kind === "token" && principal.workspaceId !== workspace.id)) {
-      fail(404, `no workspace ${JSON.stringify(slug)}`);
+      throw problem(404, `no workspace ${JSON.stringify(slug)}`);
     }
     if (principal.kind === "token" && !principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
-      fail(403, `this operation needs a token with the ${scope} scope`);
+      throw problem(403, `this operation needs a token with the ${scope} scope`);
     }
     c.set("workspace", workspace);
     return next();
@@ -73,12 +65,9 @@ export const workspaceCors = cors({
   origin: async (origin, c: Context<ApiEnv>) => {
     const slug = c.req.param("ws");
     if (!origin || !slug) return null;
-    const row = await c.env.DB.prepare("SELECT cors_origins FROM workspaces WHERE slug = ?1")
-      .bind(slug)
-      .first<{ cors_origins: string }>();
-    return row && (JSON.parse(row.cors_origins) as string[]).includes(origin) ? origin : null;
+    return (await corsOriginsOf(c.env.DB, slug)).includes(origin) ? origin : null;
   },
   allowHeaders: ["authorization", "content-type", "accept", "if-none-match"],
   exposeHeaders: ["etag", "retry-after", "content-disposition"],
-  maxAge: 600,
+  maxAge: PREFLIGHT_MAX_AGE_SECONDS,
 });

@@ -1,20 +1,44 @@
 // Connections: a CRM (or native sender) posting to /webhooks/:id. The id is random
 // (128 bits) and the secret is encrypted at rest; both are shown once, at creation.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { drizzle } from "drizzle-orm/d1";
-import type { ConnectionKind } from "../db/schema";
-import { and, eq } from "drizzle-orm";
-import { CONNECTION_KINDS, connections, workspaces } from "../db/schema";
-import { encryptSecret, randomId } from "../lib/crypto";
-import { problemResponse } from "../lib/problem";
+import { type ConnectionItem as Listed, createConnection, findConnection, listConnections, updateConnection } from "../db/connections";
+import { CONNECTION_KINDS } from "../db/schema";
+import { invalidField, problem } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { ConnectionCreate, ConnectionCreated, json, problemResponses, WorkspaceParams, security } from "./schemas";
+import {
+  ConnectionCreate,
+  ConnectionCreated,
+  ConnectionSecret,
+  json,
+  Name,
+  problemAnswer,
+  problemResponses,
+  ResourceParams,
+  security,
+  WorkspaceParams,
+} from "./schemas";
 import { validationHook } from "./validation";
 
 export const connectionRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+/** Where the connection's CRM posts: /webhooks/:id on the host that serves this API. */
+const webhookUrl = (id: string, requestUrl: string) => new URL(`/webhooks/${id}`, requestUrl).toString();
+
+const ConnectionItem = z
+  .object({ id: z.string(), kind: z.enum(CONNECTION_KINDS), name: z.string(), webhook_url: z.url(), created_at: z.iso.datetime() })
+  .openapi("Connection");
+
+const connectionItem = (row: Listed, requestUrl: string): z.infer<typeof ConnectionItem> => ({
+  id: row.id,
+  kind: row.kind,
+  name: row.name,
+  webhook_url: webhookUrl(row.id, requestUrl),
+  created_at: isoInstant(row.createdAt),
+});
 
 connectionRoutes.openapi(
   createRoute({
@@ -37,37 +61,20 @@ connectionRoutes.openapi(
     const body = c.req.valid("json");
     const adapter = adapterFor(body.kind);
     const plan = adapter.planSecret(body.secret, body.config);
-    if (!plan.ok) {
-      return problemResponse(400, `${plan.field}: ${plan.message}`, {
-        errors: [{ field: plan.field, message: plan.message }],
-      }) as never;
-    }
-    const id = randomId("c_");
-    await drizzle(c.env.DB)
-      .insert(connections)
-      .values({
-        id,
-        workspaceId: c.get("workspace").id,
-        kind: body.kind,
-        name: body.name,
-        secretCiphertext: plan.secret === null ? null : await encryptSecret(plan.secret, c.env.SECRETS_KEY),
-        config: body.config,
-      });
-    // A workspace without its own stage order takes the CRM's default one for the funnel.
-    const workspace = c.get("workspace");
-    if (workspace.pipelineStages.length === 0 && adapter.defaultStages.length > 0) {
-      await drizzle(c.env.DB)
-        .update(workspaces)
-        .set({ pipelineStages: [...adapter.defaultStages] })
-        .where(eq(workspaces.id, workspace.id));
-    }
-    const webhookUrl = new URL(`/webhooks/${id}`, c.req.url).toString();
+    if (!plan.ok) throw invalidField(plan.field, plan.message);
+    const id = await createConnection(c.env.DB, c.env.SECRETS_KEY, c.get("workspace"), {
+      kind: body.kind,
+      name: body.name,
+      secret: plan.secret,
+      config: body.config,
+      defaultStages: adapter.defaultStages,
+    });
     return c.json(
       {
         id,
         kind: body.kind,
         name: body.name,
-        webhook_url: webhookUrl,
+        webhook_url: webhookUrl(id, c.req.url),
         secret: plan.secret,
         ...(plan.username ? { username: plan.username } : {}),
       },
@@ -75,10 +82,6 @@ connectionRoutes.openapi(
     );
   },
 );
-
-const ConnectionItem = z
-  .object({ id: z.string(), kind: z.enum(CONNECTION_KINDS), name: z.string(), webhook_url: z.url(), created_at: z.iso.datetime() })
-  .openapi("Connection");
 
 connectionRoutes.openapi(
   createRoute({
@@ -94,20 +97,9 @@ connectionRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const { results } = await c.env.DB.prepare(
-      `SELECT id, kind, name, created_at FROM connections WHERE workspace_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
-       ORDER BY created_at, id LIMIT ?4`,
-    )
-      .bind(c.get("workspace").id, after?.[0] ?? null, after?.[1] ?? null, limit + 1)
-      .all<{ id: string; kind: ConnectionKind; name: string; created_at: number }>();
+    const rows = await listConnections(c.env.DB, c.get("workspace").id, after, limit + 1);
     return c.json(
-      toPage(results, limit, (row) => [row.created_at, row.id], (row) => ({
-        id: row.id,
-        kind: row.kind,
-        name: row.name,
-        webhook_url: new URL(`/webhooks/${row.id}`, c.req.url).toString(),
-        created_at: new Date(row.created_at).toISOString(),
-      })),
+      toPage(rows, limit, (row) => [row.createdAt, row.id], (row) => connectionItem(row, c.req.url)),
       200,
     );
   },
@@ -115,8 +107,8 @@ connectionRoutes.openapi(
 
 const ConnectionPatch = z
   .object({
-    name: z.string().min(1).max(200),
-    secret: z.string().min(8).max(500),
+    name: Name,
+    secret: ConnectionSecret,
     config: z.record(z.string(), z.unknown()),
   })
   .partial()
@@ -132,42 +124,29 @@ connectionRoutes.openapi(
     security,
     middleware: [workspaceAccess("admin")] as const,
     request: {
-      params: WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
+      params: ResourceParams,
       body: { ...json(ConnectionPatch), required: true },
     },
-    responses: { 200: { description: "The connection", ...json(ConnectionItem) }, ...problemResponses },
+    responses: {
+      200: { description: "The connection", ...json(ConnectionItem) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace or connection"),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
-    const db = drizzle(c.env.DB);
-    const workspace = c.get("workspace");
-    const row = await db
-      .select()
-      .from(connections)
-      .where(and(eq(connections.id, id), eq(connections.workspaceId, workspace.id)))
-      .get();
-    if (!row) return problemResponse(404, `no connection ${JSON.stringify(id)}`) as never;
+    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    if (!row) throw problem(404, `no connection ${JSON.stringify(id)}`);
     const config = patch.config ?? row.config;
-    const changes: Partial<typeof connections.$inferInsert> = { config };
-    if (patch.name !== undefined) changes.name = patch.name;
+    let secret: string | undefined;
     if (patch.secret !== undefined || patch.config !== undefined) {
       const plan = adapterFor(row.kind).planSecret(patch.secret, config);
-      if (!plan.ok) {
-        return problemResponse(400, `${plan.field}: ${plan.message}`, { errors: [{ field: plan.field, message: plan.message }] }) as never;
-      }
-      if (patch.secret !== undefined) changes.secretCiphertext = await encryptSecret(plan.secret!, c.env.SECRETS_KEY);
+      if (!plan.ok) throw invalidField(plan.field, plan.message);
+      // A kind without a secret (Salesforce) ignores a given one rather than storing "null".
+      if (patch.secret !== undefined && plan.secret !== null) secret = plan.secret;
     }
-    const updated = (await db.update(connections).set(changes).where(eq(connections.id, id)).returning().get())!;
-    return c.json(
-      {
-        id: updated.id,
-        kind: updated.kind,
-        name: updated.name,
-        webhook_url: new URL(`/webhooks/${updated.id}`, c.req.url).toString(),
-        created_at: new Date(updated.createdAt).toISOString(),
-      },
-      200,
-    );
+    const updated = await updateConnection(c.env.DB, c.env.SECRETS_KEY, id, { name: patch.name, config, secret });
+    return c.json(connectionItem(updated, c.req.url), 200);
   },
 );

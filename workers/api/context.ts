@@ -1,21 +1,10 @@
 // The Hono environment of the JSON API: bindings plus what the auth middleware resolved.
 import type { TokenScope } from "../db/schema";
+import type { WorkspaceRow } from "../db/workspaces";
 import type { Env } from "../env";
 
 /** Who is calling: the ADMIN_TOKEN holder, or a token bound to one workspace. */
 export type Principal = { kind: "root" } | { kind: "token"; id: string; workspaceId: string; scopes: TokenScope[] };
-
-export interface WorkspaceRow {
-  id: string;
-  slug: string;
-  name: string;
-  timezone: string;
-  currency: string;
-  pipelineStages: string[];
-  deployHookUrl: string | null;
-  corsOrigins: string[];
-  createdAt: number;
-}
 
 export type ApiEnv = {
   Bindings: Env;

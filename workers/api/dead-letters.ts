@@ -1,7 +1,9 @@
 // Dead letters: events a source sent that could not be applied, with the reason, newest first.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { listDeadLetters } from "../db/dead-letters";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { json, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -20,16 +22,6 @@ const DeadLetter = z
   })
   .openapi("DeadLetter");
 
-type Row = {
-  id: number;
-  connection_id: string;
-  event_id: string | null;
-  reason: string;
-  occurred_at: number | null;
-  created_at: number;
-  payload: string;
-};
-
 deadLetterRoutes.openapi(
   createRoute({
     method: "get",
@@ -44,20 +36,15 @@ deadLetterRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const { results } = await c.env.DB.prepare(
-      `SELECT id, connection_id, event_id, reason, occurred_at, created_at, payload FROM dead_letters
-       WHERE workspace_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
-    )
-      .bind(c.get("workspace").id, after?.[0] ?? null, limit + 1)
-      .all<Row>();
+    const rows = await listDeadLetters(c.env.DB, c.get("workspace").id, after?.[0] ?? null, limit + 1);
     return c.json(
-      toPage(results, limit, (row) => [row.id, row.id], (row) => ({
+      toPage(rows, limit, (row) => [row.id, row.id], (row) => ({
         id: row.id,
-        connection_id: row.connection_id,
-        event_id: row.event_id,
+        connection_id: row.connectionId,
+        event_id: row.eventId,
         reason: row.reason,
-        occurred_at: row.occurred_at === null ? null : new Date(row.occurred_at).toISOString(),
-        received_at: new Date(row.created_at).toISOString(),
+        occurred_at: isoInstant(row.occurredAt),
+        received_at: isoInstant(row.createdAt),
         payload: JSON.parse(row.payload) as unknown,
       })),
       200,

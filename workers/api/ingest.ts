@@ -1,8 +1,11 @@
 // How far ingestion has got, and the admin's requeue of deliveries whose retries ran out.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requeueFailed } from "../ingest/inbox";
+import { SECOND_MS } from "../../shared/units";
+import { ingestCounts } from "../db/ingest-status";
+import { requeueFailed, ROWS_PER_SWEEP } from "../ingest/inbox";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { json, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -26,19 +29,7 @@ const IngestStatus = z
   })
   .openapi("IngestStatus");
 
-type StatusRow = {
-  pending: number;
-  failed: number;
-  processed: number;
-  dead_letters: number;
-  latest: number | null;
-  dirty: number;
-  oldest_pending: number | null;
-  oldest_failed: number | null;
-};
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const age = (ms: number | null, now: number) => (ms === null ? null : Math.max(0, Math.floor((now - ms) / 1000)));
+const age = (ms: number | null, now: number) => (ms === null ? null : Math.max(0, Math.floor((now - ms) / SECOND_MS)));
 
 ingestRoutes.openapi(
   createRoute({
@@ -52,48 +43,38 @@ ingestRoutes.openapi(
     responses: { 200: { description: "Counts", ...json(IngestStatus) }, ...problemResponses },
   }),
   async (c) => {
-    // Each count and minimum is a range of the inbox_workspace index (workspace, status, received_at).
-    const row = await c.env.DB.prepare(
-      `SELECT
-         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'pending') AS pending,
-         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'failed') AS failed,
-         (SELECT COUNT(*) FROM inbox WHERE workspace_id = ?1 AND status = 'processed') AS processed,
-         (SELECT COUNT(*) FROM dead_letters WHERE workspace_id = ?1) AS dead_letters,
-         (SELECT MAX(occurred_at) FROM canonical_events WHERE workspace_id = ?1) AS latest,
-         (SELECT COUNT(*) FROM dirty_months WHERE workspace_id = ?1) AS dirty,
-         (SELECT MIN(received_at) FROM inbox WHERE workspace_id = ?1 AND status = 'pending') AS oldest_pending,
-         (SELECT MIN(received_at) FROM inbox WHERE workspace_id = ?1 AND status = 'failed') AS oldest_failed`,
-    )
-      .bind(c.get("workspace").id)
-      .first<StatusRow>();
+    const counts = await ingestCounts(c.env.DB, c.get("workspace").id);
     const now = Date.now();
     return c.json(
       {
-        pending: row!.pending,
-        failed: row!.failed,
-        processed: row!.processed,
-        dead_letters: row!.dead_letters,
-        latest_event_at: iso(row!.latest),
-        dirty_months: row!.dirty,
-        oldest_pending_at: iso(row!.oldest_pending),
-        oldest_pending_age_seconds: age(row!.oldest_pending, now),
-        oldest_failed_at: iso(row!.oldest_failed),
-        oldest_failed_age_seconds: age(row!.oldest_failed, now),
+        pending: counts.pending,
+        failed: counts.failed,
+        processed: counts.processed,
+        dead_letters: counts.deadLetters,
+        latest_event_at: isoInstant(counts.latestEventAt),
+        dirty_months: counts.dirtyMonths,
+        oldest_pending_at: isoInstant(counts.oldestPendingAt),
+        oldest_pending_age_seconds: age(counts.oldestPendingAt, now),
+        oldest_failed_at: isoInstant(counts.oldestFailedAt),
+        oldest_failed_age_seconds: age(counts.oldestFailedAt, now),
       },
       200,
     );
   },
 );
 
+/** Deliveries one requeue hands to the queue, as the docs write it ("1,000"). */
+const PER_CALL = ROWS_PER_SWEEP.toLocaleString("en-US");
+
 const RequeueResult = z
-  .object({ requeued: z.number().int().openapi({ description: "Failed deliveries handed to the queue again (at most 1,000 a call)" }) })
+  .object({ requeued: z.number().int().openapi({ description: `Failed deliveries handed to the queue again (at most ${PER_CALL} a call)` }) })
   .openapi("RequeueResult");
 
 ingestRoutes.openapi(
   createRoute({
     method: "post",
     path: "/workspaces/{ws}/ingest/requeue",
-    summary: "Requeue the deliveries whose retries ran out (oldest first, at most 1,000 a call)",
+    summary: `Requeue the deliveries whose retries ran out (oldest first, at most ${PER_CALL} a call)`,
     tags: ["Ingest"],
     security,
     middleware: [workspaceAccess("admin")] as const,

@@ -3,13 +3,14 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { CATALOG_VERSION, KPI_BY_ID, KPIS } from "../../shared/catalog";
 import { addMonths, monthOf } from "../../shared/months";
 import { latestComputedMonth, monthDocument, series } from "../kpi/month-document";
-import { problemResponse } from "../lib/problem";
+import { invalidInput, problem } from "../lib/problem";
 import { etag } from "hono/etag";
 import { createMiddleware } from "hono/factory";
 import { workspaceAccess } from "./auth";
 import { csvResponse, toCsv, wantsCsv } from "./csv";
 import type { ApiEnv } from "./context";
-import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
+import { DEFAULT_SERIES_MONTHS } from "./limits";
+import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemAnswer, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const kpiRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -33,9 +34,6 @@ const revalidate = createMiddleware<ApiEnv>(async (c, next) => {
   }
 });
 
-
-
-
 kpiRoutes.openapi(
   createRoute({
     method: "get",
@@ -43,7 +41,11 @@ kpiRoutes.openapi(
     summary: "The KPI catalog",
     tags: ["KPIs"],
     security,
-    responses: { 200: { description: "Every KPI Quotient computes", ...json(CatalogSchema) }, 401: problemResponses[401] },
+    responses: {
+      200: { description: "Every KPI Quotient computes", ...json(CatalogSchema) },
+      401: problemResponses[401],
+      429: problemResponses[429],
+    },
   }),
   (c) =>
     c.json(
@@ -70,6 +72,7 @@ kpiRoutes.openapi(
       200: { description: "The month document (or CSV with Accept: text/csv)", content: { ...json(MonthDocumentSchema).content, ...csvContent.content } },
       304: { description: "Not modified (If-None-Match)" },
       ...problemResponses,
+      404: problemAnswer("No such workspace, or the month's KPIs have not been computed"),
     },
   }),
   async (c) => {
@@ -77,7 +80,7 @@ kpiRoutes.openapi(
     const workspace = c.get("workspace");
     const document = await monthDocument(c.env.DB, workspace, month);
     if (!document) {
-      return problemResponse(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`) as never;
+      throw problem(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`);
     }
     if (wantsCsv(c)) {
       const rows = Object.entries(document.kpis).flatMap(([kpi, { unit, values }]) =>
@@ -86,7 +89,7 @@ kpiRoutes.openapi(
       return csvResponse(
         toCsv(["month", "kpi", "unit", "dimension", "key", "value", "numerator", "denominator"], rows),
         `${workspace.slug}-${month}.csv`,
-      ) as never;
+      );
     }
     return c.json(document, 200);
   },
@@ -99,10 +102,10 @@ const MetricParams = z.object({
 
 const MetricQuery = z
   .object({
-    from: MonthParam.optional().openapi({ description: "First month (default: 11 months before `to`)" }),
+    from: MonthParam.optional().openapi({ description: `First month (default: ${DEFAULT_SERIES_MONTHS - 1} months before \`to\`)` }),
     to: MonthParam.optional().openapi({ description: "Last month (default: the latest computed month)" }),
     by: z.string().default("all").openapi({ description: "A dimension of the KPI (default: all)", example: "rep" }),
-    format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
+    ...FormatQuery.shape,
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "from must not be after to", path: ["from"] });
 
@@ -119,27 +122,28 @@ kpiRoutes.openapi(
       200: { description: "The series (or CSV with Accept: text/csv)", content: { ...json(SeriesSchema).content, ...csvContent.content } },
       304: { description: "Not modified (If-None-Match)" },
       ...problemResponses,
+      404: problemAnswer("No such workspace or KPI"),
     },
   }),
   async (c) => {
     const { kpi: kpiId } = c.req.valid("param");
     const query = c.req.valid("query");
     const kpi = KPI_BY_ID.get(kpiId);
-    if (!kpi) return problemResponse(404, `no KPI ${JSON.stringify(kpiId)} (GET /api/v1/kpis lists them)`) as never;
+    if (!kpi) throw problem(404, `no KPI ${JSON.stringify(kpiId)} (GET /api/v1/kpis lists them)`);
     if (!(kpi.dimensions as string[]).includes(query.by)) {
       const message = `${kpiId} is broken down by ${kpi.dimensions.join(", ")}`;
-      return problemResponse(400, message, { errors: [{ field: "by", message }] }) as never;
+      throw invalidInput(message, [{ field: "by", message }]);
     }
     const workspace = c.get("workspace");
     const to = query.to ?? (await latestComputedMonth(c.env.DB, workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
-    const from = query.from ?? addMonths(to, -11);
+    const from = query.from ?? addMonths(to, -(DEFAULT_SERIES_MONTHS - 1));
     const result = await series(c.env.DB, workspace.id, kpiId, query.by, from, to, addMonths(to, -1));
     if (wantsCsv(c)) {
       const rows = result.entries.map((e) => [e.month, kpiId, e.dimension, e.key, e.value, e.numerator ?? null, e.denominator ?? null]);
       return csvResponse(
         toCsv(["month", "kpi", "dimension", "key", "value", "numerator", "denominator"], rows),
         `${workspace.slug}-${kpiId}-${from}-${to}.csv`,
-      ) as never;
+      );
     }
     return c.json(result, 200);
   },

@@ -2,11 +2,17 @@
 // cursor is the opaque sort key of the last item served, so pages never skip or repeat
 // an item while rows are added.
 import { z } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
-import { problemResponse } from "../lib/problem";
+import { invalidField } from "../lib/problem";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./limits";
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Items per page (1–200)" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Items per page (1–${MAX_PAGE_SIZE})` }),
   cursor: z.string().optional().openapi({ description: "next_cursor of the previous page" }),
 });
 
@@ -33,8 +39,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   } catch {
     // fall through: a malformed cursor
   }
-  const message = "not a cursor from a previous page";
-  throw new HTTPException(400, { res: problemResponse(400, `cursor: ${message}`, { errors: [{ field: "cursor", message }] }) });
+  throw invalidField("cursor", "not a cursor from a previous page");
 }
 
 /** Rows fetched with LIMIT limit + 1: the extra row only tells whether another page exists. */

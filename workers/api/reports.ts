@@ -2,13 +2,14 @@
 // rotate a month's share token.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Report } from "../../shared/report";
-import { bytesToHex, randomBytes } from "../lib/crypto";
-import { problemResponse } from "../lib/problem";
+import { listLatestReports, publishedReport, rotateShareToken } from "../db/reports";
+import { problem } from "../lib/problem";
 import { publishMonth } from "../reports/publish";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, MonthParams, problemResponses, security, WorkspaceParams } from "./schemas";
+import { json, MonthParams, problemAnswer, problemResponses, security, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const reportRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -25,8 +26,6 @@ const ReportSummary = z
 
 const ReportDocument = Report.openapi("Report");
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 reportRoutes.openapi(
   createRoute({
     method: "get",
@@ -41,21 +40,14 @@ reportRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const { results } = await c.env.DB.prepare(
-      `SELECT month, version, published_at, data_as_of, share_token FROM reports r
-       WHERE workspace_id = ?1 AND version = (SELECT MAX(version) FROM reports x WHERE x.workspace_id = r.workspace_id AND x.month = r.month)
-         AND (?2 IS NULL OR month < ?2)
-       ORDER BY month DESC LIMIT ?3`,
-    )
-      .bind(c.get("workspace").id, after?.[0] ?? null, limit + 1)
-      .all<{ month: string; version: number; published_at: number; data_as_of: number | null; share_token: string }>();
+    const rows = await listLatestReports(c.env.DB, c.get("workspace").id, after?.[0] ?? null, limit + 1);
     return c.json(
-      toPage(results, limit, (row) => [row.month, row.version], (row) => ({
+      toPage(rows, limit, (row) => [row.month, row.version], (row) => ({
         month: row.month,
         version: row.version,
-        published_at: iso(row.published_at)!,
-        data_as_of: iso(row.data_as_of),
-        share_token: row.share_token,
+        published_at: isoInstant(row.publishedAt),
+        data_as_of: isoInstant(row.dataAsOf),
+        share_token: row.shareToken,
       })),
       200,
     );
@@ -74,20 +66,18 @@ reportRoutes.openapi(
       params: MonthParams,
       query: z.object({ version: z.coerce.number().int().positive().optional() }),
     },
-    responses: { 200: { description: "The report", ...json(ReportDocument) }, ...problemResponses },
+    responses: {
+      200: { description: "The report", ...json(ReportDocument) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace, or no such published report"),
+    },
   }),
   async (c) => {
     const { month } = c.req.valid("param");
     const { version } = c.req.valid("query");
-    const row = await c.env.DB.prepare(
-      `SELECT document, share_token FROM reports WHERE workspace_id = ?1 AND month = ?2 AND (?3 IS NULL OR version = ?3)
-       ORDER BY version DESC LIMIT 1`,
-    )
-      .bind(c.get("workspace").id, month, version ?? null)
-      .first<{ document: string; share_token: string }>();
-    if (!row) return problemResponse(404, `no published report for ${month}${version ? ` version ${version}` : ""}`) as never;
-    // A rotated token applies to every version of the month.
-    return c.json({ ...(JSON.parse(row.document) as Report), share_token: row.share_token }, 200);
+    const report = await publishedReport(c.env.DB, c.get("workspace").id, month, version);
+    if (!report) throw problem(404, `no published report for ${month}${version ? ` version ${version}` : ""}`);
+    return c.json(report, 200);
   },
 );
 
@@ -121,15 +111,16 @@ reportRoutes.openapi(
     security,
     middleware: [workspaceAccess("admin")] as const,
     request: { params: MonthParams },
-    responses: { 200: { description: "The new token", ...json(z.object({ share_token: z.string() })) }, ...problemResponses },
+    responses: {
+      200: { description: "The new token", ...json(z.object({ share_token: z.string() })) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace, or no published report of the month"),
+    },
   }),
   async (c) => {
     const { month } = c.req.valid("param");
-    const token = bytesToHex(randomBytes(16));
-    const result = await c.env.DB.prepare("UPDATE reports SET share_token = ?3 WHERE workspace_id = ?1 AND month = ?2")
-      .bind(c.get("workspace").id, month, token)
-      .run();
-    if (result.meta.changes === 0) return problemResponse(404, `no published report for ${month}`) as never;
+    const token = await rotateShareToken(c.env.DB, c.get("workspace").id, month);
+    if (token === null) throw problem(404, `no published report for ${month}`);
     return c.json({ share_token: token }, 200);
   },
 );

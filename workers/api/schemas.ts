@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
+import { MAX_CORS_ORIGINS, MAX_NAME_LENGTH, MAX_RECOMPUTE_MONTHS, MAX_SETTINGS_ROWS } from "./limits";
 
 export const Slug = z
   .string()
@@ -23,17 +24,23 @@ export const PipelineStages = z
   .refine((stages) => new Set(stages).size === stages.length, "stages must be distinct")
   .openapi({ example: ["discovery", "demo", "proposal", "negotiation"] });
 
+/** The display name of a workspace or connection. */
+export const Name = z.string().min(1).max(MAX_NAME_LENGTH);
+
+/** A secret a CRM issued, as given to a connection (its form is checked per CRM). */
+export const ConnectionSecret = z.string().min(8).max(500);
+
 export const DeployHookUrl = z.url({ protocol: /^https?$/ }).nullable();
 
 export const CorsOrigins = z
   .array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, "an origin: scheme://host[:port], no path"))
-  .max(50)
+  .max(MAX_CORS_ORIGINS)
   .openapi({ example: ["https://notebooks.example.com"] });
 
 export const WorkspaceCreate = z
   .object({
     slug: Slug,
-    name: z.string().min(1).max(200),
+    name: Name,
     timezone: TimeZone.default("UTC"),
     currency: Currency.default("USD"),
     pipeline_stages: PipelineStages.default([]),
@@ -43,7 +50,7 @@ export const WorkspaceCreate = z
 
 export const WorkspacePatch = z
   .object({
-    name: z.string().min(1).max(200),
+    name: Name,
     timezone: TimeZone,
     currency: Currency,
     pipeline_stages: PipelineStages,
@@ -70,8 +77,8 @@ export const Workspace = z
 export const ConnectionCreate = z
   .object({
     kind: z.enum(CONNECTION_KINDS),
-    name: z.string().min(1).max(200),
-    secret: z.string().min(8).max(500).optional(),
+    name: Name,
+    secret: ConnectionSecret.optional(),
     config: z.record(z.string(), z.unknown()).default({}),
   })
   .openapi("ConnectionCreate");
@@ -90,7 +97,7 @@ export const ConnectionCreated = z
 export const TokenCreate = z
   .object({
     scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
-    name: z.string().max(200).optional(),
+    name: z.string().max(MAX_NAME_LENGTH).optional(),
   })
   .openapi("TokenCreate");
 
@@ -121,11 +128,22 @@ export const security = [{ Bearer: [] }];
 
 export const WorkspaceParams = z.object({ ws: Slug.openapi({ param: { name: "ws", in: "path" } }) });
 
+/** A workspace's resource by its id: /workspaces/{ws}/…/{id}. */
+export const ResourceParams = WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+/** A problem+json answer (lib/problem.ts) for a route's `responses`. */
+export const problemAnswer = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+/** The problems every authenticated route may answer (auth.ts, validation.ts). */
 export const problemResponses = {
-  400: { description: "Invalid input", content: { "application/problem+json": { schema: ProblemSchema } } },
-  401: { description: "Missing or invalid token", content: { "application/problem+json": { schema: ProblemSchema } } },
-  403: { description: "Token lacks the scope", content: { "application/problem+json": { schema: ProblemSchema } } },
-  404: { description: "No such workspace", content: { "application/problem+json": { schema: ProblemSchema } } },
+  400: problemAnswer("Invalid input"),
+  401: problemAnswer("Missing or invalid token"),
+  403: problemAnswer("Token lacks the scope"),
+  404: problemAnswer("No such workspace"),
+  429: problemAnswer("Too many requests for this token (Retry-After)"),
 } as const;
 
 export const MonthParam = z
@@ -140,25 +158,22 @@ export const MonthParams = z.object({
 
 export const QuotaRows = z
   .array(z.object({ rep_id: z.string().min(1), month: MonthParam, amount: z.number().finite().nonnegative() }))
-  .max(10_000)
+  .max(MAX_SETTINGS_ROWS)
   .openapi("Quotas");
 
 export const FxRateRows = z
   .array(z.object({ currency: Currency, month: MonthParam, rate: z.number().finite().positive() }))
-  .max(10_000)
+  .max(MAX_SETTINGS_ROWS)
   .openapi("FxRates");
 
 export const SpendRows = z
   .array(z.object({ source: z.string().min(1), month: MonthParam, amount: z.number().finite().nonnegative() }))
-  .max(10_000)
+  .max(MAX_SETTINGS_ROWS)
   .openapi("MarketingSpend");
 
 export const SettingsUpdated = z
   .object({ rows: z.number().int(), months: z.array(z.string()) })
   .openapi("SettingsUpdated");
-
-/** Months one synchronous recompute may cover; the cron recomputes longer ranges itself. */
-export const MAX_RECOMPUTE_MONTHS = 36;
 
 export const RecomputeRequest = z
   .object({ from: MonthParam, to: MonthParam })

@@ -1,13 +1,13 @@
 // Workspace API tokens: random 256-bit bearer tokens, shown once, stored as SHA-256.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { drizzle } from "drizzle-orm/d1";
-import { apiTokens, TOKEN_SCOPES, type TokenScope } from "../db/schema";
-import { problemResponse } from "../lib/problem";
-import { bytesToHex, randomBytes, randomId, sha256Hex } from "../lib/crypto";
+import { TOKEN_SCOPES } from "../db/schema";
+import { createToken, listTokens, revokeToken } from "../db/tokens";
+import { problem } from "../lib/problem";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemResponses, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
+import { json, problemAnswer, problemResponses, ResourceParams, TokenCreate, TokenCreated, WorkspaceParams, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const tokenRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -31,13 +31,7 @@ tokenRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const token = `qt_${bytesToHex(randomBytes(32))}`;
-    const scopes = [...new Set(body.scopes)];
-    const id = randomId("tok_", 8);
-    await drizzle(c.env.DB)
-      .insert(apiTokens)
-      .values({ id, workspaceId: c.get("workspace").id, tokenHash: await sha256Hex(token), scopes, name: body.name ?? null });
-    return c.json({ id, token, scopes, name: body.name ?? null }, 201);
+    return c.json(await createToken(c.env.DB, c.get("workspace").id, body.scopes, body.name ?? null), 201);
   },
 );
 
@@ -65,19 +59,14 @@ tokenRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const { results } = await c.env.DB.prepare(
-      `SELECT id, name, scopes, created_at, revoked_at FROM api_tokens
-       WHERE workspace_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3)) ORDER BY created_at, id LIMIT ?4`,
-    )
-      .bind(c.get("workspace").id, after?.[0] ?? null, after?.[1] ?? null, limit + 1)
-      .all<{ id: string; name: string | null; scopes: string; created_at: number; revoked_at: number | null }>();
+    const rows = await listTokens(c.env.DB, c.get("workspace").id, after, limit + 1);
     return c.json(
-      toPage(results, limit, (row) => [row.created_at, row.id], (row) => ({
+      toPage(rows, limit, (row) => [row.createdAt, row.id], (row) => ({
         id: row.id,
         name: row.name,
-        scopes: JSON.parse(row.scopes) as TokenScope[],
-        created_at: new Date(row.created_at).toISOString(),
-        revoked_at: row.revoked_at === null ? null : new Date(row.revoked_at).toISOString(),
+        scopes: row.scopes,
+        created_at: isoInstant(row.createdAt),
+        revoked_at: isoInstant(row.revokedAt),
       })),
       200,
     );
@@ -92,17 +81,12 @@ tokenRoutes.openapi(
     tags: ["Tokens"],
     security,
     middleware: [workspaceAccess("admin")] as const,
-    request: { params: WorkspaceParams.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
-    responses: { 204: { description: "Revoked" }, ...problemResponses },
+    request: { params: ResourceParams },
+    responses: { 204: { description: "Revoked" }, ...problemResponses, 404: problemAnswer("No such workspace or token") },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const result = await c.env.DB.prepare(
-      "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?3) WHERE workspace_id = ?1 AND id = ?2",
-    )
-      .bind(c.get("workspace").id, id, Date.now())
-      .run();
-    if (result.meta.changes === 0) return problemResponse(404, `no token ${JSON.stringify(id)}`) as never;
+    if (!(await revokeToken(c.env.DB, c.get("workspace").id, id, Date.now()))) throw problem(404, `no token ${JSON.stringify(id)}`);
     return c.body(null, 204);
   },
 );

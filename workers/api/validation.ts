@@ -1,6 +1,7 @@
-// Turns zod validation failures into problem+json with the field and what was wrong.
+// Turns zod validation failures into problem+json with the field and what was wrong
+// (thrown, like every other error of the API).
 import type { Hook } from "@hono/zod-openapi";
-import { problemResponse } from "../lib/problem";
+import { invalidInput } from "../lib/problem";
 import type { ApiEnv } from "./context";
 
 export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
@@ -10,5 +11,5 @@ export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) =
     message: issue.message,
   }));
   const summary = errors.map((e) => `${e.field}: ${e.message}`).join("; ");
-  return problemResponse(400, `invalid ${result.target}: ${summary}`, { errors });
+  throw invalidInput(`invalid ${result.target}: ${summary}`, errors);
 };

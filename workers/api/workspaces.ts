@@ -1,16 +1,12 @@
 // Workspaces: create (ADMIN_TOKEN), read, and change settings.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { workspaces } from "../db/schema";
-import { dataMonths } from "../kpi/schedule";
-import { randomId } from "../lib/crypto";
-import { markDirty } from "../model/dirty";
-import { problemResponse } from "../lib/problem";
+import { changeWorkspace, createWorkspace, listWorkspaces, type WorkspaceRow } from "../db/workspaces";
+import { problem } from "../lib/problem";
 import { requireRoot, workspaceAccess } from "./auth";
-import type { ApiEnv, WorkspaceRow } from "./context";
+import type { ApiEnv } from "./context";
+import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import { json, problemAnswer, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
 
 export function workspaceDocument(row: WorkspaceRow) {
@@ -22,10 +18,9 @@ export function workspaceDocument(row: WorkspaceRow) {
     pipeline_stages: row.pipelineStages,
     deploy_hook_url: row.deployHookUrl,
     cors_origins: row.corsOrigins,
-    created_at: new Date(row.createdAt).toISOString(),
+    created_at: isoInstant(row.createdAt),
   };
 }
-
 
 export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
@@ -40,28 +35,21 @@ workspaceRoutes.openapi(
     request: { body: { ...json(WorkspaceCreate), required: true } },
     responses: {
       201: { description: "Created", ...json(Workspace) },
-      409: { description: "The slug is taken", content: problemResponses[400].content },
       ...problemResponses,
+      409: problemAnswer("The slug is taken"),
     },
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const db = drizzle(c.env.DB);
-    const taken = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, body.slug)).get();
-    if (taken) return problemResponse(409, `the slug ${JSON.stringify(body.slug)} is taken`) as never;
-    const row = await db
-      .insert(workspaces)
-      .values({
-        id: randomId("ws_"),
-        slug: body.slug,
-        name: body.name,
-        timezone: body.timezone,
-        currency: body.currency,
-        pipelineStages: body.pipeline_stages,
-        deployHookUrl: body.deploy_hook_url,
-      })
-      .returning()
-      .get();
+    const row = await createWorkspace(c.env.DB, {
+      slug: body.slug,
+      name: body.name,
+      timezone: body.timezone,
+      currency: body.currency,
+      pipelineStages: body.pipeline_stages,
+      deployHookUrl: body.deploy_hook_url,
+    });
+    if (!row) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
     return c.json(workspaceDocument(row), 201);
   },
 );
@@ -93,24 +81,20 @@ workspaceRoutes.openapi(
   }),
   async (c) => {
     const patch = c.req.valid("json");
-    const workspace = c.get("workspace");
-    const changes: Partial<typeof workspaces.$inferInsert> = {};
-    if (patch.name !== undefined) changes.name = patch.name;
-    if (patch.timezone !== undefined) changes.timezone = patch.timezone;
-    if (patch.currency !== undefined) changes.currency = patch.currency;
-    if (patch.pipeline_stages !== undefined) changes.pipelineStages = patch.pipeline_stages;
-    if (patch.deploy_hook_url !== undefined) changes.deployHookUrl = patch.deploy_hook_url;
-    if (patch.cors_origins !== undefined) changes.corsOrigins = patch.cors_origins;
-    const row =
-      Object.keys(changes).length === 0
-        ? workspace
-        : await drizzle(c.env.DB).update(workspaces).set(changes).where(eq(workspaces.id, workspace.id)).returning().get();
-    // Time zone, currency and stages move every month's KPIs: recompute from the first.
-    if (patch.timezone !== undefined || patch.currency !== undefined || patch.pipeline_stages !== undefined) {
-      const months = await dataMonths(c.env.DB, workspace.id, row!.timezone);
-      await markDirty(c.env.DB, workspace.id, months.slice(0, 1), Date.now());
-    }
-    return c.json(workspaceDocument(row!), 200);
+    const row = await changeWorkspace(
+      c.env.DB,
+      c.get("workspace"),
+      {
+        name: patch.name,
+        timezone: patch.timezone,
+        currency: patch.currency,
+        pipelineStages: patch.pipeline_stages,
+        deployHookUrl: patch.deploy_hook_url,
+        corsOrigins: patch.cors_origins,
+      },
+      Date.now(),
+    );
+    return c.json(workspaceDocument(row), 200);
   },
 );
 
@@ -128,19 +112,11 @@ workspaceRoutes.openapi(
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
     const principal = c.get("principal");
-    const db = drizzle(c.env.DB);
-    const rows = await db
-      .select()
-      .from(workspaces)
-      .where(
-        and(
-          principal.kind === "token" ? eq(workspaces.id, principal.workspaceId) : undefined,
-          after ? gt(workspaces.slug, String(after[0])) : undefined,
-        ),
-      )
-      .orderBy(asc(workspaces.slug))
-      .limit(limit + 1)
-      .all();
+    const rows = await listWorkspaces(c.env.DB, {
+      onlyId: principal.kind === "token" ? principal.workspaceId : undefined,
+      afterSlug: after ? String(after[0]) : undefined,
+      limit: limit + 1,
+    });
     return c.json(toPage(rows, limit, (row) => [row.slug, row.slug], workspaceDocument), 200);
   },
 );

@@ -3,14 +3,13 @@
 // stays too, so a redelivery is still recognised as a duplicate), and each workspace keeps
 // its newest DEAD_LETTERS_PER_WORKSPACE dead letters. Each run does a bounded amount.
 import type { D1Database } from "@cloudflare/workers-types";
+import { DAY_MS } from "../../shared/units";
 import type { Env } from "../env";
 
 export const DEFAULT_RAW_BODY_RETENTION_DAYS = 90;
 export const DEFAULT_DEAD_LETTERS_PER_WORKSPACE = 10_000;
 /** Rows changed per statement: each statement stays short. */
 const ROWS_PER_RUN = 1000;
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 function setting(value: string | undefined, fallback: number): number {
   const number = Number(value);

@@ -6,7 +6,7 @@ import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-
 import type { Env } from "../env";
 import { sweepInbox } from "../ingest/inbox";
 import { fanOutDirtyMonths, fanOutTrailingMonths } from "../kpi/schedule";
-import { publishAll } from "../reports/publish";
+import { publishAll } from "../reports/cron";
 import { applyRetention } from "./retention";
 
 export const EVERY_FIVE_MINUTES = "*/5 * * * *";

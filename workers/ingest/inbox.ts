@@ -1,12 +1,14 @@
 // The inbox of raw deliveries: stored idempotently before the webhook is acknowledged,
 // then handed to the "events" queue by id. The cron sweep re-enqueues what was missed.
 import type { D1Database, Queue } from "@cloudflare/workers-types";
+import { DAY_MS, MINUTE_MS } from "../../shared/units";
 import type { InboxMessage } from "../env";
+import { backoffDelayMs, type Backoff } from "../lib/backoff";
 import { sendAll } from "../lib/queue";
 import type { SplitDelivery } from "../sources/adapter";
 
 /** A pending row not processed this long after it was (last) enqueued is enqueued again. */
-export const SWEEP_AFTER_MS = 5 * 60 * 1000;
+export const SWEEP_AFTER_MS = 5 * MINUTE_MS;
 
 /**
  * Stores the deliveries (one atomic batch) and returns the ids of rows to enqueue: the new
@@ -41,7 +43,9 @@ export async function enqueue(queue: Queue<InboxMessage>, inboxIds: number[]): P
 }
 
 /** Rows handed to the queue per sweep or requeue (each a bounded statement). */
-const ROWS_PER_SWEEP = 1000;
+export const ROWS_PER_SWEEP = 1000;
+
+const FAILED_RETRY_BACKOFF: Backoff = { firstMs: 30 * MINUTE_MS, maxMs: DAY_MS };
 
 /**
  * When a row whose queue retries ran out is retried by the sweep: 30 minutes after its
@@ -49,7 +53,7 @@ const ROWS_PER_SWEEP = 1000;
  * Rows keep being retried daily: a D1 outage of days loses nothing.
  */
 export function failedRetryDelayMs(failures: number): number {
-  return Math.min(24 * 60, 30 * 2 ** Math.max(0, failures - 1)) * 60 * 1000;
+  return backoffDelayMs(failures, FAILED_RETRY_BACKOFF);
 }
 
 /**

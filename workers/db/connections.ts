@@ -1,0 +1,85 @@
+// Connections: a CRM (or native sender) posting to /webhooks/:id. The id is random
+// (128 bits) and the secret is encrypted at rest under SECRETS_KEY. drizzle over
+// `connections` (README.md here).
+import type { D1Database } from "@cloudflare/workers-types";
+import { and, asc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { encryptSecret, randomId } from "../lib/crypto";
+import { afterKey, type Key } from "./keyset";
+import { type ConnectionKind, connections } from "./schema";
+import { adoptDefaultStages, type WorkspaceRow } from "./workspaces";
+
+export type ConnectionRow = typeof connections.$inferSelect;
+
+/** A connection as listed: never its secret. */
+export type ConnectionItem = Pick<ConnectionRow, "id" | "kind" | "name" | "createdAt">;
+
+export interface NewConnection {
+  kind: ConnectionKind;
+  name: string;
+  /** Null where the CRM issues it later (set with PATCH) or the kind has none. */
+  secret: string | null;
+  config: Record<string, unknown>;
+  /** The CRM's stage order, which a workspace without its own adopts (for the funnel). */
+  defaultStages: readonly string[];
+}
+
+/** Creates the connection; returns its id. */
+export async function createConnection(
+  db: D1Database,
+  secretsKey: string,
+  workspace: WorkspaceRow,
+  connection: NewConnection,
+): Promise<string> {
+  const id = randomId("c_");
+  await drizzle(db)
+    .insert(connections)
+    .values({
+      id,
+      workspaceId: workspace.id,
+      kind: connection.kind,
+      name: connection.name,
+      secretCiphertext: connection.secret === null ? null : await encryptSecret(connection.secret, secretsKey),
+      config: connection.config,
+    });
+  await adoptDefaultStages(db, workspace, connection.defaultStages);
+  return id;
+}
+
+/** A page of the workspace's connections in creation order, after the (created_at, id) key. */
+export function listConnections(db: D1Database, workspaceId: string, after: Key | null, limit: number): Promise<ConnectionItem[]> {
+  return drizzle(db)
+    .select({ id: connections.id, kind: connections.kind, name: connections.name, createdAt: connections.createdAt })
+    .from(connections)
+    .where(and(eq(connections.workspaceId, workspaceId), afterKey(connections.createdAt, connections.id, after)))
+    .orderBy(asc(connections.createdAt), asc(connections.id))
+    .limit(limit)
+    .all();
+}
+
+export function findConnection(db: D1Database, workspaceId: string, id: string): Promise<ConnectionRow | undefined> {
+  return drizzle(db)
+    .select()
+    .from(connections)
+    .where(and(eq(connections.id, id), eq(connections.workspaceId, workspaceId)))
+    .get();
+}
+
+export interface ConnectionChanges {
+  name?: string;
+  config: Record<string, unknown>;
+  /** A new secret, encrypted before it is stored; undefined keeps the current one. */
+  secret?: string;
+}
+
+export async function updateConnection(
+  db: D1Database,
+  secretsKey: string,
+  id: string,
+  changes: ConnectionChanges,
+): Promise<ConnectionRow> {
+  const set: Partial<typeof connections.$inferInsert> = { config: changes.config };
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.secret !== undefined) set.secretCiphertext = await encryptSecret(changes.secret, secretsKey);
+  return (await drizzle(db).update(connections).set(set).where(eq(connections.id, id)).returning().get())!;
+}
