@@ -2,9 +2,11 @@
 // real queues); the rest runs in Node.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { copyApiDocsAssets } from "./scripts/api-docs-assets.mjs";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  copyApiDocsAssets(); // wrangler.toml's [assets] directory must exist (wrangler's [build] makes it elsewhere)
   return {
     test: {
       projects: [

@@ -2,12 +2,9 @@
 // describes every route the API serves.
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { api } from "../../workers/api/app";
+import { api, OPENAPI_FRAME } from "../../workers/api/app";
 
-const document = api.getOpenAPI31Document({
-  openapi: "3.1.0",
-  info: { title: "Quotient API", version: "1" },
-});
+const document = api.getOpenAPI31Document(OPENAPI_FRAME);
 
 /** Routes that serve the document itself rather than data. */
 const SELF_DESCRIBING = new Set(["GET /openapi.json", "GET /docs"]);
@@ -45,5 +42,15 @@ describe("the OpenAPI document", () => {
         expect(operation.security, `${method} ${path}`).toEqual([{ Bearer: [] }]);
       }
     }
+  });
+});
+
+describe("the document's URLs", () => {
+  it("resolve every path under /api/v1 of the host that serves the document", () => {
+    // A relative server URL resolves against the document's own URL (OpenAPI 3.1, §4.8.5).
+    const served = "https://quotient.example.com/api/v1/openapi.json";
+    const base = new URL(document.servers![0]!.url, served).toString();
+    expect(base).toBe("https://quotient.example.com/api/v1");
+    expect(new URL(`${base}/workspaces/{ws}/months/{month}`).pathname).toBe("/api/v1/workspaces/%7Bws%7D/months/%7Bmonth%7D");
   });
 });

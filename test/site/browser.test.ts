@@ -5,15 +5,14 @@
 // box with the first column in view), and prints to A4 with no figure split across pages.
 // Screenshots and the PDF go to test-artifacts/.
 // CI installs Chromium (apt-get install chromium); without it this suite fails on purpose.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReportIndex } from "../../shared/report";
-import { ARTIFACTS, buildSite, FIXTURES, REPO, serve } from "./helpers";
+import { ARTIFACTS, buildSite, FIXTURES, launchChromium, REPO, serve } from "./helpers";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
 const SHOTS = join(ARTIFACTS, "site");
 const FIXTURE_INDEX = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
@@ -39,16 +38,10 @@ let server: Server;
 let base = "";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH; this suite does not skip.`);
-  }
   const build = buildSite(FIXTURES, "site-dist-browser");
   if (build.status !== 0) throw new Error(`astro build failed:\n${build.output}`);
   ({ url: base, server } = await serve(build.outDir));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
 

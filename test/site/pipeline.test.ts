@@ -2,7 +2,6 @@
 // The whole pipeline at a small scale, as `npm start` runs it: the demo company through the
 // real webhook endpoints of a real local Worker (wrangler dev, workerd, D1), recompute and
 // publish, export, and the site build; then hand-checkable totals on the built page.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,50 +10,22 @@ import { loadDemo } from "../../scripts/demo/load";
 // @ts-expect-error: a plain ESM script without type declarations
 import { exportReports } from "../../scripts/export.mjs";
 import { monthOf } from "../../shared/months";
-import { ARTIFACTS, buildSite, REPO } from "./helpers";
+import { ARTIFACTS, buildSite } from "./helpers";
+import { ADMIN_TOKEN as TOKEN, type LocalWorker, startWorker } from "./worker";
 
-const STATE = join(ARTIFACTS, "pipeline-state");
 const REPORTS = join(ARTIFACTS, "pipeline-reports");
-const TOKEN = "ci-admin-token";
-const PORT = 18000 + Math.floor(Math.random() * 1000);
-const API = `http://127.0.0.1:${PORT}`;
 const DEMO = { seed: 7, scale: 0.5, end: "2026-03", months: 4 };
-const wrangler = join(REPO, "node_modules/wrangler/bin/wrangler.js");
 
-let worker: ChildProcess;
-let workerOutput = "";
+let worker: LocalWorker;
+let API = "";
 
 beforeAll(async () => {
-  rmSync(STATE, { recursive: true, force: true });
   rmSync(REPORTS, { recursive: true, force: true });
-  const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE], {
-    cwd: REPO,
-    encoding: "utf8",
-    env: { ...process.env, CI: "1" },
-  });
-  expect(migrate.status, migrate.stderr).toBe(0);
-  worker = spawn(
-    process.execPath,
-    [wrangler, "dev", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", STATE, "--test-scheduled",
-      "--show-interactive-dev-session=false", "--var", `ADMIN_TOKEN:${TOKEN}`, "--var", "SECRETS_KEY:q1YJ0lJb9b1qQm3wzq8aH2vN8cQbF3m6D3H8f2n6X1Y="],
-    { cwd: REPO, env: { ...process.env, CI: "1" } },
-  );
-  worker.stdout!.on("data", (chunk) => (workerOutput = (workerOutput + chunk).slice(-10000)));
-  worker.stderr!.on("data", (chunk) => (workerOutput = (workerOutput + chunk).slice(-10000)));
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${API}/`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 240) throw new Error(`wrangler dev did not start:\n${workerOutput}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  worker = await startWorker("pipeline-state");
+  API = worker.url;
 }, 120_000);
 
-afterAll(() => {
-  worker?.kill("SIGTERM");
-});
+afterAll(() => worker?.stop());
 
 /** The generated company's deals and leads as their final state (events are in time order). */
 function expectedTotals(month: string) {

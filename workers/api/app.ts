@@ -20,10 +20,17 @@ import { workspaceRoutes } from "./workspaces";
 export const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
 api.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer" });
-api.doc31("/openapi.json", {
+/**
+ * The document's frame. Paths are relative to `servers`: a relative server URL resolves
+ * against the document's own URL (…/api/v1/openapi.json), so a generated client or the
+ * reference page's "try it" calls the real routes on whatever host serves them.
+ */
+export const OPENAPI_FRAME = {
   openapi: "3.1.0",
   info: { title: "Quotient API", version: "1", description: "Sales KPIs computed from CRM webhooks." },
-});
+  servers: [{ url: "/api/v1", description: "this deployment" }],
+};
+api.doc31("/openapi.json", OPENAPI_FRAME);
 
 api.use(
   "*",
@@ -48,7 +55,9 @@ api.route("/", deadLetterRoutes);
 api.route("/", ingestRoutes);
 api.route("/", reportRoutes);
 
-api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API" }));
+// The reference page loads Swagger UI from the Worker's own static assets, never a CDN
+// (scripts/api-docs-assets.mjs puts them at /api/v1/docs/assets/swagger-ui-dist/).
+api.get("/docs", swaggerUI({ url: "/api/v1/openapi.json", title: "Quotient API", baseUrl: "/api/v1/docs/assets" }));
 
 api.notFound(() => problemResponse(404, "no such API route"));
 // The one place errors become answers: a thrown problem (HTTPException) as it is, anything else 500.
