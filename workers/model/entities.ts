@@ -82,20 +82,25 @@ export interface Entity {
 }
 
 /** created_at of a lead or deal: explicit, else its earliest upsert event (docs/kpis.md, rule 5). */
-const CREATED_AT_DEFAULT = "COALESCE(p.created_at, p.first_seen_at)";
+const CREATED_AT = "COALESCE(p.created_at, p.first_seen_at)";
 
 /**
- * closed_at of a won / lost deal without an explicit one: the first event of the final
- * unbroken run of its current status, i.e. the earliest status entry equal to the current
- * status that no differing status entry follows (docs/kpis.md, rule 5). Open: the explicit value.
+ * The first event of the final unbroken run of a deal's current status: the earliest
+ * status entry equal to the current status that no differing status entry follows.
  */
-const CLOSED_AT_DEFAULT = `(SELECT MIN(s.occurred_at) FROM field_history s
+const FINAL_STATUS_RUN_START = `(SELECT MIN(s.occurred_at) FROM field_history s
   WHERE s.workspace_id = p.workspace_id AND s.entity_type = 'deal' AND s.entity_id = p.entity_id
     AND s.field = 'status' AND s.value_text = p.status
     AND NOT EXISTS (SELECT 1 FROM field_history x
       WHERE x.workspace_id = s.workspace_id AND x.entity_type = 'deal' AND x.entity_id = s.entity_id
         AND x.field = 'status' AND x.value_text IS NOT s.value_text
         AND (x.occurred_at, x.event_id) > (s.occurred_at, s.event_id)))`;
+
+/**
+ * closed_at of a won / lost deal: explicit, else the start of the final run of that
+ * status; of an open deal: the explicit value (docs/kpis.md, rule 5).
+ */
+const CLOSED_AT = `CASE WHEN p.status IN ('won', 'lost') THEN COALESCE(p.closed_at, ${FINAL_STATUS_RUN_START}) ELSE p.closed_at END`;
 
 const productLine = z.object({
   product_id: id,
@@ -136,7 +141,7 @@ export const ENTITIES = {
       owner_rep_id: field("text", opt(id)),
       source: field("text", opt(z.string())),
       stage: field("text", opt(z.enum(LEAD_STAGES))),
-      created_at: field("instant", opt(instant), { derived: CREATED_AT_DEFAULT, notNull: true }),
+      created_at: field("instant", opt(instant), { derived: CREATED_AT, notNull: true }),
     },
   },
   deal: {
@@ -154,10 +159,8 @@ export const ENTITIES = {
       currency: field("text", opt(currency)),
       kind: field("text", opt(z.enum(DEAL_KINDS))),
       source: field("text", opt(z.string())),
-      created_at: field("instant", opt(instant), { derived: CREATED_AT_DEFAULT, notNull: true }),
-      closed_at: field("instant", opt(instant), {
-        derived: `CASE WHEN p.status IN ('won', 'lost') THEN COALESCE(p.closed_at, ${CLOSED_AT_DEFAULT}) ELSE p.closed_at END`,
-      }),
+      created_at: field("instant", opt(instant), { derived: CREATED_AT, notNull: true }),
+      closed_at: field("instant", opt(instant), { derived: CLOSED_AT }),
       lost_reason: field("text", opt(z.string())),
       /** Product lines as last set: [{product_id, name, quantity, unit_price}]. */
       products: field("json", opt(z.array(productLine))),
@@ -217,7 +220,14 @@ export function storedFields(entity: Entity): [name: string, field: EntityField]
   return [...fields.filter(([, f]) => !f.derived), ...fields.filter(([, f]) => f.derived)];
 }
 
-/** The instant fields an event may set (created_at, closed_at): checked against the accepted window, and months they fall in are dirty. */
+/**
+ * The names of the instant fields an event may set (created_at, closed_at): they must lie
+ * in the accepted window, and the months they fall in are dirty (./events.ts).
+ */
 export const INSTANT_FIELDS: readonly string[] = [
-  ...new Set(Object.values(ENTITIES).flatMap((e: Entity) => Object.entries(e.fields).filter(([, f]) => f.column === "instant").map(([name]) => name))),
+  ...new Set(
+    Object.values(ENTITIES).flatMap((entity: Entity) =>
+      Object.entries(entity.fields).flatMap(([name, f]) => (f.column === "instant" ? [name] : [])),
+    ),
+  ),
 ];
