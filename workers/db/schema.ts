@@ -26,6 +26,7 @@ import {
   type EntityField,
   type EntityType,
   HISTORY_SLOT,
+  PRODUCT_LINE_FIELDS,
   storedFields,
 } from "../model/entities";
 
@@ -252,9 +253,11 @@ type KeyColumns<E extends Entity> = { workspaceId: NotNull<TextColumn<"workspace
   [N in E["id"] as CamelCase<N>]: NotNull<TextColumn<N>>;
 };
 
-type EntityColumns<E extends Entity> = KeyColumns<E> & {
-  [N in keyof E["fields"] & string as CamelCase<N>]: FieldColumn<N, E["fields"][N]>;
-} & (E extends { happensAtLatestEvent: true } ? { occurredAt: InstantKey<"occurred_at"> } : unknown) &
+type FieldColumns<F extends Entity["fields"]> = { [N in keyof F & string as CamelCase<N>]: FieldColumn<N, F[N]> };
+
+type EntityColumns<E extends Entity> = KeyColumns<E> &
+  FieldColumns<E["fields"]> &
+  (E extends { happensAtLatestEvent: true } ? { occurredAt: InstantKey<"occurred_at"> } : unknown) &
   typeof entityTimes;
 
 const keyColumns = (entity: Entity): Record<string, SQLiteColumnBuilderBase> => ({
@@ -262,14 +265,22 @@ const keyColumns = (entity: Entity): Record<string, SQLiteColumnBuilderBase> => 
   [camelCase(entity.id)]: text(entity.id).notNull(),
 });
 
+/** A column per field, in the given order. */
+const fieldColumns = (fields: [name: string, field: EntityField][]): Record<string, SQLiteColumnBuilderBase> =>
+  Object.fromEntries(
+    fields.map(([name, field]) => {
+      const column = KIND_COLUMN[field.column](name);
+      return [camelCase(name), field.notNull ? column.notNull() : column];
+    }),
+  );
+
 function entityColumns<E extends Entity>(entity: E): EntityColumns<E> {
-  const columns = keyColumns(entity);
-  for (const [name, field] of storedFields(entity)) {
-    const column = KIND_COLUMN[field.column](name);
-    columns[camelCase(name)] = field.notNull ? column.notNull() : column;
-  }
-  if (entity.happensAtLatestEvent) columns.occurredAt = integer("occurred_at").notNull();
-  return { ...columns, ...entityTimes } as EntityColumns<E>;
+  return {
+    ...keyColumns(entity),
+    ...fieldColumns(storedFields(entity)),
+    ...(entity.happensAtLatestEvent ? { occurredAt: integer("occurred_at").notNull() } : {}),
+    ...entityTimes,
+  } as EntityColumns<E>;
 }
 
 export const reps = sqliteTable(ENTITIES.rep.table, entityColumns(ENTITIES.rep), (t) => [
@@ -297,16 +308,14 @@ export const deals = sqliteTable(ENTITIES.deal.table, entityColumns(ENTITIES.dea
   index("deals_status").on(t.workspaceId, t.status, t.closedAt, t.createdAt, t.updatedAt, t.dealId),
 ]);
 
+/** A deal's product lines as last set, one row per line (its fields: workers/model/entities.ts). */
 export const dealProducts = sqliteTable(
   "deal_products",
   {
     workspaceId: text("workspace_id").notNull(),
     dealId: text("deal_id").notNull(),
     lineNo: integer("line_no").notNull(),
-    productId: text("product_id").notNull(),
-    name: text("name"),
-    quantity: real("quantity").notNull(),
-    unitPrice: real("unit_price").notNull(),
+    ...(fieldColumns(Object.entries(PRODUCT_LINE_FIELDS)) as FieldColumns<typeof PRODUCT_LINE_FIELDS>),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.dealId, t.lineNo] }),

@@ -66,8 +66,17 @@ export function field<
   K extends ColumnKind,
   S extends z.ZodType<StoredValue[K] | null | undefined>,
   const O extends FieldOptions = {},
->(column: K, schema: S, options?: O): EntityField<K, S> & O {
+>(column: K, schema: S, options?: O): EntityField<K, S> & NoInfer<O> {
   return { column, schema, ...(options as O) };
+}
+
+type Fields = Readonly<Record<string, EntityField>>;
+
+/** The zod shape of some fields: each field's schema under its name, in their order. */
+export type SchemaShape<F extends Fields> = { [K in keyof F]: F[K]["schema"] };
+
+export function schemaShape<F extends Fields>(fields: F): SchemaShape<F> {
+  return Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, f.schema])) as SchemaShape<F>;
 }
 
 export interface Entity {
@@ -76,7 +85,7 @@ export interface Entity {
   /** The payload field holding the entity's id; also the table's key column. */
   readonly id: string;
   /** Every other field an event may set, in payload order. */
-  readonly fields: Readonly<Record<string, EntityField>>;
+  readonly fields: Fields;
   /** The table has occurred_at: the entity happens at its latest event (docs/kpis.md, rule 7). */
   readonly happensAtLatestEvent?: true;
 }
@@ -102,12 +111,15 @@ const FINAL_STATUS_RUN_START = `(SELECT MIN(s.occurred_at) FROM field_history s
  */
 const CLOSED_AT = `CASE WHEN p.status IN ('won', 'lost') THEN COALESCE(p.closed_at, ${FINAL_STATUS_RUN_START}) ELSE p.closed_at END`;
 
-const productLine = z.object({
-  product_id: id,
-  name: opt(z.string()),
-  quantity: decimal,
-  unit_price: decimal,
-});
+/** The fields of a deal's product line, each also a column of deal_products (workers/model/apply.ts). */
+export const PRODUCT_LINE_FIELDS = {
+  product_id: field("text", id, { notNull: true }),
+  name: field("text", opt(z.string())),
+  quantity: field("real", decimal, { notNull: true }),
+  unit_price: field("real", decimal, { notNull: true }),
+};
+
+const productLine = z.object(schemaShape(PRODUCT_LINE_FIELDS));
 
 /** Every entity, keyed by its entity_type (canonical_events, field_history). */
 export const ENTITIES = {

@@ -3,7 +3,14 @@
 // Each payload schema comes from its entity's fields (./entities.ts).
 import { z } from "zod";
 import { DAY_MS } from "../../shared/units";
-import { CONTACT_ACTIVITY_TYPES, ENTITIES, type EntityType, INSTANT_FIELDS } from "./entities";
+import {
+  CONTACT_ACTIVITY_TYPES,
+  ENTITIES,
+  type EntityType,
+  INSTANT_FIELDS,
+  type SchemaShape,
+  schemaShape,
+} from "./entities";
 import { id, instant } from "./values";
 
 export {
@@ -25,14 +32,12 @@ export const CONTACT_TYPES_SQL = `(${CONTACT_ACTIVITY_TYPES.map((t) => `'${t}'`)
 type Entities = typeof ENTITIES;
 
 /** The payload of an upsert: the entity's id, then its fields in their declared order. */
-type PayloadShape<T extends EntityType> = IdShape<T> & SchemasOf<Entities[T]["fields"]>;
 type IdShape<T extends EntityType> = { [K in Entities[T]["id"]]: typeof id };
-type SchemasOf<F> = { [K in keyof F]: F[K] extends { schema: infer S } ? S : never };
 
 function upserted<T extends EntityType>(entity: T) {
   const { id: idField, fields } = ENTITIES[entity];
-  const shape = { [idField]: id, ...Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, f.schema])) };
-  return { entity, data: z.object(shape as PayloadShape<T>) };
+  const shape: z.ZodRawShape = { [idField]: id, ...schemaShape(fields) };
+  return { entity, data: z.object(shape as IdShape<T> & SchemaShape<Entities[T]["fields"]>) };
 }
 
 function deleted<T extends EntityType>(entity: T) {

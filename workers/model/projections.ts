@@ -43,6 +43,3 @@ ON CONFLICT (workspace_id, ${idColumn}) DO UPDATE SET ${updates}`;
 export const PROJECTION_STATEMENTS: readonly string[] = Object.entries(ENTITIES).map(([type, entity]) =>
   projectionSql(type, entity),
 );
-
-/** Entity types whose fields are recorded in field_history. */
-export const HISTORY_ENTITY_TYPES = Object.keys(ENTITIES);
