@@ -52,7 +52,7 @@ export interface FieldOptions {
    * entity's first event; see ./projections.ts).
    */
   readonly derived?: string;
-  /** The column is never null: the derivation always finds a value. */
+  /** The column is NOT NULL: the field is required, or its derivation always finds a value. */
   readonly notNull?: true;
 }
 
@@ -61,7 +61,7 @@ export interface EntityField<K extends ColumnKind = ColumnKind, S extends z.ZodT
   readonly schema: S;
 }
 
-/** A field stored in a column of `kind`, validated by `schema` (its output must fit the kind). */
+/** A field stored in a `column` of that kind, validated by `schema` (whose output must fit the kind). */
 export function field<
   K extends ColumnKind,
   S extends z.ZodType<StoredValue[K] | null | undefined>,
