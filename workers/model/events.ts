@@ -31,15 +31,16 @@ export const CONTACT_TYPES_SQL = `(${CONTACT_ACTIVITY_TYPES.map((t) => `'${t}'`)
 
 type Entities = typeof ENTITIES;
 
-/** The payload of an upsert: the entity's id, then its fields in their declared order. */
 type IdShape<T extends EntityType> = { [K in Entities[T]["id"]]: typeof id };
 
+/** An upsert of `entity`: the payload is the entity's id, then its fields in their declared order. */
 function upserted<T extends EntityType>(entity: T) {
   const { id: idField, fields } = ENTITIES[entity];
   const shape: z.ZodRawShape = { [idField]: id, ...schemaShape(fields) };
   return { entity, data: z.object(shape as IdShape<T> & SchemaShape<Entities[T]["fields"]>) };
 }
 
+/** A deletion of `entity`: the payload is its id alone. */
 function deleted<T extends EntityType>(entity: T) {
   const shape = { [ENTITIES[entity].id]: id };
   return { entity, data: z.object(shape as IdShape<T>) };
@@ -70,9 +71,6 @@ const EVENTS = {
 
 export type EventType = keyof typeof EVENTS;
 export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
-
-/** The normalized data of each event type, as zod infers it. */
-export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]["data"]>;
 
 /** A validated event, ready to store. */
 export interface CanonicalEvent {
