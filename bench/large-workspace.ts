@@ -5,6 +5,7 @@
 // 5,000 subscriptions and a few deletions; every count scales linearly with `size`.
 // Benchmark setup only: never part of `npm test`.
 import { addMonths, monthRange, startOfMonth } from "../shared/months";
+import { DAY_MS as DAY, HOUR_MS as HOUR, MINUTE_MS as MINUTE } from "../shared/units";
 import { ACTIVITY_OUTCOMES, type EventType } from "../workers/model/events";
 
 export interface NativeEvent {
@@ -40,10 +41,6 @@ export const LAST_MONTH = "2026-10";
 export const MONTH_COUNT = 24;
 export const TIMEZONE = "America/New_York";
 export const PIPELINE_STAGES = ["discovery", "demo", "proposal", "negotiation"];
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 
 /** mulberry32: small, fast, seedable. */
 class Rng {

@@ -1,17 +1,34 @@
 // The D1 schema (drizzle). Migrations in ../../migrations are generated from this file.
 // Instants are integer milliseconds since the Unix epoch (UTC); months are "YYYY-MM" in
 // the workspace's time zone. Every row carries its workspace_id and every index leads with it.
-import { sql } from "drizzle-orm";
+import { type $Type, type NotNull, sql } from "drizzle-orm";
 import {
   index,
   integer,
   primaryKey,
   real,
+  type SQLiteBooleanBuilderInitial,
+  type SQLiteColumnBuilderBase,
+  type SQLiteIntegerBuilderInitial,
+  type SQLiteRealBuilderInitial,
   sqliteTable,
+  type SQLiteTextBuilderInitial,
+  type SQLiteTextJsonBuilderInitial,
   sqliteView,
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
+import type { z } from "zod";
+import {
+  type ColumnKind,
+  ENTITIES,
+  type Entity,
+  type EntityField,
+  type EntityType,
+  HISTORY_SLOT,
+  PRODUCT_LINE_FIELDS,
+  storedFields,
+} from "../model/entities";
 import { CONNECTION_KINDS, type ConnectionKind } from "../sources";
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
@@ -150,7 +167,7 @@ export const deadLetters = sqliteTable(
 // ---------------------------------------------------------------- history
 
 /**
- * Every value an event set on a field of a rep, account, lead, deal or subscription.
+ * Every value an event set on a field of an entity (workers/model/entities.ts).
  * "Value of field f of entity e at instant t" is the row with the greatest
  * (occurred_at, event_id) ≤ t: one descent of the primary key. The entity tables below
  * are projections of the latest row per field. Named views (deal_stage_history,
@@ -179,6 +196,41 @@ export const fieldHistory = sqliteTable(
 
 // ---------------------------------------------------------------- entities (current state)
 
+// The entity tables derive from the entities' fields (workers/model/entities.ts, where each
+// field's meaning and derivation is documented): the key (workspace_id, the entity's id), a
+// column per field named like it (camelCase in TypeScript), occurred_at for the entities
+// that happen at their latest event, then the entity's times. Only the indexes are written here.
+
+type TextColumn<N extends string> = SQLiteTextBuilderInitial<N, [string, ...string[]], number | undefined>;
+type InstantKey<N extends string> = NotNull<SQLiteIntegerBuilderInitial<N>>;
+
+/** The drizzle column of each kind of field; a JSON column is typed by its field's schema. */
+type KindColumn<N extends string, F extends EntityField> = {
+  text: TextColumn<N>;
+  json: $Type<SQLiteTextJsonBuilderInitial<N>, NonNullable<z.output<F["schema"]>>>;
+  real: SQLiteRealBuilderInitial<N>;
+  instant: SQLiteIntegerBuilderInitial<N>;
+  flag: SQLiteBooleanBuilderInitial<N>;
+}[F["column"]];
+
+type FieldColumn<N extends string, F extends EntityField> = F extends { notNull: true }
+  ? NotNull<KindColumn<N, F>>
+  : KindColumn<N, F>;
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+const KIND_COLUMN: { [K in ColumnKind]: <N extends string>(name: N) => KindColumn<N, EntityField<K>> } = {
+  text: (name) => text(name),
+  json: (name) => text(name, { mode: "json" }).$type(),
+  real: (name) => real(name),
+  instant: (name) => integer(name),
+  flag: (name) => integer(name, { mode: "boolean" }),
+};
+
 const entityTimes = {
   /** Earliest upsert event seen for the entity. */
   firstSeenAt: integer("first_seen_at").notNull(),
@@ -188,106 +240,76 @@ const entityTimes = {
   deletedAt: integer("deleted_at"),
 };
 
-export const reps = sqliteTable(
-  "reps",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    repId: text("rep_id").notNull(),
-    name: text("name"),
-    email: text("email"),
-    team: text("team"),
-    region: text("region"),
-    active: integer("active", { mode: "boolean" }),
-    ...entityTimes,
-  },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.repId] })],
-);
+type Entities = typeof ENTITIES;
+type FieldName<T extends EntityType> = keyof Entities[T]["fields"] & string;
 
-export const accounts = sqliteTable(
-  "accounts",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    accountId: text("account_id").notNull(),
-    name: text("name"),
-    region: text("region"),
-    segment: text("segment"),
-    industry: text("industry"),
-    ownerRepId: text("owner_rep_id"),
-    ...entityTimes,
-  },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId] })],
-);
+type KeyColumns<E extends Entity> = { workspaceId: NotNull<TextColumn<"workspace_id">> } & {
+  [N in E["id"] as CamelCase<N>]: NotNull<TextColumn<N>>;
+};
 
-export const leads = sqliteTable(
-  "leads",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    leadId: text("lead_id").notNull(),
-    accountId: text("account_id"),
-    ownerRepId: text("owner_rep_id"),
-    source: text("source"),
-    stage: text("stage"),
-    /** Explicit created_at, else the earliest upsert event (Precise rule 5). */
-    createdAt: integer("created_at").notNull(),
-    ...entityTimes,
-  },
-  (t) => [
-    primaryKey({ columns: [t.workspaceId, t.leadId] }),
-    index("leads_created").on(t.workspaceId, t.createdAt),
-    index("leads_owner").on(t.workspaceId, t.ownerRepId),
-  ],
-);
+type FieldColumns<F extends Entity["fields"]> = { [N in keyof F & string as CamelCase<N>]: FieldColumn<N, F[N]> };
 
-export const deals = sqliteTable(
-  "deals",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    dealId: text("deal_id").notNull(),
-    name: text("name"),
-    accountId: text("account_id"),
-    leadId: text("lead_id"),
-    ownerRepId: text("owner_rep_id"),
-    pipeline: text("pipeline"),
-    stage: text("stage"),
-    status: text("status"),
-    amount: real("amount"),
-    currency: text("currency"),
-    kind: text("kind"),
-    source: text("source"),
-    lostReason: text("lost_reason"),
-    /** Product lines as last set: [{product_id, name, quantity, unit_price}]. */
-    products: text("products", { mode: "json" }),
-    /** Explicit created_at, else the earliest upsert event (Precise rule 5). */
-    createdAt: integer("created_at").notNull(),
-    /**
-     * For a won or lost deal: explicit closed_at, else the first event of the final
-     * unbroken run of that status (Precise rule 5). For an open deal: the explicit value.
-     */
-    closedAt: integer("closed_at"),
-    ...entityTimes,
-  },
-  (t) => [
-    primaryKey({ columns: [t.workspaceId, t.dealId] }),
-    index("deals_closed").on(t.workspaceId, t.closedAt),
-    index("deals_created").on(t.workspaceId, t.createdAt),
-    index("deals_owner").on(t.workspaceId, t.ownerRepId),
-    // An account's deals, and its first won deal (customer accounts): by status and close.
-    index("deals_account").on(t.workspaceId, t.accountId, t.status, t.closedAt),
-    // Open pipeline (current status open or none, closed after an instant) and won deals by close time.
-    index("deals_status").on(t.workspaceId, t.status, t.closedAt, t.createdAt, t.updatedAt, t.dealId),
-  ],
-);
+type EntityColumns<E extends Entity> = KeyColumns<E> &
+  FieldColumns<E["fields"]> &
+  (E extends { happensAtLatestEvent: true } ? { occurredAt: InstantKey<"occurred_at"> } : unknown) &
+  typeof entityTimes;
 
+const keyColumns = (entity: Entity): Record<string, SQLiteColumnBuilderBase> => ({
+  workspaceId: text("workspace_id").notNull(),
+  [camelCase(entity.id)]: text(entity.id).notNull(),
+});
+
+/** A column per field, in the given order. */
+const fieldColumns = (fields: [name: string, field: EntityField][]): Record<string, SQLiteColumnBuilderBase> =>
+  Object.fromEntries(
+    fields.map(([name, field]) => {
+      const column = KIND_COLUMN[field.column](name);
+      return [camelCase(name), field.notNull ? column.notNull() : column];
+    }),
+  );
+
+function entityColumns<E extends Entity>(entity: E): EntityColumns<E> {
+  return {
+    ...keyColumns(entity),
+    ...fieldColumns(storedFields(entity)),
+    ...(entity.happensAtLatestEvent ? { occurredAt: integer("occurred_at").notNull() } : {}),
+    ...entityTimes,
+  } as EntityColumns<E>;
+}
+
+export const reps = sqliteTable(ENTITIES.rep.table, entityColumns(ENTITIES.rep), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.repId] }),
+]);
+
+export const accounts = sqliteTable(ENTITIES.account.table, entityColumns(ENTITIES.account), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.accountId] }),
+]);
+
+export const leads = sqliteTable(ENTITIES.lead.table, entityColumns(ENTITIES.lead), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.leadId] }),
+  index("leads_created").on(t.workspaceId, t.createdAt),
+  index("leads_owner").on(t.workspaceId, t.ownerRepId),
+]);
+
+export const deals = sqliteTable(ENTITIES.deal.table, entityColumns(ENTITIES.deal), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.dealId] }),
+  index("deals_closed").on(t.workspaceId, t.closedAt),
+  index("deals_created").on(t.workspaceId, t.createdAt),
+  index("deals_owner").on(t.workspaceId, t.ownerRepId),
+  // An account's deals, and its first won deal (customer accounts): by status and close.
+  index("deals_account").on(t.workspaceId, t.accountId, t.status, t.closedAt),
+  // Open pipeline (current status open or none, closed after an instant) and won deals by close time.
+  index("deals_status").on(t.workspaceId, t.status, t.closedAt, t.createdAt, t.updatedAt, t.dealId),
+]);
+
+/** A deal's product lines as last set, one row per line (its fields: workers/model/entities.ts). */
 export const dealProducts = sqliteTable(
   "deal_products",
   {
     workspaceId: text("workspace_id").notNull(),
     dealId: text("deal_id").notNull(),
     lineNo: integer("line_no").notNull(),
-    productId: text("product_id").notNull(),
-    name: text("name"),
-    quantity: real("quantity").notNull(),
-    unitPrice: real("unit_price").notNull(),
+    ...(fieldColumns(Object.entries(PRODUCT_LINE_FIELDS)) as FieldColumns<typeof PRODUCT_LINE_FIELDS>),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.dealId, t.lineNo] }),
@@ -295,37 +317,14 @@ export const dealProducts = sqliteTable(
   ],
 );
 
-/**
- * Activities: field-level last-writer-wins like every entity (a CRM may send one property
- * at a time). The activity's instant is its latest event's occurred_at (Precise rule 7).
- */
-export const activities = sqliteTable(
-  "activities",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    activityId: text("activity_id").notNull(),
-    type: text("type"),
-    direction: text("direction"),
-    repId: text("rep_id"),
-    participantRepIds: text("participant_rep_ids", { mode: "json" }).$type<string[]>(),
-    leadId: text("lead_id"),
-    accountId: text("account_id"),
-    dealId: text("deal_id"),
-    durationSeconds: real("duration_seconds"),
-    outcome: text("outcome"),
-    /** The instant of the activity: occurred_at of its latest event. */
-    occurredAt: integer("occurred_at").notNull(),
-    ...entityTimes,
-  },
-  (t) => [
-    primaryKey({ columns: [t.workspaceId, t.activityId] }),
-    index("activities_time").on(t.workspaceId, t.occurredAt),
-    index("activities_lead").on(t.workspaceId, t.leadId, t.occurredAt),
-    index("activities_account").on(t.workspaceId, t.accountId, t.occurredAt),
-    index("activities_deal").on(t.workspaceId, t.dealId, t.occurredAt),
-    // No index by rep: every KPI reads a month's activities by time; one index fewer to write.
-  ],
-);
+export const activities = sqliteTable(ENTITIES.activity.table, entityColumns(ENTITIES.activity), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.activityId] }),
+  index("activities_time").on(t.workspaceId, t.occurredAt),
+  index("activities_lead").on(t.workspaceId, t.leadId, t.occurredAt),
+  index("activities_account").on(t.workspaceId, t.accountId, t.occurredAt),
+  index("activities_deal").on(t.workspaceId, t.dealId, t.occurredAt),
+  // No index by rep: every KPI reads a month's activities by time; one index fewer to write.
+]);
 
 export const activityParticipants = sqliteTable(
   "activity_participants",
@@ -337,43 +336,15 @@ export const activityParticipants = sqliteTable(
   (t) => [primaryKey({ columns: [t.workspaceId, t.activityId, t.repId] })],
 );
 
-/** Survey responses, field-level last-writer-wins like activities. */
-export const surveyResponses = sqliteTable(
-  "survey_responses",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    responseId: text("response_id").notNull(),
-    survey: text("survey"),
-    score: real("score"),
-    accountId: text("account_id"),
-    leadId: text("lead_id"),
-    repId: text("rep_id"),
-    comment: text("comment"),
-    occurredAt: integer("occurred_at").notNull(),
-    ...entityTimes,
-  },
-  (t) => [
-    primaryKey({ columns: [t.workspaceId, t.responseId] }),
-    index("survey_responses_time").on(t.workspaceId, t.survey, t.occurredAt),
-  ],
-);
+export const surveyResponses = sqliteTable(ENTITIES.survey.table, entityColumns(ENTITIES.survey), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.responseId] }),
+  index("survey_responses_time").on(t.workspaceId, t.survey, t.occurredAt),
+]);
 
-export const subscriptions = sqliteTable(
-  "subscriptions",
-  {
-    workspaceId: text("workspace_id").notNull(),
-    subscriptionId: text("subscription_id").notNull(),
-    accountId: text("account_id"),
-    /** Current monthly recurring revenue in major units of `currency`; 0 = ended. */
-    mrr: real("mrr"),
-    currency: text("currency"),
-    ...entityTimes,
-  },
-  (t) => [
-    primaryKey({ columns: [t.workspaceId, t.subscriptionId] }),
-    index("subscriptions_account").on(t.workspaceId, t.accountId),
-  ],
-);
+export const subscriptions = sqliteTable(ENTITIES.subscription.table, entityColumns(ENTITIES.subscription), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.subscriptionId] }),
+  index("subscriptions_account").on(t.workspaceId, t.accountId),
+]);
 
 // ---------------------------------------------------------------- settings the KPIs read
 
@@ -524,46 +495,36 @@ export const deployHookCalls = sqliteTable(
 
 // ---------------------------------------------------------------- named histories
 
-/** Views over field_history for the histories the KPI engine reads by name. */
-const historyView = (entityType: string, idColumn: string, field: string, valueColumn: "value_text" | "value_num") =>
-  sql.raw(
-    `SELECT workspace_id, entity_id AS ${idColumn}, ${valueColumn} AS ${field}, occurred_at, event_id ` +
-      `FROM field_history WHERE entity_type = '${entityType}' AND field = '${field}'`,
+type HistoryColumns<T extends EntityType, F extends FieldName<T>> = KeyColumns<Entities[T]> & {
+  [N in F as CamelCase<N>]: Entities[T]["fields"][N] extends infer Field extends EntityField
+    ? KindColumn<N, Field>
+    : never;
+} & { occurredAt: InstantKey<"occurred_at">; eventId: NotNull<TextColumn<"event_id">> };
+
+/** A view over field_history of one field's values, for a history the KPI engine reads by name. */
+function historyView<const V extends string, T extends EntityType, F extends FieldName<T>>(view: V, type: T, field: F) {
+  const entity: Entity = ENTITIES[type];
+  const { column } = entity.fields[field]!;
+  const columns = {
+    ...keyColumns(entity),
+    [camelCase(field)]: KIND_COLUMN[column](field),
+    occurredAt: integer("occurred_at").notNull(),
+    eventId: text("event_id").notNull(),
+  } as HistoryColumns<T, F>;
+  return sqliteView(view, columns).as(
+    sql.raw(
+      `SELECT workspace_id, entity_id AS ${entity.id}, ${HISTORY_SLOT[column]} AS ${field}, occurred_at, event_id ` +
+        `FROM field_history WHERE entity_type = '${type}' AND field = '${field}'`,
+    ),
   );
+}
 
-export const dealStageHistory = sqliteView("deal_stage_history", {
-  workspaceId: text("workspace_id").notNull(),
-  dealId: text("deal_id").notNull(),
-  stage: text("stage"),
-  occurredAt: integer("occurred_at").notNull(),
-  eventId: text("event_id").notNull(),
-}).as(historyView("deal", "deal_id", "stage", "value_text"));
+export const dealStageHistory = historyView("deal_stage_history", "deal", "stage");
+export const dealStatusHistory = historyView("deal_status_history", "deal", "status");
+export const leadStageHistory = historyView("lead_stage_history", "lead", "stage");
+export const mrrHistory = historyView("mrr_history", "subscription", "mrr");
 
-export const dealStatusHistory = sqliteView("deal_status_history", {
-  workspaceId: text("workspace_id").notNull(),
-  dealId: text("deal_id").notNull(),
-  status: text("status"),
-  occurredAt: integer("occurred_at").notNull(),
-  eventId: text("event_id").notNull(),
-}).as(historyView("deal", "deal_id", "status", "value_text"));
-
-export const leadStageHistory = sqliteView("lead_stage_history", {
-  workspaceId: text("workspace_id").notNull(),
-  leadId: text("lead_id").notNull(),
-  stage: text("stage"),
-  occurredAt: integer("occurred_at").notNull(),
-  eventId: text("event_id").notNull(),
-}).as(historyView("lead", "lead_id", "stage", "value_text"));
-
-export const mrrHistory = sqliteView("mrr_history", {
-  workspaceId: text("workspace_id").notNull(),
-  subscriptionId: text("subscription_id").notNull(),
-  mrr: real("mrr"),
-  occurredAt: integer("occurred_at").notNull(),
-  eventId: text("event_id").notNull(),
-}).as(historyView("subscription", "subscription_id", "mrr", "value_num"));
-
-/** Data-quality counts of a month (kpis.md "warnings"), written with its KPI values. */
+/** Data-quality counts of a month (docs/spec-readings.md, "Warnings"), written with its KPI values. */
 export const monthWarnings = sqliteTable(
   "month_warnings",
   monthWarningColumns(),

@@ -5,8 +5,9 @@
 // changes nothing, so queue retries never apply an event twice.
 import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
+import { ENTITY_TYPES, PRODUCT_LINE_FIELDS } from "./entities";
 import { type CanonicalEvent, instantsOf } from "./events";
-import { HISTORY_ENTITY_TYPES, PROJECTION_STATEMENTS } from "./projections";
+import { PROJECTION_STATEMENTS } from "./projections";
 
 export interface Rejected {
   /** Position of the item in its delivery. */
@@ -80,7 +81,8 @@ FROM json_each(?1) e
 WHERE true
 ON CONFLICT (connection_id, event_id) DO NOTHING`;
 
-const HISTORY_TYPES_SQL = HISTORY_ENTITY_TYPES.map((t) => `'${t}'`).join(", ");
+/** Every entity type records its fields in field_history. */
+const HISTORY_TYPES_SQL = ENTITY_TYPES.map((t) => `'${t}'`).join(", ");
 
 /** Every field an upsert carries, null included; absent fields are simply not there. */
 const INSERT_FIELD_HISTORY = `INSERT INTO field_history
@@ -98,11 +100,12 @@ SELECT workspace_id, entity_type, entity_id, '_deleted', occurred_at, event_id, 
 FROM canonical_events WHERE inbox_id IN ${DELIVERED} AND type LIKE '%.deleted'
 ON CONFLICT DO NOTHING`;
 
+const LINE_FIELDS = Object.keys(PRODUCT_LINE_FIELDS);
+
 const REBUILD_DEAL_PRODUCTS = [
   `DELETE FROM deal_products WHERE (workspace_id, deal_id) IN ${touched("deal")}`,
-  `INSERT INTO deal_products (workspace_id, deal_id, line_no, product_id, name, quantity, unit_price)
-   SELECT d.workspace_id, d.deal_id, line.key, line.value ->> '$.product_id', line.value ->> '$.name',
-          line.value ->> '$.quantity', line.value ->> '$.unit_price'
+  `INSERT INTO deal_products (workspace_id, deal_id, line_no, ${LINE_FIELDS.join(", ")})
+   SELECT d.workspace_id, d.deal_id, line.key, ${LINE_FIELDS.map((name) => `line.value ->> '$.${name}'`).join(", ")}
    FROM deals d, json_each(d.products) line
    WHERE (d.workspace_id, d.deal_id) IN ${touched("deal")}`,
 ];

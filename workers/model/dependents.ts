@@ -4,11 +4,14 @@
 // delivery touched (directly or through an activity's deal and lead), which covers cohort
 // months a late event moves an entity out of and deletions excluded from every month; and
 // the inbound activities that a new outbound contact now answers (customer response,
-// Precise rule 20): those at or after the previous outbound contact on the same lead
+// docs/kpis.md, rule 20): those at or after the previous outbound contact on the same lead
 // (inbounds with that lead) or account (inbounds with that account and no lead) — older
 // ones keep their earlier answer, so an old inbound never dirties every month since.
 import type { D1Database } from "@cloudflare/workers-types";
+import { INSTANT_FIELDS } from "./entities";
 import { CONTACT_TYPES_SQL } from "./events";
+
+const INSTANT_FIELDS_SQL = INSTANT_FIELDS.map((name) => `'${name}'`).join(", ");
 
 /**
  * The first inbound activity that outbound contact o may now answer: inbounds matched on
@@ -39,7 +42,7 @@ outbound AS MATERIALIZED (
        AND h.entity_id = e.entity_id) AS first_at
   FROM delivered e WHERE e.type = 'activity.logged' AND e.data ->> '$.direction' = 'outbound'
     AND e.data ->> '$.type' IN ${CONTACT_TYPES_SQL})
-SELECT t.workspace_id, (SELECT MIN(CASE WHEN h.field IN ('created_at', 'closed_at') AND h.value_num < h.occurred_at
+SELECT t.workspace_id, (SELECT MIN(CASE WHEN h.field IN (${INSTANT_FIELDS_SQL}) AND h.value_num < h.occurred_at
                                    THEN h.value_num ELSE h.occurred_at END)
     FROM field_history h WHERE h.workspace_id = t.workspace_id AND h.entity_type = t.entity_type AND h.entity_id = t.entity_id) AS instant
   FROM touched t
