@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/", "site/dist/", "site/.astro/", "test-artifacts/", ".wrangler/", ".scratch/", "workers/env.generated.d.ts", "**/*.astro"] },
+  { ignores: ["**/node_modules/", "dist/", "site/dist/", "site/.astro/", "test-artifacts/", ".wrangler/", ".scratch/", "workers/env.generated.d.ts", "**/*.astro"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

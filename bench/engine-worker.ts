@@ -5,7 +5,7 @@
 //     → {"month", "wall_ms", "statements": [{name, ms}]}
 import type { D1Database } from "@cloudflare/workers-types";
 import { computeMonth } from "../workers/kpi/engine";
-import { loadSettings } from "../workers/kpi/recompute";
+import { findWorkspaceById } from "../workers/db/workspaces";
 
 interface Env {
   DB: D1Database;
@@ -16,7 +16,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/compute" && request.method === "POST") {
       const { workspace_id, month } = (await request.json()) as { workspace_id: string; month: string };
-      const settings = await loadSettings(env.DB, workspace_id);
+      const settings = await findWorkspaceById(env.DB, workspace_id);
       if (!settings) return Response.json({ error: `no workspace ${workspace_id}` }, { status: 404 });
       const started = Date.now();
       try {

@@ -16,7 +16,8 @@
 // Prints one table, writes bench/results/size-<size>.json and regenerates BENCHMARKS.md from
 // every results file present (so sizes run separately end up side by side).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { standardSignature } from "../workers/sources/native";
 import {
   copyFileSync,
   cpSync,
@@ -247,8 +248,7 @@ let deliverySeq = 0;
 async function postNative(worker: Worker, connection: Connection, body: string): Promise<{ status: number; ms: number }> {
   const id = `msg_bench_${process.pid}_${++deliverySeq}`;
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const key = Buffer.from(connection.secret.replace(/^whsec_/, ""), "base64");
-  const signature = `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
+  const signature = await standardSignature(connection.secret, id, timestamp, body);
   const t0 = performance.now();
   try {
     const response = await fetch(`${worker.url}/webhooks/${connection.id}`, {
@@ -565,7 +565,7 @@ async function runApply(files: Record<number, string>, results: Results) {
       const name = `apply-${fraction}-${deliverySize}`;
       const persist = persistDir("apply", files[fraction]!);
       const worker = await startWorker(name, join(REPO, "wrangler.toml"), persist);
-      let connectionId = "";
+      let connectionId: string | undefined;
       try {
         const connection = await createConnection(worker, "bench apply");
         connectionId = connection.id;
@@ -624,7 +624,7 @@ async function runApply(files: Record<number, string>, results: Results) {
             .prepare(
               `SELECT status, COUNT(*) AS rows, SUM(attempts) AS attempts, MAX(error) AS error FROM inbox WHERE connection_id = ? GROUP BY status`,
             )
-            .all(connectionId) as { status: string; rows: number; attempts: number; error: string | null }[];
+            .all(connectionId ?? "") as { status: string; rows: number; attempts: number; error: string | null }[];
         } finally {
           db.close();
         }
@@ -662,7 +662,7 @@ async function runEngine(file100: string, results: Results) {
     }
   };
   const workerd: (Timing & { clientMs: number })[] = [];
-  let lastRepeats: (Timing & { clientMs: number })[] = [];
+  let lastRepeats: (Timing & { clientMs: number })[];
   try {
     for (const month of months) {
       const t = await compute(month);

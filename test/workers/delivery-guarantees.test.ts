@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { boundedRuns, MAX_EVENTS_PER_APPLY } from "../../workers/ingest/consumer";
 import { storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
-import { createNativeConnection, createWorkspace, event, waitForInbox } from "./helpers";
+import { createNativeConnection, createWorkspace, event } from "./helpers";
 
 let connection: { id: string; secret: string };
 let workspaceId: string;

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HOUR_MS, MINUTE_MS } from "../../shared/units";
 import { computeMonth, computeMonthWith, ENGINE_STATEMENTS, insertValues } from "../../workers/kpi/engine";
-import { loadSettings } from "../../workers/kpi/recompute";
+import { findWorkspaceById } from "../../workers/db/workspaces";
 import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
 
 let workspaceId: string;
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 describe("a month's recompute", () => {
   it("reports each statement's time by name and leaves no staging rows", async () => {
-    const settings = (await loadSettings(env.DB, workspaceId))!;
+    const settings = (await findWorkspaceById(env.DB, workspaceId))!;
     const timings = await computeMonth(env.DB, settings, "2026-03");
     expect(timings.statements.map((s) => s.name)).toEqual([...ENGINE_STATEMENTS.map((s) => s.name), "swap"]);
     expect(timings.statements.every((s) => s.ms >= 0)).toBe(true);
@@ -55,7 +55,7 @@ describe("a month's recompute", () => {
     await env.DB.exec(
       "CREATE TRIGGER nps_down BEFORE INSERT ON kpi_values_staging WHEN NEW.kpi = 'nps' BEGIN SELECT RAISE(ABORT, 'nps down'); END;",
     );
-    const settings = (await loadSettings(env.DB, workspaceId))!;
+    const settings = (await findWorkspaceById(env.DB, workspaceId))!;
     await expect(computeMonth(env.DB, settings, "2026-03")).rejects.toThrow(/KPI statement defaults\.overall failed/);
     await env.DB.exec("DROP TRIGGER nps_down");
     // Readers still see the complete previous month (revenue 100, not 250), and nothing is staged.
@@ -70,7 +70,7 @@ describe("a month's recompute", () => {
 
   it("refuses a run holding a KPI id the catalog lacks, and keeps the previous values", async () => {
     const before = await values();
-    const settings = (await loadSettings(env.DB, workspaceId))!;
+    const settings = (await findWorkspaceById(env.DB, workspaceId))!;
     const unknown = {
       name: "test.unknown_kpi",
       sql: insertValues(
@@ -86,7 +86,7 @@ describe("a month's recompute", () => {
   });
 
   it("clears runs abandoned more than an hour ago before it starts", async () => {
-    const settings = (await loadSettings(env.DB, workspaceId))!;
+    const settings = (await findWorkspaceById(env.DB, workspaceId))!;
     const now = Date.now();
     await env.DB.prepare(
       `INSERT INTO kpi_values_staging (run, workspace_id, month, kpi, dimension, key, value, computed_at, catalog_version)

@@ -4,9 +4,10 @@
 import type { D1Database } from "@cloudflare/workers-types";
 import { and, asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { encryptSecret, randomId } from "../lib/crypto";
+import { decryptSecret, encryptSecret, randomId } from "../lib/crypto";
+import type { ConnectionSecrets } from "../sources/adapter";
 import { afterKey, type Key } from "./keyset";
-import { type ConnectionKind, connections } from "./schema";
+import { type ConnectionKind, connections, workspaces } from "./schema";
 import { adoptDefaultStages, type WorkspaceRow } from "./workspaces";
 
 export type ConnectionRow = typeof connections.$inferSelect;
@@ -82,4 +83,30 @@ export async function updateConnection(
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.secret !== undefined) set.secretCiphertext = await encryptSecret(changes.secret, secretsKey);
   return (await drizzle(db).update(connections).set(set).where(eq(connections.id, id)).returning().get())!;
+}
+
+/** A connection as a delivery needs it: its decrypted secret and its workspace's time zone. */
+export interface LoadedConnection extends ConnectionSecrets {
+  workspaceId: string;
+  timezone: string;
+}
+
+/** The connection a webhook names, in any workspace (its random id is the lookup key). */
+export async function loadConnection(db: D1Database, secretsKey: string, id: string): Promise<LoadedConnection | null> {
+  const row = await drizzle(db)
+    .select({
+      id: connections.id,
+      kind: connections.kind,
+      workspaceId: connections.workspaceId,
+      secretCiphertext: connections.secretCiphertext,
+      config: connections.config,
+      timezone: workspaces.timezone,
+    })
+    .from(connections)
+    .innerJoin(workspaces, eq(workspaces.id, connections.workspaceId))
+    .where(eq(connections.id, id))
+    .get();
+  if (!row) return null;
+  const { secretCiphertext, ...connection } = row;
+  return { ...connection, secret: secretCiphertext === null ? null : await decryptSecret(secretCiphertext, secretsKey) };
 }

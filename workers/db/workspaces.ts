@@ -23,8 +23,12 @@ export function workspaceBySlug(db: D1Database, slug: string): Promise<Workspace
   return drizzle(db).select().from(workspaces).where(eq(workspaces.slug, slug)).get();
 }
 
+export function findWorkspaceById(db: D1Database, id: string): Promise<WorkspaceRow | undefined> {
+  return drizzle(db).select().from(workspaces).where(eq(workspaces.id, id)).get();
+}
+
 export async function workspaceById(db: D1Database, id: string): Promise<WorkspaceRow> {
-  const row = await drizzle(db).select().from(workspaces).where(eq(workspaces.id, id)).get();
+  const row = await findWorkspaceById(db, id);
   if (!row) throw new Error(`no workspace ${id}`);
   return row;
 }

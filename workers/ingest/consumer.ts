@@ -5,7 +5,9 @@
 // delivery cannot hold back the rest.
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
+import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import type { Env, InboxMessage } from "../env";
+import { backoffDelayMs } from "../lib/backoff";
 import { applyDeliveries, type Delivery, type Rejected } from "../model/apply";
 import { dependentInstants } from "../model/dependents";
 import { markDirty } from "../model/dirty";
@@ -18,7 +20,7 @@ import {
 } from "../model/events";
 import { adapterFor } from "../sources";
 import type { Normalized, SourceAdapter } from "../sources/adapter";
-import { type LoadedConnection, loadConnection } from "./connections";
+import { type LoadedConnection, loadConnection } from "../db/connections";
 import { markFailed } from "./inbox";
 
 /** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
@@ -158,6 +160,9 @@ export async function processInboxRows(env: Env, inboxIds: number[], now: number
   for (const ids of boundedRuns(applied, () => 1, APPLIED_ROWS_PER_LOOKUP)) await markDependents(env, ids, now);
 }
 
+/** A failed delivery is retried by the queue after 5 s, doubling, at most 5 minutes (then events-dlq). */
+const RETRY_BACKOFF = { firstMs: 5 * SECOND_MS, maxMs: 5 * MINUTE_MS };
+
 async function retry(env: Env, message: Message<InboxMessage>, error: unknown): Promise<void> {
   const { inboxId } = message.body;
   console.error(`events: inbox ${inboxId} failed (attempt ${message.attempts})`, error);
@@ -165,7 +170,7 @@ async function retry(env: Env, message: Message<InboxMessage>, error: unknown): 
     .bind(inboxId, String(error).slice(0, 1000))
     .run()
     .catch(() => undefined);
-  message.retry({ delaySeconds: Math.min(300, 5 * 2 ** (message.attempts - 1)) });
+  message.retry({ delaySeconds: backoffDelayMs(message.attempts, RETRY_BACKOFF) / SECOND_MS });
 }
 
 export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {

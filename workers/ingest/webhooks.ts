@@ -5,7 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Env } from "../env";
 import { problemResponse } from "../lib/problem";
 import { adapterFor } from "../sources";
-import { loadConnection } from "./connections";
+import { loadConnection } from "../db/connections";
 import { enqueue, storeDeliveries } from "./inbox";
 
 export const MAX_BODY_BYTES = 1024 * 1024;

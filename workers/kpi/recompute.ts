@@ -3,18 +3,11 @@
 import type { D1Database, MessageBatch } from "@cloudflare/workers-types";
 import { monthRange } from "../../shared/months";
 import { MINUTE_MS, SECOND_MS } from "../../shared/units";
+import { findWorkspaceById } from "../db/workspaces";
 import type { Env, RecomputeMessage } from "../env";
+import { backoffDelayMs } from "../lib/backoff";
 import { markDirty } from "../model/dirty";
 import { computeMonth, dataAsOf, type WorkspaceSettings } from "./engine";
-
-export async function loadSettings(db: D1Database, workspaceId: string): Promise<WorkspaceSettings | null> {
-  const row = await db
-    .prepare("SELECT id, timezone, currency, pipeline_stages FROM workspaces WHERE id = ?1")
-    .bind(workspaceId)
-    .first<{ id: string; timezone: string; currency: string; pipeline_stages: string }>();
-  if (!row) return null;
-  return { id: row.id, timezone: row.timezone, currency: row.currency, pipelineStages: JSON.parse(row.pipeline_stages) };
-}
 
 /** Computes every month of [from, to] in order; returns the months computed. */
 export async function recomputeRange(
@@ -31,10 +24,7 @@ export async function recomputeRange(
 }
 
 /** A failed recompute is retried after 10 s, then twice as long each time, at most 5 minutes. */
-const RETRY_FIRST_SECONDS = 10;
-const RETRY_MAX_SECONDS = (5 * MINUTE_MS) / SECOND_MS;
-
-const retryDelaySeconds = (attempts: number) => Math.min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (attempts - 1));
+const RETRY_BACKOFF = { firstMs: 10 * SECOND_MS, maxMs: 5 * MINUTE_MS };
 
 export async function consumeRecompute(batch: MessageBatch<RecomputeMessage>, env: Env): Promise<void> {
   // A batch may hold the same month twice (a dirty fan-out and the trailing months): compute once.
@@ -44,14 +34,14 @@ export async function consumeRecompute(batch: MessageBatch<RecomputeMessage>, en
     const id = `${workspaceId}/${month}`;
     try {
       if (!done.has(id)) {
-        const workspace = await loadSettings(env.DB, workspaceId);
+        const workspace = await findWorkspaceById(env.DB, workspaceId);
         if (workspace) await computeMonth(env.DB, workspace, month);
         done.add(id);
       }
       message.ack();
     } catch (error) {
       console.error(`recompute: ${id} failed (attempt ${message.attempts})`, error);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      message.retry({ delaySeconds: backoffDelayMs(message.attempts, RETRY_BACKOFF) / SECOND_MS });
     }
   }
 }

@@ -1,6 +1,7 @@
 // Exponential backoff, the one rule behind every retry delay of the Worker: the inbox
 // sweep's slow retries of failed deliveries (ingest/inbox.ts) and the deploy hook's
-// retries (reports/deploy-hook.ts).
+// retries (reports/deploy-hook.ts), and the queues' retries of deliveries (ingest/consumer.ts)
+// and recomputes (kpi/recompute.ts).
 
 export interface Backoff {
   /** Delay before the first retry. */

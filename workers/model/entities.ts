@@ -65,7 +65,7 @@ export interface EntityField<K extends ColumnKind = ColumnKind, S extends z.ZodT
 export function field<
   K extends ColumnKind,
   S extends z.ZodType<StoredValue[K] | null | undefined>,
-  const O extends FieldOptions = {},
+  const O extends FieldOptions = Record<never, never>,
 >(column: K, schema: S, options?: O): EntityField<K, S> & NoInfer<O> {
   return { column, schema, ...(options as O) };
 }

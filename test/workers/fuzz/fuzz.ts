@@ -261,7 +261,7 @@ export function normalizeChecked(
   try {
     result = adapter.normalize({ body, headers: {} }, connection);
   } catch (error) {
-    throw new Error(`normalize threw ${String(error)} for ${JSON.stringify(body.slice(0, 300))}`);
+    throw new Error(`normalize threw ${String(error)} for ${JSON.stringify(body.slice(0, 300))}`, { cause: error });
   }
   if (!options.mayBeEmpty) expect(result.events.length + result.rejected.length, "an item was dropped silently").toBeGreaterThan(0);
   for (const rejected of result.rejected) {
@@ -288,7 +288,7 @@ export function splitAndNormalize(adapter: SourceAdapter, request: RawRequest, c
   try {
     split = adapter.split(request);
   } catch (error) {
-    throw new Error(`split threw ${String(error)} for ${JSON.stringify(request.body.slice(0, 300))}`);
+    throw new Error(`split threw ${String(error)} for ${JSON.stringify(request.body.slice(0, 300))}`, { cause: error });
   }
   if (!split.ok) {
     expect([400, 413]).toContain(split.status);

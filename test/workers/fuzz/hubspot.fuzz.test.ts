@@ -2,7 +2,7 @@
 // nothing unverified stored) and through split + normalize (never throws, every item mapped
 // or rejected, valid events beside bad ones mapped).
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeHubSpotUri, dedupeKey, hubspot, hubspotV3Signature, MAX_EVENTS_PER_REQUEST } from "../../../workers/sources/hubspot";
 import { createConnection, createWorkspace } from "../helpers";
 import {
