@@ -87,7 +87,7 @@ try {
   // Desktop: the top of the report and the leaderboard.
   {
     const { context, page } = await open({ width: 1280, height: 900 });
-    const height = Math.min(1800, await page.evaluate(() => document.documentElement.scrollHeight));
+    const height = Math.min(1800, await page.evaluate(() => globalThis.document.documentElement.scrollHeight));
     await shot(page, "report-1280.png", { clip: { x: 0, y: 0, width: 1280, height }, fullPage: true });
     const leaderboard = page.locator("section", { has: page.locator("#leaderboard") });
     await shot(leaderboard, "leaderboard-1280.png", {});
@@ -96,7 +96,7 @@ try {
   // A phone: 390 CSS px at 2× pixels.
   {
     const { context, page } = await open({ width: 390, height: 844 }, 2);
-    const height = Math.min(1700, await page.evaluate(() => document.documentElement.scrollHeight));
+    const height = Math.min(1700, await page.evaluate(() => globalThis.document.documentElement.scrollHeight));
     await shot(page, "report-390.png", { clip: { x: 0, y: 0, width: 390, height }, fullPage: true });
     await context.close();
   }
