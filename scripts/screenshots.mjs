@@ -7,8 +7,9 @@
 //   report-print-a4.png    the first page as printed: print media emulated on an A4 sheet
 // The printed page is not a rendering of page.pdf (nothing here rasterizes a PDF): the
 // print stylesheet is applied to a 794 × 1123 px viewport (A4 at 96 dpi) with the @page
-// margins (14 mm × 12 mm) as padding, and the sheet's first 1123 px are kept; a real PDF
-// may break a few elements earlier where they must not be split.
+// margins (14 mm × 12 mm) as padding, the blocks print never splits (figures, cards, tiles,
+// tables) that would cross the page's bottom margin are hidden as the page break would
+// push them to page 2, and the sheet's first 1123 px are kept.
 // Options: --site <dir> (default site/dist), --report <workspace>/<YYYY-MM> (default: the
 // newest month of the "demo" workspace, else of the first), --out <dir>, --chromium <path>
 // (default $CHROMIUM_PATH or /usr/bin/chromium). Chromium runs headless with --no-sandbox.
@@ -105,6 +106,16 @@ try {
     const { context, page } = await open({ width: 794, height: 1123 });
     await page.emulateMedia({ media: "print" });
     await page.addStyleTag({ content: "html { padding: 14mm 12mm; background: #fff; } body { margin: 0; }" });
+    await page.evaluate((bottom) => {
+      for (const element of globalThis.document.querySelectorAll("figure, .card, .tile, .report-header, table")) {
+        const box = element.getBoundingClientRect();
+        if (box.top < bottom && box.bottom > bottom) element.style.visibility = "hidden";
+      }
+      // The bottom margin of the sheet is blank.
+      const margin = globalThis.document.createElement("div");
+      margin.style.cssText = `position:absolute;left:0;right:0;top:${bottom}px;height:2000px;background:#fff;z-index:9999`;
+      globalThis.document.body.append(margin);
+    }, 1123 - 53);
     await shot(page, "report-print-a4.png", { clip: { x: 0, y: 0, width: 794, height: 1123 }, fullPage: true });
     await context.close();
   }
