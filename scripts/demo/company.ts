@@ -12,11 +12,18 @@
 // - "AI Copilot" launches mid-period and takes off: attached to more and more new deals and
 //   sold as expansions to existing customers.
 // - Seasonality (summer dip, Q4 push) and steady growth.
+// - Quotas a team can make: Atlas beats its number most months (about 110 %), Borealis and
+//   Delta come close, Cobalt lands well below (about 65 %). Reps work their month as sales
+//   teams do: a team past its number lets late deals slip into next month, one short of it
+//   pulls in deals due in the next weeks, and no rep's month goes past 250 % of quota.
+// - One record: in the last month a Borealis rep signs Meridian Foundry GmbH, an
+//   enterprise rollout months in the making, worth over three times the rep's quota (story.ts
+//   tells it; it is the only rep-month past 250 %).
 //
 // Entity ids look like the ids of the system each team works in (HubSpot numeric ids,
 // Pipedrive integers, Close `lead_…`, Salesforce 18-character ids), because the CRMs'
 // adapters keep their ids as they are; a Stripe customer id is the account id used by deals.
-import { addMonths, localMidnight, monthRange, startOfMonth } from "../../shared/months";
+import { addMonths, localMidnight, monthOf, monthRange, startOfMonth } from "../../shared/months";
 import type { EventType } from "../../workers/model/events";
 
 export type Crm = "hubspot" | "pipedrive" | "close" | "salesforce";
@@ -36,7 +43,7 @@ export interface DemoOptions {
   end?: string;
   /** Default 18. */
   months?: number;
-  /** 1 = full (about 25 reps, ~15k events); 0.1 = a few reps, for CI. */
+  /** 1 = full (about 25 reps, ~20k events); 0.1 = a few reps, for CI. */
   scale?: number;
   /** Used only to default `end`. */
   now?: number | Date;
@@ -93,6 +100,11 @@ export interface Company {
   products: { id: string; name: string; line: string }[];
   /** The Salesforce organization the Delta team's org has. */
   salesforceOrgId: string;
+  /**
+   * The story's one outlier: a rep's record deal that takes the month far past quota (null
+   * when the period is too short to tell it).
+   */
+  outlier: { rep_id: string; month: string; deal_id: string; account: string } | null;
   /** Every event, ordered by occurred_at (ids ascend with it). */
   events: NativeEvent[];
   /** The system each event comes from (parallel to `events`). */
@@ -200,8 +212,8 @@ export const PRODUCTS = [
 
 /** Annual list price per unit, per currency. Seats are billed monthly at 1/12. */
 const PRICES: Record<string, Record<string, number>> = {
-  USD: { core: 540, analytics: 120, integrations: 6000, support: 12000, copilot: 240 },
-  EUR: { core: 504, analytics: 108, integrations: 5400, support: 10800, copilot: 216 },
+  USD: { core: 1200, analytics: 300, integrations: 15000, support: 30000, copilot: 600 },
+  EUR: { core: 1104, analytics: 276, integrations: 13800, support: 27600, copilot: 552 },
 };
 
 interface TeamProfile {
@@ -210,6 +222,10 @@ interface TeamProfile {
   advance: [number, number, number, number];
   /** Lead lifecycle progression factor. */
   qualify: number;
+  /** Reps at full scale. */
+  size: number;
+  /** New leads per month for the whole team at full scale (before seasonality and growth). */
+  leads: number;
   followUp: number;
   responseMinutes: number;
   replyRate: number;
@@ -219,42 +235,68 @@ interface TeamProfile {
   nps: number;
   csat: number;
   morale: number;
+  /** Monthly quota per rep at full scale, in USD (before seasonality, growth and ramp). */
   quota: number;
+  /**
+   * How the team works its month, as shares of the team's quota: below the floor its reps
+   * pull in deals due in the next weeks; above the ceiling the latest deals slip to next month.
+   */
+  band: [number, number];
 }
 
 const TEAM_PROFILES: TeamProfile[] = [
   {
     team: { key: "atlas", name: "Atlas", crm: "hubspot", regions: ["North America"] },
     advance: [0.88, 0.83, 0.85, 0.78],
-    qualify: 1.1, followUp: 0.96, responseMinutes: 9, replyRate: 0.45, eurShare: 0,
+    qualify: 1.1, size: 7, leads: 17, followUp: 0.96, responseMinutes: 9, replyRate: 0.45, eurShare: 0,
     segments: [["SMB", 45], ["Mid-Market", 45], ["Enterprise", 10]],
-    churn: 0.01, nps: 8.7, csat: 4.5, morale: 8.3, quota: 34_000,
+    churn: 0.01, nps: 8.7, csat: 4.5, morale: 8.3, quota: 22_600, band: [1.1, 1.3],
   },
   {
     team: { key: "borealis", name: "Borealis", crm: "pipedrive", regions: ["EMEA"] },
-    advance: [0.8, 0.75, 0.78, 0.68],
-    qualify: 1, followUp: 0.9, responseMinutes: 55, replyRate: 0.36, eurShare: 0.8,
+    advance: [0.84, 0.78, 0.8, 0.72],
+    qualify: 1, size: 5, leads: 17, followUp: 0.9, responseMinutes: 55, replyRate: 0.36, eurShare: 0.8,
     segments: [["SMB", 50], ["Mid-Market", 40], ["Enterprise", 10]],
-    churn: 0.014, nps: 8, csat: 4.2, morale: 7.5, quota: 16_000,
+    churn: 0.014, nps: 8, csat: 4.2, morale: 7.5, quota: 35_100, band: [0.78, 1.15],
   },
   {
     team: { key: "cobalt", name: "Cobalt", crm: "close", regions: ["North America", "LATAM"] },
-    advance: [0.7, 0.62, 0.66, 0.56],
-    qualify: 0.85, followUp: 0.72, responseMinutes: 260, replyRate: 0.26, eurShare: 0,
-    segments: [["SMB", 65], ["Mid-Market", 30], ["Enterprise", 5]],
-    churn: 0.026, nps: 7.1, csat: 3.8, morale: 6.1, quota: 12_000,
+    advance: [0.76, 0.7, 0.72, 0.64],
+    qualify: 1.1, size: 5, leads: 18, followUp: 0.72, responseMinutes: 260, replyRate: 0.26, eurShare: 0,
+    segments: [["SMB", 80], ["Mid-Market", 18], ["Enterprise", 2]],
+    churn: 0.026, nps: 7.1, csat: 3.8, morale: 6.1, quota: 27_600, band: [0.52, 0.85],
   },
   {
     team: { key: "delta", name: "Delta", crm: "salesforce", regions: ["APAC"] },
-    advance: [0.82, 0.76, 0.78, 0.68],
-    qualify: 1, followUp: 0.92, responseMinutes: 70, replyRate: 0.38, eurShare: 0,
+    advance: [0.85, 0.8, 0.8, 0.7],
+    qualify: 1.05, size: 7, leads: 19, followUp: 0.92, responseMinutes: 70, replyRate: 0.38, eurShare: 0,
     segments: [["SMB", 25], ["Mid-Market", 50], ["Enterprise", 25]],
-    churn: 0.012, nps: 8.2, csat: 4.3, morale: 7.8, quota: 20_000,
+    churn: 0.012, nps: 8.2, csat: 4.3, morale: 7.8, quota: 33_900, band: [0.75, 1.2],
   },
 ];
 
+/** The team whose rep signs the story's record deal in the last month. */
+const OUTLIER_TEAM = "borealis";
+
 /** The teams whose region slips in the last quarter (APAC). */
 const SLIPPING_TEAM = "delta";
+
+/** A first deal is at most this share of its rep's monthly quota (seats shrink to fit). */
+const FIRST_DEAL_SHARE = 2.2;
+/** A rep's month stays under this share of quota, bar a single deal up to HARD_CAP. */
+const REP_CEILING = 2;
+/** No planned close takes a rep's month past this share of quota (the story's outlier aside). */
+const HARD_CAP = 2.4;
+/** Share of the deals about to sign that the competitor takes in the slipping region. */
+const COMPETITOR_TAKES = 0.3;
+/** The slipping team's new business stalls beyond this share of its target. */
+const SLIP_CEILING = 0.7;
+/** How far ahead a team short of its number pulls in deals. */
+const PULL_IN_DAYS = 60;
+/** Quota growth per month (the plan grows with the company). */
+const QUOTA_GROWTH = 0.03;
+/** Share of the new-business target in a rep's first months (no quota in the first). */
+export const QUOTA_RAMP = [0, 0.25, 0.5, 0.75];
 
 const SEASONALITY = [0.85, 0.95, 1.05, 1, 1, 0.95, 0.8, 0.78, 1.05, 1.1, 1.18, 1.08];
 
@@ -461,7 +503,8 @@ export function generateCompany(options: DemoOptions = {}): Company {
     minute(t + rng.between(minDays, maxDays) * DAY + rng.int(0, 240) * MINUTE);
 
   // ---- teams and reps
-  const perTeam = Math.max(1, Math.round(6 * scale));
+  /** Reps per team at this scale (at least one). */
+  const perTeam = (profile: TeamProfile) => Math.max(1, Math.round(profile.size * scale));
   const reps: RepState[] = [];
   const usedNames = new Set<string>();
   const newRep = (profile: TeamProfile, region: string, joined: number): RepState => {
@@ -484,8 +527,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
     return rep;
   };
   for (const profile of TEAM_PROFILES) {
-    // Delta gets one more rep at full scale (25 in all).
-    const count = perTeam + (profile.team.key === SLIPPING_TEAM && perTeam >= 6 ? 1 : 0);
+    const count = perTeam(profile);
     for (let i = 0; i < count; i++) newRep(profile, profile.team.regions[i % profile.team.regions.length]!, 0);
   }
   const repEvent = (rep: RepState, at: number) =>
@@ -505,6 +547,35 @@ export function generateCompany(options: DemoOptions = {}): Company {
   }
   const activeReps = (profile: TeamProfile, m: number) =>
     reps.filter((r) => r.profile === profile && r.joined <= m && (r.left === null || r.left > m));
+  const bookedKey = (rep: RepState, m: number) => `${rep.id}|${m}`;
+
+  // ---- quotas and FX rates
+  const seasonOf = (m: number) => SEASONALITY[Number(months[m]!.slice(5, 7)) - 1]!;
+  /** A fully ramped rep's new-business target for month m (seasonal, growing). */
+  const standardQuota = (profile: TeamProfile, m: number) =>
+    profile.quota * ((profile.size * scale) / perTeam(profile)) * (0.5 + 0.5 * seasonOf(m)) * (1 + QUOTA_GROWTH * m);
+  /** USD of the renewals each rep owns that fall due in a month (bookedKey), added to the quota. */
+  const renewalPlan = new Map<string, number>();
+  /**
+   * A rep's quota for month m: the new-business target, ramped over a rep's first months
+   * (the whole team is new in the first month: the company starts selling), plus the
+   * renewals the rep owns that fall due in m. 0 when not on the team.
+   */
+  const quotaOf = (rep: RepState, m: number) => {
+    if (m < 0 || m >= M || rep.joined > m || (rep.left !== null && rep.left <= m)) return 0;
+    const ramp = QUOTA_RAMP[m - rep.joined] ?? 1;
+    if (ramp === 0) return 0;
+    const target = standardQuota(rep.profile, m) * ramp + (renewalPlan.get(bookedKey(rep, m)) ?? 0);
+    return Math.round(target / 100) * 100;
+  };
+  const fxRng = new Rng(seed ^ 0x5eed);
+  const fx_rates: Settings["fx_rates"] = months.map((month, m) => ({
+    currency: "EUR",
+    month,
+    rate: Math.round((1.085 + 0.035 * Math.sin(m / 3) + fxRng.between(-0.008, 0.008)) * 10_000) / 10_000,
+  }));
+  const inUsd = (amount: number, currency: string, m: number) =>
+    currency === "USD" ? amount : amount * fx_rates[Math.min(M - 1, Math.max(0, m))]!.rate;
 
   const plans: Record<string, SubscriptionPlan> = {};
   const customers: Customer[] = [];
@@ -547,7 +618,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
   const priceOf = (currency: string, product: string) => PRICES[currency]![product]!;
   const productName = (id: string) => PRODUCTS.find((p) => p.id === id)!.name;
   const seatsFor = (segment: string) =>
-    segment === "Enterprise" ? rng.int(120, 320) : segment === "Mid-Market" ? rng.int(40, 120) : rng.int(10, 40);
+    segment === "Enterprise" ? rng.int(80, 150) : segment === "Mid-Market" ? rng.int(30, 70) : rng.int(10, 30);
   const copilotAttach = (m: number) => (m < launchIndex ? 0 : Math.min(0.68, 0.14 + 0.075 * (m - launchIndex)));
 
   const newDealLines = (segment: string, currency: string, m: number): Line[] => {
@@ -562,6 +633,62 @@ export function generateCompany(options: DemoOptions = {}): Company {
     return lines;
   };
   const amountOf = (lines: Line[]) => round2(lines.reduce((sum, l) => sum + l.quantity * l.unit_price, 0));
+  /**
+   * A first deal is sized to the rep's month ("land small, then expand"): seats shrink
+   * until the amount is at most FIRST_DEAL_SHARE of the rep's quota.
+   */
+  const fitLines = (lines: Line[], profile: TeamProfile, currency: string, m: number): Line[] => {
+    const limit = FIRST_DEAL_SHARE * standardQuota(profile, m);
+    const amount = inUsd(amountOf(lines), currency, m);
+    if (amount <= limit) return lines;
+    const fixed = lines.filter((l) => l.quantity === 1).reduce((sum, l) => sum + l.quantity * l.unit_price, 0);
+    const factor = Math.max(0.05, (limit / inUsd(1, currency, m) - fixed) / (amountOf(lines) - fixed));
+    return lines.map((l) => (l.quantity === 1 ? l : { ...l, quantity: Math.max(3, Math.floor(l.quantity * factor)) }));
+  };
+
+  /** closed_at as each CRM sends it for a close at `at`. */
+  const closedAtOf = (crm: Crm, at: number) => {
+    // Close sends the close date as a calendar date (UTC midnight); Salesforce's CloseDate
+    // is a day in the workspace's zone; the others keep the instant.
+    const day = new Date(at);
+    if (crm === "close") return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+    if (crm === "salesforce") return localMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), timezone);
+    return at;
+  };
+  /** Local starts of the months around the period, for reportMonthOf. */
+  const localStarts = [-1, ...months.map((_, i) => i), M, M + 1, M + 2].map((i) => ({
+    month: addMonths(start, i),
+    at: startOfMonth(addMonths(start, i), timezone),
+  }));
+  /** The report month a close at `at` counts in (the workspace's zone, as the KPIs read it). */
+  const reportMonthOf = (crm: Crm, at: number) => {
+    // A Salesforce CloseDate is local midnight of the day: its month is the day's.
+    if (crm === "salesforce") return new Date(at).toISOString().slice(0, 7);
+    const closedAt = closedAtOf(crm, at);
+    for (let i = localStarts.length - 1; i >= 0; i--) if (closedAt >= localStarts[i]!.at) return localStarts[i]!.month;
+    return monthOf(closedAt, timezone);
+  };
+
+  // ---- closing: a won deal waits here until its rep's month is planned (scheduleMonth).
+  interface PendingWin {
+    seq: number;
+    rep: RepState;
+    /** When the deal would close left alone. */
+    natural: number;
+    /** Not before: a day after its last stage change. */
+    earliest: number;
+    amount: number;
+    currency: string;
+    /** Renewals close when due (the quota plans them); only new business is worked. */
+    renewal: boolean;
+    close: (at: number) => void;
+    /** Lost at the last moment instead (the competitor in the slipping region). */
+    lose: (at: number) => void;
+  }
+  const pendingWins: PendingWin[] = [];
+  let winSeq = 0;
+  /** Revenue closed per rep and month, in USD at the month's rate (the story's outlier, ahead). */
+  const booked = new Map<string, number>();
 
   /**
    * Scripts a deal from its creation to its close (or to the horizon): stage moves,
@@ -613,10 +740,13 @@ export function generateCompany(options: DemoOptions = {}): Company {
       const next = after(t, gap() * 0.6, gap() * 1.4);
       const m = monthIndexOf(next);
       let p = rep.profile.advance[stage]! * (args.ease ?? 1);
-      if (rep.profile.team.key === SLIPPING_TEAM && next >= lastQuarterStart) p *= 0.5;
+      // The competitor in the slipping region (and at closing, see scheduleMonth).
+      if (rep.profile.team.key === SLIPPING_TEAM && next >= lastQuarterStart) p *= 0.92;
       p = Math.min(0.97, p);
       const advances = rng.chance(p);
-      if (next > horizon) return;
+      // A win due soon after the horizon can still be pulled in before it (scheduleMonth).
+      const wins = advances && stage === PIPELINE_STAGES.length - 1;
+      if (next > horizon && !(wins && next < horizon + PULL_IN_DAYS * DAY)) return;
       if (!advances) {
         const competitorHeavy = rep.profile.team.key === SLIPPING_TEAM && next >= lastQuarterStart;
         const reason = competitorHeavy && rng.chance(0.6) ? "Chose a competitor" : rng.pick(LOST_REASONS);
@@ -624,7 +754,10 @@ export function generateCompany(options: DemoOptions = {}): Company {
         return;
       }
       if (stage === PIPELINE_STAGES.length - 1) {
-        closeDeal(true, next, null);
+        pendingWins.push({
+          seq: winSeq++, rep, natural: next, earliest: t + DAY, amount: amountOf(currentLines), currency: customer.currency,
+          renewal: kind === "renewal", close: (at) => closeDeal(true, at, null), lose: (at) => closeDeal(false, at, "Chose a competitor"),
+        });
         return;
       }
       stage += 1;
@@ -649,17 +782,17 @@ export function generateCompany(options: DemoOptions = {}): Company {
           outcome: "held",
           participants: se ? [rep.id, se.id] : undefined,
         });
-        activity(rep, demoAt + 2 * HOUR, "note", links);
+        if (rng.chance(0.5)) activity(rep, demoAt + 2 * HOUR, "note", links);
       } else if (stageName === "proposal") {
         const sent = after(t, 0.1, 1);
         activity(rep, sent, "email", links, { direction: "outbound" });
-        activity(rep, sent + 5 * MINUTE, "task", links);
-        if (rng.chance(0.75)) {
+        if (rng.chance(0.5)) activity(rep, sent + 5 * MINUTE, "task", links);
+        if (rng.chance(0.5)) {
           activity(rep, after(sent, 0.5, 3), "email", links, { direction: "inbound", outcome: rng.chance(0.6) ? "positive" : "neutral" });
         }
       } else if (stageName === "negotiation") {
         activity(rep, after(t, 0.5, 2), "meeting", links, { direction: "outbound", duration: minutes(30, 60), outcome: "held" });
-        activity(rep, after(t, 2, 5), "call", links, { direction: "outbound", duration: minutes(10, 30) });
+        if (rng.chance(0.5)) activity(rep, after(t, 2, 5), "call", links, { direction: "outbound", duration: minutes(10, 30) });
       }
     }
 
@@ -668,19 +801,10 @@ export function generateCompany(options: DemoOptions = {}): Company {
       const closedStage = CLOSED_STAGES[crm];
       if (closedStage) closing.stage = won ? closedStage.won : closedStage.lost;
       closing.status = won ? "won" : "lost";
-      // Close sends the close date as a calendar date (UTC midnight); Salesforce's CloseDate
-      // is a day in the workspace's zone; the others keep the instant.
-      const day = new Date(at);
-      let closedAt = at;
-      if (crm === "close") closedAt = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-      if (crm === "salesforce") closedAt = localMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), timezone);
-      closing.closed_at = iso(closedAt);
+      closing.closed_at = iso(closedAtOf(crm, at));
       if (reason) closing.lost_reason = reason;
       emit(crm, "deal.upserted", at, closing);
-      if (won) {
-        activity(rep, at + 30 * MINUTE, "note", links);
-        wins.push({ at, customer, kind, lines: currentLines });
-      }
+      if (won) wins.push({ at, customer, kind, lines: currentLines });
       args.onClose?.(won, at);
     }
   };
@@ -713,7 +837,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
     });
     const links: Links = { lead_id: leadId, account_id: accountId };
     const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
-    const quality = SOURCE_QUALITY[source]! * profile.qualify * (slipping ? 0.8 : 1);
+    const quality = SOURCE_QUALITY[source]! * profile.qualify * (slipping ? 0.75 : 1);
 
     // The lifecycle: subscriber → lead → mql → sql → opportunity (a deal).
     let t = created;
@@ -725,14 +849,14 @@ export function generateCompany(options: DemoOptions = {}): Company {
       t = after(t, 3, 20);
       emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "lead" });
     }
-    const reachesMql = rng.chance(Math.min(0.95, 0.7 * quality));
+    const reachesMql = rng.chance(Math.min(0.95, 0.82 * quality));
     // Outreach from the moment it is a lead.
     if (rng.chance(profile.followUp)) {
       const first = minute(t + Math.max(2, rng.skewed(profile.responseMinutes, 0.9)) * MINUTE);
       const channel = rng.chance(0.55) ? "call" : "email";
       activity(rep, first, channel, links, channel === "call" ? { direction: "outbound", duration: minutes(2, 10) } : { direction: "outbound" });
       let touch = first;
-      for (let i = rng.int(0, 2); i > 0; i--) {
+      for (let i = rng.int(0, 1); i > 0; i--) {
         touch = after(touch, 1, 4);
         const type = rng.weighted([["email", 5], ["call", 3], ["social", 2]] as [string, number][]);
         activity(rep, touch, type, links, type === "call" ? { direction: "outbound", duration: minutes(1, 8) } : { direction: "outbound" });
@@ -742,20 +866,20 @@ export function generateCompany(options: DemoOptions = {}): Company {
         const replyAt = after(first, 0.1, 3);
         const outcome = reachesMql ? (rng.chance(0.8) ? "positive" : "neutral") : rng.chance(0.55) ? "negative" : "neutral";
         activity(rep, replyAt, rng.chance(0.7) ? "email" : "call", links, { direction: "inbound", outcome });
-        if (outcome === "positive") activity(rep, replyAt + 40 * MINUTE, "meeting", links, { direction: "outbound", outcome: "scheduled" });
+        if (outcome === "positive" && rng.chance(0.6)) activity(rep, replyAt + 40 * MINUTE, "meeting", links, { direction: "outbound", outcome: "scheduled" });
       }
     }
     if (!reachesMql) return;
     t = after(t, 2, 9);
     emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "mql" });
-    if (!rng.chance(Math.min(0.95, 0.7 * quality))) {
+    if (!rng.chance(Math.min(0.95, 0.78 * quality))) {
       if (rng.chance(0.5)) activity(rep, after(t, 1, 5), "meeting", links, { direction: "outbound", duration: 0, outcome: rng.chance(0.5) ? "no_show" : "canceled" });
       return;
     }
     t = after(t, 2, 9);
     emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "sql" });
     activity(rep, minute(t - 2 * HOUR), "meeting", links, { direction: "outbound", duration: minutes(25, 45), outcome: "held" });
-    if (!rng.chance(Math.min(0.95, 0.82 * quality))) return;
+    if (!rng.chance(Math.min(0.95, 0.85 * quality))) return;
     t = after(t, 1, 6);
     emit(crm, "lead.upserted", t, { lead_id: leadId, stage: "opportunity" });
     const customer: Customer = {
@@ -763,7 +887,8 @@ export function generateCompany(options: DemoOptions = {}): Company {
       active: false, everBilled: false, billedSince: 0, churnedAt: null, stripeCustomer: false, renewalDue: null, openExpansion: false,
     };
     const created2 = t + 5 * MINUTE;
-    const lines = newDealLines(segment, currency, Math.max(0, monthIndexOf(created2)));
+    const dealMonth = Math.max(0, monthIndexOf(created2));
+    const lines = fitLines(newDealLines(segment, currency, dealMonth), profile, currency, dealMonth);
     scriptDeal({
       rep, customer, leadId, created: created2, kind: "new", lines, source, name: `${name} — ${productName("core")}`,
       onClose: (won, at) => {
@@ -839,6 +964,173 @@ export function generateCompany(options: DemoOptions = {}): Company {
     while (winCursor < wins.length && wins[winCursor]!.at < until) applyWin(wins[winCursor++]!);
   };
 
+  /**
+   * Plans month m's closes the way a sales team works its number. Renewals due in m close
+   * when due. Each rep's other won deals due in m close in order while the rep's month stays
+   * under REP_CEILING × quota (a first deal may go up to HARD_CAP × quota); the rest slip to
+   * the first days of next month. Then the team's new business against its new-business
+   * target: above the band's ceiling, its latest deals slip to next month; below its floor,
+   * reps pull in deals due in the next PULL_IN_DAYS (the rep furthest from quota first) and
+   * close them in the last days of m. Reps without a quota (gone) close when due.
+   */
+  const scheduleMonth = (m: number) => {
+    const month = months[m]!;
+    const nextMonth = monthStartUtc(m + 1);
+    const closing = new Map<PendingWin, number>();
+    const lost = new Map<PendingWin, number>();
+    const slip = (w: PendingWin) => {
+      w.natural = Math.max(businessTime(m + 1, 3, 12), w.earliest);
+    };
+    const isDue = (w: PendingWin) => reportMonthOf(w.rep.crm, w.natural) <= month;
+    const value = (w: PendingWin) => inUsd(w.amount, w.currency, m);
+    for (const profile of TEAM_PROFILES) {
+      const team = reps.filter((r) => r.profile === profile);
+      const quota = new Map(team.map((r) => [r, quotaOf(r, m)]));
+      const target = new Map(team.map((r) => [r, quota.get(r)! > 0 ? quota.get(r)! - (renewalPlan.get(bookedKey(r, m)) ?? 0) : 0]));
+      /** Everything a rep closes in m, and its new business alone. */
+      const all = new Map(team.map((r) => [r, booked.get(bookedKey(r, m)) ?? 0]));
+      const fresh = new Map(all);
+      const pending = pendingWins.filter((w) => w.rep.profile === profile).sort((a, b) => a.natural - b.natural || a.seq - b.seq);
+      const due = new Set(pending.filter(isDue));
+      const accept = (w: PendingWin, at: number) => {
+        closing.set(w, at);
+        all.set(w.rep, all.get(w.rep)! + value(w));
+        if (!w.renewal) fresh.set(w.rep, fresh.get(w.rep)! + value(w));
+      };
+      // A deal due in a month already planned (rare) closes early in this one.
+      const dueAt = (w: PendingWin) => (reportMonthOf(w.rep.crm, w.natural) === month ? w.natural : Math.max(businessTime(m, 2, 8), w.earliest));
+      // The slipping region: the competitor takes a share of the deals about to sign.
+      const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
+      if (slipping) {
+        for (const w of due) {
+          if (!rng.chance(COMPETITOR_TAKES)) continue;
+          lost.set(w, dueAt(w));
+          due.delete(w);
+        }
+      }
+      for (const w of due) if (w.renewal || quota.get(w.rep) === 0) accept(w, dueAt(w));
+      for (const w of due) {
+        if (closing.has(w)) continue;
+        const q = quota.get(w.rep)!;
+        const sum = all.get(w.rep)!;
+        if (sum + value(w) <= REP_CEILING * q || (sum === 0 && value(w) <= HARD_CAP * q)) accept(w, dueAt(w));
+        else slip(w);
+      }
+      const teamTarget = team.reduce((total, r) => total + target.get(r)!, 0);
+      if (teamTarget > 0) {
+        const teamSum = () => team.reduce((total, r) => total + (quota.get(r)! > 0 ? fresh.get(r)! : 0), 0);
+        // A slipping team has nothing to pull in, and its deals stall (slip) past SLIP_CEILING.
+        const [floor, ceiling] = slipping ? [0, SLIP_CEILING] : profile.band;
+        // Above the ceiling: the latest deals slip (never below the floor).
+        for (const w of [...due].reverse()) {
+          if (teamSum() <= ceiling * teamTarget) break;
+          if (!closing.has(w) || w.renewal || quota.get(w.rep) === 0 || teamSum() - value(w) < floor * teamTarget) continue;
+          closing.delete(w);
+          all.set(w.rep, all.get(w.rep)! - value(w));
+          fresh.set(w.rep, fresh.get(w.rep)! - value(w));
+          slip(w);
+        }
+        // Below the floor: pull in.
+        const candidates = pending.filter((w) => !due.has(w) && !w.renewal && w.natural < nextMonth + PULL_IN_DAYS * DAY && quota.get(w.rep)! > 0);
+        const attainment = (r: RepState) => all.get(r)! / quota.get(r)!;
+        while (teamSum() < floor * teamTarget) {
+          const pick = candidates
+            .filter((w) => all.get(w.rep)! + value(w) <= REP_CEILING * quota.get(w.rep)! && teamSum() + value(w) <= ceiling * teamTarget)
+            .sort((a, b) => attainment(a.rep) - attainment(b.rep) || a.natural - b.natural)[0];
+          if (!pick) break;
+          candidates.splice(candidates.indexOf(pick), 1);
+          const at = Math.max(businessTime(m, 22, 27), pick.earliest);
+          if (reportMonthOf(pick.rep.crm, at) === month) accept(pick, at);
+        }
+      }
+      for (const r of team) booked.set(bookedKey(r, m), all.get(r)!);
+    }
+    for (const [w, at] of closing) w.close(at);
+    for (const [w, at] of lost) w.lose(at);
+    for (let i = pendingWins.length - 1; i >= 0; i--) if (closing.has(pendingWins[i]!) || lost.has(pendingWins[i]!)) pendingWins.splice(i, 1);
+  };
+
+  // ---- the outlier: months of work on one enterprise deal, signed in the last month
+  let outlier: Company["outlier"] = null;
+  const OUTLIER_LEAD_MONTH = M - 6;
+  const scriptOutlier = () => {
+    const profile = TEAM_PROFILES.find((p) => p.team.key === OUTLIER_TEAM)!;
+    const team = activeReps(profile, OUTLIER_LEAD_MONTH);
+    const rep = team[Math.min(1, team.length - 1)]!;
+    const crm = rep.crm;
+    const name = "Meridian Foundry GmbH";
+    const leadId = ids.of(crm, "lead");
+    const accountId = ids.of(crm, "account");
+    const links: Links = { lead_id: leadId, account_id: accountId };
+    const t0 = businessTime(OUTLIER_LEAD_MONTH, 3, 10);
+    emit(crm, "account.upserted", t0, {
+      account_id: accountId, name, region: rep.region, segment: "Enterprise", industry: "Manufacturing", owner_rep_id: rep.id,
+    });
+    emit(crm, "lead.upserted", t0, {
+      lead_id: leadId, account_id: accountId, owner_rep_id: rep.id, source: "referral", stage: "lead", created_at: iso(t0),
+    });
+    activity(rep, t0 + 25 * MINUTE, "call", links, { direction: "outbound", duration: minutes(10, 20) });
+    activity(rep, t0 + DAY, "email", links, { direction: "inbound", outcome: "positive" });
+    activity(rep, t0 + DAY + 40 * MINUTE, "meeting", links, { direction: "outbound", outcome: "scheduled" });
+    emit(crm, "lead.upserted", t0 + 6 * DAY, { lead_id: leadId, stage: "mql" });
+    activity(rep, t0 + 13 * DAY - 2 * HOUR, "meeting", links, { direction: "outbound", duration: minutes(45, 60), outcome: "held" });
+    emit(crm, "lead.upserted", t0 + 13 * DAY, { lead_id: leadId, stage: "sql" });
+    const created = t0 + 16 * DAY;
+    emit(crm, "lead.upserted", created, { lead_id: leadId, stage: "opportunity" });
+    const currency = "EUR";
+    /** Lines for about `usd` (support, integrations, and seats of core and analytics). */
+    const linesFor = (usd: number): Line[] => {
+      const fixed = priceOf(currency, "support") + priceOf(currency, "integrations");
+      const perSeat = priceOf(currency, "core") + priceOf(currency, "analytics");
+      const seats = Math.max(20, Math.round((usd / inUsd(1, currency, M - 1) - fixed) / perSeat));
+      return [
+        { product_id: "core", name: productName("core"), quantity: seats, unit_price: priceOf(currency, "core") },
+        { product_id: "analytics", name: productName("analytics"), quantity: seats, unit_price: priceOf(currency, "analytics") },
+        { product_id: "integrations", name: productName("integrations"), quantity: 1, unit_price: priceOf(currency, "integrations") },
+        { product_id: "support", name: productName("support"), quantity: 1, unit_price: priceOf(currency, "support") },
+      ];
+    };
+    // First scoped for one plant; the rollout to every plant is agreed in the last month.
+    const lines = linesFor(1.6 * standardQuota(profile, M - 1));
+    const dealId = ids.of(crm, "deal");
+    const deal: Links = { ...links, deal_id: dealId };
+    emit(crm, "deal.upserted", created + 5 * MINUTE, {
+      deal_id: dealId, name: `${name} — ${productName("core")}`, account_id: accountId, lead_id: leadId, owner_rep_id: rep.id,
+      stage: "discovery", status: "open", amount: amountOf(lines), currency, kind: "new", source: "referral",
+      created_at: iso(created + 5 * MINUTE), products: lines.map((l) => ({ ...l })),
+    });
+    activity(rep, created + DAY, "call", deal, { direction: "outbound", duration: minutes(30, 45) });
+    const se = seOf(rep, OUTLIER_LEAD_MONTH);
+    const stageAt = [created + 20 * DAY, created + 55 * DAY, created + 100 * DAY];
+    emit(crm, "deal.upserted", stageAt[0]!, { deal_id: dealId, stage: "demo", status: "open" });
+    activity(rep, stageAt[0]! + DAY, "demo", deal, { direction: "outbound", duration: 90 * 60, outcome: "held", participants: se ? [rep.id, se.id] : undefined });
+    emit(crm, "deal.upserted", stageAt[1]!, { deal_id: dealId, stage: "proposal", status: "open" });
+    activity(rep, stageAt[1]! + HOUR, "email", deal, { direction: "outbound" });
+    activity(rep, stageAt[1]! + 3 * DAY, "email", deal, { direction: "inbound", outcome: "positive" });
+    emit(crm, "deal.upserted", stageAt[2]!, { deal_id: dealId, stage: "negotiation", status: "open" });
+    activity(rep, stageAt[2]! + 2 * DAY, "meeting", deal, { direction: "outbound", duration: 60 * 60, outcome: "held" });
+    const at = businessTime(M - 1, 9, 15);
+    outlier = { rep_id: rep.id, month: months[M - 1]!, deal_id: dealId, account: name };
+    // Signed in the last month, once its quota is known: 3.2 × the rep's quota.
+    return () => {
+      const signed = linesFor(3.2 * quotaOf(rep, M - 1));
+      emit(crm, "deal.upserted", at - 6 * DAY, { deal_id: dealId, amount: amountOf(signed), products: signed.map((l) => ({ ...l })) });
+      const closedStage = CLOSED_STAGES[crm];
+      emit(crm, "deal.upserted", at, {
+        deal_id: dealId, ...(closedStage ? { stage: closedStage.won } : {}), status: "won", closed_at: iso(closedAtOf(crm, at)),
+      });
+      emit(crm, "lead.upserted", at + MINUTE, { lead_id: leadId, stage: "customer" });
+      const customer: Customer = {
+        accountId, name, rep, leadId, region: rep.region, segment: "Enterprise", currency, seats: 0, copilotSeats: 0, coreSub: null,
+        copilotSub: null, active: false, everBilled: false, billedSince: 0, churnedAt: null, stripeCustomer: false, renewalDue: null,
+        openExpansion: false,
+      };
+      wins.push({ at, customer, kind: "new", lines: signed });
+      booked.set(bookedKey(rep, M - 1), inUsd(amountOf(signed), currency, M - 1));
+    };
+  };
+  let signOutlier: (() => void) | null = null;
+
   // ---- the months
   for (let m = 0; m < M; m++) {
     const calendarMonth = Number(months[m]!.slice(5, 7));
@@ -846,13 +1138,12 @@ export function generateCompany(options: DemoOptions = {}): Company {
     const growth = 1 + 0.022 * m;
     const monthEnd = monthStartUtc(m + 1);
 
+    if (m === OUTLIER_LEAD_MONTH && M >= 8) signOutlier = scriptOutlier();
     for (const profile of TEAM_PROFILES) {
       const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
-      const expected = 18 * scale * seasonal * growth * (slipping ? 0.62 : 1);
+      const expected = profile.leads * scale * seasonal * growth * (slipping ? 0.75 : 1);
       for (let i = rng.count(expected); i > 0; i--) scriptLead(profile, m);
     }
-
-    processWins(monthStartUtc(m) + 28 * DAY);
 
     const slippingNow = m >= lastQuarter;
     for (const c of [...customers]) {
@@ -925,6 +1216,11 @@ export function generateCompany(options: DemoOptions = {}): Company {
         const due = c.renewalDue;
         c.renewalDue = null;
         const lines: Line[] = [{ product_id: "core", name: productName("core"), quantity: c.seats, unit_price: priceOf(c.currency, "core") }];
+        const dueMonth = months.indexOf(reportMonthOf(repNow.crm, due));
+        if (dueMonth >= m) {
+          const key = bookedKey(repNow, dueMonth);
+          renewalPlan.set(key, (renewalPlan.get(key) ?? 0) + inUsd(amountOf(lines), c.currency, dueMonth));
+        }
         scriptDeal({
           rep: repNow, customer: c, leadId: null, created: minute(due - rng.between(30, 45) * DAY), kind: "renewal", lines, source: null,
           name: `${c.name} — renewal`, ease: 1.35,
@@ -942,6 +1238,8 @@ export function generateCompany(options: DemoOptions = {}): Company {
         emit("native", "survey.responded", businessTime(m, 24, 28), { response_id: surveyId(), survey: "employee", score, rep_id: rep.id });
       }
     }
+    if (m === M - 1) signOutlier?.();
+    scheduleMonth(m);
     processWins(monthEnd);
   }
 
@@ -959,20 +1257,10 @@ export function generateCompany(options: DemoOptions = {}): Company {
   const quotas: Settings["quotas"] = [];
   for (const rep of reps) {
     for (let m = 0; m < M; m++) {
-      if (rep.joined > m || (rep.left !== null && rep.left <= m)) continue;
-      const ramp = m - rep.joined < 2 && rep.joined > 0 ? 0.5 : 1;
-      const seasonal = 0.5 + 0.5 * SEASONALITY[Number(months[m]!.slice(5, 7)) - 1]!;
-      const perRepFactor = (6 * scale) / perTeam;
-      const amount = Math.round((rep.profile.quota * perRepFactor * seasonal * (1 + 0.02 * m) * ramp) / 100) * 100;
-      quotas.push({ rep_id: rep.id, month: months[m]!, amount });
+      const amount = quotaOf(rep, m);
+      if (amount > 0) quotas.push({ rep_id: rep.id, month: months[m]!, amount });
     }
   }
-  const fxRng = new Rng(seed ^ 0x5eed);
-  const fx_rates: Settings["fx_rates"] = months.map((month, m) => ({
-    currency: "EUR",
-    month,
-    rate: Math.round((1.085 + 0.035 * Math.sin(m / 3) + fxRng.between(-0.008, 0.008)) * 10_000) / 10_000,
-  }));
   const spend: Settings["spend"] = [];
   for (const [m, month] of months.entries()) {
     const seasonal = SEASONALITY[Number(month.slice(5, 7)) - 1]!;
@@ -999,6 +1287,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
     reps: reps.map(({ profile: _profile, ...rep }) => rep),
     products: PRODUCTS.map((p) => ({ ...p })),
     salesforceOrgId: orgId,
+    outlier,
     events,
     systems,
     plans,

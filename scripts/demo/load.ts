@@ -1,15 +1,17 @@
 // Loads the demo company into a running Quotient through its public API and the real
 // webhook endpoints, each source in its own format and signature:
-//   npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo]
+//   npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo] [--json]
 // Creates the workspace, one connection per kind, quotas / FX rates / spend, posts every
-// delivery (8 in flight, 503 / 429 retried per Retry-After), waits until the inbox is
-// applied, recomputes every month and publishes every month. A workspace that already
-// exists is left as it is (a second `npm start` keeps the data).
+// request (8 in flight, 503 / 429 retried per Retry-After), waits until the deliveries they
+// carried are applied, recomputes every month and publishes every month. A workspace that
+// already exists is left as it is (a second `npm start` keeps the data). Progress counts
+// requests, deliveries and months apart (progress.ts says which is which).
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { type Company, generateCompany } from "./company";
 import { CLOSE_LEAD_STATUSES, type Delivery, encodeCompany, KINDS, type Kind, SALESFORCE_LEAD_STATUSES } from "./encode/index";
-import { story, total } from "./story";
+import { applyingLine, doneLine, type InboxCounts, monthsLine, postingLine, stored } from "./progress";
+import { outlierStory, story, total } from "./story";
 
 export interface LoadOptions {
   /** The Worker's origin (http://localhost:8787) or its API base (…/api/v1). */
@@ -33,8 +35,13 @@ export interface LoadResult {
   workspace: string;
   skipped: boolean;
   events?: number;
-  deliveries?: number;
+  /** HTTP requests posted to the webhook endpoints. */
+  requests?: number;
+  /** Requests not accepted (after retries). */
   failed?: number;
+  /** Deliveries the Worker stored from the requests, and how many it applied. */
+  deliveries?: number;
+  applied?: number;
   deadLetters?: number;
   months?: string[];
   timings?: Record<string, number>;
@@ -52,14 +59,22 @@ function bases(api: string): { origin: string; apiBase: string } {
   return { origin: apiBase.replace(/\/api\/v1$/, ""), apiBase };
 }
 
-function bar(done: number, total: number, width = 28): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-}
-
 export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const interactive = options.interactive ?? (options.log === undefined && Boolean(process.stderr.isTTY));
+  /** A progress line: redrawn in place when interactive, else logged every few seconds. */
+  let lastDrawn = 0;
+  const progress = (line: string, force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDrawn < (interactive ? 100 : 5000)) return;
+    lastDrawn = now;
+    if (interactive) process.stderr.write(`\r${line}\x1b[K`);
+    else log(line);
+  };
+  const endProgress = () => {
+    if (interactive && lastDrawn > 0) process.stderr.write("\n");
+    lastDrawn = 0;
+  };
   const slug = options.workspace ?? "demo";
   const { origin, apiBase } = bases(options.api);
   const timings: Record<string, number> = {};
@@ -112,11 +127,12 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
     ...(options.months ? { months: options.months } : {}),
   });
   const encoded = encodeCompany(company);
-  const totalParts = KINDS.reduce((sum, kind) => sum + encoded.parts[kind].length, 0);
+  const sourceEvents = KINDS.reduce((sum, kind) => sum + encoded.parts[kind].length, 0);
+  const requestCount = KINDS.reduce((sum, kind) => sum + encoded.deliveries[kind].length, 0);
   log(
     `• demo company: ${company.reps.length} reps in ${company.teams.length} teams, ${company.events.length} events ` +
-      `(${company.start} … ${company.end}) sent as ${totalParts} source events (CRM fields + native details) in ` +
-      `${KINDS.map((k) => `${k} ${encoded.deliveries[k].length}`).join(", ")} deliveries`,
+      `(${company.start} … ${company.end}), split into ${sourceEvents} source events (CRM fields + native details) ` +
+      `sent in ${requestCount} requests: ${KINDS.map((k) => `${k} ${encoded.deliveries[k].length}`).join(", ")}`,
   );
   time("generate");
 
@@ -161,6 +177,15 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
   await api("PUT", `/workspaces/${slug}/fx-rates`, company.settings.fx_rates);
   await api("PUT", `/workspaces/${slug}/spend`, company.settings.spend);
   log(`• workspace "${slug}" with ${KINDS.length} connections, ${company.settings.quotas.length} quotas, FX rates and spend`);
+  type IngestStatus = InboxCounts & { dead_letters: number; dirty_months: number };
+  const ingestStatus = async () => (await api<IngestStatus>("GET", `/workspaces/${slug}/ingest-status`)).json;
+  // The inbox before posting (empty for a new workspace): the counts below are ours alone.
+  const before = await ingestStatus();
+  const ours = (s: IngestStatus): InboxCounts => ({
+    processed: s.processed - before.processed,
+    failed: s.failed - before.failed,
+    pending: s.pending - before.pending,
+  });
   time("setup");
 
   // ---- deliveries: interleaved across sources (each spread evenly), as they would arrive
@@ -170,24 +195,17 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
     .sort((a, b) => a.at - b.at)
     .map(({ delivery }) => delivery);
 
-  let sent = 0;
-  let partsSent = 0;
+  let answered = 0;
   let failed = 0;
   const failures: string[] = [];
-  let lastDrawn = 0;
-  const draw = (force = false) => {
-    const now = Date.now();
-    if (!force && now - lastDrawn < (interactive ? 100 : 5000)) return;
-    lastDrawn = now;
-    const line = `  ${bar(sent, ordered.length)} ${sent}/${ordered.length} deliveries · ${partsSent}/${totalParts} source events · ${((now - lap) / 1000).toFixed(0)} s${failed ? ` · ${failed} failed` : ""}`;
-    if (interactive) process.stderr.write(`\r${line}`);
-    else log(line);
-  };
+  const postingSince = Date.now();
+  const draw = (force = false) =>
+    progress(postingLine({ answered, total: ordered.length, failed, seconds: (Date.now() - postingSince) / 1000 }), force);
 
   async function post(delivery: Delivery): Promise<void> {
     const connection = connections[delivery.kind];
     for (let attempt = 1; ; attempt++) {
-      let response: Response | null = null;
+      let response: Response;
       try {
         const headers = await delivery.headers({ url: connection.url, secret: connection.secret, username: connection.username, now: Date.now() });
         response = await fetch(connection.url, { method: "POST", headers, body: delivery.body });
@@ -214,39 +232,33 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
     }
   }
 
-  log(`• posting ${ordered.length} deliveries to the webhook endpoints`);
+  log(`• posting ${ordered.length} requests to the webhook endpoints`);
   let next = 0;
   const workers = Array.from({ length: options.concurrency ?? 8 }, async () => {
     while (next < ordered.length) {
       const delivery = ordered[next++]!;
       await post(delivery);
-      sent++;
-      partsSent += delivery.parts;
+      answered++;
       draw();
     }
   });
   await Promise.all(workers);
   draw(true);
-  if (interactive) process.stderr.write("\n");
+  endProgress();
   for (const failure of failures) log(`  ! ${failure}`);
   time("deliver");
 
-  // ---- wait until the queue consumer has applied the inbox
-  type IngestStatus = { pending: number; failed: number; processed: number; dead_letters: number; dirty_months: number };
+  // ---- wait until the queue consumer has applied the deliveries
   const deadline = Date.now() + (options.drainTimeoutMs ?? 15 * 60_000);
-  let status: IngestStatus | null = null;
+  let status: IngestStatus = await ingestStatus();
   let lastPending = Infinity;
   let stalledSince = Date.now();
   let calm = 0;
-  log("• waiting for the inbox to be applied");
-  while (Date.now() < deadline) {
-    status = (await api<IngestStatus>("GET", `/workspaces/${slug}/ingest-status`)).json;
-    const line = `  ${bar(status.processed + status.failed, status.processed + status.failed + status.pending)} ${status.processed} applied · ${status.pending} pending${status.failed ? ` · ${status.failed} failed` : ""}`;
-    if (interactive) process.stderr.write(`\r${line}`);
-    else if (Date.now() - lastDrawn > 5000) {
-      lastDrawn = Date.now();
-      log(line);
-    }
+  // Every request has been answered, so the Worker has stored all the deliveries they carry.
+  log(`• applying the ${stored(ours(status))} deliveries the Worker stored from them`);
+  for (let first = true; Date.now() < deadline; first = false) {
+    if (!first) status = await ingestStatus();
+    progress(applyingLine(ours(status)), first);
     if (status.pending === 0) {
       if (++calm >= 2) break;
     } else calm = 0;
@@ -261,40 +273,53 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
     }
     await sleep(1000);
   }
-  if (interactive) process.stderr.write("\n");
-  if (!status || status.pending > 0) log(`  ! the inbox still has ${status?.pending ?? "?"} pending deliveries; continuing`);
+  progress(applyingLine(ours(status)), true);
+  endProgress();
+  if (status.pending > 0) log(`  ! ${status.pending} deliveries are still pending; continuing`);
   time("apply");
 
   // ---- recompute and publish every month
-  log(`• computing ${company.months.length} months`);
+  const monthCount = company.months.length;
+  log(`• computing ${monthCount} months`);
   for (const [i, month] of company.months.entries()) {
     await api("POST", `/workspaces/${slug}/recompute`, { from: month, to: month });
-    const line = `  ${bar(i + 1, company.months.length)} ${month}`;
-    if (interactive) process.stderr.write(`\r${line}`);
+    progress(monthsLine(i + 1, monthCount, month), i + 1 === monthCount);
   }
-  if (interactive) process.stderr.write("\n");
+  endProgress();
   time("recompute");
-  log(`• publishing ${company.months.length} monthly reports`);
-  for (const month of company.months) await api("POST", `/workspaces/${slug}/reports/${month}/publish`);
+  log(`• publishing ${monthCount} monthly reports`);
+  for (const [i, month] of company.months.entries()) {
+    await api("POST", `/workspaces/${slug}/reports/${month}/publish`);
+    progress(monthsLine(i + 1, monthCount, month), i + 1 === monthCount);
+  }
+  endProgress();
   time("publish");
 
-  const after = (await api<IngestStatus>("GET", `/workspaces/${slug}/ingest-status`)).json;
+  const after = await ingestStatus();
+  const inbox = ours(after);
   const s = story(company);
   const lastQ = company.months.slice(-3);
   const prevQ = company.months.slice(-6, -3);
   const k = (n: number) => `${Math.round(n / 1000)}k`;
+  const record = outlierStory(company);
   log(
-    `• done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${after.processed} deliveries applied, ${after.dead_letters} dead letters\n` +
+    `${doneLine({ seconds: (Date.now() - started) / 1000, requests: ordered.length, refused: failed, inbox, deadLetters: after.dead_letters })}\n` +
       `  story: win rate ${Object.entries(s.winRate).map(([t, r]) => `${t} ${(r * 100).toFixed(0)}%`).join(", ")}; ` +
       `APAC revenue ${k(total(s.revenueByRegion.APAC, prevQ))} → ${k(total(s.revenueByRegion.APAC, lastQ))} (last quarter); ` +
-      `AI Copilot launched ${company.launchMonth}, ${k(total(s.revenueByProduct.copilot, lastQ))} in the last quarter`,
+      `AI Copilot launched ${company.launchMonth}, ${k(total(s.revenueByProduct.copilot, lastQ))} in the last quarter` +
+      (record
+        ? `;\n  record deal: ${record.rep} (${record.team}) signed ${record.account} in ${record.month}, ` +
+          `${k(record.revenue)} or ${Math.round(record.attainment * 100)}% of quota`
+        : ""),
   );
   return {
     workspace: slug,
     skipped: false,
     events: company.events.length,
-    deliveries: ordered.length,
+    requests: ordered.length,
     failed,
+    deliveries: stored(inbox),
+    applied: inbox.processed,
     deadLetters: after.dead_letters,
     months: company.months,
     timings,
@@ -314,10 +339,12 @@ if (isMain) {
       end: { type: "string" },
       months: { type: "string" },
       concurrency: { type: "string", default: "8" },
+      /** Also print the result as one JSON line on stdout. */
+      json: { type: "boolean", default: false },
     },
   });
   if (!values.token) {
-    process.stderr.write("usage: npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo]\n");
+    process.stderr.write("usage: npx tsx scripts/demo/load.ts --api http://localhost:8787 --token <ADMIN_TOKEN> [--seed 42] [--scale 1] [--workspace demo] [--json]\n");
     process.exit(2);
   }
   try {
@@ -331,7 +358,7 @@ if (isMain) {
       ...(values.months ? { months: Number(values.months) } : {}),
       concurrency: Number(values.concurrency),
     });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(result.failed ? 1 : 0);
   } catch (error) {
     process.stderr.write(`✗ ${(error as Error).message}\n`);

@@ -1,9 +1,9 @@
 // The demo company generator: deterministic, valid canonical events, and the story a sales
 // leader should recognise (a strong and a weak team, a slipping region, a new product).
 import { describe, expect, it } from "vitest";
-import { generateCompany, PIPELINE_STAGES } from "../../scripts/demo/company";
+import { type Company, generateCompany, PIPELINE_STAGES, QUOTA_RAMP } from "../../scripts/demo/company";
 import { encodeCompany, KINDS } from "../../scripts/demo/encode/index";
-import { story, total } from "../../scripts/demo/story";
+import { attainment, outlierStory, story, total } from "../../scripts/demo/story";
 import { ACTIVITY_TYPES, LEAD_STAGES, SURVEY_KINDS, validateEvent } from "../../workers/model/events";
 
 const END = "2026-03";
@@ -50,13 +50,13 @@ describe("the events", () => {
     }
   });
 
-  it("has the size of a company: ~25 reps in 4 teams and 4 regions, 10–20k events at full scale", () => {
+  it("has the size of a company: ~25 reps in 4 teams and 4 regions, 10–22k events at full scale", () => {
     expect(full.reps.length).toBeGreaterThanOrEqual(24);
     expect(full.reps.length).toBeLessThanOrEqual(28);
     expect(new Set(full.reps.map((r) => r.team)).size).toBe(4);
     expect(new Set(full.reps.map((r) => r.region)).size).toBe(4);
     expect(full.events.length).toBeGreaterThan(10_000);
-    expect(full.events.length).toBeLessThan(20_000);
+    expect(full.events.length).toBeLessThan(22_000);
     expect(small.reps.length).toBeLessThanOrEqual(6);
     expect(small.events.length).toBeLessThan(full.events.length / 5);
   });
@@ -110,13 +110,15 @@ describe("the events", () => {
     }
   });
 
-  it("has settings for every month: quotas per active rep, EUR rates, spend per paid source", () => {
+  it("has settings for every month: quotas per active rep after the first, EUR rates, spend per paid source", () => {
     const { settings, months } = full;
     expect(settings.pipeline_stages).toEqual([...PIPELINE_STAGES]);
     expect(new Set(settings.fx_rates.map((r) => r.month))).toEqual(new Set(months));
     expect(settings.fx_rates.every((r) => r.currency === "EUR" && r.rate > 1 && r.rate < 1.3)).toBe(true);
-    for (const month of months) {
-      expect(settings.quotas.filter((q) => q.month === month).length).toBeGreaterThanOrEqual(24);
+    for (const [i, month] of months.entries()) {
+      // The company starts selling in the first month: quotas start in the second, ramped.
+      if (i === 0) expect(settings.quotas.filter((q) => q.month === month)).toEqual([]);
+      else expect(settings.quotas.filter((q) => q.month === month).length).toBeGreaterThanOrEqual(23);
       expect(settings.spend.filter((s) => s.month === month).length).toBe(4);
     }
     const repIds = new Set(full.reps.map((r) => r.id));
@@ -142,6 +144,61 @@ describe("the story", () => {
 
     it(`seed ${seed}: APAC slips in the last quarter`, () => {
       expect(total(s.revenueByRegion.APAC, months.slice(-3))).toBeLessThan(total(s.revenueByRegion.APAC, months.slice(-6, -3)));
+    });
+  }
+});
+
+// Quota attainment per rep and team and month, computed by story.ts's attainment() from the
+// generated deals and quotas as the quota_attainment KPI computes it: Σ amount (× the
+// month's EUR rate) of the deals whose last status is won, by last owner, in the month of
+// their closed_at in the company's zone, ÷ the rep's quota; a team sums its reps with a quota.
+// A typical month is one after the quota ramp (QUOTA_RAMP), and for Delta one before the
+// last quarter (its region slips, on purpose), and not the outlier's month for its team.
+describe("quota attainment a sales leader believes", () => {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const cases: [number, string][] = [[42, END], [7, END], [2026, END], [42, "2026-11"]];
+  for (const [seed, end] of cases) {
+    const company: Company = seed === 42 && end === END ? full : generateCompany({ seed, end });
+    const attained = attainment(company);
+    const months = company.months;
+    const typical = (team: string) =>
+      months.filter((month, i) =>
+        i >= QUOTA_RAMP.length &&
+        !(team === "Delta" && i >= months.length - 3) &&
+        !(company.outlier?.month === month && company.reps.find((r) => r.id === company.outlier?.rep_id)?.team === team));
+    const teamValues = (team: string) => typical(team).map((month) => attained.teams[month]![team]!.attainment);
+
+    it(`seed ${seed} to ${end}: no rep above 250 % of quota but the one outlier the story tells`, () => {
+      const above = Object.entries(attained.reps).flatMap(([month, reps]) =>
+        Object.entries(reps).filter(([, a]) => a.attainment > 2.5).map(([rep]) => `${rep} ${month}`));
+      expect(above).toEqual([`${company.outlier!.rep_id} ${company.outlier!.month}`]);
+      const told = outlierStory(company, attained)!;
+      expect(told.month).toBe(months.at(-1));
+      expect(told.team).toBe("Borealis");
+      expect(told.attainment).toBeGreaterThan(2.5);
+      expect(told.attainment).toBeLessThan(4.5);
+    });
+
+    it(`seed ${seed} to ${end}: teams attain 50–130 % in a typical month, Atlas above target, Cobalt well below`, () => {
+      for (const team of ["Atlas", "Borealis", "Cobalt", "Delta"]) {
+        const values = teamValues(team);
+        expect(median(values), team).toBeGreaterThanOrEqual(0.5);
+        expect(median(values), team).toBeLessThanOrEqual(1.3);
+        // Most months, not only the median: at least three in five inside 50–130 %.
+        const inside = values.filter((v) => v >= 0.5 && v <= 1.3).length;
+        expect(inside / values.length, `${team}: ${values.map((v) => Math.round(v * 100)).join(" ")}`).toBeGreaterThanOrEqual(0.6);
+      }
+      expect(median(teamValues("Atlas"))).toBeGreaterThan(1);
+      expect(median(teamValues("Cobalt"))).toBeLessThan(0.8);
+    });
+
+    it(`seed ${seed} to ${end}: Delta's slip shows in its attainment`, () => {
+      const last = months.slice(-3).map((month) => attained.teams[month]!.Delta!.attainment);
+      expect(Math.max(...last)).toBeLessThan(median(teamValues("Delta")));
     });
   }
 });
