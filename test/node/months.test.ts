@@ -1,4 +1,4 @@
-// Month arithmetic in a workspace time zone (kpis.md Conventions: Month).
+// Month arithmetic in a workspace time zone (docs/kpis.md, Conventions: Month).
 import { describe, expect, it } from "vitest";
 import { addMonths, monthBounds, monthOf, monthRange, startOfMonth } from "../../shared/months";
 

@@ -148,7 +148,7 @@ describe("connections", () => {
     const patched = await call("PATCH", `/api/v1/workspaces/later/connections/${connection.id}`, { secret: "whsec_test_secret" });
     expect(patched.status).toBe(200);
     expect(await patched.text()).not.toContain("whsec_test_secret");
-    // sources.md §10 Stripe vector, signed now.
+    // The Stripe test vector of docs/crms/stripe.md, signed now.
     const body = '{"id":"evt_1","object":"event","type":"customer.created","created":1700000000,"data":{"object":{"id":"cus_1","object":"customer","name":"Acme"}}}';
     const t = String(Math.floor(Date.now() / 1000));
     const signature = await stripeSignature(stripeKey("whsec_test_secret"), t, body);

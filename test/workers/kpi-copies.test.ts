@@ -3,7 +3,7 @@
 // `c${k}_`; products, sources, teams, regions, segments, stages and currencies are shared;
 // quotas copied per prefixed rep, the same FX rates, spend ×3). Every kpi_values row of B
 // must then follow from A's row of the same (kpi, dimension, key) by the definitions of
-// ../shared/spec/kpis.md (relative 1e-9):
+// the catalog (docs/kpis.md; relative 1e-9):
 // - a rep key r of A is the three keys c0_r, c1_r, c2_r of B, each with A's value,
 //   numerator and denominator (a rep's KPIs read only that rep's own entities) — except
 //   where the denominator is workspace-wide (REP_WIDE_DENOMINATOR);

@@ -1,5 +1,5 @@
-// Every value of ../shared/data/golden/expected.json, an independent computation from
-// kpis.md, matches what the engine computes for the golden company (relative 1e-9).
+// Every value of test/fixtures/golden/expected.json, an independent computation from
+// the catalog (docs/kpis.md), matches what the engine computes for the golden company (relative 1e-9).
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KPIS } from "../../shared/catalog";

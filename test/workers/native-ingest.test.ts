@@ -14,7 +14,7 @@ import {
 } from "./helpers";
 import { exports } from "cloudflare:workers";
 
-// sources.md §10, the Standard Webhooks known vector.
+// The Standard Webhooks specification's known vector (workers/sources/native.ts verifies it).
 const VECTOR = {
   secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
