@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Env } from "../env";
-import { problemResponse } from "../lib/problem";
+import { problem } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { loadConnection } from "../db/connections";
 import { enqueue, storeDeliveries } from "./inbox";
@@ -11,13 +11,20 @@ import { enqueue, storeDeliveries } from "./inbox";
 export const MAX_BODY_BYTES = 1024 * 1024;
 const RETRY_AFTER_SECONDS = "30";
 
+/** D1 could not be read or written: the sender retries (every CRM does on a 5xx). */
+const storageUnavailable = () =>
+  problem(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
+
+// Errors are thrown as problems and answered by the Worker's one onError (workers/index.ts).
 export const webhooks = new Hono<{ Bindings: Env }>();
 
 webhooks.post(
   "/:connectionId",
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: () => problemResponse(413, `the body is over ${MAX_BODY_BYTES} bytes`),
+    onError: () => {
+      throw problem(413, `the body is over ${MAX_BODY_BYTES} bytes`);
+    },
   }),
   async (c) => {
     const now = Date.now();
@@ -26,28 +33,28 @@ webhooks.post(
       connection = await loadConnection(c.env.DB, c.env.SECRETS_KEY, c.req.param("connectionId"));
     } catch (error) {
       console.error("webhook: connection lookup failed", error);
-      return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
+      throw storageUnavailable();
     }
-    if (!connection) return problemResponse(404, "unknown connection");
+    if (!connection) throw problem(404, "unknown connection");
     const adapter = adapterFor(connection.kind);
 
     // A HubSpot, Close or Stripe connection created before its CRM issued the secret.
     if (connection.secret === null && adapter.requiresSecret) {
-      return problemResponse(401, "this connection has no secret yet: set it with PATCH …/connections/:id");
+      throw problem(401, "this connection has no secret yet: set it with PATCH …/connections/:id");
     }
     const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: await c.req.text() };
     const verdict = await adapter.verify(request, connection, now);
-    if (!verdict.ok) return problemResponse(verdict.status ?? 401, verdict.reason);
+    if (!verdict.ok) throw problem(verdict.status ?? 401, verdict.reason);
 
     const split = adapter.split(request);
-    if (!split.ok) return problemResponse(split.status, split.reason);
+    if (!split.ok) throw problem(split.status, split.reason);
 
     let stored: number[];
     try {
       stored = await storeDeliveries(c.env.DB, connection.workspaceId, connection.id, split.deliveries, now);
     } catch (error) {
       console.error("webhook: inbox write failed", error);
-      return problemResponse(503, "storage is unavailable, retry later", {}, { "retry-after": RETRY_AFTER_SECONDS });
+      throw storageUnavailable();
     }
     if (stored.length === 0) return adapter.acknowledge?.() ?? c.json({ status: "duplicate" }, 200);
     try {
