@@ -12,6 +12,12 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** 32 random bytes, base64: the AES-GCM key that encrypts connection secrets at rest. */
   SECRETS_KEY: string;
+  /**
+   * Keys SECRETS_KEY replaced, comma-separated (a Worker secret; absent = none): they only
+   * open secrets sealed before a rotation, until POST /api/v1/admin/rotate-secrets has
+   * re-sealed every one under SECRETS_KEY.
+   */
+  SECRETS_KEY_PREVIOUS?: string;
   /** Requests per workspace token (Workers rate-limiting binding); absent = no limit. */
   API_RATE_LIMIT?: RateLimit;
   /** Days a processed delivery's raw body is kept (wrangler.toml [vars]); default 90. */

@@ -57,6 +57,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03", scope: "read", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/share-token", scope: "admin", workspace: true },
+  { method: "POST", path: "/api/v1/admin/rotate-secrets", scope: "root", workspace: false },
 ];
 
 describe("access to every route", () => {

@@ -10,6 +10,7 @@ import { connectionRoutes } from "./connections";
 import { deadLetterRoutes } from "./dead-letters";
 import { ingestRoutes } from "./ingest";
 import { reportRoutes } from "./reports";
+import { secretRoutes } from "./secrets";
 import { kpiRoutes } from "./kpis";
 import { settingsRoutes } from "./settings";
 import type { ApiEnv } from "./context";
@@ -54,6 +55,7 @@ api.route("/", kpiRoutes);
 api.route("/", deadLetterRoutes);
 api.route("/", ingestRoutes);
 api.route("/", reportRoutes);
+api.route("/", secretRoutes);
 
 // The reference page loads Swagger UI from the Worker's own static assets, never a CDN
 // (scripts/api-docs-assets.mjs puts them at /api/v1/docs/assets/swagger-ui-dist/).

@@ -91,8 +91,21 @@ export interface LoadedConnection extends ConnectionSecrets {
   timezone: string;
 }
 
-/** The connection a webhook names, in any workspace (its random id is the lookup key). */
-export async function loadConnection(db: D1Database, secretsKey: string, id: string): Promise<LoadedConnection | null> {
+/** A connection as the queue consumer needs it: everything but its secret, which normalize never reads. */
+export type ConnectionWithoutSecret = Omit<LoadedConnection, "secret">;
+
+/**
+ * The connection a webhook names, in any workspace (its random id is the lookup key).
+ * With `keys` its secret is decrypted (a key ring: SECRETS_KEY, then SECRETS_KEY_PREVIOUS);
+ * with null it is left sealed and out of the answer.
+ */
+export async function loadConnection(db: D1Database, keys: string | readonly string[], id: string): Promise<LoadedConnection | null>;
+export async function loadConnection(db: D1Database, keys: null, id: string): Promise<ConnectionWithoutSecret | null>;
+export async function loadConnection(
+  db: D1Database,
+  keys: string | readonly string[] | null,
+  id: string,
+): Promise<LoadedConnection | ConnectionWithoutSecret | null> {
   const row = await drizzle(db)
     .select({
       id: connections.id,
@@ -108,5 +121,6 @@ export async function loadConnection(db: D1Database, secretsKey: string, id: str
     .get();
   if (!row) return null;
   const { secretCiphertext, ...connection } = row;
-  return { ...connection, secret: secretCiphertext === null ? null : await decryptSecret(secretCiphertext, secretsKey) };
+  if (keys === null) return connection;
+  return { ...connection, secret: secretCiphertext === null ? null : await decryptSecret(secretCiphertext, keys) };
 }

@@ -20,7 +20,7 @@ import {
 } from "../model/events";
 import { adapterFor } from "../sources";
 import type { Normalized, SourceAdapter } from "../sources/adapter";
-import { type LoadedConnection, loadConnection } from "../db/connections";
+import { type ConnectionWithoutSecret, loadConnection } from "../db/connections";
 import { markFailed } from "./inbox";
 
 /** The instant a rejected event claims, when it has a readable one (for the month's warnings). */
@@ -72,10 +72,13 @@ export function boundedRuns<T>(items: T[], weight: (item: T) => number, limit: n
  * adapter that throws rejects the delivery's body as one item, an item that fails
  * validation (or throws in it) is rejected alone, and the valid items beside it stand.
  */
-function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: LoadedConnection): { events: CanonicalEvent[]; rejected: Rejected[] } {
+function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: ConnectionWithoutSecret): { events: CanonicalEvent[]; rejected: Rejected[] } {
   let normalized: Normalized;
   try {
-    normalized = adapter.normalize({ body: row.body, headers: JSON.parse(row.headers) as Record<string, string> }, connection);
+    // The delivery was verified at the webhook; no adapter's normalize reads the secret
+    // (close, hubspot, native, pipedrive, salesforce, stripe), so it is never decrypted here.
+    const withoutSecret = { ...connection, secret: null };
+    normalized = adapter.normalize({ body: row.body, headers: JSON.parse(row.headers) as Record<string, string> }, withoutSecret);
   } catch (error) {
     const reason = `the ${connection.kind} delivery could not be mapped: ${String(error).slice(0, 500)}`;
     return { events: [], rejected: [{ position: 0, eventId: null, reason, payload: row.body }] };
@@ -96,12 +99,12 @@ function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: LoadedCo
 }
 
 /** Normalizes the given inbox rows with their connections' adapters. */
-async function normalize(env: Env, rows: InboxRow[], connections: Map<string, LoadedConnection>): Promise<Delivery[]> {
+async function normalize(env: Env, rows: InboxRow[], connections: Map<string, ConnectionWithoutSecret>): Promise<Delivery[]> {
   const deliveries: Delivery[] = [];
   for (const row of rows) {
     let connection = connections.get(row.connection_id);
     if (!connection) {
-      const loaded = await loadConnection(env.DB, env.SECRETS_KEY, row.connection_id);
+      const loaded = await loadConnection(env.DB, null, row.connection_id);
       if (!loaded) throw new Error(`inbox ${row.id}: connection ${row.connection_id} is gone`);
       connections.set(row.connection_id, (connection = loaded));
     }
@@ -139,7 +142,7 @@ export async function processInboxRows(env: Env, inboxIds: number[], now: number
   )
     .bind(JSON.stringify(inboxIds))
     .all<{ id: number; bytes: number }>();
-  const connections = new Map<string, LoadedConnection>();
+  const connections = new Map<string, ConnectionWithoutSecret>();
   for (const chunk of boundedRuns(sizes, (row) => row.bytes, MAX_LOAD_BYTES)) {
     const { results: rows } = await env.DB.prepare(
       `SELECT id, connection_id, received_at, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Env } from "../env";
+import { keyRingOf } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { loadConnection } from "../db/connections";
@@ -30,7 +31,7 @@ webhooks.post(
     const now = Date.now();
     let connection;
     try {
-      connection = await loadConnection(c.env.DB, c.env.SECRETS_KEY, c.req.param("connectionId"));
+      connection = await loadConnection(c.env.DB, keyRingOf(c.env), c.req.param("connectionId"));
     } catch (error) {
       console.error("webhook: connection lookup failed", error);
       throw storageUnavailable();
