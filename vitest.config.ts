@@ -21,6 +21,8 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token",
                   // Test-only key (32 bytes, base64); real keys live in Worker secrets.
                   SECRETS_KEY: "q1YJ0lJb9b1qQm3wzq8aH2vN8cQbF3m6D3H8f2n6X1Y=",
+                  // The deploy hook tests call a local server (test/workers/hook-server.ts).
+                  ALLOW_LOCAL_DEPLOY_HOOKS: "true",
                 },
                 // The same binding as wrangler.toml with a limit a test can reach quickly.
                 ratelimits: { API_RATE_LIMIT: { simple: { limit: 50, period: 60 } } },

@@ -24,4 +24,9 @@ export interface Env {
   RAW_BODY_RETENTION_DAYS?: string;
   /** Dead letters kept per workspace, newest first (wrangler.toml [vars]); default 10,000. */
   DEAD_LETTERS_PER_WORKSPACE?: string;
+  /**
+   * "true" lets a deploy hook be http://localhost / 127.0.0.1 (local development only; off by
+   * default). Read through process.env by workers/reports/deploy-hook.ts.
+   */
+  ALLOW_LOCAL_DEPLOY_HOOKS?: string;
 }

@@ -53,6 +53,76 @@ describe("workspaces", () => {
   });
 });
 
+describe("deploy hook URLs", () => {
+  // Refused even with the local-development flag on (the test environment sets it).
+  const REFUSED = [
+    "http://hooks.example.com/build", // not https
+    "ftp://hooks.example.com/build",
+    "https://10.0.0.1/hook", // RFC 1918
+    "https://10.1/hook", // short form of 10.0.0.1
+    "https://172.16.5.4/hook",
+    "https://192.168.1.1/hook",
+    "https://100.64.0.1/hook", // CGNAT
+    "https://127.0.0.2/hook", // loopback, not the local-development host
+    "https://169.254.169.254/latest/meta-data/", // link-local metadata
+    "https://2852039166/latest/meta-data/", // 169.254.169.254 in decimal
+    "https://0xa9fea9fe/latest/meta-data/", // … in hex
+    "https://0251.0376.0251.0376/latest/meta-data/", // … in octal
+    "https://[::ffff:169.254.169.254]/latest", // … IPv4-mapped IPv6
+    "https://metadata.google.internal/computeMetadata/v1/",
+    "https://metadata/computeMetadata/v1/", // a single-label name
+    "https://foo.localhost/hook",
+    "https://0.0.0.0/hook", // unspecified
+    "https://[::]/hook",
+    "https://[fc00::1]/hook", // ULA
+    "https://[fd12:3456::1]/hook",
+    "https://[fe80::1]/hook", // link-local
+  ];
+  // Refused without the flag (as deployed): the local-development hosts.
+  const LOCAL = ["http://127.0.0.1:8787/hook", "http://localhost/hook", "https://localhost./hook", "https://0x7f000001/hook", "https://2130706433/hook", "https://127.1/hook", "https://[::1]/hook"];
+  const ACCEPTED = ["https://api.netlify.com/build_hooks/5f1e0c0ffee", "https://8.8.8.8/hook", "https://[2606:4700:4700::1111]/hook"];
+
+  async function refusal(response: Response) {
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await response.json()) as { errors: { field: string; message: string }[] };
+    return problem.errors.map((e) => e.field);
+  }
+
+  it("refuses non-https, private, link-local, metadata and obfuscated hosts when creating or patching a workspace", async () => {
+    await createWorkspace("hooked", { deploy_hook_url: "https://api.example.com/deploy" });
+    for (const url of REFUSED) {
+      const created = await call("POST", "/api/v1/workspaces", { slug: "hook-refused", name: "Refused", deploy_hook_url: url });
+      expect(await refusal(created), url).toContain("deploy_hook_url");
+      const patched = await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: url });
+      expect(await refusal(patched), url).toContain("deploy_hook_url");
+    }
+    const metadata = await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: "https://2852039166/latest/meta-data/" });
+    expect(((await metadata.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: "deploy_hook_url", message: "a deploy hook URL 169.254.169.254 is not a public address" },
+    ]);
+    expect((await call("GET", "/api/v1/workspaces/hook-refused")).status).toBe(404);
+    const reread = (await (await call("GET", "/api/v1/workspaces/hooked")).json()) as { deploy_hook_url: string };
+    expect(reread.deploy_hook_url).toBe("https://api.example.com/deploy");
+  });
+
+  it("accepts https to a public host, and local hosts only with ALLOW_LOCAL_DEPLOY_HOOKS", async () => {
+    for (const url of [...ACCEPTED, ...LOCAL]) {
+      const patched = await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: url });
+      expect(patched.status, url).toBe(200);
+    }
+    const flag = process.env.ALLOW_LOCAL_DEPLOY_HOOKS;
+    process.env.ALLOW_LOCAL_DEPLOY_HOOKS = "false";
+    try {
+      for (const url of LOCAL) expect(await refusal(await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: url })), url).toContain("deploy_hook_url");
+      for (const url of ACCEPTED) expect((await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: url })).status, url).toBe(200);
+    } finally {
+      process.env.ALLOW_LOCAL_DEPLOY_HOOKS = flag;
+    }
+    expect((await call("PATCH", "/api/v1/workspaces/hooked", { deploy_hook_url: null })).status).toBe(200);
+  });
+});
+
 describe("authentication and scoping", () => {
   let readToken: string;
   let adminToken: string;

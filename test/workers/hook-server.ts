@@ -1,6 +1,6 @@
 // vitest global setup: a local HTTP server standing in for a workspace's deploy hook.
-// POST /ok answers 200, POST /fail answers 500, POST /hang never answers; GET /calls lists
-// what was received.
+// POST /ok answers 200, POST /fail answers 500, POST /hang never answers, POST /redirect
+// answers 302 to /ok/redirected; GET /calls lists what was received.
 import { createServer } from "node:http";
 import type { TestProject } from "vitest/node";
 
@@ -19,6 +19,10 @@ export default async function setup(project: TestProject) {
     }
     calls.push({ path: request.url ?? "", method: request.method ?? "", userAgent: request.headers["user-agent"] });
     if (request.url?.startsWith("/hang")) return; // the caller's timeout must end it
+    if (request.url?.startsWith("/redirect")) {
+      response.writeHead(302, { location: "/ok/redirected" }).end();
+      return;
+    }
     response.writeHead(request.url?.startsWith("/fail") ? 500 : 200).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

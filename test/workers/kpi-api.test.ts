@@ -1,7 +1,9 @@
 // The KPI endpoints: catalog, settings (quotas, FX rates, spend), metrics series, errors.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import Papa from "papaparse";
 import { KPIS } from "../../shared/catalog";
+import { toCsv } from "../../workers/api/csv";
 import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
 
 let workspaceId: string;
@@ -126,5 +128,34 @@ describe("settings", () => {
     expect((await call("PATCH", "/api/v1/workspaces/series", { pipeline_stages: ["a", "b"] })).status).toBe(200);
     const { results } = await env.DB.prepare("SELECT month FROM dirty_months").all();
     expect(results.map((r) => r.month)).toEqual(["2026-02"]);
+  });
+});
+
+describe("CSV formula neutralisation", () => {
+  // Cells a spreadsheet would run: the first line decides, leading whitespace is skipped.
+  const DANGEROUS = ["=1+1\r\nA", "=1+1\nA", "+1\r\n2", "-2+3\nx", "@SUM(A1)\r\nB", "\t=1", "\r=1", " =1+1", "  @x\ny", "\n=1+1"];
+  const HARMLESS = ["R-1", "plain\r\n=not first line", "a = b"];
+
+  it("prefixes a ' to every cell whose first line starts with a formula character", () => {
+    const csv = toCsv(["key", "value"], [...DANGEROUS, ...HARMLESS].map((cell) => [cell, -0.5]));
+    const parsed = Papa.parse<string[]>(csv, { newline: "\r\n" }).data.slice(1).filter((row) => row.length === 2);
+    expect(parsed.map((row) => row[0])).toEqual([...DANGEROUS.map((cell) => `'${cell}`), ...HARMLESS]);
+    // Numbers stay numbers, negative ones included.
+    expect(parsed.map((row) => row[1])).toEqual(Array(DANGEROUS.length + HARMLESS.length).fill("-0.5"));
+    // The multi-line cell of the issue is written quoted, with the ' inside the quotes.
+    expect(csv).toContain(`"'=1+1\r\nA"`);
+  });
+
+  it("neutralises a multi-line rep id in a metrics CSV", async () => {
+    await createWorkspace("csv-formula");
+    const connection = await createNativeConnection("csv-formula");
+    const events = [event("D-F1", "deal.upserted", "2026-03-10T10:00:00Z", { deal_id: "D-F1", owner_rep_id: "=1+1\r\nA", amount: 100, status: "won" })];
+    expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/csv-formula/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    const response = await call("GET", "/api/v1/workspaces/csv-formula/metrics/revenue_won?from=2026-03&to=2026-03&by=rep&format=csv");
+    const csv = await response.text();
+    expect(csv).toContain(`"'=1+1\r\nA"`);
+    expect(csv).not.toMatch(/(^|,)"?=1\+1/m);
   });
 });

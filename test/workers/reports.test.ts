@@ -184,6 +184,46 @@ describe("publication", () => {
     await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
   });
 
+  const lastCall = () =>
+    env.DB.prepare("SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1").bind(workspaceId).first();
+
+  async function publishWithHook(url: string) {
+    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, url).run();
+    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    const background: Promise<unknown>[] = [];
+    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
+    await Promise.all(background);
+    expect(published).toBe(1);
+  }
+
+  it("does not follow a deploy hook's redirect: one attempt, recorded as failed", async () => {
+    await publishWithHook(`${inject("hookServer")}/redirect/monthly`);
+    expect(await lastCall()).toEqual({ attempts: 1, status: 302, ok: 0, error: "HTTP 302: redirects are not followed" });
+    const calls = (await (await fetch(`${inject("hookServer")}/calls`)).json()) as { path: string }[];
+    expect(calls.filter((c) => c.path === "/redirect/monthly")).toHaveLength(1);
+    expect(calls.filter((c) => c.path === "/ok/redirected")).toEqual([]);
+  });
+
+  it("re-checks a stored deploy hook URL before calling it, and records the refusal", async () => {
+    // Stored before the rule existed (or by hand): never called.
+    await publishWithHook("https://169.254.169.254/latest/meta-data/");
+    expect(await lastCall()).toEqual({ attempts: 0, status: null, ok: 0, error: "refused: the deploy hook URL 169.254.169.254 is not a public address" });
+    await publishWithHook("http://hooks.example.com/build");
+    expect(await lastCall()).toEqual({ attempts: 0, status: null, ok: 0, error: "refused: the deploy hook URL must be an https URL" });
+    // Without the local-development flag, the local hook server is refused too.
+    const flag = process.env.ALLOW_LOCAL_DEPLOY_HOOKS;
+    process.env.ALLOW_LOCAL_DEPLOY_HOOKS = "false";
+    try {
+      await publishWithHook(`${inject("hookServer")}/ok/no-flag`);
+    } finally {
+      process.env.ALLOW_LOCAL_DEPLOY_HOOKS = flag;
+    }
+    expect(await lastCall()).toEqual({ attempts: 0, status: null, ok: 0, error: "refused: the deploy hook URL must be an https URL" });
+    const calls = (await (await fetch(`${inject("hookServer")}/calls`)).json()) as { path: string }[];
+    expect(calls.filter((c) => c.path === "/ok/no-flag")).toEqual([]);
+    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+  });
+
   it("lists reports, publishes on demand and rotates the share token", async () => {
     const list = (await (await call("GET", "/api/v1/workspaces/monthly/reports")).json()) as { items: { month: string; version: number; share_token: string }[] };
     expect(list.items.map((r) => [r.month, r.version])).toEqual([["2026-03", 1]]);

@@ -1,6 +1,7 @@
 // CSV answers for KPI data (`Accept: text/csv` or `?format=csv`). Papa Parse writes the CSV;
-// text cells starting with =, +, -, @, tab or CR get a leading ' so that a spreadsheet never
-// runs them as formulas (numbers are left as numbers).
+// text cells whose first line starts with =, +, -, @, tab or CR (also after leading
+// whitespace, which spreadsheets skip) get a leading ' so that a spreadsheet never runs them
+// as formulas (numbers are left as numbers).
 import type { Context } from "hono";
 import Papa from "papaparse";
 
@@ -8,8 +9,15 @@ export function wantsCsv(c: Context): boolean {
   return c.req.query("format") === "csv" || (c.req.header("accept") ?? "").toLowerCase().includes("text/csv");
 }
 
+/**
+ * A text cell a spreadsheet could run as a formula. Papa's own default (/^[=+\-@\t\r].*$/)
+ * misses a multi-line cell such as "=1+1\r\nA": `.` stops at the line break and `$` does
+ * not. Only the start matters, so the pattern is anchored there and nowhere else.
+ */
+export const FORMULA_START = /^\s*[=+\-@\t\r]/;
+
 export function toCsv(fields: string[], rows: unknown[][]): string {
-  return Papa.unparse({ fields, data: rows }, { escapeFormulae: true, newline: "\r\n" });
+  return Papa.unparse({ fields, data: rows }, { escapeFormulae: FORMULA_START, newline: "\r\n" });
 }
 
 export function csvResponse(csv: string, filename: string): Response {

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
+import { deployHookUrlProblem } from "../reports/deploy-hook";
 import { MAX_CORS_ORIGINS, MAX_NAME_LENGTH, MAX_RECOMPUTE_MONTHS, MAX_SETTINGS_ROWS } from "./limits";
 
 export const Slug = z
@@ -30,7 +31,18 @@ export const Name = z.string().min(1).max(MAX_NAME_LENGTH);
 /** A secret a CRM issued, as given to a connection (its form is checked per CRM). */
 export const ConnectionSecret = z.string().min(8).max(500);
 
-export const DeployHookUrl = z.url({ protocol: /^https?$/ }).nullable();
+/**
+ * https to a public host (workers/reports/deploy-hook.ts says which hosts are not); with
+ * ALLOW_LOCAL_DEPLOY_HOOKS = "true" (local development) also http://localhost / 127.0.0.1.
+ */
+export const DeployHookUrl = z
+  .url({ protocol: /^https?$/ })
+  .superRefine((url, ctx) => {
+    const refused = deployHookUrlProblem(url);
+    if (refused) ctx.addIssue({ code: "custom", message: `a deploy hook URL ${refused}` });
+  })
+  .nullable()
+  .openapi({ description: "https to a public host; called with POST after each publication, redirects not followed", example: "https://api.netlify.com/build_hooks/5f1e0c0ffee" });
 
 export const CorsOrigins = z
   .array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, "an origin: scheme://host[:port], no path"))

@@ -19,8 +19,23 @@ import {
   utf8,
 } from "./kit";
 
-/** HubSpot's SDKs reject a v3 timestamp older than this; a later one is accepted. */
-const TIMESTAMP_WINDOW = { maxAgeMs: 5 * MINUTE_MS, maxAheadMs: Infinity };
+/**
+ * HubSpot's SDKs reject a v3 timestamp older than 5 minutes; one more than 5 minutes ahead
+ * (a clock skew no sender has, or a request signed for replay later) is refused too.
+ */
+const TIMESTAMP_WINDOW = { maxAgeMs: 5 * MINUTE_MS, maxAheadMs: 5 * MINUTE_MS };
+
+/**
+ * The config a new HubSpot connection starts with (under what the caller gives):
+ * `require_v3` refuses v1 / v2 signatures, which carry no timestamp and so can be replayed.
+ * A connection created before the key existed has none and keeps the fallback.
+ */
+export const HUBSPOT_NEW_CONNECTION_CONFIG: Readonly<Record<string, unknown>> = { require_v3: true };
+
+export interface HubSpotVerifyOptions {
+  /** Refuse a request without the v3 headers (the connection's `require_v3`). */
+  requireV3?: boolean;
+}
 
 /**
  * Events accepted in one request (HubSpot batches far fewer); a larger array is answered
@@ -71,16 +86,25 @@ export async function verifyHubSpot(
   body: string,
   clientSecret: string,
   now: number,
+  { requireV3 = false }: HubSpotVerifyOptions = {},
 ): Promise<Verdict> {
   const v3 = headers.get("x-hubspot-signature-v3");
   if (v3) {
     const timestamp = headers.get("x-hubspot-request-timestamp");
     if (!timestamp || !/^\d+$/.test(timestamp)) return { ok: false, reason: "missing X-HubSpot-Request-Timestamp" };
-    if (timestampFreshness(Number(timestamp), now, TIMESTAMP_WINDOW) !== "fresh") {
-      return { ok: false, reason: "X-HubSpot-Request-Timestamp is older than 5 minutes (it is in milliseconds)" };
+    const freshness = timestampFreshness(Number(timestamp), now, TIMESTAMP_WINDOW);
+    if (freshness !== "fresh") {
+      const why = freshness === "too old" ? "is older than 5 minutes (it is in milliseconds)" : "is more than 5 minutes in the future";
+      return { ok: false, reason: `X-HubSpot-Request-Timestamp ${why}` };
     }
     const expected = await hubspotV3Signature(clientSecret, method, decodeHubSpotUri(url), body, timestamp);
     return timingSafeEqualText(v3, expected) ? { ok: true } : { ok: false, reason: "X-HubSpot-Signature-v3 does not match" };
+  }
+  if (requireV3) {
+    return {
+      ok: false,
+      reason: "this connection requires X-HubSpot-Signature-v3 with X-HubSpot-Request-Timestamp (require_v3); v1 / v2 signatures are refused",
+    };
   }
   const legacy = headers.get("x-hubspot-signature");
   if (!legacy) return { ok: false, reason: "missing X-HubSpot-Signature-v3 (or a v1/v2 X-HubSpot-Signature)" };
@@ -343,10 +367,17 @@ export const hubspot: SourceAdapter = {
 
   // HubSpot shows the app's client secret once the app exists: the connection may be created
   // without it (deliveries answer 401 until it is set with PATCH).
-  planSecret: (given) => ({ ok: true, secret: given ?? null }),
+  planSecret: (given, config) => {
+    if (config.require_v3 !== undefined && typeof config.require_v3 !== "boolean") {
+      return { ok: false, field: "config.require_v3", message: "true (refuse v1 / v2 signatures) or false" };
+    }
+    return { ok: true, secret: given ?? null };
+  },
 
   verify(request, connection: ConnectionSecrets, now) {
-    return verifyHubSpot(request.method, request.url, request.headers, request.body, connection.secret ?? "", now);
+    return verifyHubSpot(request.method, request.url, request.headers, request.body, connection.secret ?? "", now, {
+      requireV3: connection.config.require_v3 === true,
+    });
   },
 
   async sign({ method, url, body, now }, { secret }) {

@@ -2,7 +2,8 @@
 // subscription type, and a story from webhooks to KPIs.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { decodeHubSpotUri, hubspot, hubspotV3Signature, verifyHubSpot } from "../../../workers/sources/hubspot";
+import { decodeHubSpotUri, HUBSPOT_NEW_CONNECTION_CONFIG, hubspot, hubspotV3Signature, verifyHubSpot } from "../../../workers/sources/hubspot";
+import { sha256Hex } from "../../../workers/lib/crypto";
 import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
 
 // The HubSpot test vectors (docs/crms/hubspot.md).
@@ -68,6 +69,69 @@ describe("HubSpot signatures", () => {
     expect(await verifyHubSpot("POST", uri, legacy(v1), body, SECRET, 0)).toEqual({ ok: true });
     expect((await verifyHubSpot("POST", uri, legacy(v2Post, "v1"), body, SECRET, 0)).ok).toBe(false);
     expect((await verifyHubSpot("POST", uri, new Headers(), body, SECRET, 0)).ok).toBe(false);
+  });
+});
+
+describe("HubSpot freshness and require_v3", () => {
+  const signedAt = 1700000000000;
+
+  it("accepts a v3 timestamp up to 5 minutes in the future and refuses one further ahead", async () => {
+    // The clock of the receiver is behind the sender's: now = the timestamp − skew.
+    expect(await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET, signedAt - 300_000)).toEqual({ ok: true });
+    expect(await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET, signedAt - 300_001)).toEqual({
+      ok: false,
+      reason: "X-HubSpot-Request-Timestamp is more than 5 minutes in the future",
+    });
+    // A request signed for a day later (to be replayed then) is refused now.
+    const tomorrow = String(signedAt + 86_400_000);
+    const signature = await signV3("POST", V3_URL, V3_BODY, tomorrow);
+    expect((await verifyHubSpot("POST", V3_URL, v3Headers(signature, tomorrow), V3_BODY, SECRET, signedAt)).ok).toBe(false);
+  });
+
+  it("refuses a request without the v3 headers when require_v3 is on, with the reason", async () => {
+    const body = '{"example_field":"example_value"}';
+    const uri = "https://www.example.com/webhook_uri";
+    const v1 = new Headers({ "x-hubspot-signature": "54b2530692e3a3982727206aeee670ed1d85319cad55d4ddbafcf41725ebf2b3" });
+    const refused = {
+      ok: false,
+      reason: "this connection requires X-HubSpot-Signature-v3 with X-HubSpot-Request-Timestamp (require_v3); v1 / v2 signatures are refused",
+    };
+    expect(await verifyHubSpot("POST", uri, v1, body, SECRET, 0, { requireV3: true })).toEqual(refused);
+    expect(await verifyHubSpot("POST", uri, new Headers(), body, SECRET, 0, { requireV3: true })).toEqual(refused);
+    expect(await verifyHubSpot("POST", uri, v1, body, SECRET, 0, { requireV3: false })).toEqual({ ok: true });
+    // v3 is still accepted.
+    expect(await verifyHubSpot("POST", V3_URL, v3Headers(), V3_BODY, SECRET, signedAt, { requireV3: true })).toEqual({ ok: true });
+    // The adapter reads it from the connection's config: absent (a connection from before) keeps the fallback.
+    const request = { method: "POST", url: uri, headers: v1, body };
+    const withConfig = (config: Record<string, unknown>) => hubspot.verify(request, { id: "c", kind: "hubspot", secret: SECRET, config }, 0);
+    expect(await withConfig({})).toEqual({ ok: true });
+    expect(await withConfig({ require_v3: false })).toEqual({ ok: true });
+    expect(await withConfig({ require_v3: true })).toEqual(refused);
+    expect(HUBSPOT_NEW_CONNECTION_CONFIG).toEqual({ require_v3: true });
+  });
+
+  it("answers 401 with the reason at the webhook, and refuses a require_v3 that is not a boolean", async () => {
+    await createWorkspace("hs-require-v3");
+    const body = JSON.stringify([{ eventId: 1, occurredAt: 1772100000000, subscriptionType: "deal.creation", objectId: 42 }]);
+    const strict = await createConnection("hs-require-v3", "hubspot", { secret: SECRET, config: { require_v3: true } });
+    const legacy = await createConnection("hs-require-v3", "hubspot", { secret: SECRET, config: { require_v3: false } });
+    // v1 signs the secret + the body only: the same headers for both connections.
+    const v1Headers = { "content-type": "application/json", "x-hubspot-signature": await sha256Hex(SECRET + body) };
+    const refused = await postWebhook(strict.webhook_url, body, v1Headers);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/requires X-HubSpot-Signature-v3 .*\(require_v3\)/);
+    expect((await postWebhook(legacy.webhook_url, body, v1Headers)).status).toBe(200);
+    const timestamp = String(Date.now());
+    const v3 = { "x-hubspot-signature-v3": await signV3("POST", strict.webhook_url, body, timestamp), "x-hubspot-request-timestamp": timestamp };
+    expect((await postWebhook(strict.webhook_url, body, v3)).status).toBe(200);
+    await waitForInbox();
+
+    const invalid = await call("POST", "/api/v1/workspaces/hs-require-v3/connections", { kind: "hubspot", name: "bad", secret: SECRET, config: { require_v3: "yes" } });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { errors: { field: string; message: string }[] }).errors).toEqual([
+      { field: "config.require_v3", message: "true (refuse v1 / v2 signatures) or false" },
+    ]);
   });
 });
 
