@@ -204,3 +204,21 @@ describe("deleting a connection", () => {
     expect(status.processed).toBe(1);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("describes rotation and deletion with their problem answers, and the read-token redactions", async () => {
+    const document = (await (await call("GET", "/api/v1/openapi.json", undefined, null)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+      components: { schemas: Record<string, { properties: Record<string, { description?: string }>; required?: string[] }> };
+    };
+    const rotate = document.paths["/workspaces/{ws}/connections/{id}/rotate"]!.post!;
+    const remove = document.paths["/workspaces/{ws}/connections/{id}"]!.delete!;
+    for (const operation of [rotate, remove]) {
+      for (const status of ["400", "401", "403", "404"]) expect(Object.keys(operation.responses[status]!.content!)).toEqual(["application/problem+json"]);
+    }
+    expect(Object.keys(remove.responses)).toContain("204");
+    expect(document.components.schemas.ConnectionRotate!.properties.grace_seconds!.description).toContain("404");
+    expect(document.components.schemas.WorkspaceAnswer!.required).not.toContain("deploy_hook_url");
+    expect(document.components.schemas.DeadLetter!.required).not.toContain("connection_id");
+  });
+});

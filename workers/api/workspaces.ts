@@ -33,9 +33,12 @@ export function workspaceView(row: WorkspaceRow, admin: boolean) {
 }
 
 /** The answer's schema: as the Workspace component, with the admin-only deploy hook URL optional. */
-const WorkspaceAnswer = Workspace.extend({
-  deploy_hook_url: z.string().nullable().optional().openapi({ description: "Only for admin tokens and the ADMIN_TOKEN" }),
-}).openapi("WorkspaceAnswer");
+const WorkspaceAnswer = z
+  .object({
+    ...Workspace.shape,
+    deploy_hook_url: z.string().nullable().optional().openapi({ description: "Only for admin tokens and the ADMIN_TOKEN" }),
+  })
+  .openapi("WorkspaceAnswer");
 
 export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
