@@ -4,7 +4,18 @@ import { env } from "cloudflare:workers";
 import Papa from "papaparse";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../workers/api/app";
-import { ADMIN_TOKEN, call, createNativeConnection, createWorkspace, event, ORIGIN, postNative, waitForInbox } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  call,
+  createConnection,
+  createNativeConnection,
+  createWorkspace,
+  event,
+  ORIGIN,
+  postNative,
+  postWebhook,
+  waitForInbox,
+} from "./helpers";
 import { exports } from "cloudflare:workers";
 
 const tokens: Record<string, string> = {};
@@ -41,6 +52,8 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "POST", path: "/api/v1/workspaces/contract/connections", body: { kind: "native", name: "x" }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/connections", scope: "admin", workspace: true },
   { method: "PATCH", path: "/api/v1/workspaces/contract/connections/c_missing", body: { name: "y" }, scope: "admin", workspace: true },
+  { method: "POST", path: "/api/v1/workspaces/contract/connections/c_missing/rotate", body: { grace_seconds: 60 }, scope: "admin", workspace: true },
+  { method: "DELETE", path: "/api/v1/workspaces/contract/connections/c_missing", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/tokens", body: { scopes: ["read"] }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/tokens", scope: "admin", workspace: true },
   { method: "DELETE", path: "/api/v1/workspaces/contract/tokens/tok_missing", scope: "admin", workspace: true },
@@ -85,6 +98,183 @@ describe("access to every route", () => {
     }
     if (route.scope === "admin") await assertNoData(await call(route.method, route.path, route.body, tokens.read!), 403);
     if (route.workspace) await assertNoData(await call(route.method, route.path, route.body, tokens.stranger!), 404);
+  });
+});
+
+/**
+ * Every route × every principal (none, read of A, admin of A, admin of B, root) × every
+ * resource kind (workspace, connection, token): two workspaces with the same kinds of data,
+ * each with a native and a Salesforce connection, a deploy hook, events, dead letters and tokens.
+ */
+describe("every route, every scope, every resource kind", () => {
+  type Side = {
+    slug: string;
+    native: { id: string; webhook_url: string; secret: string };
+    salesforce: { id: string; webhook_url: string };
+    organizationId: string;
+    deployHook: string;
+    tokenId: string;
+    shareToken: string;
+    /** Per route (by index): a fresh read and admin token, so no token reaches the rate limit. */
+    read: string[];
+    admin: string[];
+  };
+  const sides: Record<"a" | "b", Side> = {} as Record<"a" | "b", Side>;
+  const ORGS = { a: "00D7F00000107XsUAI", b: "00D5g000004ZyXwEAK" };
+  const MISSING = { ws: "nowhere", connection: "c_missing", token: "tok_missing" };
+
+  const contactMessage = (organizationId: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
+    `<soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>${organizationId}</OrganizationId>` +
+    `<ActionId>04k7F0000008V3hQAE</ActionId><SessionId xsi:nil="true"/>` +
+    `<Notification><Id>04l7F000000AbCdQAK</Id><sObject xsi:type="sf:Contact" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">` +
+    `<sf:Id>0037F00000AbCdEQAZ</sf:Id></sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>`;
+
+  async function setUp(key: "a" | "b"): Promise<Side> {
+    const slug = `iso-${key}`;
+    const deployHook = `https://hooks.example.com/deploy/${key}-hook-secret`;
+    await createWorkspace(slug, { timezone: "UTC", deploy_hook_url: deployHook });
+    const native = await createNativeConnection(slug);
+    const salesforce = await createConnection(slug, "salesforce", { config: { organization_id: ORGS[key] } });
+    const events = [
+      event(`${key}-1`, "deal.upserted", "2026-03-02T10:00:00Z", { deal_id: `DEAL-${key}`, owner_rep_id: `REP-${key}`, amount: 1200, status: "won" }),
+      event(`${key}-2`, "deal.exploded", "2026-03-02T10:00:00Z", { deal_id: `DEAL-${key}`, token: "tok", note: native.webhook_url }),
+    ];
+    expect((await postNative(native, JSON.stringify({ events }))).status).toBe(202);
+    const soap = { "content-type": "text/xml; charset=utf-8", soapaction: '""' };
+    expect((await postWebhook(salesforce.webhook_url, contactMessage(ORGS[key]), soap)).status).toBe(200);
+    const tokenId = ((await (await call("POST", `/api/v1/workspaces/${slug}/tokens`, { scopes: ["read"], name: "listed" })).json()) as { id: string }).id;
+    const read: string[] = [];
+    const admin: string[] = [];
+    for (let i = 0; i < ROUTES.length; i++) {
+      read.push(await token(slug, ["read"]));
+      admin.push(await token(slug, ["admin"]));
+    }
+    return { slug, native, salesforce, organizationId: ORGS[key], deployHook, tokenId, shareToken: "", read, admin };
+  }
+
+  /** The route's request against workspace `slug` with the given connection and token ids. */
+  const request = (route: (typeof ROUTES)[number], slug: string, connectionId: string, tokenId: string) =>
+    route.path
+      .replace("/workspaces/contract", `/workspaces/${slug}`)
+      .replace("c_missing", connectionId)
+      .replace("tok_missing", tokenId);
+
+  /** What an answer shows, with the names of `side` replaced by the missing ones (to compare). */
+  async function shown(response: Response, side?: Side) {
+    let body = await response.text();
+    if (side) {
+      // An answer may echo what the request named (a problem's detail): that teaches nothing.
+      body = body.replaceAll(side.slug, MISSING.ws).replaceAll(side.native.id, MISSING.connection).replaceAll(side.tokenId, MISSING.token);
+    }
+    return { status: response.status, type: response.headers.get("content-type"), body };
+  }
+
+  /** Values of a side that let their holder write, or that would tell another workspace it exists. */
+  const writeEnabling = (side: Side) => [
+    side.native.id,
+    side.native.webhook_url,
+    side.salesforce.id,
+    side.salesforce.webhook_url,
+    side.organizationId,
+    side.organizationId.slice(0, 15),
+    side.deployHook,
+    side.native.secret,
+  ];
+  const identifying = (side: Side) => [...writeEnabling(side), side.slug, side.tokenId, side.shareToken, `DEAL-${side.slug.slice(-1)}`, `REP-${side.slug.slice(-1)}`];
+
+  /** Everything root sees of a side: compared before and after, nothing changed. */
+  const snapshot = async (side: Side) =>
+    Promise.all(
+      ["", "/connections", "/tokens", "/dead-letters", "/months/2026-03", "/reports"].map(async (path) =>
+        (await call("GET", `/api/v1/workspaces/${side.slug}${path}`)).text(),
+      ),
+    );
+  let before: { a: string[]; b: string[] };
+
+  beforeAll(async () => {
+    sides.a = await setUp("a");
+    sides.b = await setUp("b");
+    await waitForInbox();
+    for (const side of Object.values(sides)) {
+      expect((await call("POST", `/api/v1/workspaces/${side.slug}/recompute`, { from: "2026-03", to: "2026-03" })).status).toBe(200);
+      const published = await call("POST", `/api/v1/workspaces/${side.slug}/reports/2026-03/publish`);
+      expect(published.status).toBe(201);
+      side.shareToken = ((await published.json()) as { share_token: string }).share_token;
+    }
+    before = { a: await snapshot(sides.a), b: await snapshot(sides.b) };
+  });
+
+  it.each(ROUTES.map((route, index) => ({ ...route, index })))("$method $path", async (route) => {
+    const { a, b } = sides;
+    const pairs: [Side, Side, string][] = [
+      [a, b, "admin"],
+      [b, a, "admin"],
+      [a, b, "read"],
+    ];
+    for (const [own, other, scope] of pairs) {
+      const bearer = scope === "admin" ? own.admin[route.index]! : own.read[route.index]!;
+      const seen: string[] = [];
+      /** The answer, with the names the request gave of `named` replaced; kept to search. */
+      const send = async (path: string, named?: Side) => {
+        const answer = await shown(await call(route.method, path, route.body, bearer), named);
+        seen.push(answer.body);
+        return answer;
+      };
+      if (route.workspace) {
+        // Another workspace's resources answer as a workspace that does not exist.
+        const theirs = await send(request(route, other.slug, other.native.id, other.tokenId), other);
+        const nowhere = await send(request(route, MISSING.ws, MISSING.connection, MISSING.token));
+        expect(theirs, `${scope} of ${own.slug} on ${other.slug}`).toEqual(nowhere);
+        expect(nowhere.status).toBe(404);
+        // Another workspace's connection or token, named under one's own workspace: as a missing one.
+        if (route.path.includes("_missing")) {
+          const foreign = await send(request(route, own.slug, other.native.id, other.tokenId), other);
+          const missing = await send(request(route, own.slug, MISSING.connection, MISSING.token));
+          expect(foreign, `${scope} of ${own.slug} naming ${other.slug}'s resource`).toEqual(missing);
+          expect(missing.status).toBe(scope === "read" ? 403 : 404);
+        }
+      }
+      // One's own workspace, for routes that change nothing when called (reads, and writes a read token may not make).
+      if (route.method === "GET" || (scope === "read" && route.scope !== "read")) {
+        const answer = await send(request(route, own.slug, MISSING.connection, MISSING.token));
+        if (route.scope === "read" || scope === "admin") expect(answer.status, `${scope} reads ${route.path}`).toBeLessThan(400);
+        else expect(answer.status).toBe(403);
+      }
+      const bodies = seen.join("\n");
+      for (const value of identifying(other)) expect(bodies, `${scope} of ${own.slug} learns ${value}`).not.toContain(value);
+      if (scope === "read") {
+        for (const value of writeEnabling(own)) expect(bodies, `read of ${own.slug} learns ${value}`).not.toContain(value);
+      }
+    }
+    // Without a token, or with one that does not exist: 401 and nothing else.
+    for (const bearer of [null, "qt_0000"]) {
+      const response = await call(route.method, request(route, a.slug, a.native.id, a.tokenId), route.body, bearer);
+      expect(response.status).toBe(401);
+      const body = await response.text();
+      for (const value of identifying(a)) expect(body).not.toContain(value);
+    }
+    // Root reaches either workspace (a missing resource is 404 like for anyone).
+    if (route.method === "GET") {
+      for (const side of [a, b]) {
+        expect((await call(route.method, request(route, side.slug, MISSING.connection, MISSING.token))).status).toBeLessThan(400);
+      }
+    }
+  });
+
+  it("changed nothing of either workspace", async () => {
+    expect(await snapshot(sides.a)).toEqual(before.a);
+    expect(await snapshot(sides.b)).toEqual(before.b);
+  });
+
+  it("a read token's every answer: the same data as root's, without the write-enabling values", async () => {
+    const read = sides.a.read[0]!;
+    const asRead = (await (await call("GET", "/api/v1/workspaces/iso-a/dead-letters", undefined, read)).json()) as { items: { reason: string }[] };
+    const asRoot = (await (await call("GET", "/api/v1/workspaces/iso-a/dead-letters")).json()) as { items: { reason: string; connection_id: string }[] };
+    expect(asRead.items.map((d) => d.reason)).toEqual(asRoot.items.map((d) => d.reason));
+    expect(asRoot.items.map((d) => d.connection_id).sort()).toEqual([sides.a.native.id, sides.a.salesforce.id].sort());
+    const month = await (await call("GET", "/api/v1/workspaces/iso-a/months/2026-03", undefined, read)).text();
+    expect(month).toContain("REP-a");
   });
 });
 

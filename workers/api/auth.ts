@@ -8,7 +8,7 @@ import { tokenForBearer } from "../db/tokens";
 import { corsOriginsOf, workspaceBySlug } from "../db/workspaces";
 import { timingSafeEqualText } from "../lib/crypto";
 import { problem } from "../lib/problem";
-import type { ApiEnv } from "./context";
+import type { ApiEnv, Principal } from "./context";
 import { PREFLIGHT_MAX_AGE_SECONDS, RATE_LIMIT_WINDOW_SECONDS } from "./limits";
 
 export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
@@ -36,6 +36,12 @@ export const requireRoot = createMiddleware<ApiEnv>(async (c, next) => {
   if (c.get("principal").kind !== "root") throw problem(403, "this operation needs the ADMIN_TOKEN");
   return next();
 });
+
+/**
+ * Whether the caller holds the admin scope of the workspace it reached (or is root): only
+ * then do answers carry write-enabling values (connection ids, webhook URLs, deploy hooks).
+ */
+export const mayAdminister = (principal: Principal) => principal.kind === "root" || principal.scopes.includes("admin");
 
 /**
  * Resolves :ws (the slug) and checks the caller may act on it with `scope`. Another

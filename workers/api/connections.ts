@@ -1,7 +1,18 @@
-// Connections: a CRM (or native sender) posting to /webhooks/:id. The id is random
-// (128 bits) and the secret is encrypted at rest; both are shown once, at creation.
+// Connections: a CRM (or native sender) posting to /webhooks/:webhook_id. The ids are random
+// (128 bits) and the secret is encrypted at rest; the secret is shown once, at creation.
+// Every route here needs the admin scope: the webhook URL is a credential (for Salesforce
+// the only one), so a read token never sees a connection id or URL.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { type ConnectionItem as Listed, createConnection, findConnection, listConnections, updateConnection } from "../db/connections";
+import {
+  type ConnectionItem as Listed,
+  createConnection,
+  currentWebhookId,
+  deleteConnection,
+  findConnection,
+  listConnections,
+  rotateWebhookId,
+  updateConnection,
+} from "../db/connections";
 import { CONNECTION_KINDS } from "../db/schema";
 import { invalidField, problem } from "../lib/problem";
 import { adapterFor } from "../sources";
@@ -28,15 +39,24 @@ export const connectionRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validatio
 /** Where the connection's CRM posts: /webhooks/:id on the host that serves this API. */
 const webhookUrl = (id: string, requestUrl: string) => new URL(`/webhooks/${id}`, requestUrl).toString();
 
+/** Another workspace's connection, a deleted one and one that never existed answer alike. */
+const unknownConnection = (id: string) => problem(404, `no connection ${JSON.stringify(id)}`);
+
 const ConnectionItem = z
-  .object({ id: z.string(), kind: z.enum(CONNECTION_KINDS), name: z.string(), webhook_url: z.url(), created_at: z.iso.datetime() })
+  .object({
+    id: z.string().openapi({ description: "The connection's id in this API; it never changes (a rotation changes webhook_url)" }),
+    kind: z.enum(CONNECTION_KINDS),
+    name: z.string(),
+    webhook_url: z.url(),
+    created_at: z.iso.datetime(),
+  })
   .openapi("Connection");
 
 const connectionItem = (row: Listed, requestUrl: string): z.infer<typeof ConnectionItem> => ({
   id: row.id,
   kind: row.kind,
   name: row.name,
-  webhook_url: webhookUrl(row.id, requestUrl),
+  webhook_url: webhookUrl(currentWebhookId(row), requestUrl),
   created_at: isoInstant(row.createdAt),
 });
 
@@ -137,7 +157,7 @@ connectionRoutes.openapi(
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     const row = await findConnection(c.env.DB, c.get("workspace").id, id);
-    if (!row) throw problem(404, `no connection ${JSON.stringify(id)}`);
+    if (!row) throw unknownConnection(id);
     const config = patch.config ?? row.config;
     let secret: string | undefined;
     if (patch.secret !== undefined || patch.config !== undefined) {
@@ -148,5 +168,89 @@ connectionRoutes.openapi(
     }
     const updated = await updateConnection(c.env.DB, c.env.SECRETS_KEY, id, { name: patch.name, config, secret });
     return c.json(connectionItem(updated, c.req.url), 200);
+  },
+);
+
+/** The longest grace period a rotation may give the old webhook URL: 30 days. */
+export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 60 * 60;
+
+const ConnectionRotate = z
+  .object({
+    grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_ROTATION_GRACE_SECONDS)
+      .default(0)
+      .openapi({ description: "How long the old webhook URL keeps working (0: it answers 404 at once)", example: 3600 }),
+  })
+  .strict()
+  .openapi("ConnectionRotate");
+
+const ConnectionRotated = z
+  .object({
+    id: z.string(),
+    webhook_url: z.url().openapi({ description: "The new URL: configure it in the CRM" }),
+    previous_webhook_url: z.url(),
+    previous_webhook_url_expires_at: z.iso.datetime().openapi({ description: "From then on the old URL answers 404" }),
+  })
+  .openapi("ConnectionRotated");
+
+connectionRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/workspaces/{ws}/connections/{id}/rotate",
+    summary: "Give the connection a new webhook URL; the old one works for grace_seconds, then answers 404 (the secret is unchanged)",
+    tags: ["Connections"],
+    security,
+    middleware: [workspaceAccess("admin")] as const,
+    request: { params: ResourceParams, body: { ...json(ConnectionRotate), required: false } },
+    responses: {
+      200: { description: "The new webhook URL", ...json(ConnectionRotated) },
+      ...problemResponses,
+      404: problemAnswer("No such workspace or connection"),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    // Without a JSON body the validator is skipped (no content type): no grace.
+    const graceSeconds = (c.req.valid("json") as { grace_seconds?: number } | undefined)?.grace_seconds ?? 0;
+    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    if (!row) throw unknownConnection(id);
+    const previous = currentWebhookId(row);
+    const rotated = await rotateWebhookId(c.env.DB, row, graceSeconds * 1000, Date.now());
+    return c.json(
+      {
+        id: row.id,
+        webhook_url: webhookUrl(rotated.webhookId, c.req.url),
+        previous_webhook_url: webhookUrl(previous, c.req.url),
+        previous_webhook_url_expires_at: isoInstant(rotated.retiredUntil),
+      },
+      200,
+    );
+  },
+);
+
+connectionRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/workspaces/{ws}/connections/{id}",
+    summary: "Delete a connection: its webhook URLs answer 404 from now on; its data (deliveries, events, KPIs) stays",
+    tags: ["Connections"],
+    security,
+    middleware: [workspaceAccess("admin")] as const,
+    request: { params: ResourceParams },
+    responses: {
+      204: { description: "Deleted" },
+      ...problemResponses,
+      404: problemAnswer("No such workspace or connection"),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    if (!row) throw unknownConnection(id);
+    await deleteConnection(c.env.DB, row, Date.now());
+    return c.body(null, 204);
   },
 );

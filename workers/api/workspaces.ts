@@ -1,14 +1,15 @@
 // Workspaces: create (ADMIN_TOKEN), read, and change settings.
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { changeWorkspace, createWorkspace, listWorkspaces, type WorkspaceRow } from "../db/workspaces";
 import { problem } from "../lib/problem";
-import { requireRoot, workspaceAccess } from "./auth";
+import { mayAdminister, requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
 import { json, problemAnswer, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
 import { validationHook } from "./validation";
 
+/** The workspace as an admin sees it (POST, PATCH, and GET with an admin token). */
 export function workspaceDocument(row: WorkspaceRow) {
   return {
     slug: row.slug,
@@ -21,6 +22,23 @@ export function workspaceDocument(row: WorkspaceRow) {
     created_at: isoInstant(row.createdAt),
   };
 }
+
+/**
+ * The workspace as the caller may see it. The deploy hook URL usually embeds its own
+ * secret: only an admin token (or the ADMIN_TOKEN) sees it; a read token's answer has no such field.
+ */
+export function workspaceView(row: WorkspaceRow, admin: boolean) {
+  const { deploy_hook_url, ...document } = workspaceDocument(row);
+  return admin ? { ...document, deploy_hook_url } : document;
+}
+
+/** The answer's schema: as the Workspace component, with the admin-only deploy hook URL optional. */
+const WorkspaceAnswer = z
+  .object({
+    ...Workspace.shape,
+    deploy_hook_url: z.string().nullable().optional().openapi({ description: "Only for admin tokens and the ADMIN_TOKEN" }),
+  })
+  .openapi("WorkspaceAnswer");
 
 export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
@@ -63,9 +81,9 @@ workspaceRoutes.openapi(
     security,
     middleware: [workspaceAccess("read")] as const,
     request: { params: WorkspaceParams },
-    responses: { 200: { description: "The workspace", ...json(Workspace) }, ...problemResponses },
+    responses: { 200: { description: "The workspace", ...json(WorkspaceAnswer) }, ...problemResponses },
   }),
-  (c) => c.json(workspaceDocument(c.get("workspace")), 200),
+  (c) => c.json(workspaceView(c.get("workspace"), mayAdminister(c.get("principal"))), 200),
 );
 
 workspaceRoutes.openapi(
@@ -106,7 +124,7 @@ workspaceRoutes.openapi(
     tags: ["Workspaces"],
     security,
     request: { query: PageQuery },
-    responses: { 200: { description: "A page of workspaces", ...json(page(Workspace)) }, ...problemResponses },
+    responses: { 200: { description: "A page of workspaces", ...json(page(WorkspaceAnswer)) }, ...problemResponses },
   }),
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -117,6 +135,7 @@ workspaceRoutes.openapi(
       afterSlug: after ? String(after[0]) : undefined,
       limit: limit + 1,
     });
-    return c.json(toPage(rows, limit, (row) => [row.slug, row.slug], workspaceDocument), 200);
+    const admin = mayAdminister(principal);
+    return c.json(toPage(rows, limit, (row) => [row.slug, row.slug], (row) => workspaceView(row, admin)), 200);
   },
 );

@@ -2,18 +2,21 @@
 // (128 bits) and the secret is encrypted at rest under SECRETS_KEY. drizzle over
 // `connections` (README.md here).
 import type { D1Database } from "@cloudflare/workers-types";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { decryptSecret, encryptSecret, randomId } from "../lib/crypto";
 import type { ConnectionSecrets } from "../sources/adapter";
 import { afterKey, type Key } from "./keyset";
-import { type ConnectionKind, connections, workspaces } from "./schema";
+import { type ConnectionKind, connections, retiredWebhookIds, workspaces } from "./schema";
 import { adoptDefaultStages, type WorkspaceRow } from "./workspaces";
 
 export type ConnectionRow = typeof connections.$inferSelect;
 
 /** A connection as listed: never its secret. */
-export type ConnectionItem = Pick<ConnectionRow, "id" | "kind" | "name" | "createdAt">;
+export type ConnectionItem = Pick<ConnectionRow, "id" | "kind" | "name" | "createdAt" | "webhookId">;
+
+/** The id its webhook URL names now: the connection's own until it is rotated. */
+export const currentWebhookId = (row: Pick<ConnectionRow, "id" | "webhookId">) => row.webhookId ?? row.id;
 
 export interface NewConnection {
   kind: ConnectionKind;
@@ -50,19 +53,20 @@ export async function createConnection(
 /** A page of the workspace's connections in creation order, after the (created_at, id) key. */
 export function listConnections(db: D1Database, workspaceId: string, after: Key | null, limit: number): Promise<ConnectionItem[]> {
   return drizzle(db)
-    .select({ id: connections.id, kind: connections.kind, name: connections.name, createdAt: connections.createdAt })
+    .select({ id: connections.id, kind: connections.kind, name: connections.name, createdAt: connections.createdAt, webhookId: connections.webhookId })
     .from(connections)
-    .where(and(eq(connections.workspaceId, workspaceId), afterKey(connections.createdAt, connections.id, after)))
+    .where(and(eq(connections.workspaceId, workspaceId), isNull(connections.deletedAt), afterKey(connections.createdAt, connections.id, after)))
     .orderBy(asc(connections.createdAt), asc(connections.id))
     .limit(limit)
     .all();
 }
 
+/** The workspace's connection `id` (a deleted one is gone: undefined, as for any unknown id). */
 export function findConnection(db: D1Database, workspaceId: string, id: string): Promise<ConnectionRow | undefined> {
   return drizzle(db)
     .select()
     .from(connections)
-    .where(and(eq(connections.id, id), eq(connections.workspaceId, workspaceId)))
+    .where(and(eq(connections.id, id), eq(connections.workspaceId, workspaceId), isNull(connections.deletedAt)))
     .get();
 }
 
@@ -83,6 +87,81 @@ export async function updateConnection(
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.secret !== undefined) set.secretCiphertext = await encryptSecret(changes.secret, secretsKey);
   return (await drizzle(db).update(connections).set(set).where(eq(connections.id, id)).returning().get())!;
+}
+
+/**
+ * Gives the connection a new webhook id: the current one is retired and keeps working for
+ * `graceMs` (0: it answers 404 at once). The secret is unchanged. Returns the new id and
+ * when the old one stops working.
+ */
+export async function rotateWebhookId(
+  db: D1Database,
+  row: ConnectionRow,
+  graceMs: number,
+  now: number,
+): Promise<{ webhookId: string; retiredUntil: number }> {
+  const webhookId = randomId("c_");
+  const retiredUntil = now + graceMs;
+  await db.batch([
+    db
+      .prepare(`INSERT INTO retired_webhook_ids (id, workspace_id, connection_id, expires_at) VALUES (?1, ?2, ?3, ?4)`)
+      .bind(currentWebhookId(row), row.workspaceId, row.id, retiredUntil),
+    db.prepare(`UPDATE connections SET webhook_id = ?1 WHERE id = ?2 AND workspace_id = ?3`).bind(webhookId, row.id, row.workspaceId),
+  ]);
+  return { webhookId, retiredUntil };
+}
+
+/** Deletes the connection: deliveries to any of its webhook ids answer 404; its data stays. */
+export async function deleteConnection(db: D1Database, row: ConnectionRow, now: number): Promise<void> {
+  await drizzle(db)
+    .update(connections)
+    .set({ deletedAt: now })
+    .where(and(eq(connections.id, row.id), eq(connections.workspaceId, row.workspaceId)));
+}
+
+/** Every webhook id the workspace's connections have had, and their connection ids (for redaction). */
+export async function webhookIdsOf(db: D1Database, workspaceId: string): Promise<string[]> {
+  const orm = drizzle(db);
+  const current = await orm
+    .select({ id: connections.id, webhookId: connections.webhookId })
+    .from(connections)
+    .where(eq(connections.workspaceId, workspaceId))
+    .all();
+  const retired = await orm.select({ id: retiredWebhookIds.id }).from(retiredWebhookIds).where(eq(retiredWebhookIds.workspaceId, workspaceId)).all();
+  return [...current.flatMap((c) => (c.webhookId ? [c.id, c.webhookId] : [c.id])), ...retired.map((r) => r.id)];
+}
+
+/** The organization ids (or other identifying config values) the workspace's connections were given. */
+export async function configValuesOf(db: D1Database, workspaceId: string): Promise<string[]> {
+  const rows = await drizzle(db).select({ config: connections.config }).from(connections).where(eq(connections.workspaceId, workspaceId)).all();
+  return rows.flatMap((r) => Object.values(r.config).filter((v): v is string => typeof v === "string" && v.length >= 8));
+}
+
+/**
+ * The connection id a webhook URL's id stands for, or null: the current webhook id of a
+ * connection not deleted (its own id until it is rotated), or a retired one within its
+ * grace period. The webhook route calls this before loadConnection.
+ */
+export async function connectionIdForWebhook(db: D1Database, webhookId: string, now: number): Promise<string | null> {
+  const orm = drizzle(db);
+  const current = await orm
+    .select({ id: connections.id })
+    .from(connections)
+    .where(
+      and(
+        isNull(connections.deletedAt),
+        or(eq(connections.webhookId, webhookId), and(eq(connections.id, webhookId), isNull(connections.webhookId))),
+      ),
+    )
+    .get();
+  if (current) return current.id;
+  const retired = await orm
+    .select({ id: connections.id })
+    .from(retiredWebhookIds)
+    .innerJoin(connections, and(eq(connections.id, retiredWebhookIds.connectionId), eq(connections.workspaceId, retiredWebhookIds.workspaceId)))
+    .where(and(eq(retiredWebhookIds.id, webhookId), gt(retiredWebhookIds.expiresAt, now), isNull(connections.deletedAt)))
+    .get();
+  return retired?.id ?? null;
 }
 
 /** A connection as a delivery needs it: its decrypted secret and its workspace's time zone. */

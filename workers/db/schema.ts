@@ -66,8 +66,28 @@ export const connections = sqliteTable(
     secretCiphertext: text("secret_ciphertext"),
     config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     createdAt: integer("created_at").notNull().default(now),
+    /**
+     * The id in the webhook URL once the connection was rotated (random, 128 bits); null
+     * while the URL still names `id`. `id` itself never changes: the connection's data
+     * (inbox, events, dead letters) keeps pointing at it.
+     */
+    webhookId: text("webhook_id").unique(),
+    /** Set by DELETE: the webhook answers 404, the API no longer lists it; its data stays. */
+    deletedAt: integer("deleted_at"),
   },
   (t) => [index("connections_workspace").on(t.workspaceId, t.createdAt)],
+);
+
+/** Webhook ids a rotation replaced: each keeps working until `expires_at` (the grace period). */
+export const retiredWebhookIds = sqliteTable(
+  "retired_webhook_ids",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("retired_webhook_ids_workspace").on(t.workspaceId, t.connectionId)],
 );
 
 export const apiTokens = sqliteTable(

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { keyRingOf } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import { adapterFor } from "../sources";
-import { loadConnection } from "../db/connections";
+import { connectionIdForWebhook, loadConnection } from "../db/connections";
 import { enqueue, storeDeliveries } from "./inbox";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,7 +31,9 @@ webhooks.post(
     const now = Date.now();
     let connection;
     try {
-      connection = await loadConnection(c.env.DB, keyRingOf(c.env), c.req.param("connectionId"));
+      // The URL names a webhook id: a rotated-away one works through its grace period, a deleted connection's none.
+      const connectionId = await connectionIdForWebhook(c.env.DB, c.req.param("connectionId"), now);
+      connection = connectionId === null ? null : await loadConnection(c.env.DB, keyRingOf(c.env), connectionId);
     } catch (error) {
       console.error("webhook: connection lookup failed", error);
       throw storageUnavailable();
