@@ -80,13 +80,14 @@ connectionRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const adapter = adapterFor(body.kind);
-    const plan = adapter.planSecret(body.secret, body.config);
+    const config = { ...adapter.newConnectionConfig, ...body.config };
+    const plan = adapter.planSecret(body.secret, config);
     if (!plan.ok) throw invalidField(plan.field, plan.message);
     const id = await createConnection(c.env.DB, c.env.SECRETS_KEY, c.get("workspace"), {
       kind: body.kind,
       name: body.name,
       secret: plan.secret,
-      config: body.config,
+      config,
       defaultStages: adapter.defaultStages,
     });
     return c.json(

@@ -62,7 +62,7 @@ export const connections = sqliteTable(
     workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
     kind: text("kind", { enum: CONNECTION_KINDS }).notNull(),
     name: text("name").notNull(),
-    /** AES-GCM under SECRETS_KEY: base64(iv ‖ ciphertext). Null where the kind has no secret. */
+    /** AES-GCM under SECRETS_KEY: v2.<key id>.<iv>.<ciphertext> (workers/lib/crypto.ts; the older base64(iv ‖ ciphertext) still opens). Null where the kind has no secret. */
     secretCiphertext: text("secret_ciphertext"),
     config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     createdAt: integer("created_at").notNull().default(now),

@@ -111,4 +111,6 @@ export interface SourceAdapter {
   acknowledge?(): Response;
   /** The CRM's default deal stage order, used when the workspace sets none. */
   defaultStages: readonly string[];
+  /** Config keys a new connection starts with, under what the caller gives (existing connections keep theirs). */
+  newConnectionConfig?: Readonly<Record<string, unknown>>;
 }

@@ -363,6 +363,7 @@ function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): Mapping
 export const hubspot: SourceAdapter = {
   acceptedStatus: 200,
   defaultStages: HUBSPOT_DEFAULT_STAGES,
+  newConnectionConfig: HUBSPOT_NEW_CONNECTION_CONFIG,
   requiresSecret: true,
 
   // HubSpot shows the app's client secret once the app exists: the connection may be created

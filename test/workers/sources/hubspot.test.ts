@@ -287,3 +287,20 @@ describe("HubSpot end to end", () => {
     expect(`${ORIGIN}/webhooks/${connection.id}`).toBe(connection.webhook_url);
   });
 });
+
+describe("a new HubSpot connection", () => {
+  it("starts with require_v3: true and refuses v1 / v2; the caller may turn it off", async () => {
+    await createWorkspace("hs-default-v3");
+    const created = await createConnection("hs-default-v3", "hubspot", { secret: SECRET });
+    const config = async (id: string) =>
+      JSON.parse((await env.DB.prepare("SELECT config FROM connections WHERE id = ?1").bind(id).first<{ config: string }>())!.config) as unknown;
+    expect(await config(created.id)).toEqual({ require_v3: true });
+    const body = JSON.stringify([{ eventId: 1, occurredAt: 1772100000000, subscriptionType: "deal.creation", objectId: 42 }]);
+    const v1Headers = { "content-type": "application/json", "x-hubspot-signature": await sha256Hex(SECRET + body) };
+    expect((await postWebhook(created.webhook_url, body, v1Headers)).status).toBe(401);
+    const optedOut = await createConnection("hs-default-v3", "hubspot", { secret: SECRET, config: { require_v3: false } });
+    expect(await config(optedOut.id)).toEqual({ require_v3: false });
+    expect((await postWebhook(optedOut.webhook_url, body, v1Headers)).status).toBe(200);
+    await waitForInbox();
+  });
+});
