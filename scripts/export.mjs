@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run export -- --api URL --token T --out DIR`: writes every published report (the
 // latest version of each month) as JSON, plus an index.json the site builds from. Reports
-// whose version is already on disk are skipped.
+// whose version is already on disk are skipped. Each index entry carries the workspace's
+// public_reports setting (`public`): the site builds plain paths only for those. With a
+// workspace token, GET /workspaces lists that workspace alone, so only it is exported.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -49,6 +51,7 @@ export async function exportReports({ api, token, out, log = console.log }) {
       index.reports.push({
         workspace: workspace.slug,
         workspace_name: workspace.name,
+        public: workspace.public_reports === true,
         month: summary.month,
         version: summary.version,
         share_token: summary.share_token,

@@ -112,13 +112,19 @@ export type Breakdown = z.infer<typeof Breakdown>;
 export type Item = z.infer<typeof Item>;
 export type LeaderboardRow = z.infer<typeof LeaderboardRow>;
 
-/** The export folder's index: every published report (latest version per month). */
+/**
+ * The export folder's index: every published report (latest version per month). `public`
+ * is the workspace's `public_reports` setting at export time: only then does the site list
+ * the report on `/` and build `/<workspace>/<month>/`; every report gets `/r/<share_token>/`.
+ * Absent (an index from before the setting) means private.
+ */
 export const ReportIndex = z.object({
   generated_at: z.string(),
   reports: z.array(
     z.object({
       workspace: z.string(),
       workspace_name: z.string(),
+      public: z.boolean().default(false),
       month,
       version: z.number().int(),
       share_token: z.string(),

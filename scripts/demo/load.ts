@@ -143,6 +143,8 @@ export async function loadDemo(options: LoadOptions): Promise<LoadResult> {
     timezone: company.timezone,
     currency: company.currency,
     pipeline_stages: company.settings.pipeline_stages,
+    // The demo's reports are public: `npm start` links to /<workspace>/<month>/ and the index.
+    public_reports: true,
   });
   const secrets: Record<Kind, string | undefined> = {
     native: undefined, // the API issues it

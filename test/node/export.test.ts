@@ -23,7 +23,7 @@ beforeAll(async () => {
     if (url.pathname === "/api/v1/workspaces") {
       return url.searchParams.get("cursor")
         ? json({ items: [{ slug: "beta", name: "Beta" }], next_cursor: null })
-        : json({ items: [{ slug: "acme", name: "Acme" }], next_cursor: "c1" });
+        : json({ items: [{ slug: "acme", name: "Acme", public_reports: true }], next_cursor: "c1" });
     }
     const list = /^\/api\/v1\/workspaces\/(\w+)\/reports$/.exec(url.pathname);
     if (list) {
@@ -47,6 +47,10 @@ describe("npm run export", () => {
     expect(await exportReports({ api, token: "t0k", out, log: (line: string) => log.push(line) })).toEqual({ written: 3, unchanged: 0, reports: 3 });
     const index = JSON.parse(await readFile(join(out, "index.json"), "utf8"));
     expect(index.reports.map((r: { file: string }) => r.file)).toEqual(["acme/2026-03.json", "acme/2026-02.json", "beta/2026-03.json"]);
+    // The workspace's public_reports setting rides along: only acme opted in (beta's answer has no such field).
+    expect(index.reports.map((r: { file: string; public: boolean }) => [r.file, r.public])).toEqual([
+      ["acme/2026-03.json", true], ["acme/2026-02.json", true], ["beta/2026-03.json", false],
+    ]);
     expect(JSON.parse(await readFile(join(out, "acme/2026-02.json"), "utf8"))).toMatchObject({ month: "2026-02", version: 1 });
     expect(log.at(-1)).toBe(`exported 3 reports to ${out} (3 written, 0 unchanged)`);
 

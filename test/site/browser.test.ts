@@ -5,8 +5,9 @@
 // box with the first column in view), and prints to A4 with no figure split across pages.
 // Screenshots and the PDF go to test-artifacts/.
 // CI installs Chromium (apt-get install chromium); without it this suite fails on purpose.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,9 +19,9 @@ const SHOTS = join(ARTIFACTS, "site");
 const FIXTURE_INDEX = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
 const REPORT = "/acme/2026-03/";
 const PAGES = [REPORT, "/brightwave/2026-03/", "/r/bw-7f3c19a04e2d8b56c1f0a9e3d7b24c68/", "/", "/kpis/"];
-/** Every page of the fixture site: each report under its public and its share URL, the index, the glossary. */
+/** Every page of the fixture site: each report under its share URL (and its plain URL if public), the index, the glossary. */
 const ALL_PAGES = [
-  ...FIXTURE_INDEX.reports.flatMap((r) => [`/${r.workspace}/${r.month}/`, `/r/${r.share_token}/`]),
+  ...FIXTURE_INDEX.reports.flatMap((r) => [...(r.public ? [`/${r.workspace}/${r.month}/`] : []), `/r/${r.share_token}/`]),
   "/", "/kpis/",
 ];
 /** A small phone, a common phone, a tablet in portrait, a laptop, a desktop. */
@@ -273,5 +274,76 @@ describe("the report site in Chromium", () => {
     // path (the simulation comes out taller, so its check is the stricter one).
     console.info(`report PDF: ${pages} A4 pages; column simulation: ${split.columns}`);
     await printed.close();
+  });
+});
+
+describe("private workspaces and rotated share tokens in Chromium", () => {
+  const PRIVATE = FIXTURE_INDEX.reports.filter((r) => r.workspace === "cobalt");
+  /** The status a plain GET of the path answers on the served site. */
+  const status = async (root: string, path: string) => (await fetch(`${root}${path}`)).status;
+
+  it("serves a private workspace's reports only under /r/…, and no link from / reaches them", async () => {
+    expect(PRIVATE.length).toBeGreaterThan(1);
+    expect(PRIVATE.every((r) => !r.public)).toBe(true);
+    for (const r of PRIVATE) {
+      expect(await status(base, `/${r.workspace}/${r.month}/`)).toBe(404);
+      expect(await status(base, `/${r.workspace}/`)).toBe(404);
+      const { page, close } = await open(`/r/${r.share_token}/`);
+      expect(await page.textContent(".report-header__eyebrow")).toContain("Cobalt Freight Ltd");
+      await close();
+    }
+    // Follow every same-site link from the home page, as a visitor (or a crawler) would.
+    const seen = new Set<string>();
+    const queue = ["/"];
+    while (queue.length > 0) {
+      const path = queue.shift()!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const { page, close } = await open(path);
+      expect(await page.content(), path).not.toMatch(/cobalt/i);
+      const links = await page.evaluate<string[]>("[...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href'))");
+      await close();
+      for (const href of links) if (href.startsWith("/")) queue.push(new URL(href, "http://x").pathname);
+    }
+    expect(seen.has("/acme/2026-03/")).toBe(true);
+    for (const r of PRIVATE) expect([...seen].some((p) => p.includes(r.share_token) || p.includes(r.workspace)), r.month).toBe(false);
+  });
+
+  it("drops a rotated token's old share page on the next build", async () => {
+    const [rotated] = PRIVATE;
+    const fresh = "pv-rotated0c1d2e3f4a5b6c7d8e9f0a1b2c";
+    const dir = mkdtempSync(join(tmpdir(), "quotient-rotated-"));
+    let served: Server | undefined;
+    try {
+      // The site as deployed before the rotation, then built again over it after.
+      const before = buildSite(FIXTURES, "site-dist-rotation");
+      expect(before.status, before.output).toBe(0);
+      expect(existsSync(join(before.outDir, "r", rotated!.share_token, "index.html"))).toBe(true);
+      cpSync(FIXTURES, dir, { recursive: true });
+      const indexPath = join(dir, "index.json");
+      const index = JSON.parse(readFileSync(indexPath, "utf8"));
+      index.reports.find((r: { share_token: string }) => r.share_token === rotated!.share_token).share_token = fresh;
+      writeFileSync(indexPath, JSON.stringify(index));
+      const reportPath = join(dir, rotated!.file);
+      writeFileSync(reportPath, JSON.stringify({ ...JSON.parse(readFileSync(reportPath, "utf8")), share_token: fresh }));
+      const after = buildSite(dir, "site-dist-rotation", { over: true });
+      expect(after.status, after.output).toBe(0);
+
+      let url: string;
+      ({ url, server: served } = await serve(after.outDir));
+      expect(await status(url, `/r/${rotated!.share_token}/`)).toBe(404);
+      expect(await status(url, `/r/${fresh}/`)).toBe(200);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      expect((await page.goto(`${url}/r/${rotated!.share_token}/`))?.status()).toBe(404);
+      expect((await page.goto(`${url}/r/${fresh}/`))?.status()).toBe(200);
+      expect(await page.textContent(".report-header__eyebrow")).toContain("Cobalt Freight Ltd");
+      await context.close();
+      // The other reports keep their pages.
+      for (const r of PRIVATE.slice(1)) expect(await status(url, `/r/${r.share_token}/`)).toBe(200);
+    } finally {
+      await new Promise((done) => (served ? served.close(done) : done(undefined)));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

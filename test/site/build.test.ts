@@ -2,7 +2,7 @@
 // Builds the report site from the fixture reports and checks the output: every page,
 // the index, the glossary, accessible charts whose tables hold the drawn numbers, escaping,
 // private share pages, no JavaScript, page weight; and that a bad input file fails the build.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -18,8 +18,11 @@ const row = (html: string, kpi: string) => new RegExp(`<tr data-kpi="${kpi}"[^>]
 
 let outDir = "";
 const page = (path: string) => readFileSync(join(outDir, path, "index.html"), "utf8");
+/** Whether the report's workspace opted in to public reports (the index's `public`). */
+const isPublic = (r: Report) => index.reports.some((e) => e.workspace === r.workspace.slug && e.month === r.month && e.public);
+/** Every report's share page; the plain page only for a public workspace's reports. */
 const reportPages = () => [
-  ...reports.map((r) => `${r.workspace.slug}/${r.month}`),
+  ...reports.filter(isPublic).map((r) => `${r.workspace.slug}/${r.month}`),
   ...reports.map((r) => `r/${r.share_token}`),
 ];
 
@@ -34,9 +37,9 @@ describe("the site built from the fixture reports", () => {
     for (const path of reportPages()) expect(existsSync(join(outDir, path, "index.html")), path).toBe(true);
   });
 
-  it("lists every workspace and its months, newest first, on the index", () => {
+  it("lists every public workspace and its months, newest first, on the index", () => {
     const html = page("");
-    for (const r of reports) expect(html).toContain(`href="/${r.workspace.slug}/${r.month}/"`);
+    for (const r of reports.filter(isPublic)) expect(html).toContain(`href="/${r.workspace.slug}/${r.month}/"`);
     expect(html.indexOf('href="/acme/2026-03/"')).toBeLessThan(html.indexOf('href="/acme/2026-02/"'));
     expect(html).toContain("Brightwave GmbH &amp; Co. KG");
   });
@@ -49,7 +52,7 @@ describe("the site built from the fixture reports", () => {
       expect(share).toMatch(/<meta name="robots" content="noindex[^"]*"/);
       // A share link must not lead to the list of every workspace's reports.
       expect(share).not.toMatch(/href="\/"/);
-      expect(page(`${r.workspace.slug}/${r.month}`)).not.toContain('name="robots"');
+      if (isPublic(r)) expect(page(`${r.workspace.slug}/${r.month}`)).not.toContain('name="robots"');
     }
   });
 
@@ -181,6 +184,44 @@ describe("the site built from the fixture reports", () => {
     for (const path of reportPages()) {
       const bytes = Buffer.byteLength(page(path));
       expect(bytes, `${path}: ${bytes} bytes`).toBeLessThan(PAGE_BUDGET);
+    }
+  });
+});
+
+describe("a private workspace (public_reports false)", () => {
+  const own = index.reports.filter((e) => e.workspace === "cobalt");
+  /** Every file of the built site, relative to it, with forward slashes. */
+  const files = (dir: string, prefix = ""): string[] =>
+    readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((f) =>
+      f.isDirectory() ? files(dir, `${prefix}${f.name}/`) : [`${prefix}${f.name}`],
+    );
+
+  it("is in the fixtures, with two months, and private", () => {
+    expect(own.map((e) => [e.month, e.public])).toEqual([["2025-12", false], ["2026-01", false]]);
+  });
+
+  it("has no page outside /r/…: no path names its slug or its months, no page outside /r/ names it", () => {
+    const all = files(outDir);
+    const outside = all.filter((f) => !f.startsWith("r/"));
+    expect(outside.filter((f) => f.includes("cobalt") || own.some((e) => f.includes(e.month)))).toEqual([]);
+    for (const f of outside.filter((f) => f.endsWith(".html"))) {
+      const html = readFileSync(join(outDir, f), "utf8");
+      expect(html, f).not.toContain("cobalt");
+      expect(html, f).not.toContain("Cobalt Freight");
+      for (const e of own) expect(html, f).not.toContain(e.share_token);
+    }
+    // Its reports are there, each under its share token only.
+    for (const e of own) expect(all).toContain(`r/${e.share_token}/index.html`);
+    expect(existsSync(join(outDir, "cobalt"))).toBe(false);
+  });
+
+  it("has share pages that link to no plain path and to no other month", () => {
+    for (const e of own) {
+      const html = page(`r/${e.share_token}`);
+      expect(html).toContain("Cobalt Freight Ltd");
+      const links = [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]!);
+      expect(links.filter((l) => l.startsWith("/") && !l.startsWith("/kpis/")), e.month).toEqual([]);
+      for (const other of own.filter((o) => o !== e)) expect(html).not.toContain(other.share_token);
     }
   });
 });

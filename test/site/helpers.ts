@@ -22,9 +22,10 @@ export interface BuildResult {
  * output folder must be inside the working directory (an Astro limitation), hence
  * test-artifacts/ (gitignored).
  */
-export function buildSite(reportsDir: string, name: string): BuildResult {
+export function buildSite(reportsDir: string, name: string, options: { over?: boolean } = {}): BuildResult {
   const outDir = join(ARTIFACTS, name);
-  rmSync(outDir, { recursive: true, force: true });
+  // `over`: build over the folder's last build, as a deploy does (Astro empties it itself).
+  if (!options.over) rmSync(outDir, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   const result = spawnSync(process.execPath, [join(REPO, "node_modules/astro/astro.js"), "build", "--root", "site"], {
     cwd: REPO,

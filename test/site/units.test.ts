@@ -270,6 +270,20 @@ describe("loading the reports folder", () => {
       expect(() => loadReports(d)).toThrow(/duplicate report/));
   });
 
+  it("keeps private workspaces out of the listed workspaces but not out of the share pages' reports", () => {
+    const data = loadReports(FIXTURES);
+    expect(data.reports.filter((r) => r.report.workspace.slug === "cobalt").map((r) => r.report.month)).toEqual(["2025-12", "2026-01"]);
+    expect(data.workspaces.map((w) => w.slug)).not.toContain("cobalt");
+    // An index written before the setting existed has no `public`: every workspace is private.
+    withCopy((d) => edit(d, "index.json", (i) => { for (const r of i.reports) delete r.public; }), (d) => {
+      const old = loadReports(d);
+      expect(old.workspaces).toEqual([]);
+      expect(old.reports).toHaveLength(5);
+    });
+    withCopy((d) => edit(d, "index.json", (i) => { i.reports[0].public = false; }), (d) =>
+      expect(() => loadReports(d)).toThrow(/index entries of workspace "acme" disagree on "public"/));
+  });
+
   it("rejects invalid JSON with the file's path", () => {
     withCopy((d) => writeFileSync(join(d, "brightwave/2026-03.json"), "{ not json"), (d) =>
       expect(() => loadReports(d)).toThrow(/brightwave\/2026-03\.json is not valid JSON/));

@@ -20,9 +20,52 @@ describe("workspaces", () => {
       pipeline_stages: [],
       deploy_hook_url: null,
       cors_origins: [],
+      public_reports: false,
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
     expect((await call("POST", "/api/v1/workspaces", { slug: "acme", name: "Again" })).status).toBe(409);
+  });
+
+  it("keeps reports private unless the workspace opts in with public_reports, on create and PATCH", async () => {
+    const created = await call("POST", "/api/v1/workspaces", { slug: "opted-in", name: "Opted in", public_reports: true });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ slug: "opted-in", public_reports: true });
+    const listed = (await (await call("GET", "/api/v1/workspaces?limit=200")).json()) as { items: { slug: string; public_reports: boolean }[] };
+    expect(listed.items.find((w) => w.slug === "opted-in")?.public_reports).toBe(true);
+
+    const off = await call("PATCH", "/api/v1/workspaces/opted-in", { public_reports: false });
+    expect(off.status).toBe(200);
+    expect(await off.json()).toMatchObject({ public_reports: false });
+    expect(await (await call("GET", "/api/v1/workspaces/opted-in")).json()).toMatchObject({ public_reports: false });
+    // A name change leaves the setting as it is.
+    await call("PATCH", "/api/v1/workspaces/opted-in", { public_reports: true });
+    expect(await (await call("PATCH", "/api/v1/workspaces/opted-in", { name: "Renamed" })).json()).toMatchObject({ public_reports: true });
+
+    for (const [method, path, body] of [
+      ["PATCH", "/api/v1/workspaces/opted-in", { public_reports: "yes" }],
+      ["POST", "/api/v1/workspaces", { slug: "opted-bad", name: "Bad", public_reports: 1 }],
+    ] as const) {
+      const invalid = await call(method, path, body);
+      expect(invalid.status).toBe(400);
+      expect(invalid.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await invalid.json()) as { errors: { field: string; message: string }[] };
+      expect(problem.errors.map((e) => e.field)).toEqual(["public_reports"]);
+    }
+    expect((await call("GET", "/api/v1/workspaces/opted-bad")).status).toBe(404);
+  });
+
+  it("lists only the token's own workspace to a workspace token (what `npm run export` exports)", async () => {
+    await createWorkspace("export-own", { public_reports: false });
+    await createWorkspace("export-other", { public_reports: true });
+    const issued = await call("POST", "/api/v1/workspaces/export-own/tokens", { scopes: ["read"] });
+    const { token } = (await issued.json()) as { token: string };
+    const listed = (await (await call("GET", "/api/v1/workspaces?limit=200", undefined, token)).json()) as {
+      items: { slug: string; public_reports: boolean }[];
+      next_cursor: string | null;
+    };
+    expect(listed.items.map((w) => [w.slug, w.public_reports])).toEqual([["export-own", false]]);
+    expect(listed.next_cursor).toBeNull();
+    expect((await call("GET", "/api/v1/workspaces/export-other/reports", undefined, token)).status).toBe(404);
   });
 
   it("patches settings and rejects invalid ones with the field and the reason", async () => {

@@ -49,6 +49,11 @@ export const CorsOrigins = z
   .max(MAX_CORS_ORIGINS)
   .openapi({ example: ["https://notebooks.example.com"] });
 
+export const PublicReports = z.boolean().openapi({
+  description: "true: the report site lists the workspace on / and builds /<workspace>/<month>/; false (the default): only the share links /r/<token>/",
+  example: false,
+});
+
 export const WorkspaceCreate = z
   .object({
     slug: Slug,
@@ -57,6 +62,7 @@ export const WorkspaceCreate = z
     currency: Currency.default("USD"),
     pipeline_stages: PipelineStages.default([]),
     deploy_hook_url: DeployHookUrl.default(null),
+    public_reports: PublicReports.default(false),
   })
   .openapi("WorkspaceCreate");
 
@@ -68,6 +74,7 @@ export const WorkspacePatch = z
     pipeline_stages: PipelineStages,
     deploy_hook_url: DeployHookUrl,
     cors_origins: CorsOrigins,
+    public_reports: PublicReports,
   })
   .partial()
   .strict()
@@ -82,6 +89,7 @@ export const Workspace = z
     pipeline_stages: z.array(z.string()),
     deploy_hook_url: z.string().nullable(),
     cors_origins: z.array(z.string()),
+    public_reports: z.boolean(),
     created_at: z.iso.datetime(),
   })
   .openapi("Workspace");

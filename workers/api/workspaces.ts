@@ -19,6 +19,7 @@ export function workspaceDocument(row: WorkspaceRow) {
     pipeline_stages: row.pipelineStages,
     deploy_hook_url: row.deployHookUrl,
     cors_origins: row.corsOrigins,
+    public_reports: row.publicReports,
     created_at: isoInstant(row.createdAt),
   };
 }
@@ -66,6 +67,7 @@ workspaceRoutes.openapi(
       currency: body.currency,
       pipelineStages: body.pipeline_stages,
       deployHookUrl: body.deploy_hook_url,
+      publicReports: body.public_reports,
     });
     if (!row) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
     return c.json(workspaceDocument(row), 201);
@@ -109,6 +111,7 @@ workspaceRoutes.openapi(
         pipelineStages: patch.pipeline_stages,
         deployHookUrl: patch.deploy_hook_url,
         corsOrigins: patch.cors_origins,
+        publicReports: patch.public_reports,
       },
       Date.now(),
     );

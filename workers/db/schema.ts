@@ -51,6 +51,8 @@ export const workspaces = sqliteTable("workspaces", {
   deployHookUrl: text("deploy_hook_url"),
   /** Browser origins allowed to call the API for this workspace (CORS). */
   corsOrigins: text("cors_origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  /** Opt-in: the site lists the workspace on `/` and builds `/<slug>/<month>/`; otherwise only `/r/<share token>/`. */
+  publicReports: integer("public_reports", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull().default(now),
 });
 

@@ -12,11 +12,11 @@ import { kpiValues, workspaces } from "./schema";
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
 /** What a new workspace is created with (the rest takes the table's defaults). */
-export type NewWorkspace = Pick<WorkspaceRow, "slug" | "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl">;
+export type NewWorkspace = Pick<WorkspaceRow, "slug" | "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "publicReports">;
 
 /** The settings PATCH may change; an undefined field is left as it is. */
 export type WorkspaceChanges = Partial<
-  Pick<WorkspaceRow, "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "corsOrigins">
+  Pick<WorkspaceRow, "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "corsOrigins" | "publicReports">
 >;
 
 export function workspaceBySlug(db: D1Database, slug: string): Promise<WorkspaceRow | undefined> {

@@ -20,7 +20,12 @@ export interface Workspace {
 export interface SiteData {
   dir: string;
   index: ReportIndex;
+  /** Every report: each gets its share page /r/<share_token>/. */
   reports: LoadedReport[];
+  /**
+   * The public workspaces only (index entries with `public: true`): listed on `/`, with a
+   * page at /<workspace>/<month>/. A private workspace's reports exist only under /r/….
+   */
   workspaces: Workspace[];
 }
 
@@ -100,8 +105,16 @@ export function loadReports(dir: string): SiteData {
     return { entry, report };
   });
 
+  const visibility = new Map<string, boolean>();
+  for (const { entry } of reports) {
+    if (visibility.get(entry.workspace) === !entry.public) {
+      throw new ReportDataError(`index entries of workspace "${entry.workspace}" disagree on "public": export the folder again`);
+    }
+    visibility.set(entry.workspace, entry.public);
+  }
   const bySlug = new Map<string, Workspace>();
   for (const loaded of reports) {
+    if (!loaded.entry.public) continue;
     const slug = loaded.report.workspace.slug;
     const workspace = bySlug.get(slug) ?? { slug, name: loaded.report.workspace.name, reports: [] };
     workspace.reports.push(loaded);

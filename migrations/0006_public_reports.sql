@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `public_reports` integer DEFAULT false NOT NULL;
