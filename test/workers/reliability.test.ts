@@ -13,7 +13,7 @@ import {
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addMonths, monthOf } from "../../shared/months";
-import { capDeadLetters, dropOldBodies } from "../../workers/cron/retention";
+import { capDeadLetters, dropOldBodies, purgeExpiredWebhookIds } from "../../workers/cron/retention";
 import { failedRetryDelayMs, storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
 import { call, createNativeConnection, createWorkspace, event, postNative, standardSignature, waitForInbox } from "./helpers";
@@ -310,5 +310,18 @@ describe("retention", () => {
     expect(kept).toHaveLength(3);
     // The newest three are kept: the prototype-named types and the deep nesting.
     expect(kept.map((l) => l.event_id)).toEqual(["E-proto", "E-tostring", "E-deep"]);
+  });
+
+  it("deletes a rotated-away webhook id once its grace period has ended, and not before", async () => {
+    const rotated = await call("POST", `/api/v1/workspaces/reliable/connections/${connection.id}/rotate`, { grace_seconds: 60 });
+    expect(rotated.status).toBe(200);
+    const { previous_webhook_url_expires_at: expiresAt } = (await rotated.json()) as { previous_webhook_url_expires_at: string };
+    const retired = () => env.DB.prepare("SELECT id FROM retired_webhook_ids WHERE connection_id = ?1").bind(connection.id).all();
+    const expires = Date.parse(expiresAt);
+    // One millisecond before the end of the grace period the old id stays; at its end it goes.
+    expect(await purgeExpiredWebhookIds(env.DB, expires - 1)).toBe(0);
+    expect((await retired()).results).toHaveLength(1);
+    expect(await purgeExpiredWebhookIds(env.DB, expires)).toBe(1);
+    expect((await retired()).results).toHaveLength(0);
   });
 });

@@ -1,7 +1,8 @@
 // Retention: raw bodies of processed deliveries are dropped after RAW_BODY_RETENTION_DAYS
 // (their canonical events stay, so every month can still be recomputed; the inbox row
 // stays too, so a redelivery is still recognised as a duplicate), and each workspace keeps
-// its newest DEAD_LETTERS_PER_WORKSPACE dead letters. Each run does a bounded amount.
+// its newest DEAD_LETTERS_PER_WORKSPACE dead letters; webhook ids retired by a connection's
+// rotation are deleted once their grace period has ended. Each run does a bounded amount.
 import type { D1Database } from "@cloudflare/workers-types";
 import { DAY_MS } from "../../shared/units";
 import type { Env } from "../env";
@@ -52,8 +53,25 @@ export async function capDeadLetters(db: D1Database, cap: number): Promise<numbe
   return deleted;
 }
 
+/**
+ * Deletes retired webhook ids whose grace period has ended (they already answer 404:
+ * workers/db/connections.ts `connectionIdForWebhook`); returns how many. The table holds one
+ * row per rotation, so a scan of it is short.
+ */
+export async function purgeExpiredWebhookIds(db: D1Database, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM retired_webhook_ids
+       WHERE id IN (SELECT id FROM retired_webhook_ids WHERE expires_at <= ?1 LIMIT ${ROWS_PER_RUN})`,
+    )
+    .bind(now)
+    .run();
+  return result.meta.changes;
+}
+
 export async function applyRetention(env: Env, now: number): Promise<number> {
   const bodies = await dropOldBodies(env.DB, setting(env.RAW_BODY_RETENTION_DAYS, DEFAULT_RAW_BODY_RETENTION_DAYS), now);
   const letters = await capDeadLetters(env.DB, setting(env.DEAD_LETTERS_PER_WORKSPACE, DEFAULT_DEAD_LETTERS_PER_WORKSPACE));
-  return bodies + letters;
+  const webhookIds = await purgeExpiredWebhookIds(env.DB, now);
+  return bodies + letters + webhookIds;
 }
