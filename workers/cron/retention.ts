@@ -55,7 +55,7 @@ export async function capDeadLetters(db: D1Database, cap: number): Promise<numbe
 
 /**
  * Deletes retired webhook ids whose grace period has ended (they already answer 404:
- * workers/db/connections.ts `connectionIdForWebhook`); returns how many. The table holds one
+ * workers/db/connections.ts `loadConnectionForWebhook`); returns how many. The table holds one
  * row per rotation, so a scan of it is short.
  */
 export async function purgeExpiredWebhookIds(db: D1Database, now: number): Promise<number> {

@@ -2,7 +2,7 @@
 // (128 bits) and the secret is encrypted at rest under SECRETS_KEY. drizzle over
 // `connections` (README.md here).
 import type { D1Database } from "@cloudflare/workers-types";
-import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { decryptSecret, encryptSecret, randomId } from "../lib/crypto";
 import type { ConnectionSecrets } from "../sources/adapter";
@@ -137,33 +137,6 @@ export async function configValuesOf(db: D1Database, workspaceId: string): Promi
   return rows.flatMap((r) => Object.values(r.config).filter((v): v is string => typeof v === "string" && v.length >= 8));
 }
 
-/**
- * The connection id a webhook URL's id stands for, or null: the current webhook id of a
- * connection not deleted (its own id until it is rotated), or a retired one within its
- * grace period. The webhook route calls this before loadConnection.
- */
-export async function connectionIdForWebhook(db: D1Database, webhookId: string, now: number): Promise<string | null> {
-  const orm = drizzle(db);
-  const current = await orm
-    .select({ id: connections.id })
-    .from(connections)
-    .where(
-      and(
-        isNull(connections.deletedAt),
-        or(eq(connections.webhookId, webhookId), and(eq(connections.id, webhookId), isNull(connections.webhookId))),
-      ),
-    )
-    .get();
-  if (current) return current.id;
-  const retired = await orm
-    .select({ id: connections.id })
-    .from(retiredWebhookIds)
-    .innerJoin(connections, and(eq(connections.id, retiredWebhookIds.connectionId), eq(connections.workspaceId, retiredWebhookIds.workspaceId)))
-    .where(and(eq(retiredWebhookIds.id, webhookId), gt(retiredWebhookIds.expiresAt, now), isNull(connections.deletedAt)))
-    .get();
-  return retired?.id ?? null;
-}
-
 /** A connection as a delivery needs it: its decrypted secret and its workspace's time zone. */
 export interface LoadedConnection extends ConnectionSecrets {
   workspaceId: string;
@@ -185,6 +158,43 @@ export async function loadConnection(
   keys: string | readonly string[] | null,
   id: string,
 ): Promise<LoadedConnection | ConnectionWithoutSecret | null> {
+  return loadConnectionWhere(db, keys, eq(connections.id, id));
+}
+
+/**
+ * The connection a webhook URL's id stands for, with its secret decrypted, or null: the
+ * current webhook id of a connection not deleted (its own id until it is rotated) in one
+ * read, else a retired one within its grace period.
+ */
+export async function loadConnectionForWebhook(
+  db: D1Database,
+  keys: string | readonly string[],
+  webhookId: string,
+  now: number,
+): Promise<LoadedConnection | null> {
+  const current = await loadConnectionWhere(
+    db,
+    keys,
+    and(
+      isNull(connections.deletedAt),
+      or(eq(connections.webhookId, webhookId), and(eq(connections.id, webhookId), isNull(connections.webhookId))),
+    )!,
+  );
+  if (current) return current as LoadedConnection;
+  const retired = await drizzle(db)
+    .select({ id: connections.id })
+    .from(retiredWebhookIds)
+    .innerJoin(connections, and(eq(connections.id, retiredWebhookIds.connectionId), eq(connections.workspaceId, retiredWebhookIds.workspaceId)))
+    .where(and(eq(retiredWebhookIds.id, webhookId), gt(retiredWebhookIds.expiresAt, now), isNull(connections.deletedAt)))
+    .get();
+  return retired ? loadConnection(db, keys, retired.id) : null;
+}
+
+async function loadConnectionWhere(
+  db: D1Database,
+  keys: string | readonly string[] | null,
+  where: SQL,
+): Promise<LoadedConnection | ConnectionWithoutSecret | null> {
   const row = await drizzle(db)
     .select({
       id: connections.id,
@@ -196,7 +206,7 @@ export async function loadConnection(
     })
     .from(connections)
     .innerJoin(workspaces, eq(workspaces.id, connections.workspaceId))
-    .where(eq(connections.id, id))
+    .where(where)
     .get();
   if (!row) return null;
   const { secretCiphertext, ...connection } = row;

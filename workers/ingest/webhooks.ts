@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { keyRingOf } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import { adapterFor } from "../sources";
-import { connectionIdForWebhook, loadConnection } from "../db/connections";
+import { loadConnectionForWebhook } from "../db/connections";
 import { enqueue, storeDeliveries } from "./inbox";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,8 +32,7 @@ webhooks.post(
     let connection;
     try {
       // The URL names a webhook id: a rotated-away one works through its grace period, a deleted connection's none.
-      const connectionId = await connectionIdForWebhook(c.env.DB, c.req.param("connectionId"), now);
-      connection = connectionId === null ? null : await loadConnection(c.env.DB, keyRingOf(c.env), connectionId);
+      connection = await loadConnectionForWebhook(c.env.DB, keyRingOf(c.env), c.req.param("connectionId"), now);
     } catch (error) {
       console.error("webhook: connection lookup failed", error);
       throw storageUnavailable();
