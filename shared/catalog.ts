@@ -3,15 +3,16 @@
 // The engine, the API, the reports, the glossary (site and docs/kpis.md) and the charts all
 // read it. Ids are a contract (docs/kpis.md): never rename one.
 
-export const CATALOG_VERSION = "1";
+export const CATALOG_VERSION = "2";
 
 export type Family = "revenue" | "funnel" | "leads" | "activity" | "customers";
-export type Unit = "count" | "money" | "ratio" | "days" | "minutes" | "hours" | "score";
+export type Unit = "count" | "money" | "ratio" | "multiple" | "days" | "minutes" | "hours" | "score";
 /** How the glossaries (site and docs/kpis.md) name each unit. */
 export const UNIT_NAMES: Record<Unit, string> = {
   count: "count",
   money: "money (workspace currency)",
   ratio: "ratio, shown as a percentage",
+  multiple: "multiple, shown as 3.2×",
   days: "days (shown by size: 26.7 h, 3.2 days)",
   minutes: "minutes (shown by size: 45 min, 26.7 h, 3.2 days)",
   hours: "hours of time spent (shown as 45 min or 1,180 h)",
@@ -21,7 +22,8 @@ export const UNIT_NAMES: Record<Unit, string> = {
 /** "up": a higher value is better; "down": a lower value is better. */
 export type Direction = "up" | "down";
 export type Dimension =
-  | "all" | "rep" | "team" | "region" | "product" | "source" | "segment" | "type" | "stage";
+  | "all" | "rep" | "team" | "region" | "product" | "source" | "segment" | "type" | "stage"
+  | "reason" | "first_touch";
 
 /**
  * How a value is built, which says what a client can re-aggregate: totals (0 when
@@ -91,9 +93,9 @@ const DEFINITIONS = defineCatalog([
   {
     id: "deals_lost", name: "Deals lost", family: "revenue", unit: "count", direction: "down",
     aggregation: "total", state: false,
-    dimensions: DEAL_DIMS,
+    dimensions: [...DEAL_DIMS, "reason"],
     formula: "count of deals lost in the month",
-    basis: "Lost in M = status lost and closed_at in M.",
+    basis: "Lost in M = status lost and closed_at in M. By reason: the deal's lost_reason lower-cased and trimmed, unknown when absent or empty.",
   },
   {
     id: "win_rate", name: "Win rate", family: "revenue", unit: "ratio", direction: "up",
@@ -221,6 +223,27 @@ const DEFINITIONS = defineCatalog([
     formula: "of reps with a quota for the month, the share whose attainment is at least 100 %",
     basis: "Below 60 % a team leader reads it as a sign the quota is wrong.",
   },
+  {
+    id: "acv", name: "Annual contract value", family: "revenue", unit: "money", direction: "up",
+    aggregation: "mean", state: false,
+    dimensions: ["all", "rep", "team", "segment"],
+    formula: "mean over deals won in the month of converted amount × 12 ÷ term_months",
+    basis: "term_months defaults to 12; contracts shorter than a year are annualised. Won deals without an amount or a usable FX rate are left out.",
+  },
+  {
+    id: "lost_revenue", name: "Lost revenue", family: "revenue", unit: "money", direction: "down",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team", "reason"],
+    formula: "Σ converted amount of deals lost in the month",
+    basis: "Converted at the close month's rate; lost deals without an amount or a usable rate add 0. By reason: lost_reason lower-cased and trimmed, unknown when absent or empty.",
+  },
+  {
+    id: "competitive_loss_rate", name: "Competitive loss rate", family: "revenue", unit: "ratio", direction: "down",
+    aggregation: "ratio", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "deals lost in the month to a named competitor ÷ deals lost in the month",
+    basis: "A loss is competitive when the deal's competitor field is not empty.",
+  },
   // ---------------------------------------------------------------- B. Stage conversion
   {
     id: "stage_reached", name: "Deals reaching each stage", family: "funnel", unit: "count", direction: "up",
@@ -254,9 +277,9 @@ const DEFINITIONS = defineCatalog([
   {
     id: "lead_conversion_rate", name: "Lead conversion rate", family: "leads", unit: "ratio", direction: "up",
     aggregation: "ratio", state: false,
-    dimensions: ["all", "source", "rep"],
+    dimensions: ["all", "source", "rep", "first_touch"],
     formula: "of leads created in the month, the share that reached customer",
-    basis: "Created-cohort basis.",
+    basis: "Created-cohort basis. By first touch: the type of the lead's first outbound contact activity at any time (the nurturing approach), none when there is none.",
   },
   {
     id: "mql_to_customer_rate", name: "MQL → customer", family: "leads", unit: "ratio", direction: "up",
@@ -292,6 +315,27 @@ const DEFINITIONS = defineCatalog([
     dimensions: ["all", "source"],
     formula: "revenue won of deals from the source ÷ spend on the source in the month",
     basis: "A deal's source is its own, else its lead's; null without spend.",
+  },
+  {
+    id: "handoffs", name: "BDR handoffs", family: "leads", unit: "count", direction: "up",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "deals created in the month from a lead whose owner then was another rep than the deal's owner",
+    basis: "Both owners must be known: the lead's owner at the deal's created_at and the deal's owner. Keyed by the lead's owner (who handed off), team at the deal's created_at.",
+  },
+  {
+    id: "avg_lead_score", name: "Average lead score", family: "leads", unit: "score", direction: "up",
+    aggregation: "mean", state: false,
+    dimensions: ["all", "source", "rep"],
+    formula: "mean score (0–100) of leads created in the month that have one",
+    basis: "The lead's current score; leads without a score are left out.",
+  },
+  {
+    id: "customer_acquisition_cost", name: "Customer acquisition cost", family: "leads", unit: "money", direction: "down",
+    aggregation: "ratio", state: false,
+    dimensions: ["all"],
+    formula: "all marketing spend of the month ÷ new customers in the month",
+    basis: "An account's customer start is the earlier of its first won deal's closed_at and the first instant its MRR was above 0; new customers are the accounts whose start falls in the month. Marketing spend only (sales cost is not recorded); null without new customers.",
   },
   // ---------------------------------------------------------------- D. Activity and responsiveness
   {
@@ -392,6 +436,20 @@ const DEFINITIONS = defineCatalog([
     formula: "count of business review activities in the month",
     basis: "",
   },
+  {
+    id: "contacts_per_account", name: "Contacts reached per account", family: "activity", unit: "count", direction: "up",
+    aggregation: "mean", state: false,
+    dimensions: ["all", "rep"],
+    formula: "mean over accounts of the distinct leads reached by contact activities in the month",
+    basis: "Only contact activities that carry both an account_id and a lead_id. By rep: the same over that rep's own activities.",
+  },
+  {
+    id: "selling_time_share", name: "Selling time share", family: "activity", unit: "ratio", direction: "up",
+    aggregation: "ratio", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "time in contact activities ÷ time in all activities, in the month",
+    basis: "Σ duration_seconds; a missing duration counts 0; null when no activity has a duration.",
+  },
   // ---------------------------------------------------------------- E. Customers and loyalty
   {
     id: "nps", name: "Net Promoter Score", family: "customers", unit: "score", direction: "up",
@@ -477,22 +535,22 @@ const DEFINITIONS = defineCatalog([
   {
     id: "logo_churn_rate", name: "Logo churn", family: "customers", unit: "ratio", direction: "down",
     aggregation: "ratio", state: false,
-    dimensions: ["all", "region", "segment"],
+    dimensions: ["all", "region", "segment", "rep"],
     formula: "accounts paying at the start and at 0 at the end ÷ accounts paying at the start",
-    basis: "Accounts that start and churn inside the month are left out (ChartMogul's choice for business customers).",
+    basis: "Accounts that start and churn inside the month are left out (ChartMogul's choice for business customers). By rep: the account's owner rep at the start of the month.",
   },
   {
     id: "revenue_churn_rate", name: "Revenue churn", family: "customers", unit: "ratio", direction: "down",
     aggregation: "ratio", state: false,
-    dimensions: ["all", "region", "segment"],
-    formula: "(churned MRR + contraction MRR) ÷ MRR at the start of the month", basis: "",
+    dimensions: ["all", "region", "segment", "rep"],
+    formula: "(churned MRR + contraction MRR) ÷ MRR at the start of the month", basis: "By rep: the account's owner rep at the start of the month.",
   },
   {
     id: "net_revenue_retention", name: "Net revenue retention", family: "customers", unit: "ratio", direction: "up",
     aggregation: "ratio", state: false,
-    dimensions: ["all", "region", "segment"],
+    dimensions: ["all", "region", "segment", "rep"],
     formula: "(MRR at the start + expansion − contraction − churned) ÷ MRR at the start",
-    basis: "Over accounts paying at the start of the month.",
+    basis: "Over accounts paying at the start of the month. By rep: the account's owner rep at the start of the month.",
   },
   {
     id: "arpa", name: "ARPA", family: "customers", unit: "money", direction: "up",
@@ -506,6 +564,27 @@ const DEFINITIONS = defineCatalog([
     dimensions: ["all", "region", "segment"],
     formula: "ARPA ÷ logo churn rate",
     basis: "Uses the month's churn, not a trailing average; null when churn is 0.",
+  },
+  {
+    id: "customer_health", name: "Customer health", family: "customers", unit: "score", direction: "up",
+    aggregation: "mean", state: true,
+    dimensions: ["all", "rep", "segment", "region"],
+    formula: "mean health score (0–100) of customer accounts at the end of the month",
+    basis: "Health = round(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)): revenue from the MRR trend over three months (0.5 for customers without MRR), loyalty from the latest NPS in 12 months (0.5 without), engagement from the days since the last contact activity (1 within 30, 0 from 90). By rep: the account's owner at the end of the month.",
+  },
+  {
+    id: "accounts_at_risk", name: "Accounts at risk", family: "customers", unit: "ratio", direction: "down",
+    aggregation: "ratio", state: true,
+    dimensions: ["all", "rep", "segment", "region"],
+    formula: "customer accounts with a health score below 70 ÷ customer accounts at the end of the month",
+    basis: "The health score of customer_health.",
+  },
+  {
+    id: "ltv_to_cac", name: "LTV : CAC", family: "customers", unit: "multiple", direction: "up",
+    aggregation: "derived", state: false,
+    dimensions: ["all"],
+    formula: "customer lifetime value ÷ customer acquisition cost of the month",
+    basis: "Null when either is null or 0. The lifetime value uses the month's churn.",
   },
 ]);
 

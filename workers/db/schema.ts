@@ -53,6 +53,12 @@ export const workspaces = sqliteTable("workspaces", {
   corsOrigins: text("cors_origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   /** Opt-in: the site lists the workspace on `/` and builds `/<slug>/<month>/`; otherwise only `/r/<share token>/`. */
   publicReports: integer("public_reports", { mode: "boolean" }).notNull().default(false),
+  /**
+   * The catalog version its stored months were computed with; when it differs from
+   * shared/catalog.ts (null: from before catalog version 2), the next cron recomputes every
+   * month (workers/kpi/catalog-upgrade.ts).
+   */
+  catalogVersion: text("catalog_version"),
   createdAt: integer("created_at").notNull().default(now),
 });
 

@@ -154,6 +154,8 @@ export const ENTITIES = {
       source: field("text", opt(z.string())),
       stage: field("text", opt(z.enum(LEAD_STAGES))),
       created_at: field("instant", opt(instant), { derived: CREATED_AT, notNull: true }),
+      /** Lead quality as the CRM scores it, 0–100 (docs/kpis.md, avg_lead_score). */
+      score: field("real", opt(decimal.refine((s) => s >= 0 && s <= 100, "must be between 0 and 100"))),
     },
   },
   deal: {
@@ -174,6 +176,10 @@ export const ENTITIES = {
       created_at: field("instant", opt(instant), { derived: CREATED_AT, notNull: true }),
       closed_at: field("instant", opt(instant), { derived: CLOSED_AT }),
       lost_reason: field("text", opt(z.string())),
+      /** Contract length in months, a whole number ≥ 1 (docs/kpis.md, acv). */
+      term_months: field("real", opt(decimal.refine((t) => Number.isInteger(t) && t >= 1, "must be a whole number of months, at least 1"))),
+      /** The competitor a lost deal went to, as the CRM names it. */
+      competitor: field("text", opt(z.string())),
       /** Product lines as last set: [{product_id, name, quantity, unit_price}]. */
       products: field("json", opt(z.array(productLine))),
     },

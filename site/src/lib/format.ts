@@ -24,7 +24,7 @@ function numberFormat(options: Intl.NumberFormatOptions): Intl.NumberFormat {
 
 /** Units the catalog may use; anything else (a future unit) prints as a plain number. */
 export function asUnit(unit: string): Unit | "number" {
-  return (["count", "money", "ratio", "days", "minutes", "hours", "score"] as const).find((u) => u === unit) ?? "number";
+  return (["count", "money", "ratio", "multiple", "days", "minutes", "hours", "score"] as const).find((u) => u === unit) ?? "number";
 }
 
 export interface Formatter {
@@ -64,6 +64,8 @@ export function createFormatter(currency: string): Formatter {
       case "minutes":
       case "hours":
         return duration(kind, value);
+      case "multiple":
+        return `${plain(value, 1)}×`;
       case "count":
         return plain(value, 1);
       case "score":
@@ -81,6 +83,8 @@ export function createFormatter(currency: string): Formatter {
         return numberFormat({ style: "currency", currency, notation: "compact", minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(value);
       case "ratio":
         return numberFormat({ style: "percent", maximumFractionDigits: 0 }).format(value);
+      case "multiple":
+        return `${plain(value, 1)}×`;
       case "days":
       case "minutes":
       case "hours":
