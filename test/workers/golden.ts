@@ -3,6 +3,8 @@
 import { env } from "cloudflare:workers";
 import goldenEvents from "../fixtures/golden/events.jsonl?raw";
 import side from "../fixtures/golden/side.json";
+import goldenV2Events from "../fixtures/golden-v2/events.jsonl?raw";
+import sideV2 from "../fixtures/golden-v2/side.json";
 import { call, createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
 
 export { side };
@@ -33,6 +35,64 @@ async function loadInto(slug: string, lines: string[], settings: Settings): Prom
 export function loadGolden(slug: string): Promise<string> {
   const { quotas, fx_rates, spend } = side;
   return loadInto(slug, goldenEvents.trim().split("\n"), [["quotas", quotas], ["fx-rates", fx_rates], ["spend", spend]]);
+}
+
+/** The golden company with section F's fields planted (../shared/data/golden-v2). */
+export function loadGoldenV2(slug: string): Promise<string> {
+  const { quotas, fx_rates, spend } = sideV2;
+  return loadInto(slug, goldenV2Events.trim().split("\n"), [["quotas", quotas], ["fx-rates", fx_rates], ["spend", spend]]);
+}
+
+/** Expected values: month → kpi → dimension → key → value. */
+export type ExpectedValues = Record<string, Record<string, Record<string, Record<string, number | null>>>>;
+
+function close(actual: number | null, wanted: number | null): boolean {
+  if (wanted === null || actual === null) return wanted === actual;
+  return Math.abs(actual - wanted) <= 1e-9 * Math.max(1, Math.abs(wanted));
+}
+
+/**
+ * The differences between a month's stored values and the expected ones (relative 1e-9;
+ * a key may be missing only where 0 or null is expected). `scope: "expected"` compares
+ * only the KPIs and dimensions the expected file lists (an older catalog's file);
+ * `"all"` also reports every stored row the file lacks.
+ */
+export async function goldenMismatches(
+  workspaceId: string,
+  month: string,
+  expected: ExpectedValues[string],
+  scope: "expected" | "all",
+): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT kpi, dimension, key, value FROM kpi_values WHERE workspace_id = ?1 AND month = ?2",
+  )
+    .bind(workspaceId, month)
+    .all<{ kpi: string; dimension: string; key: string; value: number | null }>();
+  const actual = new Map(
+    results
+      .filter((r) => scope === "all" || expected[r.kpi]?.[r.dimension] !== undefined)
+      .map((r) => [`${r.kpi}|${r.dimension}|${r.key}`, r.value]),
+  );
+  const mismatches: string[] = [];
+  for (const [kpi, dimensions] of Object.entries(expected)) {
+    for (const [dimension, keys] of Object.entries(dimensions)) {
+      for (const [key, wanted] of Object.entries(keys)) {
+        const id = `${kpi}|${dimension}|${key}`;
+        if (!actual.has(id)) {
+          if (wanted !== null && wanted !== 0) mismatches.push(`${id}: missing, expected ${wanted}`);
+        } else if (!close(actual.get(id)!, wanted)) {
+          mismatches.push(`${id}: ${actual.get(id)} ≠ expected ${wanted}`);
+        }
+        actual.delete(id);
+      }
+    }
+  }
+  for (const [id, value] of actual) {
+    const [kpi, dimension] = id.split("|");
+    if (expected[kpi!]?.[dimension!] !== undefined) mismatches.push(`${id}: unexpected key (${value})`);
+    else mismatches.push(`${id}: unexpected dimension (${value})`);
+  }
+  return mismatches;
 }
 
 /** The entity-id fields of native events that copies of the golden company prefix. */
