@@ -1,11 +1,13 @@
-// Two projects: the Worker's suites run inside workerd (real D1 with the real migrations,
-// real queues); the rest runs in Node.
+// Two projects: the Worker's suites run inside workerd (real D1 with the real migrations:
+// the directory and two workspace databases, as wrangler.toml declares them; real queues);
+// the rest runs in Node.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { copyApiDocsAssets } from "./scripts/api-docs-assets.mjs";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  const directoryMigrations = await readD1Migrations("./migrations/directory");
   copyApiDocsAssets(); // wrangler.toml's [assets] directory must exist (wrangler's [build] makes it elsewhere)
   return {
     test: {
@@ -18,6 +20,7 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
+                  TEST_DIRECTORY_MIGRATIONS: directoryMigrations,
                   ADMIN_TOKEN: "test-admin-token",
                   // Test-only key (32 bytes, base64); real keys live in Worker secrets.
                   SECRETS_KEY: "q1YJ0lJb9b1qQm3wzq8aH2vN8cQbF3m6D3H8f2n6X1Y=",

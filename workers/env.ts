@@ -1,11 +1,28 @@
 // The Worker's bindings, declared once; every module types its context with these.
 import type { D1Database, Queue, RateLimit } from "@cloudflare/workers-types";
 
-export type InboxMessage = { inboxId: number };
+/**
+ * An inbox row to apply: inbox ids are numbered per database, so the message names the
+ * workspace database (its binding) holding the row. Messages sent before the directory
+ * existed carry no database: they were all in the first one (workers/db/placement.ts).
+ */
+export type InboxMessage = { inboxId: number; database?: WorkspaceDatabaseName };
+/** A month to recompute; the consumer finds the workspace's database in the directory. */
 export type RecomputeMessage = { workspaceId: string; month: string };
 
-export interface Env {
-  DB: D1Database;
+/** The binding of a workspace database: every D1 binding named DB_WS_<n> in wrangler.toml. */
+export type WorkspaceDatabaseName = `DB_WS_${string}`;
+
+/** The D1 bindings: the directory and the workspace databases (workers/db/placement.ts). */
+export type DatabaseBindings = {
+  /**
+   * The directory: what is global (workspaces and their placement, webhook ids and token
+   * hashes → workspace, moves and what arrives during them). No workspace data.
+   */
+  DB_DIRECTORY: D1Database;
+} & { [binding in WorkspaceDatabaseName]: D1Database };
+
+export interface Env extends DatabaseBindings {
   EVENTS_QUEUE: Queue<InboxMessage>;
   RECOMPUTE_QUEUE: Queue<RecomputeMessage>;
   /** Bearer token allowed to do everything (a Worker secret). */
@@ -29,4 +46,10 @@ export interface Env {
    * default). Read through process.env by workers/reports/deploy-hook.ts.
    */
   ALLOW_LOCAL_DEPLOY_HOOKS?: string;
+  /**
+   * Seconds a move waits after pausing a workspace before it copies (wrangler.toml [vars];
+   * default 30): longer than any request or queue batch that read the directory before the
+   * pause and may still write to the old database.
+   */
+  MOVE_SETTLE_SECONDS?: string;
 }

@@ -36,6 +36,6 @@ export default {
     }
   },
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(runScheduled(controller, env, ctx));
+    ctx.waitUntil(runScheduled(controller, env, ctx).then(() => undefined));
   },
 } satisfies ExportedHandler<Env>;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
 import { decryptSecret } from "../../workers/lib/crypto";
 import { stripeKey, stripeSignature } from "../../workers/sources/stripe";
-import { call, createNativeConnection, createWorkspace } from "./helpers";
+import { allWorkspaceDbs, call, createNativeConnection, createWorkspace, workspaceDbOf } from "./helpers";
 
 describe("workspaces", () => {
   it("creates a workspace with defaults and reads it back", async () => {
@@ -206,7 +206,11 @@ describe("authentication and scoping", () => {
   });
 
   it("stores tokens only as a hash", async () => {
-    const { results } = await env.DB.prepare("SELECT * FROM api_tokens").all();
+    const results = [];
+    for (const db of allWorkspaceDbs()) results.push(...(await db.prepare("SELECT * FROM api_tokens").all()).results);
+    // The directory keeps each token's hash too, never the token.
+    results.push(...(await env.DB_DIRECTORY.prepare("SELECT * FROM directory_tokens").all()).results);
+    expect(results.length).toBeGreaterThan(3);
     const dump = JSON.stringify(results);
     for (const token of [readToken, adminToken, otherToken]) expect(dump).not.toContain(token);
   });
@@ -226,7 +230,7 @@ describe("connections", () => {
     const given = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const created = await createNativeConnection("vault", given);
     expect(created.secret).toBe(given);
-    const { results } = await env.DB.prepare("SELECT * FROM connections WHERE id = ?1").bind(created.id).all<{ secret_ciphertext: string }>();
+    const { results } = await (await workspaceDbOf("vault")).prepare("SELECT * FROM connections WHERE id = ?1").bind(created.id).all<{ secret_ciphertext: string }>();
     const dump = JSON.stringify(results);
     expect(dump).not.toContain(given);
     expect(dump).not.toContain("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");

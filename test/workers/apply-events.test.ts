@@ -1,9 +1,12 @@
 // Applying canonical events: field-level last-writer-wins, null vs absent, derived
 // created_at / closed_at, deletions, product lines, activities, and dead letters for the
 // invalid events of a delivery whose valid events are applied.
-import { env } from "cloudflare:workers";
+import type { D1Database } from "@cloudflare/workers-types";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+import { createNativeConnection, createWorkspace, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 let connection: { id: string; secret: string };
 let workspaceId: string;
@@ -15,12 +18,13 @@ async function send(...events: unknown[]) {
 }
 
 const row = (sql: string, ...params: unknown[]) =>
-  env.DB.prepare(sql).bind(workspaceId, ...params).first<Record<string, unknown>>();
+  db.prepare(sql).bind(workspaceId, ...params).first<Record<string, unknown>>();
 
 beforeAll(async () => {
   await createWorkspace("apply", { timezone: "UTC" });
+  db = await workspaceDbOf("apply");
   connection = await createNativeConnection("apply");
-  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'apply'").first<{ id: string }>())!.id;
+  workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'apply'").first<{ id: string }>())!.id;
 });
 
 describe("deals", () => {
@@ -46,7 +50,7 @@ describe("deals", () => {
       created_at: Date.parse("2026-02-20T10:00:00Z"),
       closed_at: null,
     });
-    const { results } = await env.DB.prepare(
+    const { results } = await db.prepare(
       "SELECT stage, occurred_at FROM deal_stage_history WHERE workspace_id = ?1 AND deal_id = 'D-1' ORDER BY occurred_at",
     ).bind(workspaceId).all();
     expect(results.map((r) => r.stage)).toEqual(["discovery", "demo", "proposal"]);
@@ -83,7 +87,7 @@ describe("deals", () => {
       }),
     );
     await send(event("d3-2", "deal.upserted", "2026-03-02T00:00:00Z", { deal_id: "D-3", products: [{ product_id: "P-2", quantity: 2, unit_price: 450 }] }));
-    const { results } = await env.DB.prepare(
+    const { results } = await db.prepare(
       "SELECT line_no, product_id, quantity, unit_price FROM deal_products WHERE workspace_id = ?1 AND deal_id = 'D-3'",
     ).bind(workspaceId).all();
     expect(results).toEqual([{ line_no: 0, product_id: "P-2", quantity: 2, unit_price: 450 }]);
@@ -114,7 +118,7 @@ describe("activities, surveys and subscriptions", () => {
       outcome: "held",
       occurred_at: Date.parse("2026-03-03T10:00:00Z"),
     });
-    const { results } = await env.DB.prepare(
+    const { results } = await db.prepare(
       "SELECT rep_id FROM activity_participants WHERE workspace_id = ?1 AND activity_id = 'ACT-1' ORDER BY rep_id",
     ).bind(workspaceId).all();
     expect(results.map((r) => r.rep_id)).toEqual(["R-2", "R-3"]);
@@ -130,7 +134,7 @@ describe("activities, surveys and subscriptions", () => {
     expect(await row("SELECT survey, score, account_id FROM survey_responses WHERE workspace_id = ?1")).toEqual({
       survey: "nps", score: 9, account_id: "A-1",
     });
-    const { results } = await env.DB.prepare(
+    const { results } = await db.prepare(
       "SELECT mrr FROM mrr_history WHERE workspace_id = ?1 AND subscription_id = 'S-1' ORDER BY occurred_at",
     ).bind(workspaceId).all();
     expect(results.map((r) => r.mrr)).toEqual([100, 150, 0]);
@@ -154,7 +158,7 @@ describe("a delivery mixing valid and invalid events", () => {
     expect(await row("SELECT team FROM reps WHERE workspace_id = ?1 AND rep_id = 'R-50'")).toEqual({ team: "atlas" });
     expect(await row("SELECT region FROM accounts WHERE workspace_id = ?1 AND account_id = 'A-50'")).toEqual({ region: "emea" });
     expect(await row("SELECT COUNT(*) AS n FROM deals WHERE workspace_id = ?1 AND deal_id = 'D-50'")).toEqual({ n: 0 });
-    const { results } = await env.DB.prepare(
+    const { results } = await db.prepare(
       "SELECT position, event_id, reason FROM dead_letters WHERE workspace_id = ?1 ORDER BY position",
     ).bind(workspaceId).all();
     expect(results).toEqual([

@@ -1,10 +1,9 @@
 // Arrival-order independence: the golden company's events delivered in three seeded
 // shuffles, with repeated deliveries and repeated events, leave identical entity and
 // history tables; the planted edge cases resolve by occurred_at, then event id.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import goldenEvents from "../fixtures/golden/events.jsonl?raw";
-import { createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
+import { createNativeConnection, createWorkspace, postNative, waitForInbox, workspaceDbById, workspaceDbOf } from "./helpers";
 
 const EVENTS = goldenEvents.trim().split("\n");
 const SEEDS = [1, 2, 3];
@@ -65,10 +64,10 @@ const TABLES: Record<string, string> = {
 };
 
 async function snapshot(slug: string) {
-  const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+  const workspace = await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
   const tables: Record<string, unknown[]> = {};
   for (const [table, order] of Object.entries(TABLES)) {
-    const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
+    const { results } = await (await workspaceDbOf(slug)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
       .bind(workspace!.id)
       .all<Record<string, unknown>>();
     tables[table] = results.map(({ workspace_id: _, ...row }) => row);
@@ -96,10 +95,11 @@ describe("arrival order", () => {
 
   it("resolves the planted conflicts by occurred_at, then by the larger event id", async () => {
     const { workspaceId } = snapshots[0]!;
+    const db = await workspaceDbById(workspaceId);
     const deal = (id: string) =>
-      env.DB.prepare("SELECT amount, stage, status FROM deals WHERE workspace_id = ?1 AND deal_id = ?2").bind(workspaceId, id).first();
+      db.prepare("SELECT amount, stage, status FROM deals WHERE workspace_id = ?1 AND deal_id = ?2").bind(workspaceId, id).first();
     const lead = (id: string) =>
-      env.DB.prepare("SELECT stage FROM leads WHERE workspace_id = ?1 AND lead_id = ?2").bind(workspaceId, id).first();
+      db.prepare("SELECT stage FROM leads WHERE workspace_id = ?1 AND lead_id = ?2").bind(workspaceId, id).first();
     // D-0312: 50000 (evt_002194) and 45000 (evt_002195) at the same instant → the larger id.
     expect(await deal("D-0312")).toEqual({ amount: 45000, stage: "demo", status: "open" });
     // D-0313: a stale snapshot (2026-04-08, larger id) overrides neither the 2026-05-20 amount nor the later stages.
@@ -111,9 +111,10 @@ describe("arrival order", () => {
 
   it("answers 'value of a field at instant t' from the history", async () => {
     const { workspaceId } = snapshots[0]!;
+    const db = await workspaceDbById(workspaceId);
     const amountAt = async (instant: string) =>
       (
-        await env.DB.prepare(
+        await db.prepare(
           `SELECT value_num AS amount FROM field_history
            WHERE workspace_id = ?1 AND entity_type = 'deal' AND entity_id = 'D-0313' AND field = 'amount' AND occurred_at <= ?2
            ORDER BY occurred_at DESC, event_id DESC LIMIT 1`,
@@ -129,7 +130,8 @@ describe("arrival order", () => {
 
   it("dead-letters the three invalid events with a readable reason and applies the rest", async () => {
     const { workspaceId } = snapshots[0]!;
-    const { results } = await env.DB.prepare(
+    const db = await workspaceDbById(workspaceId);
+    const { results } = await db.prepare(
       "SELECT event_id, reason FROM dead_letters WHERE workspace_id = ?1 ORDER BY event_id",
     )
       .bind(workspaceId)

@@ -1,5 +1,6 @@
 // No delivery is lost and none is applied twice: a consumer failure is retried, a row that
 // was stored but never enqueued is recovered by the cron sweep.
+import type { D1Database } from "@cloudflare/workers-types";
 import {
   createExecutionContext,
   createMessageBatch,
@@ -12,7 +13,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { boundedRuns, MAX_EVENTS_PER_APPLY } from "../../workers/ingest/consumer";
 import { storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
-import { createNativeConnection, createWorkspace, event } from "./helpers";
+import { createNativeConnection, createWorkspace, event, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 let connection: { id: string; secret: string };
 let workspaceId: string;
@@ -27,7 +31,7 @@ const body = (dealId: string) =>
 
 /** Stores a delivery as the webhook route does, without enqueueing it. */
 async function storeOnly(deliveryId: string, dealId: string, receivedAt: number) {
-  const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId, body: body(dealId), headers: {} }], receivedAt);
+  const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId, body: body(dealId), headers: {} }], receivedAt);
   return id!;
 }
 
@@ -39,7 +43,7 @@ async function runConsumer(inboxId: number, attempts: number) {
 }
 
 const counts = async (dealId: string) =>
-  env.DB.prepare(
+  db.prepare(
     `SELECT (SELECT COUNT(*) FROM canonical_events WHERE entity_id = ?1) AS events,
             (SELECT COUNT(*) FROM field_history WHERE entity_id = ?1) AS history,
             (SELECT amount FROM deals WHERE deal_id = ?1) AS amount`,
@@ -49,34 +53,35 @@ const counts = async (dealId: string) =>
 
 beforeAll(async () => {
   await createWorkspace("guarantees");
+  db = await workspaceDbOf("guarantees");
   connection = await createNativeConnection("guarantees");
-  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'guarantees'").first<{ id: string }>())!.id;
+  workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'guarantees'").first<{ id: string }>())!.id;
 });
 
 describe("the events consumer", () => {
   it("retries a delivery whose first attempt fails, then applies it exactly once", async () => {
     const inboxId = await storeOnly("retry-1", "D-R", Date.now());
     // A storage failure in the middle of the apply batch.
-    await env.DB.exec("CREATE TRIGGER storage_down BEFORE INSERT ON field_history BEGIN SELECT RAISE(ABORT, 'storage down'); END;");
+    await db.exec("CREATE TRIGGER storage_down BEFORE INSERT ON field_history BEGIN SELECT RAISE(ABORT, 'storage down'); END;");
     const first = await runConsumer(inboxId, 1);
     expect(first.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([`m-${inboxId}-1`]);
     expect(first.explicitAcks).toEqual([]);
     // The batch is atomic: nothing of the delivery was applied, the row is still pending.
     expect(await counts("D-R")).toEqual({ events: 0, history: 0, amount: null });
-    expect(await env.DB.prepare("SELECT status, attempts, error FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({
+    expect(await db.prepare("SELECT status, attempts, error FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({
       status: "pending",
       attempts: 1,
       error: expect.stringContaining("storage down"),
     });
 
-    await env.DB.exec("DROP TRIGGER storage_down");
+    await db.exec("DROP TRIGGER storage_down");
     const second = await runConsumer(inboxId, 2);
     expect(second.ackAll).toBe(true);
     // Two events; history: deal_id, amount, stage from the first and deal_id, amount from the second.
     expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
 
     // A redelivered message, even for a row reset to pending, changes nothing.
-    await env.DB.prepare("UPDATE inbox SET status = 'pending' WHERE id = ?1").bind(inboxId).run();
+    await db.prepare("UPDATE inbox SET status = 'pending' WHERE id = ?1").bind(inboxId).run();
     const third = await runConsumer(inboxId, 3);
     expect(third.ackAll).toBe(true);
     expect(await counts("D-R")).toEqual({ events: 2, history: 5, amount: 20 });
@@ -85,7 +90,7 @@ describe("the events consumer", () => {
   it("applies a batch's good deliveries even when one of them fails", async () => {
     const good = await storeOnly("batch-good", "D-G", Date.now());
     // A row whose connection no longer exists cannot be normalized.
-    const [bad] = await storeDeliveries(env.DB, workspaceId, "c_gone", [{ deliveryId: "batch-bad", body: body("D-B"), headers: {} }], Date.now());
+    const [bad] = await storeDeliveries(db, workspaceId, "c_gone", [{ deliveryId: "batch-bad", body: body("D-B"), headers: {} }], Date.now());
     const batch = createMessageBatch("events", [
       { id: "m-good", timestamp: new Date(), attempts: 1, body: { inboxId: good } },
       { id: "m-bad", timestamp: new Date(), attempts: 1, body: { inboxId: bad! } },
@@ -101,17 +106,17 @@ describe("the events consumer", () => {
   it("marks the earlier months a delivery changes even when that step failed the first time", async () => {
     const first = await storeOnly("months-1", "D-M", Date.now());
     expect((await runConsumer(first, 1)).ackAll).toBe(true);
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     // A later change to D-M (first seen on 2026-03-01) arrives; marking March fails once.
     const later = JSON.stringify(event("D-M-3", "deal.upserted", "2026-06-10T00:00:00Z", { deal_id: "D-M", amount: 30 }));
-    const [second] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "months-2", body: later, headers: {} }], Date.now());
-    await env.DB.exec("CREATE TRIGGER march_down BEFORE INSERT ON dirty_months WHEN NEW.month = '2026-03' BEGIN SELECT RAISE(ABORT, 'down'); END;");
+    const [second] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "months-2", body: later, headers: {} }], Date.now());
+    await db.exec("CREATE TRIGGER march_down BEFORE INSERT ON dirty_months WHEN NEW.month = '2026-03' BEGIN SELECT RAISE(ABORT, 'down'); END;");
     expect((await runConsumer(second!, 1)).retryMessages).toHaveLength(1);
-    await env.DB.exec("DROP TRIGGER march_down");
+    await db.exec("DROP TRIGGER march_down");
     // The delivery itself was applied; the retry still marks March.
     expect((await counts("D-M"))!.amount).toBe(30);
     expect((await runConsumer(second!, 2)).ackAll).toBe(true);
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months ORDER BY month").all();
     expect(results.map((r) => r.month)).toEqual(["2026-03", "2026-06"]);
   });
 
@@ -124,14 +129,14 @@ describe("the events consumer", () => {
       const events = Array.from({ length: 1000 }, (_, i) =>
         event(`bulk-${part}-${i}`, "activity.logged", "2026-03-03T00:00:00Z", { activity_id: `BULK-${part}-${i}`, type: "call" }),
       );
-      const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: `bulk-${part}`, body: JSON.stringify({ events }), headers: {} }], Date.now());
+      const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: `bulk-${part}`, body: JSON.stringify({ events }), headers: {} }], Date.now());
       ids.push(id!);
     }
     const batch = createMessageBatch("events", ids.map((inboxId) => ({ id: `bulk-${inboxId}`, timestamp: new Date(), attempts: 1, body: { inboxId } })));
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
-    const applied = await env.DB.prepare(
+    const applied = await db.prepare(
       `SELECT (SELECT COUNT(*) FROM activities WHERE workspace_id = ?1 AND activity_id LIKE 'BULK-%') AS activities,
               (SELECT COUNT(*) FROM inbox WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'processed') AS processed`,
     )
@@ -152,7 +157,7 @@ describe("the events consumer", () => {
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
-    expect(await env.DB.prepare("SELECT status FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({ status: "failed" });
+    expect(await db.prepare("SELECT status FROM inbox WHERE id = ?1").bind(inboxId).first()).toEqual({ status: "failed" });
   });
 });
 
@@ -167,13 +172,13 @@ describe("the cron sweep", () => {
     await waitOnExecutionContext(ctx);
 
     const enqueuedAt = async (id: number) =>
-      (await env.DB.prepare("SELECT enqueued_at FROM inbox WHERE id = ?1").bind(id).first<{ enqueued_at: number }>())!.enqueued_at;
+      (await db.prepare("SELECT enqueued_at FROM inbox WHERE id = ?1").bind(id).first<{ enqueued_at: number }>())!.enqueued_at;
     expect(await enqueuedAt(stale)).toBe(now);
     expect(await enqueuedAt(recent)).toBe(now - 60 * 1000);
 
     // The real queue delivers the swept row to the real consumer.
     const deadline = Date.now() + 20_000;
-    while ((await env.DB.prepare("SELECT status FROM inbox WHERE id = ?1").bind(stale).first<{ status: string }>())!.status !== "processed") {
+    while ((await db.prepare("SELECT status FROM inbox WHERE id = ?1").bind(stale).first<{ status: string }>())!.status !== "processed") {
       if (Date.now() > deadline) throw new Error("swept row was not processed");
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,11 +1,10 @@
 // Loads the golden company (../shared/data/golden, copied under test/fixtures) into a
 // workspace through the real webhook route and queue.
-import { env } from "cloudflare:workers";
 import goldenEvents from "../fixtures/golden/events.jsonl?raw";
 import side from "../fixtures/golden/side.json";
 import goldenV2Events from "../fixtures/golden-v2/events.jsonl?raw";
 import sideV2 from "../fixtures/golden-v2/side.json";
-import { call, createNativeConnection, createWorkspace, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, postNative, waitForInbox, workspaceDbById, workspaceDbOf } from "./helpers";
 
 export { side };
 
@@ -29,7 +28,7 @@ async function loadInto(slug: string, lines: string[], settings: Settings): Prom
     const response = await call("PUT", `/api/v1/workspaces/${slug}/${path}`, rows);
     if (response.status !== 200) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
   }
-  return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+  return (await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
 }
 
 export function loadGolden(slug: string): Promise<string> {
@@ -63,7 +62,7 @@ export async function goldenMismatches(
   expected: ExpectedValues[string],
   scope: "expected" | "all",
 ): Promise<string[]> {
-  const { results } = await env.DB.prepare(
+  const { results } = await (await workspaceDbById(workspaceId)).prepare(
     "SELECT kpi, dimension, key, value FROM kpi_values WHERE workspace_id = ?1 AND month = ?2",
   )
     .bind(workspaceId, month)

@@ -1,6 +1,9 @@
 // Test helpers: call the Worker through its real fetch handler, sign native deliveries
 // (with the native adapter's signer), and wait for the real queue consumer to process the inbox.
 import { env, exports } from "cloudflare:workers";
+import type { D1Database } from "@cloudflare/workers-types";
+import { placementBySlug, placementForWebhook, placementsByIds } from "../../workers/db/directory";
+import { workspaceDatabases, workspaceDb } from "../../workers/db/placement";
 import { standardSignature } from "../../workers/sources/native";
 
 /** Standard Webhooks signature: v1,base64(HMAC-SHA256(key, "id.timestamp.body")), from the native adapter. */
@@ -86,19 +89,49 @@ export async function postNative(
   );
 }
 
-/** Polls until no inbox row of the workspace is pending (the real queue delivers them). */
+/** The placement of a workspace in the directory (its id and database binding). */
+export async function placementOf(slug: string) {
+  const placement = await placementBySlug(env.DB_DIRECTORY, slug);
+  if (!placement) throw new Error(`no workspace ${slug} in the directory`);
+  return placement;
+}
+
+/** The database holding a workspace's data (the directory says which). */
+export async function workspaceDbOf(slug: string): Promise<D1Database> {
+  return workspaceDb(env, await placementOf(slug));
+}
+
+/** Every workspace database (for a question about all of them, e.g. "is anything pending"). */
+export const allWorkspaceDbs = (): D1Database[] => workspaceDatabases(env).map((database) => database.db);
+
+/** Polls until no inbox row of any database is pending (the real queue delivers them). */
 export async function waitForInbox(timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const row = await env.DB.prepare(`SELECT COUNT(*) AS pending FROM inbox WHERE status = 'pending'`).first<{
-      pending: number;
-    }>();
-    if (row!.pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`${row!.pending} inbox rows still pending`);
+    let pending = 0;
+    for (const db of allWorkspaceDbs()) {
+      pending += (await db.prepare(`SELECT COUNT(*) AS pending FROM inbox WHERE status = 'pending'`).first<{ pending: number }>())!.pending;
+    }
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`${pending} inbox rows still pending`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 export function event(id: string, type: string, occurredAt: string, data: Record<string, unknown>) {
   return { id, type, occurred_at: occurredAt, data };
+}
+
+/** The database holding the workspace with this id (the directory says which). */
+export async function workspaceDbById(id: string): Promise<D1Database> {
+  const placement = (await placementsByIds(env.DB_DIRECTORY, [id])).get(id);
+  if (!placement) throw new Error(`no workspace ${id} in the directory`);
+  return workspaceDb(env, placement);
+}
+
+/** The database holding a connection's data (by any id its webhook URL carries). */
+export async function workspaceDbOfConnection(connectionId: string): Promise<D1Database> {
+  const placement = await placementForWebhook(env.DB_DIRECTORY, connectionId);
+  if (!placement) throw new Error(`no connection ${connectionId} in the directory`);
+  return workspaceDb(env, placement);
 }

@@ -1,16 +1,20 @@
 // The KPI endpoints: catalog, settings (quotas, FX rates, spend), metrics series, errors.
-import { env } from "cloudflare:workers";
+import type { D1Database } from "@cloudflare/workers-types";
 import { beforeAll, describe, expect, it } from "vitest";
 import Papa from "papaparse";
 import { KPIS } from "../../shared/catalog";
 import { toCsv } from "../../workers/api/csv";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 let workspaceId: string;
 
 beforeAll(async () => {
   await createWorkspace("series");
-  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'series'").first<{ id: string }>())!.id;
+  db = await workspaceDbOf("series");
+  workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'series'").first<{ id: string }>())!.id;
   const connection = await createNativeConnection("series");
   const won = (id: string, owner: string, at: string, amount: number) =>
     event(id, "deal.upserted", at, { deal_id: id, owner_rep_id: owner, amount, status: "won" });
@@ -89,10 +93,10 @@ describe("GET /api/v1/workspaces/:ws/metrics/:kpi", () => {
 
 describe("settings", () => {
   const quotas = async () =>
-    (await env.DB.prepare("SELECT rep_id, month, amount FROM quotas WHERE workspace_id = ?1 ORDER BY month, rep_id").bind(workspaceId).all()).results;
+    (await db.prepare("SELECT rep_id, month, amount FROM quotas WHERE workspace_id = ?1 ORDER BY month, rep_id").bind(workspaceId).all()).results;
 
   it("replaces the quotas of each month in the body and marks those months dirty", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     await call("PUT", "/api/v1/workspaces/series/quotas", [
       { rep_id: "R-1", month: "2026-02", amount: 500 },
       { rep_id: "R-1", month: "2026-03", amount: 1000 },
@@ -104,7 +108,7 @@ describe("settings", () => {
       { rep_id: "R-1", month: "2026-02", amount: 500 },
       { rep_id: "R-2", month: "2026-03", amount: 1200 },
     ]);
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months ORDER BY month").all();
     expect(results.map((r) => r.month)).toEqual(["2026-02", "2026-03"]);
   });
 
@@ -124,9 +128,9 @@ describe("settings", () => {
   });
 
   it("marks the first month of data dirty when the pipeline stages change", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     expect((await call("PATCH", "/api/v1/workspaces/series", { pipeline_stages: ["a", "b"] })).status).toBe(200);
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months").all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months").all();
     expect(results.map((r) => r.month)).toEqual(["2026-02"]);
   });
 });

@@ -11,12 +11,11 @@
 //   key `unknown`, which gathers the rep-less entities of all three copies) holds three
 //   times the members: totals are 3× A's, ratios / means / medians / derived rates are A's,
 //   and numerators and denominators (sums and counts of means, counts of medians) are 3×.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { aggregationOf, KPI_BY_ID, KPIS } from "../../shared/catalog";
 import expected from "../fixtures/golden/expected.json";
 import { loadGolden, loadGoldenCopies } from "./golden";
-import { call } from "./helpers";
+import { call, workspaceDbById } from "./helpers";
 
 type Expected = Record<string, Record<string, Record<string, Record<string, number | null>>>>;
 const EXPECTED = expected as Expected;
@@ -99,7 +98,7 @@ let workspaceA: string;
 let workspaceB: string;
 
 async function rows(workspaceId: string, month: string): Promise<Row[]> {
-  const { results } = await env.DB.prepare(
+  const { results } = await (await workspaceDbById(workspaceId)).prepare(
     "SELECT kpi, dimension, key, value, numerator, denominator FROM kpi_values WHERE workspace_id = ?1 AND month = ?2",
   )
     .bind(workspaceId, month)
@@ -108,7 +107,7 @@ async function rows(workspaceId: string, month: string): Promise<Row[]> {
 }
 
 async function warnings(workspaceId: string, month: string): Promise<Record<string, number>> {
-  const { results } = await env.DB.prepare("SELECT warning, count FROM month_warnings WHERE workspace_id = ?1 AND month = ?2")
+  const { results } = await (await workspaceDbById(workspaceId)).prepare("SELECT warning, count FROM month_warnings WHERE workspace_id = ?1 AND month = ?2")
     .bind(workspaceId, month)
     .all<{ warning: string; count: number }>();
   return Object.fromEntries(results.map((r) => [r.warning, r.count]));
@@ -133,7 +132,7 @@ describe("three copies of the golden company", () => {
   it("holds three times the entities of one copy", async () => {
     for (const table of ["reps", "accounts", "leads", "deals", "activities"]) {
       const count = async (id: string) =>
-        (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE workspace_id = ?1`).bind(id).first<{ n: number }>())!.n;
+        (await (await workspaceDbById(id)).prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE workspace_id = ?1`).bind(id).first<{ n: number }>())!.n;
       const a = await count(workspaceA);
       expect(a, table).toBeGreaterThan(0);
       expect(await count(workspaceB), table).toBe(COPIES * a);
@@ -173,7 +172,7 @@ describe("three copies of the golden company", () => {
 
   it("matches hand-checked numbers", async () => {
     const value = async (id: string, month: string, kpi: string, dimension: string, key: string) =>
-      (await env.DB.prepare(
+      (await (await workspaceDbById(id)).prepare(
         "SELECT value FROM kpi_values WHERE workspace_id = ?1 AND month = ?2 AND kpi = ?3 AND dimension = ?4 AND key = ?5",
       )
         .bind(id, month, kpi, dimension, key)

@@ -1,12 +1,11 @@
 // Every value of test/fixtures/golden/expected.json, an independent computation from
 // catalog version 1 (docs/kpis.md), matches what the engine computes for the golden company (relative 1e-9).
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KPIS } from "../../shared/catalog";
 import expected from "../fixtures/golden/expected.json";
 import expectedWarnings from "../fixtures/golden/expected_warnings.json";
 import { type ExpectedValues, goldenMismatches, loadGolden } from "./golden";
-import { call } from "./helpers";
+import { call, workspaceDbById } from "./helpers";
 
 const EXPECTED = expected as ExpectedValues;
 const MONTHS = Object.keys(EXPECTED);
@@ -28,7 +27,7 @@ describe("golden company", () => {
   });
 
   it.each(MONTHS)("counts the data-quality warnings of %s", async (month) => {
-    const { results } = await env.DB.prepare(
+    const { results } = await (await workspaceDbById(workspaceId)).prepare(
       "SELECT warning, count FROM month_warnings WHERE workspace_id = ?1 AND month = ?2",
     )
       .bind(workspaceId, month)

@@ -1,10 +1,14 @@
 // Scheduling: a late event marks its month dirty, the cron fans out recompute jobs on the
 // real queue, and exactly the months whose KPIs depend on the event change.
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import type { D1Database } from "@cloudflare/workers-types";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../workers/index";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 type Row = { month: string; kpi: string; dimension: string; key: string; value: number | null; computed_at: number };
 
@@ -17,7 +21,7 @@ const won = (id: string, created: string, closed: string, amount: number) => [
 ];
 
 async function values(): Promise<Row[]> {
-  const { results } = await env.DB.prepare(
+  const { results } = await db.prepare(
     "SELECT month, kpi, dimension, key, value, computed_at FROM kpi_values WHERE workspace_id = ?1 ORDER BY month, kpi, dimension, key",
   )
     .bind(workspaceId)
@@ -33,8 +37,9 @@ async function runCron(cron: string, at = Date.now()) {
 
 beforeAll(async () => {
   await createWorkspace("late", { timezone: "UTC" });
+  db = await workspaceDbOf("late");
   connection = await createNativeConnection("late");
-  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'late'").first<{ id: string }>())!.id;
+  workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'late'").first<{ id: string }>())!.id;
   // One deal won in each month from January to June 2026, each created and won in its month.
   const events = ["01", "02", "03", "04", "05", "06"].flatMap((m, i) =>
     won(`D-${m}`, `2026-${m}-02T10:00:00Z`, `2026-${m}-20T10:00:00Z`, 1000 * (i + 1)),
@@ -42,7 +47,7 @@ beforeAll(async () => {
   expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
   await waitForInbox();
   expect((await call("POST", "/api/v1/workspaces/late/recompute", { from: "2026-01", to: "2026-06" })).status).toBe(200);
-  await env.DB.prepare("DELETE FROM dirty_months").run();
+  await db.prepare("DELETE FROM dirty_months").run();
 });
 
 describe("a late event", () => {
@@ -52,7 +57,7 @@ describe("a late event", () => {
     const late = won("D-late", "2026-03-05T10:00:00Z", "2026-03-25T10:00:00Z", 500);
     expect((await postNative(connection, JSON.stringify({ events: late }))).status).toBe(202);
     await waitForInbox();
-    const { results: dirty } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1").bind(workspaceId).all();
+    const { results: dirty } = await db.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1").bind(workspaceId).all();
     expect(dirty.map((d) => d.month)).toEqual(["2026-03"]);
 
     await runCron("*/5 * * * *");
@@ -86,7 +91,7 @@ describe("a late event", () => {
     const growth = after.find((r) => r.month === "2026-04" && r.kpi === "sales_growth" && r.dimension === "all")!.value;
     expect(growth).toBeCloseTo(500 / 3500, 12);
     // The marks were consumed.
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM dirty_months").first<{ n: number }>())!.n).toBe(0);
+    expect((await db.prepare("SELECT COUNT(*) AS n FROM dirty_months").first<{ n: number }>())!.n).toBe(0);
   });
 
   it("marks the cohort month of an earlier deal when a later event changes it", async () => {
@@ -94,17 +99,17 @@ describe("a late event", () => {
     const reopen = event("D-01-reopen", "deal.upserted", "2026-06-10T10:00:00Z", { deal_id: "D-01", status: "open" });
     expect((await postNative(connection, JSON.stringify(reopen))).status).toBe(202);
     await waitForInbox();
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
     expect(results.map((r) => r.month)).toEqual(["2026-01", "2026-06"]);
   });
 
   it("marks the old cohort month when a late event moves a deal's created_at later", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     // D-02 was created (first event) on 2026-02-02; a correction moves it to March.
     const moved = event("D-02-moved", "deal.upserted", "2026-06-20T10:00:00Z", { deal_id: "D-02", created_at: "2026-03-10T00:00:00Z" });
     expect((await postNative(connection, JSON.stringify(moved))).status).toBe(202);
     await waitForInbox();
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
     // February (the month it leaves), March (the month it enters) and June (the event).
     expect(results.map((r) => r.month)).toEqual(["2026-02", "2026-03", "2026-06"]);
   });
@@ -122,11 +127,11 @@ describe("a late outbound contact", () => {
     ];
     expect((await postNative(connection, JSON.stringify({ events: history }))).status).toBe(202);
     await waitForInbox();
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     const answer = activity("A-out-jun", "2026-06-10T10:00:00Z", "outbound");
     expect((await postNative(connection, JSON.stringify(answer))).status).toBe(202);
     await waitForInbox();
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1 ORDER BY month").bind(workspaceId).all();
     // April: its inbound's response time is now 66 days; June: the contact itself. January
     // keeps its answer of 12 January, so it (and February, March) are not recomputed.
     expect(results.map((r) => r.month)).toEqual(["2026-04", "2026-06"]);
@@ -135,7 +140,7 @@ describe("a late outbound contact", () => {
 
 describe("the hourly cron", () => {
   it("enqueues the trailing three months of every workspace with data", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     // At 2026-06-15 the trailing months are April, May and June.
     const at = Date.parse("2026-06-15T12:00:00Z");
     const before = await values();

@@ -1,18 +1,13 @@
 // The native webhook endpoint: Standard Webhooks verification, limits, idempotent storage
 // and the answers design.md specifies.
-import { env } from "cloudflare:workers";
+import type { D1Database } from "@cloudflare/workers-types";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyStandardWebhook } from "../../workers/sources/native";
-import {
-  createNativeConnection,
-  createWorkspace,
-  event,
-  ORIGIN,
-  postNative,
-  standardSignature,
-  waitForInbox,
-} from "./helpers";
+import { createNativeConnection, createWorkspace, event, ORIGIN, postNative, standardSignature, waitForInbox, workspaceDbOf } from "./helpers";
 import { exports } from "cloudflare:workers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 // The Standard Webhooks specification's known vector (workers/sources/native.ts verifies it).
 const VECTOR = {
@@ -64,12 +59,13 @@ describe("Standard Webhooks verification", () => {
 describe("POST /webhooks/:connectionId (native)", () => {
   let connection: { id: string; secret: string };
   const inboxCount = async () =>
-    (await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
+    (await db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
   const repEvent = (id: string, name: string) =>
     JSON.stringify(event(id, "rep.upserted", "2026-03-02T09:00:00Z", { rep_id: "R-1", name }));
 
   beforeAll(async () => {
     await createWorkspace("ingest", { timezone: "America/New_York" });
+    db = await workspaceDbOf("ingest");
     connection = await createNativeConnection("ingest");
   });
 
@@ -77,7 +73,7 @@ describe("POST /webhooks/:connectionId (native)", () => {
     const response = await postNative(connection, repEvent("evt_1", "Ava Reed"));
     expect(response.status).toBe(202);
     await waitForInbox();
-    const rep = await env.DB.prepare("SELECT name FROM reps WHERE rep_id = 'R-1'").first();
+    const rep = await db.prepare("SELECT name FROM reps WHERE rep_id = 'R-1'").first();
     expect(rep).toEqual({ name: "Ava Reed" });
   });
 
@@ -134,7 +130,7 @@ describe("POST /webhooks/:connectionId (native)", () => {
     expect((await postNative(connection, body, { id: "msg_dup" })).status).toBe(202);
     expect((await postNative(connection, body, { id: "msg_dup" })).status).toBe(200);
     await waitForInbox();
-    const rows = await env.DB.prepare(
+    const rows = await db.prepare(
       "SELECT (SELECT COUNT(*) FROM inbox WHERE delivery_id = 'msg_dup') AS deliveries, (SELECT COUNT(*) FROM field_history WHERE entity_id = 'D-9') AS history",
     ).first();
     // One inbox row; three field_history rows (deal_id, amount, status) written once.
@@ -142,13 +138,13 @@ describe("POST /webhooks/:connectionId (native)", () => {
   });
 
   it("answers 503 with Retry-After when the inbox cannot be written, so the sender retries", async () => {
-    await env.DB.exec("CREATE TRIGGER inbox_down BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    await db.exec("CREATE TRIGGER inbox_down BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
     try {
       const response = await postNative(connection, repEvent("evt_503", "Later"));
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("30");
     } finally {
-      await env.DB.exec("DROP TRIGGER inbox_down");
+      await db.exec("DROP TRIGGER inbox_down");
     }
     // The retry succeeds once storage is back.
     expect((await postNative(connection, repEvent("evt_503", "Later"))).status).toBe(202);
@@ -159,7 +155,7 @@ describe("POST /webhooks/:connectionId (native)", () => {
     const body = JSON.stringify(event("evt_tz", "deal.upserted", "2026-04-01T03:30:00Z", { deal_id: "D-tz" }));
     expect((await postNative(connection, body)).status).toBe(202);
     await waitForInbox();
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months ORDER BY month").all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months ORDER BY month").all();
     expect(results.map((r) => r.month)).toContain("2026-03");
     expect(results.map((r) => r.month)).not.toContain("2026-04");
   });

@@ -3,6 +3,7 @@
 // neighbours; failed rows are retried, requeued and redelivered; a failing workspace never
 // blocks another's cron; work per request is bounded; raw bodies and dead letters are
 // bounded in time and number.
+import type { D1Database } from "@cloudflare/workers-types";
 import {
   createExecutionContext,
   createMessageBatch,
@@ -16,7 +17,10 @@ import { addMonths, monthOf } from "../../shared/months";
 import { capDeadLetters, dropOldBodies, purgeExpiredWebhookIds } from "../../workers/cron/retention";
 import { failedRetryDelayMs, storeDeliveries } from "../../workers/ingest/inbox";
 import worker from "../../workers/index";
-import { call, createNativeConnection, createWorkspace, event, postNative, standardSignature, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, event, placementOf, postNative, standardSignature, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 let connection: { id: string; secret: string };
 let workspaceId: string;
@@ -25,14 +29,14 @@ const deal = (id: string, at: string, data: Record<string, unknown> = {}) =>
   event(id, "deal.upserted", at, { deal_id: id, amount: 10, ...data });
 
 async function deadLetters(): Promise<{ event_id: string | null; reason: string; payload: string }[]> {
-  const { results } = await env.DB.prepare("SELECT event_id, reason, payload FROM dead_letters WHERE workspace_id = ?1 ORDER BY id")
+  const { results } = await db.prepare("SELECT event_id, reason, payload FROM dead_letters WHERE workspace_id = ?1 ORDER BY id")
     .bind(workspaceId)
     .all<{ event_id: string | null; reason: string; payload: string }>();
   return results;
 }
 
 async function dealIds(): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT deal_id FROM deals WHERE workspace_id = ?1 ORDER BY deal_id").bind(workspaceId).all<{ deal_id: string }>();
+  const { results } = await db.prepare("SELECT deal_id FROM deals WHERE workspace_id = ?1 ORDER BY deal_id").bind(workspaceId).all<{ deal_id: string }>();
   return results.map((r) => r.deal_id);
 }
 
@@ -50,13 +54,14 @@ async function runCron(cron: string, at: number) {
 }
 
 async function inboxRow(id: number) {
-  return env.DB.prepare("SELECT status, retry_at, body FROM inbox WHERE id = ?1").bind(id).first<{ status: string; retry_at: number | null; body: string }>();
+  return db.prepare("SELECT status, retry_at, body FROM inbox WHERE id = ?1").bind(id).first<{ status: string; retry_at: number | null; body: string }>();
 }
 
 beforeAll(async () => {
   await createWorkspace("reliable", { timezone: "UTC" });
+  db = await workspaceDbOf("reliable");
   connection = await createNativeConnection("reliable");
-  workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'reliable'").first<{ id: string }>())!.id;
+  workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'reliable'").first<{ id: string }>())!.id;
 });
 
 describe("instants outside the accepted window", () => {
@@ -79,7 +84,7 @@ describe("instants outside the accepted window", () => {
   });
 
   it("never make the latest month later than the current month plus one", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     const inTenMonths = new Date(Date.now() + 300 * 24 * 3600 * 1000).toISOString();
     expect((await postNative(connection, JSON.stringify(deal("D-ahead", inTenMonths)))).status).toBe(202);
     await waitForInbox();
@@ -93,7 +98,7 @@ describe("instants outside the accepted window", () => {
 /** Waits for the real recompute queue to compute `month`; returns the latest month computed. */
 async function computedMonthsUntil(month: string): Promise<string | null> {
   const latest = async () =>
-    (await env.DB.prepare("SELECT MAX(month) AS month FROM kpi_values WHERE workspace_id = ?1").bind(workspaceId).first<{ month: string | null }>())!.month;
+    (await db.prepare("SELECT MAX(month) AS month FROM kpi_values WHERE workspace_id = ?1").bind(workspaceId).first<{ month: string | null }>())!.month;
   const deadline = Date.now() + 30_000;
   while ((await latest()) === null || (await latest())! < month) {
     if (Date.now() > deadline) break;
@@ -112,7 +117,7 @@ describe("items no consumer can apply", () => {
       {"id":"E-deep","type":"deal.upserted","occurred_at":"2026-03-03T00:00:00Z","data":{"deal_id":"D-deep","amount":${nested(3000)}}},
       ${JSON.stringify(deal("D-neighbour", "2026-03-03T00:00:00Z"))}]}`;
     // Stored as the webhook would store it, then consumed by the real consumer.
-    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "hostile-1", body, headers: {} }], Date.now());
+    const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "hostile-1", body, headers: {} }], Date.now());
     expect((await runQueue("events", [{ inboxId: id }])).ackAll).toBe(true);
     expect(await dealIds()).toContain("D-neighbour");
     expect(await dealIds()).not.toContain("D-deep");
@@ -131,7 +136,7 @@ describe("items no consumer can apply", () => {
 describe("a delivery whose retries ran out", () => {
   it("is marked failed with a slow retry, and the sweep retries it when that time comes", async () => {
     const now = Date.now();
-    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "failed-1", body: JSON.stringify(deal("D-retried", "2026-03-04T00:00:00Z")), headers: {} }], now);
+    const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "failed-1", body: JSON.stringify(deal("D-retried", "2026-03-04T00:00:00Z")), headers: {} }], now);
     expect((await runQueue("events-dlq", [{ inboxId: id }])).ackAll).toBe(true);
     const failed = (await inboxRow(id!))!;
     expect(failed.status).toBe("failed");
@@ -156,7 +161,7 @@ describe("a delivery whose retries ran out", () => {
 
   it("is requeued by its sender's redelivery instead of being answered as a duplicate", async () => {
     const body = JSON.stringify(deal("D-redelivered", "2026-03-05T00:00:00Z"));
-    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "redelivered-1", body, headers: {} }], Date.now());
+    const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "redelivered-1", body, headers: {} }], Date.now());
     await runQueue("events-dlq", [{ inboxId: id }]);
     expect((await inboxRow(id!))!.status).toBe("failed");
     const response = await postNative(connection, body, { id: "redelivered-1" });
@@ -169,7 +174,7 @@ describe("a delivery whose retries ran out", () => {
   });
 
   it("is requeued by an admin, and a read token cannot", async () => {
-    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "requeued-1", body: JSON.stringify(deal("D-requeued", "2026-03-06T00:00:00Z")), headers: {} }], Date.now());
+    const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "requeued-1", body: JSON.stringify(deal("D-requeued", "2026-03-06T00:00:00Z")), headers: {} }], Date.now());
     await runQueue("events-dlq", [{ inboxId: id }]);
     const token = await (await call("POST", "/api/v1/workspaces/reliable/tokens", { scopes: ["read"], name: "dashboard" })).json<{ token: string }>();
     expect((await call("POST", "/api/v1/workspaces/reliable/ingest/requeue", undefined, token.token)).status).toBe(403);
@@ -206,7 +211,7 @@ describe("faults", () => {
     });
     const response = await worker.fetch!(request as never, { ...env, EVENTS_QUEUE: failingQueue } as never, createExecutionContext());
     expect(response.status).toBe(202);
-    const row = await env.DB.prepare("SELECT id, status FROM inbox WHERE delivery_id = 'unqueued-1'").first<{ id: number; status: string }>();
+    const row = await db.prepare("SELECT id, status FROM inbox WHERE delivery_id = 'unqueued-1'").first<{ id: number; status: string }>();
     expect(row!.status).toBe("pending");
     await runCron("*/5 * * * *", Date.now() + 6 * 60 * 1000);
     await waitForInbox();
@@ -215,12 +220,12 @@ describe("faults", () => {
   });
 
   it("D1 failing during apply for longer than the retries loses nothing: the automatic retry applies it once", async () => {
-    const [id] = await storeDeliveries(env.DB, workspaceId, connection.id, [{ deliveryId: "outage-1", body: JSON.stringify(deal("D-outage", "2026-03-09T00:00:00Z")), headers: {} }], Date.now());
-    await env.DB.exec("CREATE TRIGGER outage BEFORE INSERT ON canonical_events BEGIN SELECT RAISE(ABORT, 'D1 is down'); END;");
+    const [id] = await storeDeliveries(db, workspaceId, connection.id, [{ deliveryId: "outage-1", body: JSON.stringify(deal("D-outage", "2026-03-09T00:00:00Z")), headers: {} }], Date.now());
+    await db.exec("CREATE TRIGGER outage BEFORE INSERT ON canonical_events BEGIN SELECT RAISE(ABORT, 'D1 is down'); END;");
     for (let attempt = 1; attempt <= 5; attempt++) expect((await runQueue("events", [{ inboxId: id }], attempt)).retryMessages).toHaveLength(1);
     // The queue gives up: the message goes to the dead-letter queue.
     await runQueue("events-dlq", [{ inboxId: id }]);
-    await env.DB.exec("DROP TRIGGER outage");
+    await db.exec("DROP TRIGGER outage");
     const failed = (await inboxRow(id!))!;
     expect(failed.status).toBe("failed");
     // Five attempts are one round: retried 30 minutes after.
@@ -228,42 +233,43 @@ describe("faults", () => {
     await runCron("*/5 * * * *", failed.retry_at! + 1000);
     await waitForInbox();
     expect((await inboxRow(id!))!.status).toBe("processed");
-    const counted = await env.DB.prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE entity_id = 'D-outage'").first<{ n: number }>();
+    const counted = await db.prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE entity_id = 'D-outage'").first<{ n: number }>();
     expect(counted!.n).toBe(1);
   });
 });
 
 describe("a recompute whose retries ran out", () => {
   it("marks its month dirty again", async () => {
-    await env.DB.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM dirty_months").run();
     expect((await runQueue("recompute-dlq", [{ workspaceId, month: "2026-03" }])).ackAll).toBe(true);
-    const { results } = await env.DB.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1").bind(workspaceId).all();
+    const { results } = await db.prepare("SELECT month FROM dirty_months WHERE workspace_id = ?1").bind(workspaceId).all();
     expect(results).toEqual([{ month: "2026-03" }]);
   });
 });
 
 describe("the cron", () => {
   it("fans out one workspace's months when another's step throws", async () => {
-    await createWorkspace("broken", { timezone: "UTC" });
-    const broken = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'broken'").first<{ id: string }>())!.id;
+    // In the same database as the healthy workspace: the cron's steps over one database.
+    await createWorkspace("broken", { timezone: "UTC", database: (await placementOf("reliable")).database });
+    const broken = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'broken'").first<{ id: string }>())!.id;
     // A time zone no runtime knows makes every month computation of that workspace throw.
-    await env.DB.prepare("UPDATE workspaces SET timezone = 'Nowhere/Atlantis' WHERE id = ?1").bind(broken).run();
+    await db.prepare("UPDATE workspaces SET timezone = 'Nowhere/Atlantis' WHERE id = ?1").bind(broken).run();
     const now = Date.now();
-    await env.DB.prepare("DELETE FROM dirty_months").run();
-    await env.DB.prepare("DELETE FROM kpi_values WHERE workspace_id = ?1").bind(workspaceId).run();
-    await env.DB.prepare("INSERT INTO dirty_months (workspace_id, month, marked_at) VALUES (?1, '2026-03', ?3), (?2, '2026-03', ?3)")
+    await db.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("DELETE FROM kpi_values WHERE workspace_id = ?1").bind(workspaceId).run();
+    await db.prepare("INSERT INTO dirty_months (workspace_id, month, marked_at) VALUES (?1, '2026-03', ?3), (?2, '2026-03', ?3)")
       .bind(broken, workspaceId, now - 1000)
       .run();
     await runCron("*/5 * * * *", now);
     // The healthy workspace's months are computed by the real recompute queue …
     expect(await computedMonthsUntil(monthOf(now, "UTC"))).toBeTruthy();
-    const march = await env.DB.prepare("SELECT COUNT(*) AS n FROM kpi_values WHERE workspace_id = ?1 AND month = '2026-03'").bind(workspaceId).first<{ n: number }>();
+    const march = await db.prepare("SELECT COUNT(*) AS n FROM kpi_values WHERE workspace_id = ?1 AND month = '2026-03'").bind(workspaceId).first<{ n: number }>();
     expect(march!.n).toBeGreaterThan(0);
     // … and the failing workspace's mark stays for the next run.
-    const { results } = await env.DB.prepare("SELECT workspace_id FROM dirty_months WHERE marked_at <= ?1").bind(now).all<{ workspace_id: string }>();
+    const { results } = await db.prepare("SELECT workspace_id FROM dirty_months WHERE marked_at <= ?1").bind(now).all<{ workspace_id: string }>();
     expect(results.map((r) => r.workspace_id)).toEqual([broken]);
-    await env.DB.prepare("DELETE FROM dirty_months").run();
-    await env.DB.prepare("UPDATE workspaces SET timezone = 'UTC' WHERE id = ?1").bind(broken).run();
+    await db.prepare("DELETE FROM dirty_months").run();
+    await db.prepare("UPDATE workspaces SET timezone = 'UTC' WHERE id = ?1").bind(broken).run();
   });
 });
 
@@ -287,13 +293,13 @@ describe("bounded work", () => {
 describe("retention", () => {
   it("drops the raw bodies of deliveries processed more than the retention ago, keeping the rows", async () => {
     const now = Date.now();
-    const [old, recent] = await storeDeliveries(env.DB, workspaceId, connection.id, [
+    const [old, recent] = await storeDeliveries(db, workspaceId, connection.id, [
       { deliveryId: "old-1", body: JSON.stringify(deal("D-old", "2026-03-07T00:00:00Z")), headers: {} },
       { deliveryId: "recent-1", body: JSON.stringify(deal("D-recent", "2026-03-07T00:00:00Z")), headers: {} },
     ], now);
     expect((await runQueue("events", [{ inboxId: old }, { inboxId: recent }])).ackAll).toBe(true);
-    await env.DB.prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1").bind(old, now - 91 * 86_400_000).run();
-    expect(await dropOldBodies(env.DB, 90, now)).toBe(1);
+    await db.prepare("UPDATE inbox SET processed_at = ?2 WHERE id = ?1").bind(old, now - 91 * 86_400_000).run();
+    expect(await dropOldBodies(db, 90, now)).toBe(1);
     expect((await inboxRow(old!))!.body).toBe("");
     expect((await inboxRow(recent!))!.body).not.toBe("");
     // Its events stay, and a redelivery is still a duplicate.
@@ -305,7 +311,7 @@ describe("retention", () => {
   it("keeps each workspace's newest dead letters up to the cap", async () => {
     const before = (await deadLetters()).length;
     expect(before).toBeGreaterThan(3);
-    expect(await capDeadLetters(env.DB, 3)).toBe(before - 3);
+    expect(await capDeadLetters(db, 3)).toBe(before - 3);
     const kept = await deadLetters();
     expect(kept).toHaveLength(3);
     // The newest three are kept: the prototype-named types and the deep nesting.
@@ -316,12 +322,12 @@ describe("retention", () => {
     const rotated = await call("POST", `/api/v1/workspaces/reliable/connections/${connection.id}/rotate`, { grace_seconds: 60 });
     expect(rotated.status).toBe(200);
     const { previous_webhook_url_expires_at: expiresAt } = (await rotated.json()) as { previous_webhook_url_expires_at: string };
-    const retired = () => env.DB.prepare("SELECT id FROM retired_webhook_ids WHERE connection_id = ?1").bind(connection.id).all();
+    const retired = () => db.prepare("SELECT id FROM retired_webhook_ids WHERE connection_id = ?1").bind(connection.id).all();
     const expires = Date.parse(expiresAt);
     // One millisecond before the end of the grace period the old id stays; at its end it goes.
-    expect(await purgeExpiredWebhookIds(env.DB, expires - 1)).toBe(0);
+    expect(await purgeExpiredWebhookIds(db, expires - 1)).toBe(0);
     expect((await retired()).results).toHaveLength(1);
-    expect(await purgeExpiredWebhookIds(env.DB, expires)).toBe(1);
+    expect(await purgeExpiredWebhookIds(db, expires)).toBe(1);
     expect((await retired()).results).toHaveLength(0);
   });
 });

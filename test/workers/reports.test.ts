@@ -1,6 +1,7 @@
 // Reports: assembly against the golden company (values derived by hand from the
 // independent expected.json), publication on the 1st, revisions, deploy hooks, the API.
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import type { D1Database } from "@cloudflare/workers-types";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { Report } from "../../shared/report";
@@ -8,7 +9,10 @@ import worker from "../../workers/index";
 import { publishAll } from "../../workers/reports/cron";
 import expected from "../fixtures/golden/expected.json";
 import { loadGolden } from "./golden";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
+import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 type Expected = Record<string, Record<string, Record<string, Record<string, number | null>>>>;
 const EXPECTED = expected as Expected;
@@ -92,7 +96,8 @@ describe("publication", () => {
 
   beforeAll(async () => {
     await createWorkspace("monthly", { timezone: "America/New_York", deploy_hook_url: `${inject("hookServer")}/ok/monthly` });
-    workspaceId = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'monthly'").first<{ id: string }>())!.id;
+    db = await workspaceDbOf("monthly");
+    workspaceId = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'monthly'").first<{ id: string }>())!.id;
     connection = await createNativeConnection("monthly");
     const events = [
       event("m1", "deal.upserted", "2026-03-05T15:00:00Z", { deal_id: "D-1", owner_rep_id: "R-1", amount: 1000, status: "won" }),
@@ -110,7 +115,7 @@ describe("publication", () => {
   }
 
   const versions = async () =>
-    (await env.DB.prepare("SELECT version FROM reports WHERE workspace_id = ?1 AND month = '2026-03' ORDER BY version").bind(workspaceId).all()).results.map(
+    (await db.prepare("SELECT version FROM reports WHERE workspace_id = ?1 AND month = '2026-03' ORDER BY version").bind(workspaceId).all()).results.map(
       (r) => r.version,
     );
 
@@ -126,7 +131,7 @@ describe("publication", () => {
     expect(await versions()).toEqual([1]);
     const calls = (await (await fetch(`${inject("hookServer")}/calls`)).json()) as { path: string; method: string }[];
     expect(calls.filter((c) => c.path === "/ok/monthly")).toEqual([{ path: "/ok/monthly", method: "POST", userAgent: "Quotient deploy hook" }]);
-    const recorded = await env.DB.prepare("SELECT attempts, status, ok FROM deploy_hook_calls WHERE workspace_id = ?1").bind(workspaceId).all();
+    const recorded = await db.prepare("SELECT attempts, status, ok FROM deploy_hook_calls WHERE workspace_id = ?1").bind(workspaceId).all();
     expect(recorded.results).toEqual([{ attempts: 1, status: 200, ok: 1 }]);
   });
 
@@ -150,24 +155,24 @@ describe("publication", () => {
   });
 
   it("records a failing deploy hook after its retries, without failing the publication", async () => {
-    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
-    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    await db.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+    await db.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
     const background: Promise<unknown>[] = [];
-    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
+    const published = await publishAll(db, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
     await Promise.all(background);
     expect(published).toBe(1);
-    const recorded = await env.DB.prepare(
+    const recorded = await db.prepare(
       "SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1",
     ).bind(workspaceId).first();
     expect(recorded).toEqual({ attempts: 3, status: 500, ok: 0, error: "HTTP 500" });
   });
 
   it("abandons a deploy hook that never answers, records it and still publishes", async () => {
-    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/hang/monthly`).run();
-    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    await db.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/hang/monthly`).run();
+    await db.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
     const background: Promise<unknown>[] = [];
     const started = Date.now();
-    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), {
+    const published = await publishAll(db, at("2026-04-02T12:00:00Z"), (work) => background.push(work), {
       attempts: 2,
       backoffMs: 5,
       timeoutMs: 200,
@@ -176,22 +181,22 @@ describe("publication", () => {
     await Promise.all(background);
     // Two attempts of 200 ms each, not forever.
     expect(Date.now() - started).toBeLessThan(5_000);
-    const recorded = await env.DB.prepare(
+    const recorded = await db.prepare(
       "SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1",
     ).bind(workspaceId).first<{ attempts: number; status: number | null; ok: number; error: string }>();
     expect(recorded).toMatchObject({ attempts: 2, status: null, ok: 0 });
     expect(recorded!.error).toMatch(/timeout|abort/i);
-    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+    await db.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
   });
 
   const lastCall = () =>
-    env.DB.prepare("SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1").bind(workspaceId).first();
+    db.prepare("SELECT attempts, status, ok, error FROM deploy_hook_calls WHERE workspace_id = ?1 ORDER BY id DESC LIMIT 1").bind(workspaceId).first();
 
   async function publishWithHook(url: string) {
-    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, url).run();
-    await env.DB.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
+    await db.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, url).run();
+    await db.prepare("DELETE FROM reports WHERE workspace_id = ?1").bind(workspaceId).run();
     const background: Promise<unknown>[] = [];
-    const published = await publishAll(env.DB, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
+    const published = await publishAll(db, at("2026-04-02T12:00:00Z"), (work) => background.push(work), { attempts: 3, backoffMs: 5 });
     await Promise.all(background);
     expect(published).toBe(1);
   }
@@ -221,7 +226,7 @@ describe("publication", () => {
     expect(await lastCall()).toEqual({ attempts: 0, status: null, ok: 0, error: "refused: the deploy hook URL must be an https URL" });
     const calls = (await (await fetch(`${inject("hookServer")}/calls`)).json()) as { path: string }[];
     expect(calls.filter((c) => c.path === "/ok/no-flag")).toEqual([]);
-    await env.DB.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
+    await db.prepare("UPDATE workspaces SET deploy_hook_url = ?2 WHERE id = ?1").bind(workspaceId, `${inject("hookServer")}/fail/monthly`).run();
   });
 
   it("lists reports, publishes on demand and rotates the share token", async () => {

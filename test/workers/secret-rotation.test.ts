@@ -4,6 +4,7 @@
 // removed they still verify. A secret no key opens answers 503 and leaks nothing; the
 // events consumer never decrypts secrets (it works whatever the keys).
 import { env } from "cloudflare:workers";
+import type { D1Database } from "@cloudflare/workers-types";
 import { beforeAll, describe, expect, it } from "vitest";
 import invoicePaid from "../fixtures/stripe/invoice.paid.json?raw";
 import type { Env } from "../../workers/env";
@@ -13,7 +14,10 @@ import { decryptSecret, encryptSecret, keyId, keyRingOf, sealedKeyId } from "../
 import { rotateAllSecrets } from "../../workers/db/secret-rotation";
 import { adapterFor } from "../../workers/sources";
 import type { ConnectionKind } from "../../workers/db/schema";
-import { ADMIN_TOKEN, createConnection, createWorkspace, event, ORIGIN, waitForInbox } from "./helpers";
+import { ADMIN_TOKEN, createConnection, createWorkspace, event, ORIGIN, placementOf, waitForInbox, workspaceDbOf } from "./helpers";
+
+/** The database holding the workspace under test (the directory places it). */
+let db: D1Database;
 
 const KEY_A = env.SECRETS_KEY;
 const KEY_B = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
@@ -82,7 +86,7 @@ async function expectAllVerify(worker: Worker, live: Live[]) {
 }
 
 async function ciphertexts(live: Live[]): Promise<Map<string, string>> {
-  const { results } = await env.DB.prepare(`SELECT id, secret_ciphertext FROM connections WHERE id IN (SELECT value FROM json_each(?1))`)
+  const { results } = await db.prepare(`SELECT id, secret_ciphertext FROM connections WHERE id IN (SELECT value FROM json_each(?1))`)
     .bind(JSON.stringify(live.map((c) => c.id)))
     .all<{ id: string; secret_ciphertext: string }>();
   return new Map(results.map((row) => [row.id, row.secret_ciphertext]));
@@ -92,6 +96,7 @@ const live: Live[] = [];
 
 beforeAll(async () => {
   await createWorkspace("rotation", { timezone: "UTC" });
+  db = await workspaceDbOf("rotation");
   // Created through the real API, so sealed under key A (the Worker's configured SECRETS_KEY).
   const given: Partial<Record<ConnectionKind, string>> = {
     stripe: "whsec_rotation_stripe_secret",
@@ -105,7 +110,7 @@ beforeAll(async () => {
   // One more sealed in the first format (no key id), as connections created before key ids were.
   const legacy = await createConnection("rotation", "native");
   live.push({ kind: "native", id: legacy.id, url: legacy.webhook_url, secret: legacy.secret! });
-  await env.DB.prepare(`UPDATE connections SET secret_ciphertext = ?1 WHERE id = ?2`).bind(await legacySeal(legacy.secret!, KEY_A), legacy.id).run();
+  await db.prepare(`UPDATE connections SET secret_ciphertext = ?1 WHERE id = ?2`).bind(await legacySeal(legacy.secret!, KEY_A), legacy.id).run();
   expect(live.map((c) => c.url.startsWith(`${ORIGIN}/webhooks/c_`))).toEqual(live.map(() => true));
 });
 
@@ -150,7 +155,7 @@ describe("rotating SECRETS_KEY with live connections", () => {
 
     // The rotation, in pages of 2 connections: counts only, then idempotent.
     const before = await ciphertexts(live);
-    expect(await rotateAllSecrets(env.DB, [KEY_B, KEY_A], 2)).toEqual({ reencrypted: live.length, alreadyCurrent: 0, undecryptable: 0 });
+    expect(await rotateAllSecrets(db, [KEY_B, KEY_A], 2)).toEqual({ reencrypted: live.length, alreadyCurrent: 0, undecryptable: 0 });
     const after = await ciphertexts(live);
     const kidB = await keyId(KEY_B);
     for (const connection of live) {
@@ -158,7 +163,7 @@ describe("rotating SECRETS_KEY with live connections", () => {
       expect(after.get(connection.id)).not.toBe(before.get(connection.id));
       expect(after.get(connection.id)).not.toContain(connection.secret);
     }
-    expect(await rotateAllSecrets(env.DB, [KEY_B, KEY_A], 2)).toEqual({ reencrypted: 0, alreadyCurrent: live.length, undecryptable: 0 });
+    expect(await rotateAllSecrets(db, [KEY_B, KEY_A], 2)).toEqual({ reencrypted: 0, alreadyCurrent: live.length, undecryptable: 0 });
     expect(await ciphertexts(live)).toEqual(after);
 
     // A removed: everything verifies under B alone, and A alone no longer opens anything.
@@ -167,7 +172,7 @@ describe("rotating SECRETS_KEY with live connections", () => {
 
     // The events consumer (running with the configured key A) applied every delivery anyway: it decrypts nothing.
     await waitForInbox();
-    const { results } = await env.DB.prepare(`SELECT status, COUNT(*) AS n FROM inbox WHERE connection_id IN (SELECT value FROM json_each(?1)) GROUP BY status`)
+    const { results } = await db.prepare(`SELECT status, COUNT(*) AS n FROM inbox WHERE connection_id IN (SELECT value FROM json_each(?1)) GROUP BY status`)
       .bind(JSON.stringify(live.map((c) => c.id)))
       .all<{ status: string; n: number }>();
     expect(results).toEqual([{ status: "processed", n: live.length * 3 }]);
@@ -234,13 +239,13 @@ describe("rotating SECRETS_KEY with live connections", () => {
       expect(JSON.parse(text)).toMatchObject({ status: 503, detail: "storage is unavailable, retry later" });
     }
     const before = await ciphertexts(live);
-    expect(await rotateAllSecrets(env.DB, [unknownKey, KEY_A])).toEqual({ reencrypted: 0, alreadyCurrent: 0, undecryptable: live.length });
+    expect(await rotateAllSecrets(db, [unknownKey, KEY_A])).toEqual({ reencrypted: 0, alreadyCurrent: 0, undecryptable: live.length });
     expect(await ciphertexts(live)).toEqual(before);
   });
 
   it("applies deliveries in the consumer without any key that opens their secrets", async () => {
     const connection = live[0]!;
-    const { meta } = await env.DB.prepare(
+    const { meta } = await db.prepare(
       `INSERT INTO inbox (workspace_id, connection_id, delivery_id, received_at, headers, body, status)
        SELECT workspace_id, id, 'direct-1', ?2, '{}', ?3, 'pending' FROM connections WHERE id = ?1`,
     )
@@ -248,7 +253,7 @@ describe("rotating SECRETS_KEY with live connections", () => {
       .run();
     const inboxId = meta.last_row_id;
     const noKey = { ...env, SECRETS_KEY: btoa(String.fromCharCode(...new Uint8Array(32))) } as Env;
-    await processInboxRows(noKey, [inboxId], Date.now());
-    expect(await env.DB.prepare(`SELECT status FROM inbox WHERE id = ?1`).bind(inboxId).first()).toEqual({ status: "processed" });
+    await processInboxRows(noKey, (await placementOf("rotation")).database, [inboxId], Date.now());
+    expect(await db.prepare(`SELECT status FROM inbox WHERE id = ?1`).bind(inboxId).first()).toEqual({ status: "processed" });
   });
 });

@@ -3,13 +3,15 @@
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
+import { placementBySlug } from "../db/directory";
+import { workspaceDb } from "../db/placement";
 import type { TokenScope } from "../db/schema";
 import { tokenForBearer } from "../db/tokens";
 import { corsOriginsOf, workspaceBySlug } from "../db/workspaces";
 import { timingSafeEqualText } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import type { ApiEnv, Principal } from "./context";
-import { PREFLIGHT_MAX_AGE_SECONDS, RATE_LIMIT_WINDOW_SECONDS } from "./limits";
+import { MOVE_RETRY_AFTER_SECONDS, PREFLIGHT_MAX_AGE_SECONDS, RATE_LIMIT_WINDOW_SECONDS } from "./limits";
 
 export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
@@ -21,7 +23,7 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
     c.set("principal", { kind: "root" });
     return next();
   }
-  const row = await tokenForBearer(c.env.DB, token);
+  const row = await tokenForBearer(c.env, token);
   if (!row || row.revokedAt !== null) throw problem(401, "invalid or revoked token", {}, challenge);
   // Per token, where the binding is configured (counters are per Cloudflare location).
   if (c.env.API_RATE_LIMIT && !(await c.env.API_RATE_LIMIT.limit({ key: row.id })).success) {
@@ -50,15 +52,25 @@ export const mayAdminister = (principal: Principal) => principal.kind === "root"
 export function workspaceAccess(scope: TokenScope) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const slug = c.req.param("ws") ?? "";
-    const workspace = await workspaceBySlug(c.env.DB, slug);
     const principal = c.get("principal");
-    if (!workspace || (principal.kind === "token" && principal.workspaceId !== workspace.id)) {
+    const placement = await placementBySlug(c.env.DB_DIRECTORY, slug);
+    // A token reaches its own workspace only: another one is never even looked up.
+    const reachable = placement && (principal.kind === "root" || principal.workspaceId === placement.id);
+    const db = reachable ? workspaceDb(c.env, placement) : undefined;
+    const workspace = db && (await workspaceBySlug(db, slug));
+    if (!placement || !db || !workspace || workspace.id !== placement.id) {
       throw problem(404, `no workspace ${JSON.stringify(slug)}`);
     }
     if (principal.kind === "token" && !principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
       throw problem(403, `this operation needs a token with the ${scope} scope`);
     }
+    // While a move copies the workspace its data must not change: reads go on, writes wait.
+    if (placement.pausedAt !== null && !["GET", "HEAD"].includes(c.req.method)) {
+      throw problem(503, "the workspace is being moved to another database; retry in a minute", {}, { "retry-after": String(MOVE_RETRY_AFTER_SECONDS) });
+    }
     c.set("workspace", workspace);
+    c.set("placement", placement);
+    c.set("db", db);
     return next();
   });
 }
@@ -71,7 +83,9 @@ export const workspaceCors = cors({
   origin: async (origin, c: Context<ApiEnv>) => {
     const slug = c.req.param("ws");
     if (!origin || !slug) return null;
-    return (await corsOriginsOf(c.env.DB, slug)).includes(origin) ? origin : null;
+    const placement = await placementBySlug(c.env.DB_DIRECTORY, slug);
+    if (!placement) return null;
+    return (await corsOriginsOf(workspaceDb(c.env, placement), slug)).includes(origin) ? origin : null;
   },
   allowHeaders: ["authorization", "content-type", "accept", "if-none-match"],
   exposeHeaders: ["etag", "retry-after", "content-disposition"],

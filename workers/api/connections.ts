@@ -83,7 +83,7 @@ connectionRoutes.openapi(
     const config = { ...adapter.newConnectionConfig, ...body.config };
     const plan = adapter.planSecret(body.secret, config);
     if (!plan.ok) throw invalidField(plan.field, plan.message);
-    const id = await createConnection(c.env.DB, c.env.SECRETS_KEY, c.get("workspace"), {
+    const id = await createConnection(c.get("db"), c.env.DB_DIRECTORY, c.env.SECRETS_KEY, c.get("workspace"), {
       kind: body.kind,
       name: body.name,
       secret: plan.secret,
@@ -118,7 +118,7 @@ connectionRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const rows = await listConnections(c.env.DB, c.get("workspace").id, after, limit + 1);
+    const rows = await listConnections(c.get("db"), c.get("workspace").id, after, limit + 1);
     return c.json(
       toPage(rows, limit, (row) => [row.createdAt, row.id], (row) => connectionItem(row, c.req.url)),
       200,
@@ -157,7 +157,7 @@ connectionRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
-    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    const row = await findConnection(c.get("db"), c.get("workspace").id, id);
     if (!row) throw unknownConnection(id);
     const config = patch.config ?? row.config;
     let secret: string | undefined;
@@ -167,7 +167,7 @@ connectionRoutes.openapi(
       // A kind without a secret (Salesforce) ignores a given one rather than storing "null".
       if (patch.secret !== undefined && plan.secret !== null) secret = plan.secret;
     }
-    const updated = await updateConnection(c.env.DB, c.env.SECRETS_KEY, id, { name: patch.name, config, secret });
+    const updated = await updateConnection(c.get("db"), c.env.SECRETS_KEY, id, { name: patch.name, config, secret });
     return c.json(connectionItem(updated, c.req.url), 200);
   },
 );
@@ -216,10 +216,10 @@ connectionRoutes.openapi(
     const { id } = c.req.valid("param");
     // Without a JSON body the validator is skipped (no content type): no grace.
     const graceSeconds = (c.req.valid("json") as { grace_seconds?: number } | undefined)?.grace_seconds ?? 0;
-    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    const row = await findConnection(c.get("db"), c.get("workspace").id, id);
     if (!row) throw unknownConnection(id);
     const previous = currentWebhookId(row);
-    const rotated = await rotateWebhookId(c.env.DB, row, graceSeconds * 1000, Date.now());
+    const rotated = await rotateWebhookId(c.get("db"), c.env.DB_DIRECTORY, row, graceSeconds * 1000, Date.now());
     return c.json(
       {
         id: row.id,
@@ -249,9 +249,9 @@ connectionRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const row = await findConnection(c.env.DB, c.get("workspace").id, id);
+    const row = await findConnection(c.get("db"), c.get("workspace").id, id);
     if (!row) throw unknownConnection(id);
-    await deleteConnection(c.env.DB, row, Date.now());
+    await deleteConnection(c.get("db"), row, Date.now());
     return c.body(null, 204);
   },
 );

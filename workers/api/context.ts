@@ -1,4 +1,6 @@
 // The Hono environment of the JSON API: bindings plus what the auth middleware resolved.
+import type { D1Database } from "@cloudflare/workers-types";
+import type { Placement } from "../db/directory";
 import type { TokenScope } from "../db/schema";
 import type { WorkspaceRow } from "../db/workspaces";
 import type { Env } from "../env";
@@ -8,5 +10,9 @@ export type Principal = { kind: "root" } | { kind: "token"; id: string; workspac
 
 export type ApiEnv = {
   Bindings: Env;
-  Variables: { principal: Principal; workspace: WorkspaceRow };
+  /**
+   * What workspaceAccess resolved: the workspace, its placement in the directory and its
+   * database, the only one a route reads or writes the workspace's data in.
+   */
+  Variables: { principal: Principal; workspace: WorkspaceRow; placement: Placement; db: D1Database };
 };

@@ -79,9 +79,9 @@ deadLetterRoutes.openapi(
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
     const workspace = c.get("workspace");
-    const rows = await listDeadLetters(c.env.DB, workspace.id, after?.[0] ?? null, limit + 1);
+    const rows = await listDeadLetters(c.get("db"), workspace.id, after?.[0] ?? null, limit + 1);
     const admin = mayAdminister(c.get("principal"));
-    const known = admin ? [] : await writeEnablingValues(c.env.DB, workspace);
+    const known = admin ? [] : await writeEnablingValues(c.get("db"), workspace);
     const redact = (text: string) => (known.some((k) => text.includes(k)) ? REDACTED : text);
     return c.json(
       toPage(rows, limit, (row) => [row.id, row.id], (row) => {

@@ -43,7 +43,7 @@ ingestRoutes.openapi(
     responses: { 200: { description: "Counts", ...json(IngestStatus) }, ...problemResponses },
   }),
   async (c) => {
-    const counts = await ingestCounts(c.env.DB, c.get("workspace").id);
+    const counts = await ingestCounts(c.get("db"), c.get("workspace").id);
     const now = Date.now();
     return c.json(
       {
@@ -82,7 +82,7 @@ ingestRoutes.openapi(
     responses: { 200: { description: "Requeued", ...json(RequeueResult) }, ...problemResponses },
   }),
   async (c) => {
-    const requeued = await requeueFailed(c.env.DB, c.env.EVENTS_QUEUE, c.get("workspace").id, Date.now());
+    const requeued = await requeueFailed({ name: c.get("placement").database, db: c.get("db") }, c.env.EVENTS_QUEUE, c.get("workspace").id, Date.now());
     return c.json({ requeued }, 200);
   },
 );

@@ -78,7 +78,7 @@ kpiRoutes.openapi(
   async (c) => {
     const { month } = c.req.valid("param");
     const workspace = c.get("workspace");
-    const document = await monthDocument(c.env.DB, workspace, month);
+    const document = await monthDocument(c.get("db"), workspace, month);
     if (!document) {
       throw problem(404, `the KPIs of ${month} have not been computed (POST …/recompute to compute them)`);
     }
@@ -135,9 +135,9 @@ kpiRoutes.openapi(
       throw invalidInput(message, [{ field: "by", message }]);
     }
     const workspace = c.get("workspace");
-    const to = query.to ?? (await latestComputedMonth(c.env.DB, workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
+    const to = query.to ?? (await latestComputedMonth(c.get("db"), workspace.id)) ?? monthOf(Date.now(), workspace.timezone);
     const from = query.from ?? addMonths(to, -(DEFAULT_SERIES_MONTHS - 1));
-    const result = await series(c.env.DB, workspace.id, kpiId, query.by, from, to, addMonths(to, -1));
+    const result = await series(c.get("db"), workspace.id, kpiId, query.by, from, to, addMonths(to, -1));
     if (wantsCsv(c)) {
       const rows = result.entries.map((e) => [e.month, kpiId, e.dimension, e.key, e.value, e.numerator ?? null, e.denominator ?? null]);
       return csvResponse(

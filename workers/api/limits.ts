@@ -28,3 +28,6 @@ export const RATE_LIMIT_WINDOW_SECONDS = 60;
 
 /** How long a browser may cache a CORS preflight answer. */
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/** A write to a workspace a move has paused is answered 503 with this Retry-After. */
+export const MOVE_RETRY_AFTER_SECONDS = 60;

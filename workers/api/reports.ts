@@ -40,7 +40,7 @@ reportRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const rows = await listLatestReports(c.env.DB, c.get("workspace").id, after?.[0] ?? null, limit + 1);
+    const rows = await listLatestReports(c.get("db"), c.get("workspace").id, after?.[0] ?? null, limit + 1);
     return c.json(
       toPage(rows, limit, (row) => [row.month, row.version], (row) => ({
         month: row.month,
@@ -75,7 +75,7 @@ reportRoutes.openapi(
   async (c) => {
     const { month } = c.req.valid("param");
     const { version } = c.req.valid("query");
-    const report = await publishedReport(c.env.DB, c.get("workspace").id, month, version);
+    const report = await publishedReport(c.get("db"), c.get("workspace").id, month, version);
     if (!report) throw problem(404, `no published report for ${month}${version ? ` version ${version}` : ""}`);
     return c.json(report, 200);
   },
@@ -97,7 +97,7 @@ reportRoutes.openapi(
   }),
   async (c) => {
     const { month } = c.req.valid("param");
-    const publication = await publishMonth(c.env.DB, c.get("workspace").id, month, Date.now(), { always: true });
+    const publication = await publishMonth(c.get("db"), c.get("workspace").id, month, Date.now(), { always: true });
     return c.json({ version: publication.version, share_token: publication.share_token }, 201);
   },
 );
@@ -119,7 +119,7 @@ reportRoutes.openapi(
   }),
   async (c) => {
     const { month } = c.req.valid("param");
-    const token = await rotateShareToken(c.env.DB, c.get("workspace").id, month);
+    const token = await rotateShareToken(c.get("db"), c.get("workspace").id, month);
     if (token === null) throw problem(404, `no published report for ${month}`);
     return c.json({ share_token: token }, 200);
   },

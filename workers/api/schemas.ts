@@ -54,6 +54,9 @@ export const PublicReports = z.boolean().openapi({
   example: false,
 });
 
+/** A workspace database: the name of its D1 binding (wrangler.toml). */
+export const WorkspaceDatabase = z.string().regex(/^DB_WS_\w{1,20}$/, "a workspace database binding, DB_WS_<n>");
+
 export const WorkspaceCreate = z
   .object({
     slug: Slug,
@@ -63,6 +66,9 @@ export const WorkspaceCreate = z
     pipeline_stages: PipelineStages.default([]),
     deploy_hook_url: DeployHookUrl.default(null),
     public_reports: PublicReports.default(false),
+    database: WorkspaceDatabase.optional().openapi({
+      description: "The workspace database to place it in (a DB_WS_<n> binding); by default the one with the fewest workspaces",
+    }),
   })
   .openapi("WorkspaceCreate");
 

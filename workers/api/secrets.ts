@@ -2,6 +2,7 @@
 // one bounded page of connections per request; `npm run rotate-secrets` follows the
 // cursor to the end. Answers counts, never a secret.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { workspaceDatabases } from "../db/placement";
 import { rotateSecretsPage } from "../db/secret-rotation";
 import { keyId, keyRingOf } from "../lib/crypto";
 import { authenticate, requireRoot } from "./auth";
@@ -56,7 +57,7 @@ secretRoutes.openapi(
   async (c) => {
     const { cursor } = c.req.valid("query");
     const keys = keyRingOf(c.env);
-    const page = await rotateSecretsPage(c.env.DB, keys, cursor ?? null);
+    const page = await rotateSecretsPage(workspaceDatabases(c.env).map((database) => database.db), keys, cursor ?? null);
     return c.json(
       {
         reencrypted: page.reencrypted,

@@ -65,7 +65,7 @@ for (const table of TABLES) {
     }),
     async (c) => {
       const rows = c.req.valid("json") as z.infer<typeof table.schema>;
-      const months = await replaceSettings(c.env.DB, table.table, c.get("workspace").id, rows, Date.now());
+      const months = await replaceSettings(c.get("db"), table.table, c.get("workspace").id, rows, Date.now());
       return c.json({ rows: rows.length, months }, 200);
     },
   );
@@ -85,7 +85,7 @@ settingsRoutes.openapi(
   async (c) => {
     const { from, to } = c.req.valid("json");
     const now = Date.now();
-    const months = await recomputeRange(c.env.DB, c.get("workspace"), from, to, now);
+    const months = await recomputeRange(c.get("db"), c.get("workspace"), from, to, now);
     return c.json({ months, computed_at: isoInstant(now) }, 200);
   },
 );

@@ -31,7 +31,7 @@ tokenRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    return c.json(await createToken(c.env.DB, c.get("workspace").id, body.scopes, body.name ?? null), 201);
+    return c.json(await createToken(c.get("db"), c.env.DB_DIRECTORY, c.get("workspace").id, body.scopes, body.name ?? null), 201);
   },
 );
 
@@ -59,7 +59,7 @@ tokenRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const rows = await listTokens(c.env.DB, c.get("workspace").id, after, limit + 1);
+    const rows = await listTokens(c.get("db"), c.get("workspace").id, after, limit + 1);
     return c.json(
       toPage(rows, limit, (row) => [row.createdAt, row.id], (row) => ({
         id: row.id,
@@ -86,7 +86,7 @@ tokenRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await revokeToken(c.env.DB, c.get("workspace").id, id, Date.now()))) throw problem(404, `no token ${JSON.stringify(id)}`);
+    if (!(await revokeToken(c.get("db"), c.get("workspace").id, id, Date.now()))) throw problem(404, `no token ${JSON.stringify(id)}`);
     return c.body(null, 204);
   },
 );

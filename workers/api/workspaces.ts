@@ -1,12 +1,25 @@
 // Workspaces: create (ADMIN_TOKEN), read, and change settings.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { changeWorkspace, createWorkspace, listWorkspaces, type WorkspaceRow } from "../db/workspaces";
+import { listPlacements } from "../db/directory";
+import { isWorkspaceDatabase, workspaceDatabaseNames } from "../db/placement";
+import { changeWorkspace, createWorkspace, workspacesOfPlacements, type WorkspaceRow } from "../db/workspaces";
+import type { WorkspaceDatabaseName } from "../env";
 import { problem } from "../lib/problem";
 import { mayAdminister, requireRoot, workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
 import { isoInstant } from "./instants";
 import { decodeCursor, page, PageQuery, toPage } from "./pagination";
-import { json, problemAnswer, problemResponses, security, Workspace, WorkspaceCreate, WorkspaceParams, WorkspacePatch } from "./schemas";
+import {
+  json,
+  problemAnswer,
+  problemResponses,
+  security,
+  Workspace,
+  WorkspaceCreate,
+  WorkspaceDatabase,
+  WorkspaceParams,
+  WorkspacePatch,
+} from "./schemas";
 import { validationHook } from "./validation";
 
 /** The workspace as an admin sees it (POST, PATCH, and GET with an admin token). */
@@ -41,6 +54,11 @@ const WorkspaceAnswer = z
   })
   .openapi("WorkspaceAnswer");
 
+/** The answer to POST: the workspace and the database it was placed in. */
+const WorkspaceCreated = z
+  .object({ ...Workspace.shape, database: WorkspaceDatabase.openapi({ description: "The workspace database holding it" }) })
+  .openapi("WorkspaceCreated");
+
 export const workspaceRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
 workspaceRoutes.openapi(
@@ -53,14 +71,19 @@ workspaceRoutes.openapi(
     middleware: [requireRoot] as const,
     request: { body: { ...json(WorkspaceCreate), required: true } },
     responses: {
-      201: { description: "Created", ...json(Workspace) },
+      201: { description: "Created", ...json(WorkspaceCreated) },
       ...problemResponses,
       409: problemAnswer("The slug is taken"),
     },
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const row = await createWorkspace(c.env.DB, {
+    if (body.database !== undefined && !isWorkspaceDatabase(c.env, body.database)) {
+      throw problem(400, `no workspace database ${JSON.stringify(body.database)}`, {
+        errors: [{ field: "database", message: `one of ${workspaceDatabaseNames(c.env).join(", ")}` }],
+      });
+    }
+    const created = await createWorkspace(c.env, {
       slug: body.slug,
       name: body.name,
       timezone: body.timezone,
@@ -68,9 +91,9 @@ workspaceRoutes.openapi(
       pipelineStages: body.pipeline_stages,
       deployHookUrl: body.deploy_hook_url,
       publicReports: body.public_reports,
-    });
-    if (!row) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
-    return c.json(workspaceDocument(row), 201);
+    }, body.database as WorkspaceDatabaseName | undefined, Date.now());
+    if (!created) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
+    return c.json({ ...workspaceDocument(created.row), database: created.database }, 201);
   },
 );
 
@@ -102,7 +125,7 @@ workspaceRoutes.openapi(
   async (c) => {
     const patch = c.req.valid("json");
     const row = await changeWorkspace(
-      c.env.DB,
+      c.get("db"),
       c.get("workspace"),
       {
         name: patch.name,
@@ -133,11 +156,13 @@ workspaceRoutes.openapi(
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
     const principal = c.get("principal");
-    const rows = await listWorkspaces(c.env.DB, {
+    // The page's slugs from the directory, each workspace from its own database.
+    const placements = await listPlacements(c.env.DB_DIRECTORY, {
       onlyId: principal.kind === "token" ? principal.workspaceId : undefined,
       afterSlug: after ? String(after[0]) : undefined,
       limit: limit + 1,
     });
+    const rows = await workspacesOfPlacements(c.env, placements);
     const admin = mayAdminister(principal);
     return c.json(toPage(rows, limit, (row) => [row.slug, row.slug], (row) => workspaceView(row, admin)), 200);
   },

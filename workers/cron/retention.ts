@@ -69,9 +69,10 @@ export async function purgeExpiredWebhookIds(db: D1Database, now: number): Promi
   return result.meta.changes;
 }
 
-export async function applyRetention(env: Env, now: number): Promise<number> {
-  const bodies = await dropOldBodies(env.DB, setting(env.RAW_BODY_RETENTION_DAYS, DEFAULT_RAW_BODY_RETENTION_DAYS), now);
-  const letters = await capDeadLetters(env.DB, setting(env.DEAD_LETTERS_PER_WORKSPACE, DEFAULT_DEAD_LETTERS_PER_WORKSPACE));
-  const webhookIds = await purgeExpiredWebhookIds(env.DB, now);
+/** Retention of one workspace database (the cron runs each database on its own). */
+export async function applyRetention(env: Env, db: D1Database, now: number): Promise<number> {
+  const bodies = await dropOldBodies(db, setting(env.RAW_BODY_RETENTION_DAYS, DEFAULT_RAW_BODY_RETENTION_DAYS), now);
+  const letters = await capDeadLetters(db, setting(env.DEAD_LETTERS_PER_WORKSPACE, DEFAULT_DEAD_LETTERS_PER_WORKSPACE));
+  const webhookIds = await purgeExpiredWebhookIds(db, now);
   return bodies + letters + webhookIds;
 }

@@ -1,9 +1,14 @@
 // The Cron Triggers. Every 5 minutes: sweep the inbox (no stored delivery is left
 // unprocessed, failed ones are retried with a slow backoff) and fan out recomputes of
 // dirty months. Hourly, also the trailing three months of every workspace with data, the
-// monthly reports (publication and revisions) and retention. Each step fails alone.
+// monthly reports (publication and revisions) and retention. Each step fails alone, and
+// each workspace database runs on its own, side by side: one database failing or slow
+// never stops or delays another's sweep, recompute or publication.
 import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
+import { pausedWorkspaceIds } from "../db/directory";
+import { type PlacedDatabase, workspaceDatabases } from "../db/placement";
 import type { Env } from "../env";
+import { releaseHeld, resumedWithHeld } from "../ingest/held";
 import { sweepInbox } from "../ingest/inbox";
 import { fanOutDirtyMonths, fanOutTrailingMonths } from "../kpi/schedule";
 import { publishAll } from "../reports/cron";
@@ -22,21 +27,62 @@ async function step(name: string, work: () => Promise<number>): Promise<number> 
   }
 }
 
-export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+export interface DatabaseRun {
+  database: string;
+  swept: number;
+  dirty: number;
+  trailing: number;
+  published: number;
+}
+
+/** The cron's steps over one workspace database; `paused` workspaces are left to their move. */
+export async function runDatabase(
+  env: Env,
+  { name, db }: PlacedDatabase,
+  controller: Pick<ScheduledController, "cron" | "scheduledTime">,
+  background: (work: Promise<unknown>) => void,
+  paused: ReadonlySet<string>,
+): Promise<DatabaseRun> {
   const now = controller.scheduledTime;
-  const swept = await step("inbox sweep", () => sweepInbox(env.DB, env.EVENTS_QUEUE, now));
-  const dirty = await step("dirty months", () => fanOutDirtyMonths(env.DB, env.RECOMPUTE_QUEUE, now));
-  let trailing = 0;
-  let published = 0;
+  const run: DatabaseRun = { database: name, swept: 0, dirty: 0, trailing: 0, published: 0 };
+  run.swept = await step(`${name} inbox sweep`, () => sweepInbox({ name, db }, env.EVENTS_QUEUE, now, paused));
+  run.dirty = await step(`${name} dirty months`, () => fanOutDirtyMonths(db, env.RECOMPUTE_QUEUE, now, paused));
   if (controller.cron === HOURLY) {
-    trailing = await step("trailing months", () => fanOutTrailingMonths(env.DB, env.RECOMPUTE_QUEUE, now));
+    run.trailing = await step(`${name} trailing months`, () => fanOutTrailingMonths(db, env.RECOMPUTE_QUEUE, now, paused));
     // Deploy hooks run after the response, with their own retries: never blocking the cron.
-    published = await step("publication", () => publishAll(env.DB, now, (work) => ctx.waitUntil(work)));
-    await step("retention", () => applyRetention(env, now));
+    run.published = await step(`${name} publication`, () => publishAll(db, now, background, undefined, paused));
+    await step(`${name} retention`, () => applyRetention(env, db, now));
   }
-  if (swept + dirty + trailing + published > 0) {
-    console.log(
-      `cron ${controller.cron}: re-enqueued ${swept} inbox rows, ${dirty} dirty and ${trailing} trailing month jobs; published ${published} reports`,
-    );
+  return run;
+}
+
+export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<DatabaseRun[]> {
+  const now = controller.scheduledTime;
+  let paused: Set<string>;
+  try {
+    paused = await pausedWorkspaceIds(env.DB_DIRECTORY);
+  } catch (error) {
+    // Without the directory the cron cannot tell which workspaces a move is copying.
+    console.error("cron: the directory is unavailable; nothing done this run", error);
+    return [];
   }
+  // What requests held just as a move resumed its workspace (ingest/held.ts).
+  await step("held deliveries", async () => {
+    let released = 0;
+    for (const workspaceId of await resumedWithHeld(env.DB_DIRECTORY)) {
+      released += await step(`held deliveries of ${workspaceId}`, () => releaseHeld(env, env.EVENTS_QUEUE, workspaceId, now));
+    }
+    return released;
+  });
+  const runs = await Promise.all(
+    workspaceDatabases(env).map((database) => runDatabase(env, database, controller, (work) => ctx.waitUntil(work), paused)),
+  );
+  for (const run of runs) {
+    if (run.swept + run.dirty + run.trailing + run.published > 0) {
+      console.log(
+        `cron ${controller.cron} ${run.database}: re-enqueued ${run.swept} inbox rows, ${run.dirty} dirty and ${run.trailing} trailing month jobs; published ${run.published} reports`,
+      );
+    }
+  }
+  return runs;
 }

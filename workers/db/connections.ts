@@ -6,6 +6,7 @@ import { and, asc, eq, gt, isNull, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { decryptSecret, encryptSecret, randomId } from "../lib/crypto";
 import type { ConnectionSecrets } from "../sources/adapter";
+import { registerWebhookId } from "./directory";
 import { afterKey, type Key } from "./keyset";
 import { type ConnectionKind, connections, retiredWebhookIds, workspaces } from "./schema";
 import { adoptDefaultStages, type WorkspaceRow } from "./workspaces";
@@ -28,14 +29,16 @@ export interface NewConnection {
   defaultStages: readonly string[];
 }
 
-/** Creates the connection; returns its id. */
+/** Creates the connection (its webhook id registered in the directory); returns its id. */
 export async function createConnection(
   db: D1Database,
+  directory: D1Database,
   secretsKey: string,
   workspace: WorkspaceRow,
   connection: NewConnection,
 ): Promise<string> {
   const id = randomId("c_");
+  await registerWebhookId(directory, id, workspace.id);
   await drizzle(db)
     .insert(connections)
     .values({
@@ -96,12 +99,16 @@ export async function updateConnection(
  */
 export async function rotateWebhookId(
   db: D1Database,
+  directory: D1Database,
   row: ConnectionRow,
   graceMs: number,
   now: number,
 ): Promise<{ webhookId: string; retiredUntil: number }> {
   const webhookId = randomId("c_");
   const retiredUntil = now + graceMs;
+  // The retired id stays in the directory: it leads to the workspace, whose database
+  // answers 404 once its grace period is over (loadConnectionForWebhook).
+  await registerWebhookId(directory, webhookId, row.workspaceId);
   await db.batch([
     db
       .prepare(`INSERT INTO retired_webhook_ids (id, workspace_id, connection_id, expires_at) VALUES (?1, ?2, ?3, ?4)`)

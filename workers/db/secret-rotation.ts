@@ -4,7 +4,7 @@
 // conditional on the ciphertext it replaced, so a secret changed meanwhile (PATCH) is
 // left as it now is. Runs are idempotent: a secret already under the current key is
 // counted and left alone.
-import type { D1Database } from "@cloudflare/workers-types";
+import type { D1Database, D1PreparedStatement } from "@cloudflare/workers-types";
 import { decryptSecret, encryptSecret, type KeyRing, keyId, sealedKeyId } from "../lib/crypto";
 
 /** Connections examined per call: a bounded amount of D1 and crypto work per request. */
@@ -21,20 +21,33 @@ export interface RotationPage {
   next: string | null;
 }
 
-/** Re-seals the secrets of up to `limit` connections whose id follows `after`, under `keys[0]`. */
+/**
+ * Re-seals the secrets of up to `limit` connections whose id follows `after`, under
+ * `keys[0]`. The connections of every workspace database are taken in one id order (each
+ * database's next `limit` ids, merged), so the cursor is a connection id whichever
+ * database holds it.
+ */
 export async function rotateSecretsPage(
-  db: D1Database,
+  databases: D1Database | readonly D1Database[],
   keys: KeyRing,
   after: string | null,
   limit = ROTATION_PAGE_SIZE,
 ): Promise<RotationPage> {
-  const { results: rows } = await db
-    .prepare(`SELECT id, secret_ciphertext FROM connections WHERE secret_ciphertext IS NOT NULL AND id > ?1 ORDER BY id LIMIT ?2`)
-    .bind(after ?? "", limit)
-    .all<{ id: string; secret_ciphertext: string }>();
+  const dbs = Array.isArray(databases) ? (databases as readonly D1Database[]) : [databases as D1Database];
+  const candidates: { db: D1Database; id: string; secret_ciphertext: string }[] = [];
+  for (const db of dbs) {
+    const { results } = await db
+      .prepare(`SELECT id, secret_ciphertext FROM connections WHERE secret_ciphertext IS NOT NULL AND id > ?1 ORDER BY id LIMIT ?2`)
+      .bind(after ?? "", limit)
+      .all<{ id: string; secret_ciphertext: string }>();
+    candidates.push(...results.map((row) => ({ db, ...row })));
+  }
+  // Code-unit order, as SQLite's BINARY collation orders the ids.
+  candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const rows = candidates.slice(0, limit);
   const currentId = await keyId(keys[0]);
   const page: RotationPage = { reencrypted: 0, alreadyCurrent: 0, undecryptable: 0, next: null };
-  const updates = [];
+  const updates = new Map<D1Database, D1PreparedStatement[]>();
   for (const row of rows) {
     if (sealedKeyId(row.secret_ciphertext) === currentId) {
       page.alreadyCurrent++;
@@ -48,12 +61,13 @@ export async function rotateSecretsPage(
       continue;
     }
     const sealed = await encryptSecret(secret, keys[0]);
-    updates.push(
-      db.prepare(`UPDATE connections SET secret_ciphertext = ?1 WHERE id = ?2 AND secret_ciphertext = ?3`).bind(sealed, row.id, row.secret_ciphertext),
-    );
+    const update = row.db
+      .prepare(`UPDATE connections SET secret_ciphertext = ?1 WHERE id = ?2 AND secret_ciphertext = ?3`)
+      .bind(sealed, row.id, row.secret_ciphertext);
+    updates.set(row.db, [...(updates.get(row.db) ?? []), update]);
   }
-  if (updates.length > 0) {
-    for (const result of await db.batch(updates)) page.reencrypted += result.meta.changes ?? 0;
+  for (const [db, statements] of updates) {
+    for (const result of await db.batch(statements)) page.reencrypted += result.meta.changes ?? 0;
   }
   page.next = rows.length === limit ? rows[rows.length - 1]!.id : null;
   return page;
@@ -66,11 +80,11 @@ export interface RotationTotals {
 }
 
 /** Every page in turn (for tests and small deployments; the endpoint serves one page per request). */
-export async function rotateAllSecrets(db: D1Database, keys: KeyRing, limit = ROTATION_PAGE_SIZE): Promise<RotationTotals> {
+export async function rotateAllSecrets(databases: D1Database | readonly D1Database[], keys: KeyRing, limit = ROTATION_PAGE_SIZE): Promise<RotationTotals> {
   const totals: RotationTotals = { reencrypted: 0, alreadyCurrent: 0, undecryptable: 0 };
   let after: string | null = null;
   do {
-    const page: RotationPage = await rotateSecretsPage(db, keys, after, limit);
+    const page: RotationPage = await rotateSecretsPage(databases, keys, after, limit);
     totals.reencrypted += page.reencrypted;
     totals.alreadyCurrent += page.alreadyCurrent;
     totals.undecryptable += page.undecryptable;

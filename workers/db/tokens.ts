@@ -4,7 +4,10 @@ import type { D1Database } from "@cloudflare/workers-types";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { bytesToHex, randomBytes, randomId, sha256Hex } from "../lib/crypto";
+import type { DatabaseBindings } from "../env";
+import { placementForToken, registerToken } from "./directory";
 import { afterKey, type Key } from "./keyset";
+import { workspaceDb } from "./placement";
 import { apiTokens, type TokenScope } from "./schema";
 
 /** A token as listed: everything but its hash. */
@@ -14,9 +17,13 @@ export type TokenItem = Omit<typeof apiTokens.$inferSelect, "tokenHash">;
 const TOKEN_BYTES = 32;
 const TOKEN_ID_BYTES = 8;
 
-/** Creates a token; the answer is the only place the token itself ever appears. */
+/**
+ * Creates a token (its hash registered in the directory, the token in the workspace's
+ * database); the answer is the only place the token itself ever appears.
+ */
 export async function createToken(
   db: D1Database,
+  directory: D1Database,
   workspaceId: string,
   scopes: TokenScope[],
   name: string | null,
@@ -24,17 +31,26 @@ export async function createToken(
   const token = `qt_${bytesToHex(randomBytes(TOKEN_BYTES))}`;
   const id = randomId("tok_", TOKEN_ID_BYTES);
   const distinct = [...new Set(scopes)];
-  await drizzle(db).insert(apiTokens).values({ id, workspaceId, tokenHash: await sha256Hex(token), scopes: distinct, name });
+  const tokenHash = await sha256Hex(token);
+  await registerToken(directory, tokenHash, workspaceId);
+  await drizzle(db).insert(apiTokens).values({ id, workspaceId, tokenHash, scopes: distinct, name });
   return { id, token, scopes: distinct, name };
 }
 
-/** The token a bearer presents (revoked ones included: the caller tells them apart). */
-export async function tokenForBearer(db: D1Database, bearer: string) {
-  return drizzle(db)
+/**
+ * The token a bearer presents (revoked ones included: the caller tells them apart) and the
+ * placement of its workspace: the directory names the database, which holds the token.
+ */
+export async function tokenForBearer(env: DatabaseBindings, bearer: string) {
+  const tokenHash = await sha256Hex(bearer);
+  const placement = await placementForToken(env.DB_DIRECTORY, tokenHash);
+  if (!placement) return undefined;
+  const token = await drizzle(workspaceDb(env, placement))
     .select({ id: apiTokens.id, workspaceId: apiTokens.workspaceId, scopes: apiTokens.scopes, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, await sha256Hex(bearer)))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), eq(apiTokens.workspaceId, placement.id)))
     .get();
+  return token && { ...token, placement };
 }
 
 /** A page of the workspace's tokens in creation order, after the (created_at, id) key. */

@@ -1,11 +1,14 @@
 // Workspaces, the tenants: created by the ADMIN_TOKEN holder, read by every request that
 // names one, changed by PATCH. drizzle over the `workspaces` table (README.md here).
 import type { D1Database } from "@cloudflare/workers-types";
-import { and, asc, eq, exists, gt } from "drizzle-orm";
+import { eq, exists, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import type { DatabaseBindings, WorkspaceDatabaseName } from "../env";
 import { dataMonths } from "../kpi/schedule";
 import { randomId } from "../lib/crypto";
 import { markDirty } from "../model/dirty";
+import { type Placement, registerWorkspace, unregisterWorkspace, workspaceCounts } from "./directory";
+import { choosePlacement, workspaceDatabaseNames, workspaceDb } from "./placement";
 import { kpiValues, workspaces } from "./schema";
 
 /** A workspace as stored: the one workspace type of the API, the cron and the reports. */
@@ -39,16 +42,31 @@ export async function corsOriginsOf(db: D1Database, slug: string): Promise<strin
   return row?.corsOrigins ?? [];
 }
 
-/** Creates the workspace; null when its slug is taken. */
-export async function createWorkspace(db: D1Database, workspace: NewWorkspace): Promise<WorkspaceRow | null> {
-  const orm = drizzle(db);
-  const taken = await orm.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, workspace.slug)).get();
-  if (taken) return null;
-  return orm
-    .insert(workspaces)
-    .values({ id: randomId("ws_"), ...workspace })
-    .returning()
-    .get();
+/**
+ * Creates the workspace in a workspace database (the requested one, else the one with the
+ * fewest workspaces) and registers its placement; null when its slug is taken.
+ */
+export async function createWorkspace(
+  env: DatabaseBindings,
+  workspace: NewWorkspace,
+  requested: WorkspaceDatabaseName | undefined,
+  now: number,
+): Promise<{ row: WorkspaceRow; database: WorkspaceDatabaseName } | null> {
+  const database = requested ?? choosePlacement(workspaceDatabaseNames(env), await workspaceCounts(env.DB_DIRECTORY));
+  const id = randomId("ws_");
+  // The directory holds the slugs of every database: registering first claims the slug.
+  if (!(await registerWorkspace(env.DB_DIRECTORY, { id, slug: workspace.slug, database, createdAt: now }))) return null;
+  try {
+    const row = await drizzle(workspaceDb(env, database))
+      .insert(workspaces)
+      .values({ id, ...workspace, createdAt: now })
+      .returning()
+      .get();
+    return { row, database };
+  } catch (error) {
+    await unregisterWorkspace(env.DB_DIRECTORY, id);
+    throw error;
+  }
 }
 
 /**
@@ -80,23 +98,25 @@ export async function adoptDefaultStages(db: D1Database, workspace: WorkspaceRow
     .where(eq(workspaces.id, workspace.id));
 }
 
-/** A page of workspaces by slug: all of them, or only `onlyId` (a workspace token's own). */
-export function listWorkspaces(
-  db: D1Database,
-  page: { onlyId?: string; afterSlug?: string; limit: number },
-): Promise<WorkspaceRow[]> {
-  return drizzle(db)
-    .select()
-    .from(workspaces)
-    .where(
-      and(
-        page.onlyId === undefined ? undefined : eq(workspaces.id, page.onlyId),
-        page.afterSlug === undefined ? undefined : gt(workspaces.slug, page.afterSlug),
-      ),
-    )
-    .orderBy(asc(workspaces.slug))
-    .limit(page.limit)
-    .all();
+/** The workspaces of one database among `ids`. */
+export async function workspacesByIds(db: D1Database, ids: readonly string[]): Promise<WorkspaceRow[]> {
+  const rows: WorkspaceRow[] = [];
+  // drizzle binds each id: stay within D1's 100 bound parameters per statement.
+  for (let i = 0; i < ids.length; i += 90) {
+    rows.push(...(await drizzle(db).select().from(workspaces).where(inArray(workspaces.id, ids.slice(i, i + 90))).all()));
+  }
+  return rows;
+}
+
+/** The workspaces of the placements, in their order, each read from its own database. */
+export async function workspacesOfPlacements(env: DatabaseBindings, placements: readonly Placement[]): Promise<WorkspaceRow[]> {
+  const byDatabase = new Map<WorkspaceDatabaseName, string[]>();
+  for (const placement of placements) byDatabase.set(placement.database, [...(byDatabase.get(placement.database) ?? []), placement.id]);
+  const rows = new Map<string, WorkspaceRow>();
+  for (const [database, ids] of byDatabase) {
+    for (const row of await workspacesByIds(workspaceDb(env, database), ids)) rows.set(row.id, row);
+  }
+  return placements.flatMap((placement) => rows.get(placement.id) ?? []);
 }
 
 /** Workspaces with computed KPIs: the ones the cron may publish reports for. */

@@ -3,10 +3,12 @@
 // set-based, in groups of bounded size (each group one atomic D1 batch); invalid ones
 // become dead letters. When the batch fails, each delivery is tried alone so that one bad
 // delivery cannot hold back the rest.
-import type { Message, MessageBatch } from "@cloudflare/workers-types";
+import type { D1Database, Message, MessageBatch } from "@cloudflare/workers-types";
 import { monthOf } from "../../shared/months";
 import { MINUTE_MS, SECOND_MS } from "../../shared/units";
-import type { Env, InboxMessage } from "../env";
+import { placementsByIds } from "../db/directory";
+import { messageDatabase, workspaceDb } from "../db/placement";
+import type { Env, InboxMessage, WorkspaceDatabaseName } from "../env";
 import { backoffDelayMs } from "../lib/backoff";
 import { applyDeliveries, type Delivery, type Rejected } from "../model/apply";
 import { dependentInstants } from "../model/dependents";
@@ -99,12 +101,12 @@ function mapDelivery(adapter: SourceAdapter, row: InboxRow, connection: Connecti
 }
 
 /** Normalizes the given inbox rows with their connections' adapters. */
-async function normalize(env: Env, rows: InboxRow[], connections: Map<string, ConnectionWithoutSecret>): Promise<Delivery[]> {
+async function normalize(db: D1Database, rows: InboxRow[], connections: Map<string, ConnectionWithoutSecret>): Promise<Delivery[]> {
   const deliveries: Delivery[] = [];
   for (const row of rows) {
     let connection = connections.get(row.connection_id);
     if (!connection) {
-      const loaded = await loadConnection(env.DB, null, row.connection_id);
+      const loaded = await loadConnection(db, null, row.connection_id);
       if (!loaded) throw new Error(`inbox ${row.id}: connection ${row.connection_id} is gone`);
       connections.set(row.connection_id, (connection = loaded));
     }
@@ -122,9 +124,9 @@ async function normalize(env: Env, rows: InboxRow[], connections: Map<string, Co
 }
 
 /** Marks the months before their events' own that applied inbox rows change. */
-async function markDependents(env: Env, inboxIds: number[], now: number): Promise<void> {
-  for (const { workspaceId, timezone, instant } of await dependentInstants(env.DB, inboxIds)) {
-    await markDirty(env.DB, workspaceId, [monthOf(instant, timezone)], now);
+async function markDependents(db: D1Database, inboxIds: number[], now: number): Promise<void> {
+  for (const { workspaceId, timezone, instant } of await dependentInstants(db, inboxIds)) {
+    await markDirty(db, workspaceId, [monthOf(instant, timezone)], now);
   }
 }
 
@@ -132,35 +134,54 @@ async function markDependents(env: Env, inboxIds: number[], now: number): Promis
 const APPLIED_ROWS_PER_LOOKUP = 10;
 
 /**
- * Applies the pending rows among `inboxIds` (processed ones are not applied again, so a
- * retry re-applies nothing): loaded a few megabytes at a time, applied in groups of at
- * most MAX_EVENTS_PER_APPLY events, each group atomic, then their earlier months marked.
+ * The rows among `sizes` the consumer may apply in `database`: those of workspaces placed
+ * there and not paused. A paused workspace's rows stay pending (the move copies them and
+ * enqueues them in the new database); rows left in the old database after a switch are
+ * the new database's to apply.
  */
-export async function processInboxRows(env: Env, inboxIds: number[], now: number): Promise<void> {
-  const { results: sizes } = await env.DB.prepare(
-    `SELECT id, length(body) AS bytes FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed' ORDER BY id`,
-  )
+async function applicable<Row extends { workspace_id: string }>(env: Env, database: WorkspaceDatabaseName, rows: Row[]): Promise<Row[]> {
+  if (rows.length === 0) return rows;
+  const placements = await placementsByIds(env.DB_DIRECTORY, rows.map((row) => row.workspace_id));
+  return rows.filter((row) => {
+    const placement = placements.get(row.workspace_id);
+    return placement !== undefined && placement.database === database && placement.pausedAt === null;
+  });
+}
+
+/**
+ * Applies the pending rows among `inboxIds` of `database` (processed ones are not applied
+ * again, so a retry re-applies nothing): loaded a few megabytes at a time, applied in
+ * groups of at most MAX_EVENTS_PER_APPLY events, each group atomic, then their earlier
+ * months marked.
+ */
+export async function processInboxRows(env: Env, database: WorkspaceDatabaseName, inboxIds: number[], now: number): Promise<void> {
+  const db = workspaceDb(env, database);
+  const { results: unprocessed } = await db
+    .prepare(
+      `SELECT id, workspace_id, length(body) AS bytes FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed' ORDER BY id`,
+    )
     .bind(JSON.stringify(inboxIds))
-    .all<{ id: number; bytes: number }>();
+    .all<{ id: number; workspace_id: string; bytes: number }>();
+  const sizes = await applicable(env, database, unprocessed);
   const connections = new Map<string, ConnectionWithoutSecret>();
   for (const chunk of boundedRuns(sizes, (row) => row.bytes, MAX_LOAD_BYTES)) {
-    const { results: rows } = await env.DB.prepare(
+    const { results: rows } = await db.prepare(
       `SELECT id, connection_id, received_at, headers, body FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND status <> 'processed'
        ORDER BY id`,
     )
       .bind(JSON.stringify(chunk.map((row) => row.id)))
       .all<InboxRow>();
-    const deliveries = await normalize(env, rows, connections);
+    const deliveries = await normalize(db, rows, connections);
     for (const group of boundedRuns(deliveries, (d) => d.events.length + d.rejected.length, MAX_EVENTS_PER_APPLY)) {
-      await applyDeliveries(env.DB, group, now);
-      await markDependents(env, group.map((d) => d.inboxId), now);
+      await applyDeliveries(db, group, now);
+      await markDependents(db, group.map((d) => d.inboxId), now);
     }
   }
   // The events' own months are marked with them; a retry after marking the earlier months
   // failed finds its rows already applied, and must still mark those months.
-  const pending = new Set(sizes.map((row) => row.id));
+  const pending = new Set(unprocessed.map((row) => row.id));
   const applied = inboxIds.filter((id) => !pending.has(id));
-  for (const ids of boundedRuns(applied, () => 1, APPLIED_ROWS_PER_LOOKUP)) await markDependents(env, ids, now);
+  for (const ids of boundedRuns(applied, () => 1, APPLIED_ROWS_PER_LOOKUP)) await markDependents(db, ids, now);
 }
 
 /** A failed delivery is retried by the queue after 5 s, doubling, at most 5 minutes (then events-dlq). */
@@ -168,30 +189,65 @@ const RETRY_BACKOFF = { firstMs: 5 * SECOND_MS, maxMs: 5 * MINUTE_MS };
 
 async function retry(env: Env, message: Message<InboxMessage>, error: unknown): Promise<void> {
   const { inboxId } = message.body;
-  console.error(`events: inbox ${inboxId} failed (attempt ${message.attempts})`, error);
-  await env.DB.prepare(`UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1`)
-    .bind(inboxId, String(error).slice(0, 1000))
-    .run()
-    .catch(() => undefined);
+  const database = messageDatabase(env, message.body.database);
+  console.error(`events: ${database} inbox ${inboxId} failed (attempt ${message.attempts})`, error);
+  try {
+    await workspaceDb(env, database)
+      .prepare(`UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1`)
+      .bind(inboxId, String(error).slice(0, 1000))
+      .run();
+  } catch {
+    // The database is unavailable: the queue's retry is what matters.
+  }
   message.retry({ delaySeconds: backoffDelayMs(message.attempts, RETRY_BACKOFF) / SECOND_MS });
 }
 
-export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
-  try {
-    await processInboxRows(env, batch.messages.map((m) => m.body.inboxId), Date.now());
-    batch.ackAll();
-    return;
-  } catch (error) {
-    if (batch.messages.length === 1) return retry(env, batch.messages[0]!, error);
+/** The batch's messages by the database holding their rows. */
+function byDatabase(env: Env, messages: readonly Message<InboxMessage>[]): Map<WorkspaceDatabaseName, Message<InboxMessage>[]> {
+  const groups = new Map<WorkspaceDatabaseName, Message<InboxMessage>[]>();
+  for (const message of messages) {
+    const database = messageDatabase(env, message.body.database);
+    groups.set(database, [...(groups.get(database) ?? []), message]);
   }
-  for (const message of batch.messages) {
+  return groups;
+}
+
+/**
+ * Applies a batch, each database's messages on their own: one database failing (or slow)
+ * retries only its messages, never another database's.
+ */
+export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
+  const groups = [...byDatabase(env, batch.messages)];
+  const applied = await Promise.all(groups.map(([database, messages]) => consumeFrom(env, database, messages)));
+  if (applied.every(Boolean)) return batch.ackAll();
+  groups.forEach(([, messages], i) => {
+    if (applied[i]) for (const message of messages) message.ack();
+  });
+}
+
+/**
+ * Applies one database's messages together; true when that worked (the caller acks them).
+ * Otherwise each is tried alone, acked or retried on its own, and the answer is false.
+ */
+async function consumeFrom(env: Env, database: WorkspaceDatabaseName, messages: Message<InboxMessage>[]): Promise<boolean> {
+  try {
+    await processInboxRows(env, database, messages.map((m) => m.body.inboxId), Date.now());
+    return true;
+  } catch (error) {
+    if (messages.length === 1) {
+      await retry(env, messages[0]!, error);
+      return false;
+    }
+  }
+  for (const message of messages) {
     try {
-      await processInboxRows(env, [message.body.inboxId], Date.now());
+      await processInboxRows(env, database, [message.body.inboxId], Date.now());
       message.ack();
     } catch (error) {
       await retry(env, message, error);
     }
   }
+  return false;
 }
 
 /**
@@ -200,6 +256,23 @@ export async function consumeEvents(batch: MessageBatch<InboxMessage>, env: Env)
  * at once and a redelivery by the sender does too.
  */
 export async function consumeDeadEvents(batch: MessageBatch<InboxMessage>, env: Env): Promise<void> {
-  await markFailed(env.DB, batch.messages.map((m) => m.body.inboxId), Date.now());
-  batch.ackAll();
+  const groups = [...byDatabase(env, batch.messages)];
+  const marked = await Promise.all(
+    groups.map(async ([database, messages]) => {
+      try {
+        await markFailed(workspaceDb(env, database), messages.map((m) => m.body.inboxId), Date.now());
+        return true;
+      } catch (error) {
+        console.error(`events-dlq: ${database} unavailable, retried`, error);
+        return false;
+      }
+    }),
+  );
+  if (marked.every(Boolean)) return batch.ackAll();
+  groups.forEach(([, messages], i) => {
+    for (const message of messages) {
+      if (marked[i]) message.ack();
+      else message.retry();
+    }
+  });
 }

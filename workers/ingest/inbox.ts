@@ -2,7 +2,8 @@
 // then handed to the "events" queue by id. The cron sweep re-enqueues what was missed.
 import type { D1Database, Queue } from "@cloudflare/workers-types";
 import { DAY_MS, MINUTE_MS } from "../../shared/units";
-import type { InboxMessage } from "../env";
+import type { PlacedDatabase } from "../db/placement";
+import type { InboxMessage, WorkspaceDatabaseName } from "../env";
 import { backoffDelayMs, type Backoff } from "../lib/backoff";
 import { sendAll } from "../lib/queue";
 import type { SplitDelivery } from "../sources/adapter";
@@ -38,8 +39,9 @@ export async function storeDeliveries(
   return results.flatMap((r) => r.results.map((row) => row.id));
 }
 
-export async function enqueue(queue: Queue<InboxMessage>, inboxIds: number[]): Promise<void> {
-  await sendAll(queue, inboxIds.map((inboxId) => ({ inboxId })));
+/** Hands rows of the database `database` to the queue (inbox ids are numbered per database). */
+export async function enqueue(queue: Queue<InboxMessage>, database: WorkspaceDatabaseName, inboxIds: number[]): Promise<void> {
+  await sendAll(queue, inboxIds.map((inboxId) => ({ inboxId, database })));
 }
 
 /** Rows handed to the queue per sweep or requeue (each a bounded statement). */
@@ -57,28 +59,37 @@ export function failedRetryDelayMs(failures: number): number {
 }
 
 /**
- * Re-enqueues pending rows left unprocessed for SWEEP_AFTER_MS, and failed rows whose
- * retry time has come (they become pending again); returns how many.
+ * Re-enqueues the database's pending rows left unprocessed for SWEEP_AFTER_MS, and failed
+ * rows whose retry time has come (they become pending again); returns how many. Rows of
+ * `paused` workspaces (a move copies them) are left as they are.
  */
-export async function sweepInbox(db: D1Database, queue: Queue<InboxMessage>, now: number): Promise<number> {
+export async function sweepInbox(
+  { name, db }: PlacedDatabase,
+  queue: Queue<InboxMessage>,
+  now: number,
+  paused: ReadonlySet<string> = new Set(),
+): Promise<number> {
+  const skip = JSON.stringify([...paused]);
   const [pending, failed] = await db.batch<{ id: number }>([
     db
       .prepare(
         `UPDATE inbox SET enqueued_at = ?1
-         WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND enqueued_at < ?2 ORDER BY id LIMIT ${ROWS_PER_SWEEP})
+         WHERE id IN (SELECT id FROM inbox WHERE status = 'pending' AND enqueued_at < ?2
+           AND workspace_id NOT IN (SELECT value FROM json_each(?3)) ORDER BY id LIMIT ${ROWS_PER_SWEEP})
          RETURNING id`,
       )
-      .bind(now, now - SWEEP_AFTER_MS),
+      .bind(now, now - SWEEP_AFTER_MS, skip),
     db
       .prepare(
         `UPDATE inbox SET status = 'pending', enqueued_at = ?1, retry_at = NULL
-         WHERE id IN (SELECT id FROM inbox WHERE status = 'failed' AND retry_at <= ?1 ORDER BY retry_at LIMIT ${ROWS_PER_SWEEP})
+         WHERE id IN (SELECT id FROM inbox WHERE status = 'failed' AND retry_at <= ?1
+           AND workspace_id NOT IN (SELECT value FROM json_each(?2)) ORDER BY retry_at LIMIT ${ROWS_PER_SWEEP})
          RETURNING id`,
       )
-      .bind(now),
+      .bind(now, skip),
   ]);
   const ids = [...pending!.results, ...failed!.results].map((r) => r.id).sort((a, b) => a - b);
-  await enqueue(queue, ids);
+  await enqueue(queue, name, ids);
   return ids.length;
 }
 
@@ -102,7 +113,12 @@ export async function markFailed(db: D1Database, inboxIds: number[], now: number
 }
 
 /** An admin's requeue of a workspace's failed rows (at most ROWS_PER_SWEEP a call); returns how many. */
-export async function requeueFailed(db: D1Database, queue: Queue<InboxMessage>, workspaceId: string, now: number): Promise<number> {
+export async function requeueFailed(
+  { name, db }: PlacedDatabase,
+  queue: Queue<InboxMessage>,
+  workspaceId: string,
+  now: number,
+): Promise<number> {
   const { results } = await db
     .prepare(
       `UPDATE inbox SET status = 'pending', enqueued_at = ?2, retry_at = NULL
@@ -112,6 +128,6 @@ export async function requeueFailed(db: D1Database, queue: Queue<InboxMessage>, 
     .bind(workspaceId, now)
     .all<{ id: number }>();
   const ids = results.map((r) => r.id).sort((a, b) => a - b);
-  await enqueue(queue, ids);
+  await enqueue(queue, name, ids);
   return ids.length;
 }

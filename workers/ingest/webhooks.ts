@@ -1,5 +1,6 @@
 // POST /webhooks/:connectionId — verify, store the raw delivery, enqueue, answer fast.
-// The body is read once as text and verified as received; nothing parses it before.
+// The body is read once as text and verified as received; nothing parses it before. The
+// directory names the workspace's database (one read), which holds the connection and the inbox.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Env } from "../env";
@@ -7,6 +8,9 @@ import { keyRingOf } from "../lib/crypto";
 import { problem } from "../lib/problem";
 import { adapterFor } from "../sources";
 import { loadConnectionForWebhook } from "../db/connections";
+import { placementForWebhook } from "../db/directory";
+import { workspaceDb } from "../db/placement";
+import { holdDeliveries } from "./held";
 import { enqueue, storeDeliveries } from "./inbox";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -29,15 +33,18 @@ webhooks.post(
   }),
   async (c) => {
     const now = Date.now();
+    const webhookId = c.req.param("connectionId");
+    let placement;
     let connection;
     try {
+      placement = await placementForWebhook(c.env.DB_DIRECTORY, webhookId);
       // The URL names a webhook id: a rotated-away one works through its grace period, a deleted connection's none.
-      connection = await loadConnectionForWebhook(c.env.DB, keyRingOf(c.env), c.req.param("connectionId"), now);
+      if (placement) connection = await loadConnectionForWebhook(workspaceDb(c.env, placement), keyRingOf(c.env), webhookId, now);
     } catch (error) {
       console.error("webhook: connection lookup failed", error);
       throw storageUnavailable();
     }
-    if (!connection) throw problem(404, "unknown connection");
+    if (!placement || !connection || connection.workspaceId !== placement.id) throw problem(404, "unknown connection");
     const adapter = adapterFor(connection.kind);
 
     // A HubSpot, Close or Stripe connection created before its CRM issued the secret.
@@ -53,14 +60,19 @@ webhooks.post(
 
     let stored: number[];
     try {
-      stored = await storeDeliveries(c.env.DB, connection.workspaceId, connection.id, split.deliveries, now);
+      if (placement.pausedAt !== null) {
+        // A move is copying the workspace: the deliveries wait in the directory (ingest/held.ts).
+        await holdDeliveries(c.env.DB_DIRECTORY, connection.workspaceId, connection.id, split.deliveries, now);
+        return adapter.acknowledge?.() ?? c.json({ status: "accepted", deliveries: split.deliveries.length }, adapter.acceptedStatus);
+      }
+      stored = await storeDeliveries(workspaceDb(c.env, placement), connection.workspaceId, connection.id, split.deliveries, now);
     } catch (error) {
       console.error("webhook: inbox write failed", error);
       throw storageUnavailable();
     }
     if (stored.length === 0) return adapter.acknowledge?.() ?? c.json({ status: "duplicate" }, 200);
     try {
-      await enqueue(c.env.EVENTS_QUEUE, stored);
+      await enqueue(c.env.EVENTS_QUEUE, placement.database, stored);
     } catch (error) {
       // The deliveries are stored: the cron sweep enqueues them within minutes.
       console.error("webhook: enqueue failed, left to the sweep", error);

@@ -37,8 +37,15 @@ type Workspace = { id: string; timezone: string };
 /**
  * Enqueues a recompute job for every month from each workspace's earliest dirty month to
  * its latest month, then clears the dirty marks it covered (marks made meanwhile stay).
+ * One workspace database at a time (the cron runs each on its own); `paused` workspaces
+ * (a move copies them) keep their marks for a later run.
  */
-export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
+export async function fanOutDirtyMonths(
+  db: D1Database,
+  queue: Queue<RecomputeMessage>,
+  now: number,
+  paused: ReadonlySet<string> = new Set(),
+): Promise<number> {
   const { results } = await db
     .prepare(
       `SELECT w.id, w.timezone, MIN(d.month) AS earliest FROM dirty_months d JOIN workspaces w ON w.id = d.workspace_id
@@ -47,7 +54,7 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
     .bind(now)
     .all<Workspace & { earliest: string }>();
   let sent = 0;
-  for (const workspace of results) {
+  for (const workspace of results.filter((w) => !paused.has(w.id))) {
     // One workspace's failure is logged and its marks stay for the next run; the others go on.
     try {
       const latest = await latestMonth(db, workspace.id, workspace.timezone, now);
@@ -69,7 +76,12 @@ export async function fanOutDirtyMonths(db: D1Database, queue: Queue<RecomputeMe
  * Enqueues the trailing three months (the current one and the two before) of every
  * workspace with data, never before its first event's month (docs/kpis.md, rule 12).
  */
-export async function fanOutTrailingMonths(db: D1Database, queue: Queue<RecomputeMessage>, now: number): Promise<number> {
+export async function fanOutTrailingMonths(
+  db: D1Database,
+  queue: Queue<RecomputeMessage>,
+  now: number,
+  paused: ReadonlySet<string> = new Set(),
+): Promise<number> {
   const { results } = await db
     .prepare(
       `SELECT w.id, w.timezone, (SELECT MIN(e.occurred_at) FROM canonical_events e WHERE e.workspace_id = w.id) AS first_event
@@ -77,7 +89,7 @@ export async function fanOutTrailingMonths(db: D1Database, queue: Queue<Recomput
     )
     .all<Workspace & { first_event: number }>();
   let sent = 0;
-  for (const workspace of results) {
+  for (const workspace of results.filter((w) => !paused.has(w.id))) {
     try {
       const current = monthOf(now, workspace.timezone);
       const firstMonth = monthOf(workspace.first_event, workspace.timezone);

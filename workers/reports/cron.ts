@@ -4,15 +4,20 @@ import { workspacesWithKpis } from "../db/workspaces";
 import { callDeployHook, type HookOptions } from "./deploy-hook";
 import { publishDue } from "./schedule";
 
-/** Publishes what is due in every workspace with data; deploy hooks run after, in the background. */
+/**
+ * Publishes what is due in every workspace with data of one workspace database (the cron
+ * runs each database on its own), but `paused` ones (a move copies them); deploy hooks run
+ * after, in the background.
+ */
 export async function publishAll(
   db: D1Database,
   now: number,
   background: (work: Promise<unknown>) => void,
   hookOptions?: HookOptions,
+  paused: ReadonlySet<string> = new Set(),
 ): Promise<number> {
   let count = 0;
-  for (const workspace of await workspacesWithKpis(db)) {
+  for (const workspace of (await workspacesWithKpis(db)).filter((w) => !paused.has(w.id))) {
     try {
       const published = await publishDue(db, workspace.id, workspace.timezone, now);
       count += published.length;

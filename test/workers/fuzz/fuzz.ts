@@ -3,6 +3,7 @@
 // every adapter must pass: a documented status, nothing unverified stored, a normalize
 // that never throws and accounts for every item.
 import { env, exports } from "cloudflare:workers";
+import { workspaceDatabases } from "../../../workers/db/placement";
 import fc from "fast-check";
 import { beforeAll, expect, inject, it } from "vitest";
 import type { ConnectionKind } from "../../../workers/db/schema";
@@ -200,9 +201,11 @@ export function toHeaders(list: [string, string][]): Headers {
 
 // ---- The route ----------------------------------------------------------------------
 
+/** Inbox rows of every workspace database (and deliveries a move holds in the directory). */
 export async function inboxRows(): Promise<number> {
-  const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM inbox`).first<{ n: number }>();
-  return row!.n;
+  let rows = 0;
+  for (const { db } of workspaceDatabases(env)) rows += (await db.prepare(`SELECT COUNT(*) AS n FROM inbox`).first<{ n: number }>())!.n;
+  return rows + (await env.DB_DIRECTORY.prepare(`SELECT COUNT(*) AS n FROM held_deliveries`).first<{ n: number }>())!.n;
 }
 
 /** Posts through the real fetch handler and checks the status is documented. */

@@ -1,6 +1,5 @@
 // The Close adapter: close-sig-hash verification (docs/crms/close.md), the mapping of Close
 // events to canonical events, and a month told through the real route, queue and KPI engine.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateEvent } from "../../../workers/model/events";
 import type { ConnectionSecrets } from "../../../workers/sources/adapter";
@@ -17,7 +16,7 @@ import leadUpdated from "../../fixtures/close/lead-updated.json?raw";
 import opportunityCreated from "../../fixtures/close/opportunity-created.json?raw";
 import opportunityDeleted from "../../fixtures/close/opportunity-deleted.json?raw";
 import opportunityWon from "../../fixtures/close/opportunity-won.json?raw";
-import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
+import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox, workspaceDbOf, workspaceDbOfConnection } from "../helpers";
 
 // The Close test vector (docs/crms/close.md).
 const VECTOR = {
@@ -366,7 +365,7 @@ async function postClose(
 }
 
 const inboxCount = async (connectionId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connectionId).first<{ n: number }>())!.n;
+  (await (await workspaceDbOfConnection(connectionId)).prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connectionId).first<{ n: number }>())!.n;
 
 describe("POST /webhooks/:connectionId (close)", () => {
   let connection: { id: string };
@@ -383,7 +382,7 @@ describe("POST /webhooks/:connectionId (close)", () => {
     const retry = await postClose(connection, opportunityWon);
     expect(retry.status).toBe(200);
     expect(await retry.json()).toEqual({ status: "duplicate" });
-    const rows = await env.DB.prepare("SELECT delivery_id FROM inbox WHERE connection_id = ?1").bind(connection.id).all();
+    const rows = await (await workspaceDbOfConnection(connection.id)).prepare("SELECT delivery_id FROM inbox WHERE connection_id = ?1").bind(connection.id).all();
     expect(rows.results).toEqual([{ delivery_id: "ev_2sYKRjcrA79yKxi3S4Crd7:2026-03-20T14:02:11.395000" }]);
     await waitForInbox();
   });
@@ -519,7 +518,7 @@ async function tellStory(slug: string, order: string[]) {
 }
 
 async function entityRows(slug: string) {
-  const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+  const workspace = await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
   const tables: Record<string, string> = {
     accounts: "account_id",
     leads: "lead_id",
@@ -529,7 +528,7 @@ async function entityRows(slug: string) {
   };
   const rows: Record<string, Record<string, unknown>[]> = {};
   for (const [table, order] of Object.entries(tables)) {
-    const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
+    const { results } = await (await workspaceDbOf(slug)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
       .bind(workspace!.id)
       .all<Record<string, unknown>>();
     rows[table] = results.map(({ workspace_id: _, ...row }) => row);

@@ -1,10 +1,9 @@
 // HubSpot: v3 / v2 / v1 signatures as HubSpot computes them, the mapping of each
 // subscription type, and a story from webhooks to KPIs.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decodeHubSpotUri, HUBSPOT_NEW_CONNECTION_CONFIG, hubspot, hubspotV3Signature, verifyHubSpot } from "../../../workers/sources/hubspot";
 import { sha256Hex } from "../../../workers/lib/crypto";
-import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
+import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox, workspaceDbOf, workspaceDbOfConnection } from "../helpers";
 
 // The HubSpot test vectors (docs/crms/hubspot.md).
 const SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy";
@@ -242,9 +241,9 @@ describe("HubSpot end to end", () => {
   }
 
   const state = async (slug: string) => {
-    const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+    const workspace = await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
     const rows = async (table: string, order: string) =>
-      (await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(workspace!.id).all()).results.map(
+      (await (await workspaceDbOf(slug)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(workspace!.id).all()).results.map(
         ({ workspace_id: _, ...row }) => row,
       );
     return { deals: await rows("deals", "deal_id"), leads: await rows("leads", "lead_id"), activities: await rows("activities", "activity_id") };
@@ -277,7 +276,7 @@ describe("HubSpot end to end", () => {
     expect((await postWebhook(connection.webhook_url, body, headers)).status).toBe(200);
     await waitForInbox();
     expect(await state("hs-reverse")).toEqual(await state("hs-story"));
-    const inbox = await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>();
+    const inbox = await (await workspaceDbOfConnection(connection.id)).prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>();
     expect(inbox!.n).toBe(story.length);
 
     expect((await postWebhook(connection.webhook_url, body, { ...headers, "x-hubspot-signature-v3": "AAAA" })).status).toBe(401);
@@ -293,7 +292,7 @@ describe("a new HubSpot connection", () => {
     await createWorkspace("hs-default-v3");
     const created = await createConnection("hs-default-v3", "hubspot", { secret: SECRET });
     const config = async (id: string) =>
-      JSON.parse((await env.DB.prepare("SELECT config FROM connections WHERE id = ?1").bind(id).first<{ config: string }>())!.config) as unknown;
+      JSON.parse((await (await workspaceDbOfConnection(id)).prepare("SELECT config FROM connections WHERE id = ?1").bind(id).first<{ config: string }>())!.config) as unknown;
     expect(await config(created.id)).toEqual({ require_v3: true });
     const body = JSON.stringify([{ eventId: 1, occurredAt: 1772100000000, subscriptionType: "deal.creation", objectId: 42 }]);
     const v1Headers = { "content-type": "application/json", "x-hubspot-signature": await sha256Hex(SECRET + body) };

@@ -1,11 +1,10 @@
 // The Pipedrive adapter: HTTP Basic verification, v1 / v2 payloads mapped to native events,
 // and a short sales story through the real route, queue and KPI engine.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateEvent } from "../../../workers/model/events";
 import type { ConnectionSecrets } from "../../../workers/sources/adapter";
 import { basicAuthorization as basic, pipedrive, pipedriveInstant, verifyPipedrive } from "../../../workers/sources/pipedrive";
-import { call, createConnection, createWorkspace, monthValues, postWebhook, waitForInbox } from "../helpers";
+import { call, createConnection, createWorkspace, monthValues, postWebhook, waitForInbox, workspaceDbById, workspaceDbOf, workspaceDbOfConnection } from "../helpers";
 
 const PASSWORD = "pd:Zm9vYmFyLXNlY3JldC0xMjM0NTY3ODkw";
 const connection: ConnectionSecrets = { id: "c_pd", kind: "pipedrive", secret: PASSWORD, config: {} };
@@ -468,7 +467,7 @@ async function setUp(slug: string) {
 }
 
 async function workspaceId(slug: string) {
-  return (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
+  return (await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>())!.id;
 }
 
 const ENTITY_TABLES: Record<string, string> = {
@@ -484,7 +483,7 @@ async function entityState(slug: string) {
   const id = await workspaceId(slug);
   const state: Record<string, unknown[]> = {};
   for (const [table, order] of Object.entries(ENTITY_TABLES)) {
-    const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(id).all<Record<string, unknown>>();
+    const { results } = await (await workspaceDbById(id)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(id).all<Record<string, unknown>>();
     state[table] = results.map(({ workspace_id: _, ...row }) => row);
   }
   return state;
@@ -493,7 +492,7 @@ async function entityState(slug: string) {
 describe("POST /webhooks/:connectionId (pipedrive)", () => {
   let connection: Awaited<ReturnType<typeof setUp>>;
   const inboxCount = async () =>
-    (await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
+    (await (await workspaceDbOfConnection(connection.id)).prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
 
   beforeAll(async () => {
     connection = await setUp("pd-story");
@@ -551,14 +550,14 @@ describe("POST /webhooks/:connectionId (pipedrive)", () => {
       { lead_id: "40", owner_rep_id: "7", account_id: "30", created_at: Date.parse("2026-03-02T10:00:00Z") },
       { lead_id: LEAD_UUID, source: "Web forms", created_at: Date.parse("2026-03-02T11:00:00Z") },
     ]);
-    const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE workspace_id = ?1").bind(await workspaceId("pd-story")).first<{ n: number }>();
+    const dead = await (await workspaceDbOf("pd-story")).prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE workspace_id = ?1").bind(await workspaceId("pd-story")).first<{ n: number }>();
     expect(dead!.n).toBe(0);
   });
 
   it("answers 200 to retried deliveries (a v1 retry carries retry: 1) and applies them once", async () => {
     const before = await entityState("pd-story");
     const events = async () =>
-      (await env.DB.prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
+      (await (await workspaceDbOfConnection(connection.id)).prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE connection_id = ?1").bind(connection.id).first<{ n: number }>())!.n;
     const eventCount = await events();
     const inbox = await inboxCount();
     const retries = STORY.map((body) => body.replace('"retry":0', '"retry":1'));

@@ -1,12 +1,11 @@
 // Salesforce Outbound Messages: organization-id verification, one delivery per Notification,
 // the mapping of each sObject type, the exact SOAP Ack, and a month's story end to end.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionSecrets, RawRequest } from "../../../workers/sources/adapter";
 import { ACK_ENVELOPE, fifteenCharacterId, salesforce } from "../../../workers/sources/salesforce";
 import allObjects from "../../fixtures/salesforce/all-objects.xml?raw";
 import specExample from "../../fixtures/salesforce/spec-example.xml?raw";
-import { call, createConnection, createWorkspace, monthValues, postWebhook, waitForInbox } from "../helpers";
+import { call, createConnection, createWorkspace, monthValues, postWebhook, waitForInbox, workspaceDbOf, workspaceDbOfConnection } from "../helpers";
 
 const ORG_15 = "00D7F00000107Xs";
 const ORG_18 = "00D7F00000107XsUAI";
@@ -464,9 +463,9 @@ const STORY: Note[][] = [
 ];
 
 async function tablesOf(slug: string) {
-  const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+  const workspace = await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
   const rows = async (table: string, order: string) => {
-    const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
+    const { results } = await (await workspaceDbOf(slug)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`)
       .bind(workspace!.id)
       .all<Record<string, unknown>>();
     return results.map(({ workspace_id: _, ...row }) => row);
@@ -483,7 +482,7 @@ async function tablesOf(slug: string) {
 describe("POST /webhooks/:connectionId (salesforce)", () => {
   let connection: { id: string; webhook_url: string };
   const inboxCount = async (connectionId = connection.id) =>
-    (await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connectionId).first<{ n: number }>())!.n;
+    (await (await workspaceDbOfConnection(connectionId)).prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(connectionId).first<{ n: number }>())!.n;
   const post = (url: string, body: string) => postWebhook(url, body, { "content-type": "text/xml; charset=utf-8", soapaction: '""' });
 
   beforeAll(async () => {
@@ -526,16 +525,16 @@ describe("POST /webhooks/:connectionId (salesforce)", () => {
     expect(await rebatched.text()).toBe(ACK_ENVELOPE);
     await waitForInbox();
     expect(await inboxCount()).toBe(STORY.flat().length + 1);
-    const events = await env.DB.prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE connection_id = ?1")
+    const events = await (await workspaceDbOf("sf-story")).prepare("SELECT COUNT(*) AS n FROM canonical_events WHERE connection_id = ?1")
       .bind(connection.id)
       .first<{ n: number }>();
     expect(events!.n).toBe(STORY.flat().length + 1);
-    const deadLetters = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE connection_id = ?1")
+    const deadLetters = await (await workspaceDbOf("sf-story")).prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE connection_id = ?1")
       .bind(connection.id)
       .first<{ n: number }>();
     expect(deadLetters!.n).toBe(0);
 
-    const deal = await env.DB.prepare(
+    const deal = await (await workspaceDbOf("sf-story")).prepare(
       "SELECT stage, status, amount, closed_at, created_at, source, owner_rep_id FROM deals WHERE deal_id = ?1",
     )
       .bind(DEAL_A)
@@ -549,7 +548,7 @@ describe("POST /webhooks/:connectionId (salesforce)", () => {
       source: "Web",
       owner_rep_id: REP,
     });
-    const leadRow = await env.DB.prepare("SELECT stage, account_id, created_at FROM leads WHERE lead_id = ?1").bind(LEAD).first();
+    const leadRow = await (await workspaceDbOf("sf-story")).prepare("SELECT stage, account_id, created_at FROM leads WHERE lead_id = ?1").bind(LEAD).first();
     expect(leadRow).toEqual({ stage: "customer", account_id: ACCOUNT, created_at: Date.UTC(2026, 2, 4, 14) });
 
     expect((await call("POST", "/api/v1/workspaces/sf-story/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);

@@ -1,6 +1,5 @@
 // Stripe: `Stripe-Signature` as stripe-node checks it (plus a future bound), the mapping of
 // customers and subscriptions to accounts and monthly MRR, and a two-month MRR story.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { base64ToBytes } from "../../../workers/lib/crypto";
 import { stripe, stripeKey, stripeSignature, verifyStripeSignature } from "../../../workers/sources/stripe";
@@ -12,7 +11,7 @@ import subscriptionDeleted from "../../fixtures/stripe/customer.subscription.del
 import subscriptionUpdated from "../../fixtures/stripe/customer.subscription.updated.json?raw";
 import invoicePaid from "../../fixtures/stripe/invoice.paid.json?raw";
 import stripeDoc from "../../../docs/crms/stripe.md?raw";
-import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
+import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox, workspaceDbOf, workspaceDbOfConnection } from "../helpers";
 
 // The Stripe test vector (docs/crms/stripe.md).
 const VECTOR = {
@@ -496,10 +495,10 @@ const STORY = [
 ];
 
 async function workspaceRows(slug: string) {
-  const workspace = await env.DB.prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
+  const workspace = await (await workspaceDbOf(slug)).prepare("SELECT id FROM workspaces WHERE slug = ?1").bind(slug).first<{ id: string }>();
   const rows = async (table: string, order: string) =>
     (
-      await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(workspace!.id).all<Record<string, unknown>>()
+      await (await workspaceDbOf(slug)).prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY ${order}`).bind(workspace!.id).all<Record<string, unknown>>()
     ).results.map(({ workspace_id: _, ...row }) => row);
   return {
     accounts: await rows("accounts", "account_id"),
@@ -512,7 +511,7 @@ describe("POST /webhooks/:connectionId (stripe)", () => {
   const SECRET = "whsec_5d1c0ffee5d1c0ffee5d1c0ffee5d1c0";
   let url: string;
   const inboxCount = async () =>
-    (await env.DB.prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(url.split("/").pop()).first<{ n: number }>())!.n;
+    (await (await workspaceDbOfConnection(url.split("/").pop()!)).prepare("SELECT COUNT(*) AS n FROM inbox WHERE connection_id = ?1").bind(url.split("/").pop()).first<{ n: number }>())!.n;
 
   beforeAll(async () => {
     await createWorkspace("stripe-story", { timezone: "UTC" });
@@ -579,7 +578,7 @@ describe("POST /webhooks/:connectionId (stripe)", () => {
       ["sub_acme", "cus_acme", 150, "USD"],
       ["sub_globex", "cus_globex", 0, "USD"],
     ]);
-    const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE connection_id = ?1").bind(url.split("/").pop()).first<{ n: number }>();
+    const dead = await (await workspaceDbOfConnection(url.split("/").pop()!)).prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE connection_id = ?1").bind(url.split("/").pop()).first<{ n: number }>();
     expect(dead!.n).toBe(0);
   });
 
@@ -605,7 +604,7 @@ describe("POST /webhooks/:connectionId (stripe)", () => {
     const response = await postWebhook(url, invoicePaid, await stripeHeaders(SECRET, invoicePaid));
     expect(response.status).toBe(200);
     await waitForInbox();
-    const dead = await env.DB.prepare("SELECT event_id, reason FROM dead_letters WHERE connection_id = ?1").bind(url.split("/").pop()).all();
+    const dead = await (await workspaceDbOfConnection(url.split("/").pop()!)).prepare("SELECT event_id, reason FROM dead_letters WHERE connection_id = ?1").bind(url.split("/").pop()).all();
     expect(dead.results).toEqual([
       {
         event_id: "evt_1QcuInvoicePaid0007",
