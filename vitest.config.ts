@@ -26,6 +26,9 @@ export default defineConfig(async () => {
                   SECRETS_KEY: "q1YJ0lJb9b1qQm3wzq8aH2vN8cQbF3m6D3H8f2n6X1Y=",
                   // The deploy hook tests call a local server (test/workers/hook-server.ts).
                   ALLOW_LOCAL_DEPLOY_HOOKS: "true",
+                  // A move copies as soon as it has paused the workspace: the tests' concurrent deliveries
+                  // exercise its catch-up and verification rather than the wait.
+                  MOVE_SETTLE_SECONDS: "0",
                 },
                 // The same binding as wrangler.toml with a limit a test can reach quickly.
                 ratelimits: { API_RATE_LIMIT: { simple: { limit: 50, period: 60 } } },

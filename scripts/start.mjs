@@ -122,7 +122,8 @@ const token = vars.ADMIN_TOKEN;
 const api = `http://localhost:${options.port}`;
 const site = `http://localhost:${options["site-port"]}`;
 
-await step("applying D1 migrations to the local database", node, [wrangler, "d1", "migrations", "apply", "DB", "--local"]);
+// The directory and every workspace database of wrangler.toml (created locally by applying them).
+await step("applying D1 migrations to the local databases", node, ["scripts/migrate.mjs", "--local"]);
 
 process.stdout.write("• starting the Worker (wrangler dev) … ");
 const workerSince = Date.now();

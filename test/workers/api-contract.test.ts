@@ -71,6 +71,8 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/share-token", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/admin/rotate-secrets", scope: "root", workspace: false },
+  { method: "POST", path: "/api/v1/admin/workspaces/contract/move", body: { to: "DB_WS_2" }, scope: "root", workspace: false },
+  { method: "POST", path: "/api/v1/admin/workspaces/contract/move/step", scope: "root", workspace: false },
 ];
 
 describe("access to every route", () => {

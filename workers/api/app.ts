@@ -12,6 +12,7 @@ import { ingestRoutes } from "./ingest";
 import { reportRoutes } from "./reports";
 import { secretRoutes } from "./secrets";
 import { kpiRoutes } from "./kpis";
+import { moveRoutes } from "./moves";
 import { settingsRoutes } from "./settings";
 import type { ApiEnv } from "./context";
 import { tokenRoutes } from "./tokens";
@@ -56,6 +57,7 @@ api.route("/", deadLetterRoutes);
 api.route("/", ingestRoutes);
 api.route("/", reportRoutes);
 api.route("/", secretRoutes);
+api.route("/", moveRoutes);
 
 // The reference page loads Swagger UI from the Worker's own static assets, never a CDN
 // (scripts/api-docs-assets.mjs puts them at /api/v1/docs/assets/swagger-ui-dist/).
