@@ -10,6 +10,8 @@
 //   apply   the real queue consumer, events/s at 10 % and at 100 % of the history, deliveries
 //           of 10, 100 and 1,000 events (time from the first post until no inbox row is pending,
 //           read through GET …/ingest-status);
+//   scaleout  the real route for a workspace on DB_WS_2, idle and while the large workspace
+//           on DB_WS_1 backfills and recomputes (issue 12: databases do not wait for each other);
 //   engine  computeMonth in workerd (bench/engine-worker.ts) for every month, against the same
 //           statements in better-sqlite3 on a copy of the same file (bench/sqlite-engine.ts);
 //   site    the Astro build of test/fixtures/reports against an empty build.
@@ -51,8 +53,8 @@ const { values: options } = parseArgs({
   options: {
     size: { type: "string", default: "0.1" },
     dir: { type: "string", default: "/tmp/quotient-bench" },
-    /** Phases to run (comma list of ingest, apply, engine, site); default all. */
-    only: { type: "string", default: "engine,apply,ingest,site" },
+    /** Phases to run (comma list of ingest, apply, engine, scaleout, site); default all. */
+    only: { type: "string", default: "engine,apply,ingest,scaleout,site" },
     /** Events per apply run (default min(20,000, the first 10 % of the history)). */
     "apply-events": { type: "string" },
     /** Deliveries per ingest measurement (bounded by --ingest-seconds too). */
@@ -116,34 +118,70 @@ function countEvents(file: string): number {
 
 // ---------------------------------------------------------------- setup: local D1 under wrangler
 
-let d1Template: { dir: string; file: string } | null = null;
+/**
+ * A persist directory made by `scripts/migrate.mjs --local` (the directory and every
+ * workspace database of wrangler.toml): its D1 files by binding. `file` is DB_WS_1's, the
+ * database the loaded workspace is placed in (and the one the bench's own Workers bind as DB).
+ */
+let d1Template: { dir: string; file: string; files: Record<string, string> } | null = null;
 
-/** A persist directory made by `wrangler d1 migrations apply --local`; its D1 file's path. */
-function template(): { dir: string; file: string } {
+const wranglerEnv = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
+
+function template(): { dir: string; file: string; files: Record<string, string> } {
   if (d1Template) return d1Template;
   const dir = join(WORK, "d1-template");
   rmSync(dir, { recursive: true, force: true });
-  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], {
-    cwd: REPO,
-    encoding: "utf8",
-    env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-  });
-  if (result.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${result.stdout}\n${result.stderr}`);
+  const result = spawnSync(process.execPath, ["scripts/migrate.mjs", "--local", "--persist-to", dir], { cwd: REPO, encoding: "utf8", env: wranglerEnv });
+  if (result.status !== 0) throw new Error(`scripts/migrate.mjs failed:\n${result.stdout}\n${result.stderr}`);
   const objects = join(dir, "v3/d1/miniflare-D1DatabaseObject");
-  const files = readdirSync(objects).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (files.length !== 1) throw new Error(`expected one D1 file in ${objects}, found ${files.join(", ")}`);
-  d1Template = { dir, file: relative(dir, join(objects, files[0]!)) };
+  // Which file is which binding: each database is told its name, then the files are read.
+  const bindings = [...readFileSync(join(REPO, "wrangler.toml"), "utf8").matchAll(/\[\[d1_databases\]\][^[]*?binding\s*=\s*"([A-Z0-9_]+)"/g)].map((m) => m[1]!);
+  for (const binding of bindings) {
+    const named = spawnSync(
+      process.execPath,
+      [WRANGLER, "d1", "execute", binding, "--local", "--persist-to", dir, "--command", `CREATE TABLE bench_binding (name TEXT); INSERT INTO bench_binding VALUES ('${binding}')`],
+      { cwd: REPO, encoding: "utf8", env: wranglerEnv },
+    );
+    if (named.status !== 0) throw new Error(`wrangler d1 execute ${binding} failed:\n${named.stdout}\n${named.stderr}`);
+  }
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(objects).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
+    const db = new Database(join(objects, name));
+    try {
+      files[db.prepare("SELECT name FROM bench_binding").pluck().get() as string] = relative(dir, join(objects, name));
+      db.exec("DROP TABLE bench_binding");
+    } finally {
+      db.close();
+    }
+  }
+  for (const binding of bindings) if (!files[binding]) throw new Error(`no D1 file for ${binding} in ${objects}`);
+  d1Template = { dir, file: files.DB_WS_1!, files };
   return d1Template;
 }
 
-/** A fresh persist directory whose local D1 database is a copy of `sqliteFile`. */
+/**
+ * A fresh persist directory whose DB_WS_1 is a copy of `sqliteFile`, the loaded workspace
+ * (and its connections) registered in the directory as placed there.
+ */
 function persistDir(name: string, sqliteFile: string): string {
-  const { dir: source, file } = template();
+  const { dir: source, file, files } = template();
   const dir = join(WORK, `persist-${name}`);
   rmSync(dir, { recursive: true, force: true });
   cpSync(source, dir, { recursive: true });
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(join(dir, file + suffix), { force: true });
   copyFileSync(sqliteFile, join(dir, file));
+  const loaded = new Database(sqliteFile, { readonly: true });
+  const directory = new Database(join(dir, files.DB_DIRECTORY!));
+  try {
+    const workspaces = loaded.prepare("SELECT id, slug FROM workspaces").all() as { id: string; slug: string }[];
+    const place = directory.prepare("INSERT INTO directory_workspaces (id, slug, database, created_at) VALUES (?, ?, 'DB_WS_1', ?)");
+    for (const w of workspaces) place.run(w.id, w.slug, Date.now());
+    const webhook = directory.prepare("INSERT INTO directory_webhook_ids (id, workspace_id) VALUES (?, ?)");
+    for (const c of loaded.prepare("SELECT id, workspace_id FROM connections").all() as { id: string; workspace_id: string }[]) webhook.run(c.id, c.workspace_id);
+  } finally {
+    loaded.close();
+    directory.close();
+  }
   return dir;
 }
 
@@ -406,6 +444,14 @@ interface Results {
     };
     restarts: number;
   };
+  /** A workspace on DB_WS_2 while the large one on DB_WS_1 backfills and recomputes (issue 12). */
+  scaleout?: {
+    idle: SenderResult;
+    loaded: SenderResult;
+    backfill: { deliveries: number; accepted: number; p50: number; p99: number };
+    recompute: { runs: number; ok: number; ms: number[] };
+    restarts: number;
+  };
   apply?: {
     events: number;
     runs: {
@@ -547,6 +593,75 @@ async function runIngest(file100: string, results: Results) {
         },
         recompute: { runs: recomputeRuns, ok: recomputeMs.length, ms: recomputeMs },
       },
+      restarts: worker.restarts(),
+    };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/**
+ * Scale-out (issue 12): accept latency of a workspace on DB_WS_2 while the large workspace
+ * on DB_WS_1 takes a backfill of 1,000-event deliveries (applied by the real consumer) and
+ * a recompute loop of its last month — against the same workspace on DB_WS_2 idle.
+ */
+async function runScaleOut(file100: string, results: Results) {
+  const count = Number(options["ingest-deliveries"]);
+  const maxMs = Number(options["ingest-seconds"]) * 1000;
+  const worker = await startWorker("scaleout", join(REPO, "wrangler.toml"), persistDir("scaleout", file100));
+  try {
+    const placed = await api<{ database: string }>(worker, "POST", "/workspaces", { slug: "light", name: "Light (DB_WS_2)", database: "DB_WS_2" });
+    if (placed.database !== "DB_WS_2") throw new Error(`light placed in ${placed.database}`);
+    const light = await api<Connection>(worker, "POST", "/workspaces/light/connections", { kind: "native", name: "bench light" });
+    const backfillConnection = await createConnection(worker, "bench backfill (DB_WS_1)");
+    await postNative(worker, light, smallBody("warm", 0));
+    log("scale-out: workspace on DB_WS_2, 50 senders, idle");
+    const idle = await senders(50, count, maxMs, (i) => postNative(worker, light, smallBody("so-idle", i)));
+    log(`  idle: ${idle.perSecond.toFixed(0)}/s p50 ${idle.p50.toFixed(1)} ms p99 ${idle.p99.toFixed(1)} ms ${JSON.stringify(idle.statuses)}`);
+
+    log("scale-out: workspace on DB_WS_2 while DB_WS_1 backfills (1,000-event deliveries) and recomputes");
+    const pool = eventPool();
+    const backfillCount = Number(options["backfill-deliveries"]);
+    let stop = false;
+    const backfillLatencies: number[] = [];
+    let backfillPosted = 0;
+    const backfill = (async () => {
+      for (let d = 0; d < backfillCount && !stop; d++) {
+        const start = (d * 1000) % Math.max(1, pool.length - 1000);
+        const { status, ms } = await postNative(worker, backfillConnection, JSON.stringify({ events: renamed(pool.slice(start, start + 1000), `so-bf-${d}`) }));
+        backfillPosted++;
+        if (status >= 200 && status < 300) backfillLatencies.push(ms);
+      }
+    })();
+    const recomputeMs: number[] = [];
+    let recomputeRuns = 0;
+    const recompute = (async () => {
+      while (!stop) {
+        const t0 = performance.now();
+        recomputeRuns++;
+        try {
+          await api(worker, "POST", `/workspaces/${SLUG}/recompute`, { from: LAST_MONTH, to: LAST_MONTH });
+          recomputeMs.push(performance.now() - t0);
+        } catch (error) {
+          log(`  recompute failed: ${String(error).slice(0, 200)}`);
+          await sleep(500);
+        }
+      }
+    })();
+    while (backfillLatencies.length < 2 && backfillPosted < backfillCount) await sleep(100);
+    await sleep(1000);
+    const loaded = await senders(50, count, maxMs, (i) => postNative(worker, light, smallBody("so-load", i)));
+    stop = true;
+    await Promise.all([backfill, recompute]);
+    log(
+      `  loaded: ${loaded.perSecond.toFixed(0)}/s p50 ${loaded.p50.toFixed(1)} ms p99 ${loaded.p99.toFixed(1)} ms ${JSON.stringify(loaded.statuses)}; ` +
+        `backfill ${backfillLatencies.length} accepted; recompute ${recomputeMs.length}/${recomputeRuns}`,
+    );
+    results.scaleout = {
+      idle,
+      loaded,
+      backfill: { deliveries: backfillPosted, accepted: backfillLatencies.length, p50: percentile(backfillLatencies, 50), p99: percentile(backfillLatencies, 99) },
+      recompute: { runs: recomputeRuns, ok: recomputeMs.length, ms: recomputeMs },
       restarts: worker.restarts(),
     };
   } finally {
@@ -872,6 +987,13 @@ function rows(r: Results): Row[] {
     out.push(["ingest during backfill + recompute: p50", `${f(loaded.p50, 1)} ms`, `${f(real.p50, 1)} ms idle`, ratio(loaded.p50, real.p50), "", ""]);
     out.push(["ingest during backfill + recompute: p99", `${f(loaded.p99, 1)} ms`, `${f(real.p99, 1)} ms idle`, ratio(loaded.p99, real.p99), "< 200 ms", verdict(loaded.p99 < 200 && loaded.accepted === loaded.deliveries)]);
   }
+  if (r.scaleout) {
+    const { idle, loaded } = r.scaleout;
+    const sameDatabase = r.ingest ? ` (same database: ${f(r.ingest.loaded.p99, 1)} ms)` : "";
+    out.push(["ingest on DB_WS_2 while DB_WS_1 backfills + recomputes: p50", `${f(loaded.p50, 1)} ms`, `${f(idle.p50, 1)} ms idle`, ratio(loaded.p50, idle.p50), "", ""]);
+    out.push([`ingest on DB_WS_2 while DB_WS_1 backfills + recomputes: p99${sameDatabase}`, `${f(loaded.p99, 1)} ms`, `${f(idle.p99, 1)} ms idle`, ratio(loaded.p99, idle.p99), "", ""]);
+    out.push(["ingest on DB_WS_2 while DB_WS_1 backfills + recomputes: deliveries/s", f(loaded.perSecond), `${f(idle.perSecond)} idle`, ratio(loaded.perSecond, idle.perSecond), "", ""]);
+  }
   if (r.apply) {
     for (const size of [10, 100, 1000]) {
       const at10 = r.apply.runs.find((x) => x.fraction === 0.1 && x.deliverySize === size);
@@ -938,6 +1060,24 @@ function details(r: Results): string {
         `${loaded.recompute.ok} of ${loaded.recompute.runs} recomputes of ${LAST_MONTH} finished ` +
         `(${loaded.recompute.ms.map((ms) => `${f(ms / 1000, 1)} s`).join(", ") || "none"}). ` +
         `"Worker restarted mid-request" in the log: ${r.ingest.restarts}.`,
+      "",
+    );
+  }
+  if (r.scaleout) {
+    const s = r.scaleout;
+    const line = (name: string, x: SenderResult) =>
+      `| ${name} | ${x.accepted} / ${x.deliveries} | ${f(x.seconds, 1)} s | ${f(x.perSecond)} | ${f(x.p50, 1)} | ${f(x.p99, 1)} | ${f(x.max, 1)} | ${JSON.stringify(x.statuses)} |`;
+    parts.push(
+      "#### Scale-out: a workspace on DB_WS_2 while the large workspace on DB_WS_1 is loaded (50 senders)",
+      "",
+      "| run | 2xx / sent | time | deliveries/s | p50 ms | p99 ms | max ms | statuses |",
+      "|---|---:|---:|---:|---:|---:|---:|---|",
+      line("DB_WS_2 workspace, idle", s.idle),
+      line("DB_WS_2 workspace, DB_WS_1 backfill + recompute", s.loaded),
+      "",
+      `Meanwhile on DB_WS_1: ${s.backfill.accepted} of ${s.backfill.deliveries} backfill deliveries of 1,000 events accepted ` +
+        `(p50 ${f(s.backfill.p50)} ms, p99 ${f(s.backfill.p99)} ms); ${s.recompute.ok} of ${s.recompute.runs} recomputes of ${LAST_MONTH} finished. ` +
+        `"Worker restarted mid-request" in the log: ${s.restarts}.`,
       "",
     );
   }
@@ -1017,6 +1157,10 @@ function writeBenchmarksMd() {
     "  stores before it answers. Then the same measurement while another connection posts a",
     "  backfill of 1,000-event deliveries that the real queue consumer applies, and",
     `  \`POST /api/v1/workspaces/large/recompute\` recomputes ${LAST_MONTH} in a loop; baseline: the idle run.`,
+    "- **scale-out**: the large workspace is placed in DB_WS_1 and a small workspace in DB_WS_2",
+    "  (two workspace databases, wrangler.toml); 50 senders post to the DB_WS_2 workspace's route,",
+    "  idle, then while DB_WS_1 takes the same backfill and recompute loop as above. Baseline: the",
+    "  idle run; the same-database figure is the ingest row above.",
     "- **apply**: a fixed number of events that touch existing entities (the last events of the",
     "  first 10 % of the history, re-sent under new event ids, so they exist at both history sizes)",
     "  posted as deliveries of 10, 100 and 1,000 events to the real route; the time from the first",
@@ -1086,9 +1230,10 @@ async function main() {
   if (PHASES.has("engine")) await phase("engine", () => runEngine(file100, results));
   if (PHASES.has("apply")) await phase("apply", () => runApply({ 0.1: file10!, 1: file100 }, results));
   if (PHASES.has("ingest")) await phase("ingest", () => runIngest(file100, results));
+  if (PHASES.has("scaleout")) await phase("scaleout", () => runScaleOut(file100, results));
   if (PHASES.has("site")) await phase("site", () => runSite(results));
   results.load = { ...(previous?.load ?? {}), ...load };
-  for (const phase of ["engine", "apply", "ingest", "site"] as const) {
+  for (const phase of ["engine", "apply", "ingest", "scaleout", "site"] as const) {
     if (!PHASES.has(phase) && previous?.[phase]) (results as unknown as Record<string, unknown>)[phase] = previous[phase];
   }
   if (!file10 && previous) results.history.events10 = previous.history.events10;

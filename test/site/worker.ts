@@ -21,7 +21,8 @@ export async function startWorker(name: string): Promise<LocalWorker> {
   const state = join(ARTIFACTS, name);
   rmSync(state, { recursive: true, force: true });
   const env = { ...process.env, CI: "1" };
-  const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+  // The directory and every workspace database of wrangler.toml.
+  const migrate = spawnSync(process.execPath, [join(REPO, "scripts/migrate.mjs"), "--local", "--persist-to", state], {
     cwd: REPO,
     encoding: "utf8",
     env,

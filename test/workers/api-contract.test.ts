@@ -73,6 +73,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "POST", path: "/api/v1/admin/rotate-secrets", scope: "root", workspace: false },
   { method: "POST", path: "/api/v1/admin/workspaces/contract/move", body: { to: "DB_WS_2" }, scope: "root", workspace: false },
   { method: "POST", path: "/api/v1/admin/workspaces/contract/move/step", scope: "root", workspace: false },
+  { method: "POST", path: "/api/v1/admin/directory/adopt", scope: "root", workspace: false },
 ];
 
 describe("access to every route", () => {
@@ -205,7 +206,8 @@ describe("every route, every scope, every resource kind", () => {
       side.shareToken = ((await published.json()) as { share_token: string }).share_token;
     }
     before = { a: await snapshot(sides.a), b: await snapshot(sides.b) };
-  });
+    // Two tokens per route and side (each a directory and a database write): more than the default 10 s on a loaded machine.
+  }, 60_000);
 
   it.each(ROUTES.map((route, index) => ({ ...route, index })))("$method $path", async (route) => {
     const { a, b } = sides;

@@ -333,3 +333,44 @@ describe("moving a workspace", () => {
     expect(numbered.map((r) => r.name).sort()).toEqual(["dead_letters", "deploy_hook_calls", "inbox"]);
   });
 });
+
+describe("adopting the workspaces of a database from before the directory", () => {
+  it("registers each workspace with its database, webhook ids and tokens; a slug taken elsewhere is a conflict", async () => {
+    // As a deployment from before the directory left them: rows in DB_WS_2, nothing in the directory.
+    const tokenText = "qt_" + "ab".repeat(32);
+    const tokenHash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(tokenText)))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    await DB_2.batch([
+      DB_2.prepare("INSERT INTO workspaces (id, slug, name) VALUES ('ws_legacy', 'legacy', 'Legacy')"),
+      DB_2.prepare("INSERT INTO connections (id, workspace_id, kind, name) VALUES ('c_legacy', 'ws_legacy', 'native', 'legacy')"),
+      DB_2.prepare("INSERT INTO api_tokens (id, workspace_id, token_hash, scopes) VALUES ('tok_legacy', 'ws_legacy', ?1, '[\"read\"]')").bind(tokenHash),
+      // The same slug as a workspace the directory already places in DB_WS_1.
+      DB_2.prepare("INSERT INTO workspaces (id, slug, name) VALUES ('ws_clash', 'iso-one', 'Clash')"),
+    ]);
+    expect((await call("GET", "/api/v1/workspaces/legacy")).status).toBe(404);
+    expect((await call("GET", "/api/v1/workspaces/legacy", undefined, tokenText)).status).toBe(401);
+
+    const pages = [];
+    let cursor: string | null = null;
+    do {
+      const response = await call("POST", `/api/v1/admin/directory/adopt${cursor ? `?cursor=${cursor}` : ""}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { adopted: number; already_registered: number; conflicts: string[]; next_cursor: string | null };
+      pages.push(page);
+      cursor = page.next_cursor;
+    } while (cursor);
+    // Two pages at least (one per database); only the legacy workspace was missing.
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(pages.reduce((n, p) => n + p.adopted, 0)).toBe(1);
+    expect(pages.flatMap((p) => p.conflicts)).toEqual(["iso-one"]);
+    expect((await placementOf("legacy")).database).toBe("DB_WS_2");
+    expect((await placementOf("iso-one")).database).toBe("DB_WS_1");
+    expect((await call("GET", "/api/v1/workspaces/legacy", undefined, tokenText)).status).toBe(200);
+    expect(await env.DB_DIRECTORY.prepare("SELECT workspace_id FROM directory_webhook_ids WHERE id = 'c_legacy'").first()).toEqual({ workspace_id: "ws_legacy" });
+    // Again: nothing more to register.
+    const again = (await (await call("POST", "/api/v1/admin/directory/adopt")).json()) as { adopted: number };
+    expect(again.adopted).toBe(0);
+    await DB_2.prepare("DELETE FROM workspaces WHERE id = 'ws_clash'").run();
+  });
+});

@@ -3,6 +3,7 @@
 // `npm run move-workspace` drives it to the end (workers/db/moves.ts holds the steps).
 import type { D1Database } from "@cloudflare/workers-types";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { adoptPage } from "../db/adopt";
 import { placementBySlug } from "../db/directory";
 import { advanceMove, MoveError, moveDocument, startMove } from "../db/moves";
 import { isWorkspaceDatabase, workspaceDatabaseNames } from "../db/placement";
@@ -109,5 +110,49 @@ moveRoutes.openapi(
     } catch (error) {
       throw asProblem(error);
     }
+  },
+);
+
+const AdoptQuery = z.object({
+  cursor: z
+    .string()
+    .regex(/^DB_WS_\w{1,20}:[A-Za-z0-9_-]{0,100}$/, "the next_cursor of the previous answer")
+    .optional()
+    .openapi({ description: "next_cursor of the previous answer; absent for the first page" }),
+});
+
+const Adoption = z
+  .object({
+    adopted: z.number().int().openapi({ description: "Workspaces of this page registered in the directory now" }),
+    already_registered: z.number().int(),
+    conflicts: z.array(z.string()).openapi({ description: "Slugs the directory gives another workspace or database: left alone" }),
+    next_cursor: z.string().nullable().openapi({ description: "Pass as ?cursor= for the next page; null when every database was seen" }),
+  })
+  .openapi("DirectoryAdoption");
+
+moveRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/admin/directory/adopt",
+    summary: "Register in the directory the workspaces the workspace databases hold (one page)",
+    description:
+      "Upgrading a deployment from before the directory (its database bound as DB_WS_1), or repairing one: registers " +
+      "each workspace not yet in the directory with its database, its webhook ids and token hashes. Idempotent.",
+    tags: ["Operations"],
+    security,
+    middleware: [authenticate, requireRoot] as const,
+    request: { query: AdoptQuery },
+    responses: {
+      200: { description: "This page's counts", ...json(Adoption) },
+      400: problemAnswer("Invalid input"),
+      401: problemAnswer("Missing or invalid token"),
+      403: problemAnswer("Not the ADMIN_TOKEN"),
+      429: problemAnswer("Too many requests for this token (Retry-After)"),
+    },
+  }),
+  async (c) => {
+    const { cursor } = c.req.valid("query");
+    const page = await adoptPage(c.env, cursor ?? null);
+    return c.json({ adopted: page.adopted, already_registered: page.alreadyRegistered, conflicts: page.conflicts, next_cursor: page.next }, 200);
   },
 );
