@@ -131,6 +131,16 @@ serve("the Worker", node, [wrangler, "dev", "--port", options.port, "--test-sche
 await waitUntilUp(`${api}/`, "the Worker");
 console.log(`done (${elapsed(workerSince)})`);
 
+// Local databases from before the directory: register their workspaces (idempotent).
+for (let cursor = null, first = true; first || cursor; first = false) {
+  const response = await fetch(`${api}/api/v1/admin/directory/adopt${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ""}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) break;
+  cursor = (await response.json()).next_cursor;
+}
+
 const workspace = options.workspace;
 let latestReport = null;
 if (!options["no-demo"]) {
