@@ -112,3 +112,70 @@ export function customerAccountsAt(instant: string): string {
       HAVING TOTAL(${subscriptionMrrAt(instant)}) > 0) c
     WHERE ${accountNotDeleted("c.account_id")}`;
 }
+
+// ---------------------------------------------------------------- customers (catalog version 2)
+// Accounts keyed at an instant, subscription rates and MRR history, and the customer start
+// (customer_acquisition_cost), shared by the MRR family and the health score.
+
+/**
+ * The FX rate of subscription row `s` usable in M, for its currency as of `instant` (the
+ * base currency when it has none): MRR at both edges is converted at M's rate
+ * (docs/kpis.md, rule 16). Null when there is no usable rate.
+ */
+export const subscriptionRate = (instant: string) =>
+  rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", instant)}, ${P.base})`, P.month);
+
+/**
+ * Subscription row `s` had MRR above 0 at an instant strictly before `before`: one range of
+ * its own MRR history, ending at the first such value.
+ */
+export const subscriptionHadMrrBefore = (before: string) =>
+  `EXISTS (SELECT 1 FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription'
+      AND h.entity_id = s.subscription_id AND h.field = 'mrr' AND h.value_num > 0 AND h.occurred_at < ${before})`;
+
+/** The owner rep of account `accountId` at an instant (null without one): one account row, its history when it changed since. */
+export const accountOwnerAt = (accountId: string, instant: string) =>
+  `(SELECT ${stateAt("owner_of", "account", accountId, "owner_rep_id", instant)} FROM accounts owner_of
+    WHERE owner_of.workspace_id = ${P.workspace} AND owner_of.account_id = ${accountId})`;
+
+/**
+ * The rows of `accountRows` (a SELECT with an `account_id` column) with the account's keys
+ * at an instant, as the MRR family and the health score read them (docs/kpis.md,
+ * Conventions and rule 18): `rep` its owner rep, `region` its own region else its owner
+ * rep's, `segment` its segment, each as of the instant, `unknown` when missing. An
+ * account id without an accounts row (seen only in deals or subscriptions) has them all
+ * `unknown`.
+ */
+export function withAccountKeysAt(accountRows: string, instant: string): string {
+  return `SELECT k.*, COALESCE(k.owner_rep_id, 'unknown') AS rep,
+      ${regionKey("k.own_region", stateAt("owner", "rep", "k.owner_rep_id", "region", instant))} AS region,
+      COALESCE(k.own_segment, 'unknown') AS segment
+    FROM (SELECT a.*, ${stateAt("x", "account", "a.account_id", "region", instant)} AS own_region,
+        ${stateAt("x", "account", "a.account_id", "segment", instant)} AS own_segment,
+        ${stateAt("x", "account", "a.account_id", "owner_rep_id", instant)} AS owner_rep_id
+      FROM (${accountRows}) a
+      LEFT JOIN accounts x ON x.workspace_id = ${P.workspace} AND x.account_id = a.account_id) k
+    LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = k.owner_rep_id`;
+}
+
+/**
+ * The new customers of M (docs/kpis.md, rule 35), one row per account_id: accounts whose
+ * customer start — the earlier of their first won deal's closed_at and the first instant
+ * their MRR was above 0 — lies in M; account ids seen in deals or subscriptions, deleted
+ * accounts (and deleted deals) left out. Read from M's facts only: the won deals closed
+ * in M and the MRR values set above 0 in M (index ranges of the month), each candidate
+ * then checked for an earlier start through its own deals and subscriptions.
+ */
+export const NEW_CUSTOMERS_IN_MONTH = `SELECT c.account_id FROM (
+    SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won'
+      AND closed_at >= ${P.start} AND closed_at < ${P.end} AND deleted_at IS NULL AND account_id IS NOT NULL
+    UNION
+    SELECT s.account_id FROM field_history h
+    JOIN subscriptions s ON s.workspace_id = h.workspace_id AND s.subscription_id = h.entity_id
+    WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription' AND h.field = 'mrr'
+      AND h.occurred_at >= ${P.start} AND h.occurred_at < ${P.end} AND h.value_num > 0 AND s.account_id IS NOT NULL) c
+  WHERE ${accountNotDeleted("c.account_id")}
+    AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = c.account_id
+      AND d.status = 'won' AND d.closed_at < ${P.start} AND d.deleted_at IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id = c.account_id
+      AND ${subscriptionHadMrrBefore(P.start)})`;
