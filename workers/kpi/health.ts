@@ -55,16 +55,20 @@ subscription_mrr AS MATERIALIZED (
 account_mrr AS (
   SELECT account_id, TOTAL(m0 * rate) AS m0, TOTAL(m1 * rate) AS m1, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
-latest_nps AS (
-  SELECT account_id, score FROM (
+latest_nps AS MATERIALIZED (
+  SELECT account_id, TOTAL(CASE WHEN position = 1 THEN score END) AS score FROM (
     SELECT r.account_id, r.score,
       ROW_NUMBER() OVER (PARTITION BY r.account_id ORDER BY r.occurred_at DESC, r.response_id DESC) AS position
     FROM survey_responses r
     WHERE r.workspace_id = ${P.workspace} AND r.survey = 'nps'
       AND r.occurred_at >= ${P.yoyEnd} AND r.occurred_at < ${P.end} AND r.account_id IS NOT NULL)
-  WHERE position = 1),
+  GROUP BY account_id),
+account AS MATERIALIZED (${withAccountKeysAt(
+  `SELECT c.account_id, ${latestContactBefore("c.account_id", P.end)} AS contact_at FROM customer c`,
+  P.end,
+)}),
 components AS (
-  SELECT k.rep, k.region, k.segment,
+  SELECT a.rep, a.region, a.segment,
     CASE
       WHEN m.had_mrr IS NULL OR NOT m.had_mrr THEN 0.5
       WHEN m.m0 = 0 AND m.m1 > 0 THEN 1.0
@@ -72,17 +76,12 @@ components AS (
       ELSE 0.0 END AS revenue,
     COALESCE(n.score / 10.0, 0.5) AS loyalty,
     CASE
-      WHEN k.contact_at IS NULL THEN 0.0
-      WHEN ${days(`(${P.end} - k.contact_at)`)} <= ${ENGAGEMENT_FULL_DAYS} THEN 1.0
-      WHEN ${days(`(${P.end} - k.contact_at)`)} >= ${ENGAGEMENT_NONE_DAYS} THEN 0.0
-      ELSE (${ENGAGEMENT_NONE_DAYS} - ${days(`(${P.end} - k.contact_at)`)}) / ${ENGAGEMENT_NONE_DAYS - ENGAGEMENT_FULL_DAYS}.0 END
-      AS engagement
-  FROM (${withAccountKeysAt(
-    `SELECT c.account_id, ${latestContactBefore("c.account_id", P.end)} AS contact_at FROM customer c`,
-    P.end,
-  )}) k
-  LEFT JOIN account_mrr m ON m.account_id = k.account_id
-  LEFT JOIN latest_nps n ON n.account_id = k.account_id),
+      WHEN a.contact_at IS NULL THEN 0.0
+      ELSE MIN(1.0, MAX(0.0, (${ENGAGEMENT_NONE_DAYS} - ${days(`(${P.end} - a.contact_at)`)}) / ${ENGAGEMENT_NONE_DAYS - ENGAGEMENT_FULL_DAYS}.0))
+      END AS engagement
+  FROM account a
+  LEFT JOIN account_mrr m ON m.account_id = a.account_id
+  LEFT JOIN latest_nps n ON n.account_id = a.account_id),
 scored AS (
   SELECT rep, region, segment,
     CAST(ROUND(100 * (0.4 * revenue + 0.3 * loyalty + 0.3 * engagement), 9) + 0.5 AS INTEGER) AS health
