@@ -335,7 +335,7 @@ const DEFINITIONS = defineCatalog([
     aggregation: "ratio", state: false,
     dimensions: ["all"],
     formula: "all marketing spend of the month ÷ new customers in the month",
-    basis: "An account's customer start is the earlier of its first won deal's closed_at and the first instant its MRR was above 0; new customers are the accounts whose start falls in the month. Marketing spend only (sales cost is not recorded); null without new customers.",
+    basis: "An account's customer start is the earlier of its first won deal's closed_at and the first instant its MRR was above 0; new customers are the accounts (seen in accounts, deals or subscriptions, not deleted) whose start falls in the month. Marketing spend only (sales cost is not recorded); null without new customers, 0 without spend.",
   },
   // ---------------------------------------------------------------- D. Activity and responsiveness
   {
@@ -570,7 +570,7 @@ const DEFINITIONS = defineCatalog([
     aggregation: "mean", state: true,
     dimensions: ["all", "rep", "segment", "region"],
     formula: "mean health score (0–100) of customer accounts at the end of the month",
-    basis: "Health = round(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)): revenue from the MRR trend over three months (0.5 for customers without MRR), loyalty from the latest NPS in 12 months (0.5 without), engagement from the days since the last contact activity (1 within 30, 0 from 90). By rep: the account's owner at the end of the month.",
+    basis: "Health = round half up(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)): revenue from the MRR trend since two months before the month's start, both ends at the month's rate (0.5 for customers that never paid), loyalty from the latest NPS in 12 months (0.5 without), engagement from the days since the last contact activity (1 within 30, 0 from 90). Customer accounts as for customer_touches. By rep, region and segment: the account's at the end of the month.",
   },
   {
     id: "accounts_at_risk", name: "Accounts at risk", family: "customers", unit: "ratio", direction: "down",

@@ -218,9 +218,10 @@ describe("customer acquisition cost and LTV : CAC", () => {
         ],
       },
     );
-    const [january, february, march, april] = await Promise.all(
-      ["2026-01", "2026-02", "2026-03", "2026-04"].map((m) => month("cac", m)),
-    );
+    const january = await month("cac", "2026-01");
+    const february = await month("cac", "2026-02");
+    const march = await month("cac", "2026-03");
+    const april = await month("cac", "2026-04");
     // January: N3 and N11 start, no spend row at all: 0 / 2 = 0 (not null).
     expect(record(january, "customer_acquisition_cost")).toMatchObject({ value: 0, numerator: 0, denominator: 2 });
     // February: spend 1000 + 500 over N1, N2, N7.

@@ -48,7 +48,8 @@ const mrrKeys = dimensionJoin({ all: "'all'", region: "f.region", segment: "f.se
  * MRR per account at start(M) (a) and start(M+1) (b), both at M's rate (docs/kpis.md, rule 16),
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
  * Region and segment: the account's at start(M+1) (region else its owner rep's then); rep
- * (churn and retention only, the other KPIs do not list it): the account's owner at start(M).
+ * (churn and retention only, the other KPIs do not list it): the account's owner at start(M)
+ * (docs/kpis.md, rule 37).
  */
 const MRR = `WITH subscription_mrr AS MATERIALIZED (
   SELECT s.account_id, ${subscriptionRate(P.end)} AS rate,
@@ -99,7 +100,7 @@ ${unionAll(
 
 /**
  * Customer acquisition cost: all marketing spend of M over the new customers of M
- * (docs/kpis.md, rule 35); null without new customers, 0 when they cost no spend.
+ * (docs/kpis.md, rules 35 and 36); null without new customers, 0 when there was no spend.
  */
 const ACQUISITION_COST = `WITH agg AS (
   SELECT 'all' AS dimension, 'all' AS key,
