@@ -16,7 +16,8 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
 
 /**
  * Leads whose cohorts may include M: created in M, or with a stage entry in M (a lead
- * first reaches a stage at one of its own stage entries).
+ * first reaches a stage at one of its own stage entries). The leads created in M also give
+ * their current score and their first touch (docs/kpis.md, rule 29).
  */
 const COHORTS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
