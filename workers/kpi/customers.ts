@@ -49,7 +49,8 @@ const mrrKeys = dimensionJoin({ all: "'all'", region: "f.region", segment: "f.se
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
  * Region and segment: the account's at start(M+1) (region else its owner rep's then); rep
  * (churn and retention only, the other KPIs do not list it): the account's owner at start(M)
- * (docs/kpis.md, rule 37).
+ * (docs/kpis.md, rule 37). `movements` is materialized so that each account's keys are
+ * looked up once, not once per dimension row.
  */
 const MRR = `WITH subscription_mrr AS MATERIALIZED (
   SELECT s.account_id, ${subscriptionRate(P.end)} AS rate,
@@ -62,7 +63,7 @@ const MRR = `WITH subscription_mrr AS MATERIALIZED (
 account_mrr AS (
   SELECT account_id, TOTAL(a * rate) AS a, TOTAL(b * rate) AS b, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
-movements AS (
+movements AS MATERIALIZED (
   SELECT m.a, m.b, m.region, m.segment, COALESCE(m.start_owner, 'unknown') AS start_rep,
     CASE WHEN m.a = 0 AND m.b > 0 AND NOT m.had_mrr THEN m.b ELSE 0 END AS new_mrr,
     CASE WHEN m.a = 0 AND m.b > 0 AND m.had_mrr THEN m.b ELSE 0 END AS reactivation_mrr,
