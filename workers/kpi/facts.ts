@@ -3,7 +3,10 @@
 // at an instant. Families import these and never each other, so a rule of docs/kpis.md
 // that several families read is written here once.
 import { CONTACT_TYPES_SQL } from "../model/events";
-import { P, rateAt, stateAt, teamAt } from "./sql";
+import { dimensionJoin, P, rateAt, stateAt, teamAt } from "./sql";
+
+/** Overall, by rep and by team: the breakdown of the facts with `rep` and `team` columns. */
+export const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
 
 /** An instant in month M, the half-open [start(M), start(M+1)) (docs/kpis.md, Conventions). */
 export const inMonth = (instant: string) => `(${instant} >= ${P.start} AND ${instant} < ${P.end})`;
@@ -76,6 +79,24 @@ export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.created_at,
     AND ${inMonth("d.created_at")}`;
 
 /**
+ * The deals that can be open at start(M) or at start(M+1) — open or without status now, or
+ * won / lost but created before start(M+1) and closed or changed since start(M) — as
+ * `deal_id` rows, from the same index ranges as OPEN_DEALS. Deleted ones are included:
+ * the pipeline movement follows a deal until its deletion.
+ */
+export const DEALS_AT_MONTH_EDGES = `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
+  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
+    AND created_at < ${P.end} AND (closed_at >= ${P.start} OR updated_at > ${P.start})`;
+
+/**
+ * Deal row `row` (with created_at and closed_at) is open at `instant` given its status then
+ * (docs/kpis.md, Conventions: created before it and not closed at it).
+ */
+export const openAt = (row: string, status: string, instant: string) =>
+  `(${row}.created_at < ${instant} AND (${status} IS NULL OR ${status} = 'open' OR ${row}.closed_at >= ${instant}))`;
+
+/**
  * Deals open at start(M+1) = P.end, every attribute as of that instant (docs/kpis.md,
  * rule 9), with the rate of M for their currency at that instant.
  *
@@ -99,7 +120,7 @@ export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate 
         AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
     CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
     WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
-  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
+  WHERE ${openAt("s", "s.status", P.end)}`;
 
 /**
  * Customer accounts at an instant (docs/kpis.md, rule 24): a won deal closed before it, or
