@@ -5,6 +5,7 @@ import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import type { ConnectionSecrets, Normalized, SourceAdapter, SplitDelivery, Verdict } from "./adapter";
 import {
+  checkedValue,
   describeIssues,
   isoOrNull,
   itemResult,
@@ -310,13 +311,11 @@ function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Fi
     case "associatedcompanyid":
       return mapped({ account_id: text(value) });
     case "hubspotscore": {
-      // HubSpot scores are points and may leave 0–100: such a score is refused with its
-      // reason rather than clamped (the event carries nothing else).
+      // HubSpot scores are points and may leave 0–100: such a score is refused with the
+      // native field's reason rather than clamped (the event carries nothing else).
       const raw = text(value);
-      if (raw === null) return mapped({ score: null });
-      if (!/^\s*-?\d+(\.\d+)?\s*$/.test(raw)) return unmapped(`hubspotscore ${JSON.stringify(raw)} is not a number`);
-      const score = Number(raw);
-      return score >= 0 && score <= 100 ? mapped({ score }) : unmapped(`hubspotscore ${raw} is outside 0–100, the range of a lead score`);
+      const { issue } = checkedValue(["lead", "score"], raw, "hubspotscore");
+      return issue === undefined ? mapped({ score: raw === null ? null : Number(raw) }) : unmapped(issue);
     }
     case "createdate":
       return mapped({ created_at: instant(value) });

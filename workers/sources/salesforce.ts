@@ -6,7 +6,7 @@ import { localMidnight } from "../../shared/months";
 import { timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
-import { describeIssues, isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
+import { type CheckedField, checkedValue, describeIssues, isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -267,22 +267,13 @@ function configOf(connection: ConnectionSecrets): Mapping<ConnectionConfig> {
 }
 
 /**
- * A number field the connection names, checked against the native rule for it. A value the
- * rule refuses is left out with a note, so the rest of the record is still applied: one odd
- * field of the org's data must not cost the whole event.
+ * A number field the connection names (if any), checked by its native field: a value that
+ * field refuses is left out with a note, so one odd field does not cost the whole record.
  */
-function checkedNumber(
-  fields: Fields,
-  name: string | undefined,
-  native: string,
-  accepts: (value: number) => boolean,
-  rule: string,
-): { value?: number | null; note?: string } {
+function namedNumber(fields: Fields, name: string | undefined, native: CheckedField): { value?: unknown; note?: string } {
   if (name === undefined) return {};
-  const value = decimal(fields, name);
-  if (value === undefined || value === null) return { value };
-  if (typeof value === "number" && accepts(value)) return { value };
-  return { note: `${name} ${JSON.stringify(value)} is not ${rule}: the record was applied without its ${native}` };
+  const { value, issue } = checkedValue(native, decimal(fields, name), name);
+  return issue === undefined ? { value } : { note: `${issue}: the ${native[0]} was applied without its ${native[1]}` };
 }
 
 /** The notes of a mapping, as the one dead letter beside the event. */
@@ -314,7 +305,7 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
   const config = configOf(connection);
   if (!config.ok) return config;
   const { term_months_field: termField, competitor_field: competitorField, lost_reason_field: lostReasonField } = config.value;
-  const term = checkedNumber(fields, termField, "term_months", (t) => Number.isInteger(t) && t >= 1, "a whole number of months, at least 1");
+  const term = namedNumber(fields, termField, ["deal", "term_months"]);
   const status = statusOfOpportunity(fields);
   const kind = text(fields, "Type");
   const closedAt =
@@ -346,7 +337,7 @@ function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): SOb
   const config = configOf(connection);
   if (!config.ok) return config;
   const stages = { ...DEFAULT_LEAD_STATUS_STAGES, ...config.value.lead_status_stages };
-  const score = checkedNumber(fields, config.value.lead_score_field, "score", (v) => v >= 0 && v <= 100, "a lead score between 0 and 100");
+  const score = namedNumber(fields, config.value.lead_score_field, ["lead", "score"]);
   const status = text(fields, "Status");
   let stage: LeadStage | null | undefined;
   let note: string | undefined;

@@ -391,9 +391,9 @@ describe("HubSpot contract term, lost reason, competitor and lead score", () => 
       { lead_id: "77", score: null },
     ]);
     expect(throughAdapter([contactChange(1, "hubspotscore", "150"), contactChange(2, "hubspotscore", "-5"), contactChange(3, "hubspotscore", "high")])).toEqual([
-      { rejected: "hubspotscore 150 is outside 0–100, the range of a lead score" },
-      { rejected: "hubspotscore -5 is outside 0–100, the range of a lead score" },
-      { rejected: 'hubspotscore "high" is not a number' },
+      { rejected: 'hubspotscore "150" must be between 0 and 100' },
+      { rejected: 'hubspotscore "-5" must be between 0 and 100' },
+      { rejected: 'hubspotscore "high" not a decimal number' },
     ]);
   });
 

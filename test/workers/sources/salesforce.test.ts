@@ -419,16 +419,18 @@ describe("normalize: the custom fields a connection names (term, competitor, los
     for (const term of ["0", "1.5", "abc"]) {
       const { data, notes } = one(opportunityWith({ Contract_Term__c: term, Loss_Reason__c: "Price" }));
       expect(data).toEqual({ deal_id: "0061", stage: "Closed Lost", status: "lost", lost_reason: "Price" });
-      expect(notes).toEqual([`Contract_Term__c ${JSON.stringify(term === "abc" ? term : Number(term))} is not a whole number of months, at least 1: the record was applied without its term_months`]);
+      const why = term === "abc" ? "not a decimal number" : "must be a whole number of months, at least 1";
+      expect(notes).toEqual([`Contract_Term__c ${JSON.stringify(term === "abc" ? term : Number(term))} ${why}: the deal was applied without its term_months`]);
     }
     for (const score of ["101", "-1", "x"]) {
       const { data, notes } = one(leadWith({ LeadScore__c: score }));
       expect(data).toEqual({ lead_id: "00Q1", stage: "mql" });
-      expect(notes).toEqual([`LeadScore__c ${JSON.stringify(score === "x" ? score : Number(score))} is not a lead score between 0 and 100: the record was applied without its score`]);
+      const why = score === "x" ? "not a decimal number" : "must be between 0 and 100";
+      expect(notes).toEqual([`LeadScore__c ${JSON.stringify(score === "x" ? score : Number(score))} ${why}: the lead was applied without its score`]);
     }
     // Both notes of one lead in its one dead letter.
     expect(one(leadWith({ Status: "Recycled", LeadScore__c: "101" })).notes).toEqual([
-      'Lead status "Recycled" has no lifecycle stage: the lead was applied without a stage; map it in the connection\'s config.lead_status_stages; LeadScore__c 101 is not a lead score between 0 and 100: the record was applied without its score',
+      'Lead status "Recycled" has no lifecycle stage: the lead was applied without a stage; map it in the connection\'s config.lead_status_stages; LeadScore__c 101 must be between 0 and 100: the lead was applied without its score',
     ]);
     // A nil field clears the value.
     expect(one(leadWith({ LeadScore__c: "" })).data).toEqual({ lead_id: "00Q1", stage: "mql", score: null });
