@@ -210,7 +210,7 @@ export type CheckedField = { [E in keyof typeof CHECKED_FIELDS]: [E, keyof (type
  * A CRM value for a native field, checked by that field's own schema (the one place its rule
  * lives, workers/model/entities.ts). A value the schema refuses comes back as the issue
  * instead: the caller leaves the field out (the record's other fields still applied) or
- * refuses the item, with that reason. undefined (not sent) stays absent; null clears.
+ * refuses the item, with that reason. undefined (not sent) stays absent; null or "" clears.
  */
 export function checkedValue(
   [entity, field]: CheckedField,
@@ -218,8 +218,16 @@ export function checkedValue(
   crmField: string,
 ): { value?: unknown; issue?: string } {
   if (value === undefined || value === null) return { value };
+  if (value === "") return { value: null };
   const schema: z.ZodType = (CHECKED_FIELDS[entity] as Record<string, z.ZodType>)[field]!;
   const parsed = schema.safeParse(value);
   if (parsed.success) return { value };
   return { issue: `${crmField} ${JSON.stringify(value)} ${issueMessages(parsed.error)}` };
+}
+
+/** A CRM value for a native text field (competitor, lost_reason): text, "" clearing like null; anything else is the issue. */
+export function checkedText(value: unknown, crmField: string): { value?: string | null; issue?: string } {
+  if (value === undefined || value === null) return { value };
+  if (typeof value === "string") return { value: value === "" ? null : value };
+  return { issue: `${crmField} ${JSON.stringify(value)} is not text` };
 }

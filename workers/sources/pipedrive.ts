@@ -6,6 +6,7 @@ import { base64ToBytes, bytesToBase64, randomBytes } from "../lib/crypto";
 import { parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
 import {
+  checkedText,
   checkedValue,
   describeIssues,
   isoOrNull,
@@ -369,7 +370,7 @@ function customFieldValue(raw: Record<string, unknown> | null, key: string): unk
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     return Object.hasOwn(value, "value") ? (value as { value: unknown }).value : value;
   }
-  return value === "" ? null : value;
+  return value;
 }
 
 /**
@@ -385,9 +386,9 @@ function customDealFields(raw: Record<string, unknown> | null, config: CustomFie
     else notes.push(`${issue}: the deal was applied without its term_months`);
   }
   if (config.competitor_field !== undefined) {
-    const value = customFieldValue(raw, config.competitor_field);
-    if (value === undefined || value === null || typeof value === "string") data.competitor = value;
-    else notes.push(`${config.competitor_field} ${JSON.stringify(value)} is not text: the deal was applied without its competitor`);
+    const { value, issue } = checkedText(customFieldValue(raw, config.competitor_field), config.competitor_field);
+    if (issue === undefined) data.competitor = value;
+    else notes.push(`${issue}: the deal was applied without its competitor`);
   }
   return { data: present(data), ...(notes.length > 0 ? { note: notes.join("; ") } : {}) };
 }
