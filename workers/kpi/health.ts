@@ -14,7 +14,7 @@ import { days, dimensionJoin, P, ratio, unionAll } from "./sql";
 import { DAY_MS } from "../../shared/units";
 
 /** Health below this is "at risk" (accounts_at_risk). */
-const AT_RISK_BELOW = 70;
+export const AT_RISK_BELOW = 70;
 
 /** Engagement is 1 up to this many days since the latest contact activity, 0 from ENGAGEMENT_NONE_DAYS. */
 const ENGAGEMENT_FULL_DAYS = 30;
@@ -36,15 +36,18 @@ const latestContactBefore = (accountId: string, instant: string) => `(SELECT a.o
 const healthKeys = dimensionJoin({ all: "'all'", rep: "f.rep", segment: "f.segment", region: "f.region" });
 
 /**
- * Components, each in [0, 1] (docs/kpis.md, rules 32–34):
+ * Every customer account at t with its health (docs/kpis.md, rules 32–34): account_id, its
+ * keys at t (rep, region, segment), its MRR at t at M's rate, the three components, each in
+ * [0, 1], and the score. Components:
  * - revenue from m0 = MRR at start(M−2) and m1 = MRR at t, both at M's rate (rule 16);
  *   subscriptions without a usable rate are left out, as in the MRR family;
  * - loyalty from the latest `nps` response in [start(M−11), t), ties to the larger id;
  * - engagement from d, the days from the latest contact activity before t to t.
  * The score rounds half up after rounding away binary noise at 1e-9 (rule 32), so that
- * 57.5 computed as 57.49999999999999 is 58.
+ * 57.5 computed as 57.49999999999999 is 58. The KPIs below and the report's accounts at
+ * risk (workers/reports/inputs.ts) read it.
  */
-const HEALTH = `WITH customer AS MATERIALIZED (${customerAccountsAt(P.end)}),
+export const ACCOUNT_HEALTH = `WITH customer AS MATERIALIZED (${customerAccountsAt(P.end)}),
 subscription_mrr AS MATERIALIZED (
   SELECT s.account_id, ${subscriptionRate(P.end)} AS rate,
     COALESCE(${subscriptionMrrAt(P.twoBackStart)}, 0) AS m0,
@@ -68,7 +71,7 @@ account AS MATERIALIZED (${withAccountKeysAt(
   P.end,
 )}),
 components AS (
-  SELECT a.rep, a.region, a.segment,
+  SELECT a.account_id, a.rep, a.region, a.segment, COALESCE(m.m1, 0) AS mrr,
     CASE
       WHEN m.had_mrr IS NULL OR NOT m.had_mrr THEN 0.5
       WHEN m.m0 = 0 AND m.m1 > 0 THEN 1.0
@@ -83,10 +86,14 @@ components AS (
   LEFT JOIN account_mrr m ON m.account_id = a.account_id
   LEFT JOIN latest_nps n ON n.account_id = a.account_id),
 scored AS (
-  SELECT rep, region, segment,
+  SELECT account_id, rep, region, segment, mrr, revenue, loyalty, engagement,
     CAST(ROUND(100 * (0.4 * revenue + 0.3 * loyalty + 0.3 * engagement), 9) + 0.5 AS INTEGER) AS health
-  FROM components),
-keyed AS (SELECT f.*, dim.dimension, ${healthKeys.key} AS key FROM scored f ${healthKeys.join}),
+  FROM components)
+SELECT * FROM scored`;
+
+/** customer_health is the mean score, accounts_at_risk the share below AT_RISK_BELOW. */
+const HEALTH = `WITH account_health AS MATERIALIZED (${ACCOUNT_HEALTH}),
+keyed AS (SELECT f.*, dim.dimension, ${healthKeys.key} AS key FROM account_health f ${healthKeys.join}),
 agg AS (SELECT dimension, key, TOTAL(health) AS health, COUNT(*) AS accounts, SUM(health < ${AT_RISK_BELOW}) AS at_risk
   FROM keyed GROUP BY dimension, key)
 ${unionAll(
