@@ -1,6 +1,6 @@
 // The Cron Triggers. Every 5 minutes: sweep the inbox (no stored delivery is left
-// unprocessed, failed ones are retried with a slow backoff) and fan out recomputes of
-// dirty months. Hourly, also the trailing three months of every workspace with data, the
+// unprocessed, failed ones are retried with a slow backoff), mark every month of a workspace
+// computed with an older catalog version dirty, and fan out recomputes of dirty months. Hourly, also the trailing three months of every workspace with data, the
 // monthly reports (publication and revisions) and retention. Each step fails alone, and
 // each workspace database runs on its own, side by side: one database failing or slow
 // never stops or delays another's sweep, recompute or publication.
@@ -10,6 +10,7 @@ import { type PlacedDatabase, workspaceDatabases } from "../db/placement";
 import type { Env } from "../env";
 import { releaseHeld, resumedWithHeld } from "../ingest/held";
 import { sweepInbox } from "../ingest/inbox";
+import { upgradeCatalog } from "../kpi/catalog-upgrade";
 import { fanOutDirtyMonths, fanOutTrailingMonths } from "../kpi/schedule";
 import { publishAll } from "../reports/cron";
 import { applyRetention } from "./retention";
@@ -46,6 +47,7 @@ export async function runDatabase(
   const now = controller.scheduledTime;
   const run: DatabaseRun = { database: name, swept: 0, dirty: 0, trailing: 0, published: 0 };
   run.swept = await step(`${name} inbox sweep`, () => sweepInbox({ name, db }, env.EVENTS_QUEUE, now, paused));
+  await step(`${name} catalog upgrade`, () => upgradeCatalog(db, now, undefined, paused));
   run.dirty = await step(`${name} dirty months`, () => fanOutDirtyMonths(db, env.RECOMPUTE_QUEUE, now, paused));
   if (controller.cron === HOURLY) {
     run.trailing = await step(`${name} trailing months`, () => fanOutTrailingMonths(db, env.RECOMPUTE_QUEUE, now, paused));

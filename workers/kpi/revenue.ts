@@ -1,6 +1,6 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
-import { closedDeals, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, OPEN_DEALS, regionKey } from "./facts";
+import { closedDeals, DEALS_AT_MONTH_EDGES, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, inMonth, OPEN_DEALS, openAt, regionKey, repTeamKeys } from "./facts";
 import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
@@ -8,6 +8,12 @@ import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, tea
  * a deal w without lines counts whole under its own row.
  */
 const LINE_REVENUE = "CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END";
+
+/**
+ * A won deal's amount over a year (docs/kpis.md, rule 27): converted × 12 ÷ term_months,
+ * the term 12 months when it has none; null without an amount or a usable rate.
+ */
+const annualised = (converted: string, termMonths: string) => `${converted} * 12.0 / COALESCE(${termMonths}, 12)`;
 
 const DEAL_KEYS = {
   all: "'all'",
@@ -18,17 +24,23 @@ const DEAL_KEYS = {
   segment: "f.segment",
 };
 
-const closedKeys = dimensionJoin(DEAL_KEYS);
+const dealKeys = dimensionJoin(DEAL_KEYS);
+/** Closed deals also break down by loss reason; only lost deals carry that key (docs/kpis.md, rule 26). */
+const closedKeys = dimensionJoin({ ...DEAL_KEYS, reason: "f.reason" });
 const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
 
 const CLOSED_IN_MONTH = `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}),
+keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}
+  WHERE dim.dimension <> 'reason' OR f.status = 'lost'),
 agg AS (
   SELECT dimension, key,
     SUM(status = 'won') AS won,
     SUM(status = 'lost') AS lost,
     TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
     SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
+    TOTAL(CASE WHEN status = 'won' THEN ${annualised("converted", "term_months")} END) AS annualised,
+    TOTAL(CASE WHEN status = 'lost' THEN converted END) AS lost_revenue,
+    SUM(status = 'lost' AND competitive) AS competitive_lost,
     TOTAL(CASE WHEN status = 'won' THEN ${days("(closed_at - created_at)")} END) AS cycle_days,
     SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
     TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
@@ -45,6 +57,9 @@ ${unionAll(
   total("expansion_revenue", "expansion_revenue", "agg", "expansion_won > 0"),
   ratio("upsell_rate", "expansion_won", "won", "agg", "won > 0"),
   median("sales_cycle_days_median", "cycles"),
+  ratio("acv", "annualised", "won_priced", "agg", "won > 0"),
+  total("lost_revenue", "lost_revenue", "agg", "lost > 0"),
+  ratio("competitive_loss_rate", "competitive_lost", "lost", "agg", "lost > 0"),
 )}`;
 
 /**
@@ -76,7 +91,7 @@ ${unionAll(
 
 /** Deals created in M: the opportunity cohort. */
 const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (${DEALS_CREATED_IN_MONTH}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM created f ${closedKeys.join}),
+keyed AS (SELECT f.*, dim.dimension, ${dealKeys.key} AS key FROM created f ${dealKeys.join}),
 agg AS (SELECT dimension, key, COUNT(*) AS created, SUM(status = 'won') AS won FROM keyed GROUP BY dimension, key)
 ${unionAll(
   total("new_opportunities", "created", "agg"),
@@ -175,6 +190,47 @@ ${unionAll(
   ratio("quota_attainment_ytd", "revenue", "quota", "year_agg"),
 )}`;
 
+/**
+ * Slippage (docs/kpis.md, rule 38): each deal's expected close as planned at the start of M
+ * (or at its first event, for a deal first seen later) against the one at start(M+1);
+ * deals that can be open at either edge or closed in M (DEALS_AT_MONTH_EDGES), keyed by
+ * their owner at start(M+1) (rule 9), valued at their amount then at M's rate.
+ */
+const SLIPPAGE = `WITH candidate AS (${DEALS_AT_MONTH_EDGES}),
+edges AS MATERIALIZED (
+  SELECT d.created_at, d.closed_at,
+    ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
+    ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+    ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+    COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency,
+    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", `MAX(${P.start}, d.first_seen_at)`, "value_num")} AS planned,
+    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", P.end, "value_num")} AS expected
+  FROM candidate c CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
+  WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}),
+facts AS MATERIALIZED (
+  SELECT COALESCE(e.owner, 'unknown') AS rep, ${teamAt("e.owner", P.end)} AS team,
+    e.amount * ${rateAt("e.currency", P.month)} AS converted,
+    ${inMonth("e.planned")} AND ${openAt("e", "e.status", P.end)} AS slipped,
+    ${inMonth("e.planned")} AND e.expected >= ${P.end} AS pushed,
+    e.planned >= ${P.end} AND ${inMonth("e.expected")} AS pulled_in
+  FROM edges e WHERE e.planned IS NOT NULL),
+keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}
+  WHERE f.slipped OR f.pushed OR f.pulled_in),
+agg AS (
+  SELECT dimension, key,
+    SUM(slipped) AS slipped, TOTAL(CASE WHEN slipped THEN converted END) AS slipped_value,
+    SUM(pushed) AS pushed, TOTAL(CASE WHEN pushed THEN converted END) AS pushed_value,
+    SUM(pulled_in) AS pulled_in, TOTAL(CASE WHEN pulled_in THEN converted END) AS pulled_in_value
+  FROM keyed GROUP BY dimension, key)
+${unionAll(
+  total("slipped_deals", "slipped", "agg", "slipped > 0"),
+  total("slipped_value", "slipped_value", "agg", "slipped > 0"),
+  total("pushed_deals", "pushed", "agg", "pushed > 0"),
+  total("pushed_value", "pushed_value", "agg", "pushed > 0"),
+  total("pulled_in_deals", "pulled_in", "agg", "pulled_in > 0"),
+  total("pulled_in_value", "pulled_in_value", "agg", "pulled_in > 0"),
+)}`;
+
 export const REVENUE_QUERIES = {
   closed_in_month: CLOSED_IN_MONTH,
   products_won: PRODUCTS_WON,
@@ -182,6 +238,7 @@ export const REVENUE_QUERIES = {
   open_at_end: OPEN_AT_END,
   growth: GROWTH,
   quotas: QUOTAS,
+  slippage: SLIPPAGE,
 };
 
 /**
