@@ -2,10 +2,11 @@
 // (DB_DIRECTORY): placement, isolation, the webhook → directory → database path, the cron
 // per database, and a move between databases under concurrent deliveries.
 import type { D1Database } from "@cloudflare/workers-types";
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runScheduled } from "../../workers/cron/scheduled";
+import worker from "../../workers/index";
 import { MOVED_TABLES } from "../../workers/db/moves";
 import { workspaceDatabaseNames } from "../../workers/db/placement";
 import {
@@ -310,6 +311,44 @@ describe("moving a workspace", () => {
     expect(month.kpis.revenue_won!.values.find((v) => v.dimension === "all")!.value).toBe(expectedRevenue);
     const db = await workspaceDbOf("acme");
     expect(db).toBe(DB_2);
+  });
+
+  it("copies again when the old copy changed after it was copied, and holds a paused workspace's recomputes", async () => {
+    await createWorkspace("drift", { database: "DB_WS_1", timezone: "UTC" });
+    const drift = await createNativeConnection("drift");
+    const driftId = (await placementOf("drift")).id;
+    expect((await postNative(drift, JSON.stringify({ events: [deal("DR-1", 100), deal("DR-2", 200)] }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/admin/workspaces/drift/move", { to: "DB_WS_2" })).status).toBe(202);
+
+    // A recompute job for the paused workspace: held in the directory, not computed.
+    const batch = createMessageBatch("recompute", [{ id: "held-1", timestamp: new Date(), attempts: 1, body: { workspaceId: driftId, month: "2026-03" } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["held-1"]);
+    expect(await count(env.DB_DIRECTORY, "SELECT COUNT(*) AS n FROM held_months WHERE workspace_id = ?1 AND month = '2026-03'", driftId)).toBe(1);
+    expect(await count(DB_1, "SELECT COUNT(*) AS n FROM kpi_values WHERE workspace_id = ?1", driftId)).toBe(0);
+
+    const step = async () => (await (await call("POST", "/api/v1/admin/workspaces/drift/move/step")).json()) as { state: string; attempt: number; reason: string | null };
+    let move = await step();
+    while (move.state !== "verifying") move = await step();
+    // A write that began before the pause lands in the old copy after it was copied.
+    await DB_1.prepare("UPDATE deals SET amount = 999 WHERE workspace_id = ?1 AND deal_id = 'DR-1'").bind(driftId).run();
+    const states = [move.state];
+    while (move.state !== "done" && move.state !== "failed") {
+      move = await step();
+      states.push(move.state);
+    }
+    // The verification saw the deals differ: the copy was deleted and made again.
+    expect(states).toContain("resetting");
+    expect(move).toMatchObject({ state: "done", attempt: 2 });
+    expect(move.reason).toContain("deals");
+    expect(await DB_2.prepare("SELECT amount FROM deals WHERE workspace_id = ?1 AND deal_id = 'DR-1'").bind(driftId).first()).toEqual({ amount: 999 });
+    expect(await count(DB_2, "SELECT COUNT(*) AS n FROM deals WHERE workspace_id = ?1", driftId)).toBe(2);
+    expect(nonEmpty(await rowsOf(DB_1, driftId))).toEqual({});
+    // The held month is dirty in the new database, nothing is left held.
+    expect(await count(DB_2, "SELECT COUNT(*) AS n FROM dirty_months WHERE workspace_id = ?1 AND month = '2026-03'", driftId)).toBe(1);
+    expect(await count(env.DB_DIRECTORY, "SELECT COUNT(*) AS n FROM held_months")).toBe(0);
   });
 
   it("refuses a move to where the workspace is, to an unknown database, and without the ADMIN_TOKEN", async () => {
