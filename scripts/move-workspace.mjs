@@ -40,7 +40,7 @@ export async function moveWorkspace({ api, token, workspace, to, log = console.l
     if (move.state === "settling") await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
   for (const table of move.tables) {
-    log(`  ${table.table.padEnd(24)} ${String(table.source_rows).padStart(9)} rows  checksum ${table.source_checksum} ${table.source_checksum === table.target_checksum && table.source_rows === table.target_rows ? "= copy" : `≠ copy (${table.target_rows} rows, ${table.target_checksum})`}`);
+    log(`  ${table.table.padEnd(28)} ${String(table.source_rows).padStart(9)} rows  checksum ${table.source_checksum} ${table.source_checksum === table.target_checksum && table.source_rows === table.target_rows ? "= copy" : `≠ copy (${table.target_rows} rows, ${table.target_checksum})`}`);
   }
   if (move.state === "failed") throw new Error(`the move failed: ${move.reason}; ${workspace} stays in ${move.from}`);
   log(`${workspace} is in ${move.to}; ${move.released_deliveries ?? 0} deliveries held during the move were applied after it`);
