@@ -1,10 +1,13 @@
 // What a report of month M reads besides the workspace: the month documents of M and the
-// 23 months before it, and the display names of reps and products. Set-based reads of the
-// KPI tables and projections, in raw D1 like the engine that writes them (db/README.md).
+// 23 months before it, the display names of reps and products, and the at-risk accounts
+// of M. Set-based reads of the KPI tables and projections, in raw D1 like the engine that
+// writes them (db/README.md).
 import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, monthRange } from "../../shared/months";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
 import type { WorkspaceRow } from "../db/workspaces";
+// TEMPORARY: the engine's named fact replaces this import when the customers branch lands.
+import { ACCOUNT_HEALTH, AT_RISK_BELOW, accountHealthParams } from "./account-health-temporary";
 
 /** Months a report looks back over, M included: two years, for M−12 and its year to date. */
 export const REPORT_MONTHS = 24;
@@ -34,3 +37,41 @@ export async function namesFor(db: D1Database, workspaceId: string) {
     teams: Object.fromEntries(repRows.map((r) => [r.rep_id, r.team])),
   };
 }
+
+/** The report lists at most this many at-risk accounts, the lowest scores first. */
+export const AT_RISK_LIST_LIMIT = 25;
+
+/** One customer account's health at start(M+1), as the engine's fact computes it. */
+export interface AccountHealthRow {
+  account_id: string;
+  name: string;
+  owner_rep_id: string | null;
+  segment: string;
+  region: string;
+  mrr: number;
+  revenue: number;
+  loyalty: number;
+  engagement: number;
+  score: number;
+}
+
+/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
+const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
+
+/**
+ * The at-risk accounts of M: one statement over the engine's account health fact (the same
+ * rule as customer_health, docs/kpis.md "Health score"), cut to the lowest scores — then
+ * the largest MRR, which has the most to lose. Its cost is the fact's, bounded by the
+ * customer accounts at start(M+1) and the month's windows, not by the history.
+ */
+export const AT_RISK_ACCOUNTS = `SELECT account_id, name, owner_rep_id, segment, region, mrr, revenue, loyalty, engagement, score
+FROM (${ACCOUNT_HEALTH}) WHERE score < ${AT_RISK_BELOW}
+ORDER BY score, mrr DESC, account_id LIMIT ${AT_RISK_LIST_LIMIT}`;
+
+export async function atRiskAccountsFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<AccountHealthRow[]> {
+  const params = accountHealthParams(workspace, month);
+  const { results } = await db.prepare(AT_RISK_ACCOUNTS).bind(...params.slice(0, parameterCount(AT_RISK_ACCOUNTS))).all<AccountHealthRow>();
+  return results;
+}
+
+export { AT_RISK_BELOW };
