@@ -134,8 +134,8 @@ export const Report = z.object({
   activity: z.object({
     by_type: Breakdown,
     responsiveness: z.array(Headline),
-    /** selling_time_share overall and by rep (catalog version 2; absent in older reports). */
-    selling_time: z.object({ share: Headline, by_rep: Breakdown }).optional(),
+    /** selling_time_share overall and by team (catalog version 2; absent in older reports). */
+    selling_time: z.object({ share: Headline, by_team: Breakdown }).optional(),
   }),
   customers: z.object({
     nps: z.object({

@@ -207,7 +207,11 @@ describe("the fixtures", () => {
   it("repeat the catalog's name, unit, direction and formula in every headline", () => {
     for (const file of ["acme/2026-02.json", "acme/2026-03.json", "brightwave/2026-03.json"]) {
       const report = JSON.parse(readFileSync(join(FIXTURES, file), "utf8"));
-      const all: Headline[] = [...report.headlines, ...report.leads.conversion, ...report.activity.responsiveness, ...report.customers.metrics];
+      const all: Headline[] = [
+        ...report.headlines, ...report.leads.conversion, ...report.activity.responsiveness, ...report.customers.metrics,
+        ...(report.health?.metrics ?? []), ...(report.losses?.metrics ?? []), ...(report.acquisition?.metrics ?? []),
+        ...(report.activity.selling_time ? [report.activity.selling_time.share] : []),
+      ];
       for (const h of all) {
         const kpi = KPI_BY_ID.get(h.kpi);
         expect(kpi, h.kpi).toBeDefined();

@@ -135,6 +135,8 @@ function leaderboard(input: ReportInput, document: MonthDocument | undefined): L
   const winRate = byRep("win_rate");
   const quota = byRep("quota_attainment");
   const handoffs = byRep("handoffs");
+  // A total: a rep without a row handed nothing off, once the month has the KPI at all.
+  const noHandoff = overall(document, "handoffs") === undefined ? null : 0;
   const reps = new Set([...revenue.keys(), ...deals.keys(), ...winRate.keys(), ...quota.keys(), ...handoffs.keys()]);
   return [...reps]
     .map((rep) => ({
@@ -145,7 +147,7 @@ function leaderboard(input: ReportInput, document: MonthDocument | undefined): L
       deals_won: deals.get(rep) ?? null,
       win_rate: winRate.get(rep) ?? null,
       quota_attainment: quota.get(rep) ?? null,
-      handoffs: handoffs.get(rep) ?? null,
+      handoffs: handoffs.get(rep) ?? noHandoff,
     }))
     .sort((a, b) => (b.revenue_won ?? -1) - (a.revenue_won ?? -1) || a.name.localeCompare(b.name));
 }
@@ -159,6 +161,9 @@ function pipelineOrder(conversions: ValueRecord[]): string[] {
   for (let stage = first; stage !== undefined && !order.includes(stage); stage = next.get(stage)) order.push(stage);
   return order;
 }
+
+/** A loss reason as recorded (lower-cased, trimmed: docs/kpis.md), `unknown` in words. */
+const reasonLabel = (key: string) => (key === "unknown" ? "No reason given" : key.charAt(0).toUpperCase() + key.slice(1));
 
 /** Component scores are kept to 4 decimals: enough for any display, stable in the content hash. */
 const component = (value: number) => Math.round(value * 10_000) / 10_000;
@@ -245,7 +250,8 @@ export function assembleReport(input: ReportInput): Report {
       ]),
       selling_time: {
         share: headline("selling_time_share", month, documents),
-        by_rep: breakdown(document, "selling_time_share", "rep", repName),
+        // By team: a few bars however many reps there are.
+        by_team: breakdown(document, "selling_time_share", "team"),
       },
     },
     customers: {
@@ -269,8 +275,8 @@ export function assembleReport(input: ReportInput): Report {
     },
     health: customerHealth(input, document, headlines),
     losses: {
-      lost_revenue_by_reason: breakdown(document, "lost_revenue", "reason"),
-      deals_lost_by_reason: breakdown(document, "deals_lost", "reason"),
+      lost_revenue_by_reason: breakdown(document, "lost_revenue", "reason", reasonLabel),
+      deals_lost_by_reason: breakdown(document, "deals_lost", "reason", reasonLabel),
       metrics: headlines(["lost_revenue", "deals_lost", "competitive_loss_rate"]),
     },
     acquisition: {
