@@ -155,7 +155,7 @@ export const Report = z.object({
    */
   health: CustomerHealth.optional(),
   losses: Losses.optional(),
-  /** customer_acquisition_cost, customer_lifetime_value, ltv_to_cac, avg_lead_score. */
+  /** customer_acquisition_cost, ltv_to_cac, avg_lead_score (customer_lifetime_value is in customers.metrics). */
   acquisition: z.object({ metrics: z.array(Headline) }).optional(),
   warnings: z.record(z.string(), z.number().int()),
 });

@@ -226,7 +226,9 @@ describe("the sections of catalog version 2", () => {
     expect(losses).toContain('<h2 id="losses">Why we lose</h2>');
     expect(losses).toContain("Lost revenue by reason");
     expect(losses).toMatch(/<th scope="row">Competitor<\/th><td class="num" data-value="61200">\$61,200</);
-    expect(losses).toMatch(/<th scope="row">No reason given<\/th><td class="num" data-value="1">1</);
+    // Deals lost sit beside lost revenue in the chart's table.
+    expect(losses).toMatch(/<th scope="row">Competitor<\/th><td class="num" data-value="61200">\$61,200<\/td><td class="num">9<\/td>/);
+    expect(losses).toMatch(/<th scope="row">No reason given<\/th><td class="num" data-value="4100">\$4,100<\/td><td class="num">1<\/td>/);
     expect(row(losses, "competitive_loss_rate")).toMatch(/data-value="0.375">37.5%</);
   });
 

@@ -141,7 +141,7 @@ describe("the customer health section on a hand-made workspace", () => {
   it("carries the new sections of catalog version 2", () => {
     expect(report.health!.metrics.map((h) => h.kpi)).toEqual(["customer_health", "accounts_at_risk"]);
     expect(report.losses!.metrics.map((h) => h.kpi)).toEqual(["lost_revenue", "deals_lost", "competitive_loss_rate"]);
-    expect(report.acquisition!.metrics.map((h) => h.kpi)).toEqual(["customer_acquisition_cost", "customer_lifetime_value", "ltv_to_cac", "avg_lead_score"]);
+    expect(report.acquisition!.metrics.map((h) => h.kpi)).toEqual(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]);
     expect(report.activity.selling_time!.share.kpi).toBe("selling_time_share");
     expect(report.customers.churn_by_rep!.dimension).toBe("rep");
   });

@@ -280,7 +280,8 @@ export function assembleReport(input: ReportInput): Report {
       metrics: headlines(["lost_revenue", "deals_lost", "competitive_loss_rate"]),
     },
     acquisition: {
-      metrics: headlines(["customer_acquisition_cost", "customer_lifetime_value", "ltv_to_cac", "avg_lead_score"]),
+      // The lifetime value it is set against is in customers.metrics.
+      metrics: headlines(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]),
     },
     warnings: document.warnings,
   };

@@ -38,8 +38,11 @@ export async function namesFor(db: D1Database, workspaceId: string) {
   };
 }
 
-/** The report lists at most this many at-risk accounts, the lowest scores first. */
-export const AT_RISK_LIST_LIMIT = 25;
+/**
+ * The report lists at most this many at-risk accounts, the lowest scores first: the ones
+ * to call this week, within the page's weight (the count of all of them is a KPI).
+ */
+export const AT_RISK_LIST_LIMIT = 10;
 
 /** One customer account's health at start(M+1), as the engine's fact computes it. */
 export interface AccountHealthRow {

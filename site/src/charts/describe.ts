@@ -61,7 +61,8 @@ export function describeRanking(name: string, dimension: string, unit: string, i
   const sorted = [...known].sort((a, b) => b.value - a.value);
   const total = known.reduce((sum, i) => sum + i.value, 0);
   const [first, second] = sorted;
-  const share = total > 0 && unit !== "ratio" ? ` (${percent(format, first!.value / total)} of the total)` : "";
+  // A share of the total means something for sums (money, counts), not for rates or scores.
+  const share = total > 0 && (unit === "money" || unit === "count") ? ` (${percent(format, first!.value / total)} of the total)` : "";
   const next = second ? `, followed by ${second.label} with ${format.value(unit, second.value)}` : "";
   return `${name} by ${dimension}, ${known.length} ${known.length === 1 ? "item" : "items"}: ${first!.label} leads with ${format.value(unit, first!.value)}${share}${next}.`;
 }
