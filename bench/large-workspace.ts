@@ -96,6 +96,7 @@ const INDUSTRIES = ["software", "finance", "healthcare", "retail", "manufacturin
 export const SOURCES = ["website", "referral", "paid_search", "events", "outbound", "partner"];
 const SOURCE_WEIGHTS = [0.3, 0.12, 0.22, 0.1, 0.18, 0.08];
 const LOST_REASONS = ["price", "competitor", "no_decision", "timing", "features", "budget"];
+const COMPETITORS = ["Rivalsoft", "Northwind CRM", "Acme Analytics"];
 const PRODUCTS = [
   { product_id: "p_core", name: "Core platform", price: 12_000 },
   { product_id: "p_analytics", name: "Analytics", price: 6_000 },
@@ -125,6 +126,9 @@ function lastBelow(sorted: Float64Array, count: number, value: number): number {
 export function generateLargeWorkspace({ size, seed = 1 }: LargeWorkspaceOptions): LargeWorkspace {
   if (!(size > 0)) throw new RangeError(`size must be positive: ${size}`);
   const rng = new Rng(seed);
+  // Catalog version 2's optional fields (lead score, contract term, competitor) draw from
+  // their own stream, so planting them leaves every other generated value as it was.
+  const fieldsRng = new Rng(seed ^ 0xf1e1d);
   const months = monthRange(addMonths(LAST_MONTH, -(MONTH_COUNT - 1)), LAST_MONTH);
   const monthStarts = [...months, addMonths(LAST_MONTH, 1)].map((m) => startOfMonth(m, TIMEZONE));
   const START = monthStarts[0]!;
@@ -229,6 +233,7 @@ export function generateLargeWorkspace({ size, seed = 1 }: LargeWorkspaceOptions
       created_at: new Date(created).toISOString(),
     };
     if (account) data.account_id = account.id;
+    if (fieldsRng.chance(0.8)) data.score = fieldsRng.int(101);
     // Most leads are announced as they are created; some arrive a little later.
     emit("lead.upserted", rng.chance(0.85) ? created : created + rng.int(2 * DAY), data);
     let t = created + 5 * MINUTE;
@@ -270,6 +275,7 @@ export function generateLargeWorkspace({ size, seed = 1 }: LargeWorkspaceOptions
     };
     if (account) data.account_id = account.id;
     if (lead) data.lead_id = lead.id;
+    if (fieldsRng.chance(0.4)) data.term_months = fieldsRng.pick([6, 12, 24, 36]);
     if (rng.chance(0.3)) {
       const lines = [];
       const count = 1 + rng.int(3);
@@ -309,6 +315,7 @@ export function generateLargeWorkspace({ size, seed = 1 }: LargeWorkspaceOptions
       // Mostly an explicit closed_at (a little before the update), else implicit by status.
       if (rng.chance(0.85)) closing.closed_at = new Date(t - rng.int(3) * DAY).toISOString();
       if (!won) closing.lost_reason = rng.pick(LOST_REASONS);
+      if (!won && (closing.lost_reason === "competitor" || fieldsRng.chance(0.2))) closing.competitor = fieldsRng.pick(COMPETITORS);
       if (emit("deal.upserted", t, closing)) last = t;
     }
     dealEnds[i] = last;

@@ -62,6 +62,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "PUT", path: "/api/v1/workspaces/contract/spend", body: [], scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/recompute", body: { from: "2026-03", to: "2026-03" }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03/pipeline-movement", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/metrics/win_rate", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/dead-letters", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/ingest-status", scope: "read", workspace: true },
@@ -203,7 +204,7 @@ describe("every route, every scope, every resource kind", () => {
       side.shareToken = ((await published.json()) as { share_token: string }).share_token;
     }
     before = { a: await snapshot(sides.a), b: await snapshot(sides.b) };
-  });
+  }, 60_000); // two workspaces, two tokens per route each, two recomputes: slow on a loaded machine
 
   it.each(ROUTES.map((route, index) => ({ ...route, index })))("$method $path", async (route) => {
     const { a, b } = sides;

@@ -29,7 +29,7 @@ describe("GET /api/v1/kpis", () => {
     const response = await call("GET", "/api/v1/kpis");
     expect(response.status).toBe(200);
     const catalog = (await response.json()) as { catalog_version: string; kpis: { id: string }[] };
-    expect(catalog.catalog_version).toBe("1");
+    expect(catalog.catalog_version).toBe("2");
     expect(catalog.kpis).toHaveLength(KPIS.length);
     expect(catalog.kpis.find((k) => k.id === "win_rate")).toEqual({
       id: "win_rate",
@@ -84,6 +84,50 @@ describe("GET /api/v1/workspaces/:ws/metrics/:kpi", () => {
       { field: "by", message: "win_loss_ratio is broken down by all, rep, team" },
     ]);
     expect((await call("GET", "/api/v1/workspaces/series/months/2030-01")).status).toBe(404);
+  });
+});
+
+describe("catalog version 2 through the API and CSV", () => {
+  beforeAll(async () => {
+    await createWorkspace("losses", { timezone: "UTC" });
+    const connection = await createNativeConnection("losses");
+    const deal = (id: string, at: string, data: Record<string, unknown>) =>
+      event(id, "deal.upserted", at, { deal_id: id, owner_rep_id: "R-1", ...data });
+    const events = [
+      deal("L-1", "2026-03-02T10:00:00Z", { amount: 1000, status: "lost", lost_reason: "Price", competitor: "Rivalsoft" }),
+      deal("L-2", "2026-03-03T10:00:00Z", { amount: 500, status: "lost", lost_reason: "  price " }),
+      deal("L-3", "2026-03-04T10:00:00Z", { amount: 200, status: "lost" }),
+      deal("W-1", "2026-03-05T10:00:00Z", { amount: 1200, status: "won", term_months: 6 }),
+      deal("W-2", "2026-03-06T10:00:00Z", { amount: 3000, status: "won" }),
+    ];
+    expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/losses/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+  });
+
+  it("serves a section-F dimension as a series: losses by reason", async () => {
+    const response = await call("GET", "/api/v1/workspaces/losses/metrics/lost_revenue?from=2026-03&to=2026-03&by=reason");
+    expect(response.status).toBe(200);
+    // "Price" and "  price " are one reason (lower-cased, trimmed): 1,000 + 500; L-3 has none.
+    expect(((await response.json()) as { entries: unknown[] }).entries).toEqual([
+      { month: "2026-03", dimension: "reason", key: "price", value: 1500 },
+      { month: "2026-03", dimension: "reason", key: "unknown", value: 200 },
+    ]);
+  });
+
+  it("puts section F's values, with numerators and denominators, in the month's CSV", async () => {
+    const response = await call("GET", "/api/v1/workspaces/losses/months/2026-03?format=csv");
+    expect(response.status).toBe(200);
+    const rows = Papa.parse<Record<string, string>>((await response.text()).trim(), { header: true }).data;
+    const row = (kpi: string, dimension = "all", key = "all") =>
+      rows.find((r) => r.kpi === kpi && r.dimension === dimension && r.key === key);
+    expect(row("deals_lost", "reason", "price")).toMatchObject({ unit: "count", value: "2" });
+    // One of three losses went to a named competitor.
+    expect(row("competitive_loss_rate")).toMatchObject({ unit: "ratio", numerator: "1", denominator: "3" });
+    // ACV: W-1 1,200 over 6 months → 2,400 a year; W-2 has no term (12) → 3,000; mean 2,700.
+    expect(row("acv")).toMatchObject({ unit: "money", value: "2700", numerator: "5400", denominator: "2" });
+    // LTV : CAC is a multiple; no spend and no customers here, so no value.
+    expect(row("ltv_to_cac")).toMatchObject({ unit: "multiple", value: "" });
   });
 });
 

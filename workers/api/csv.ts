@@ -2,8 +2,17 @@
 // text cells whose first line starts with =, +, -, @, tab or CR (also after leading
 // whitespace, which spreadsheets skip) get a leading ' so that a spreadsheet never runs them
 // as formulas (numbers are left as numbers).
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import Papa from "papaparse";
+
+/** The `format` query parameter of the answers that also come as CSV. */
+export const FormatQuery = z.object({
+  format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
+});
+
+/** CSV is the other representation of those answers (OpenAPI content). */
+export const csvContent = { content: { "text/csv": { schema: z.string() } } };
 
 export function wantsCsv(c: Context): boolean {
   return c.req.query("format") === "csv" || (c.req.header("accept") ?? "").toLowerCase().includes("text/csv");

@@ -5,34 +5,15 @@ import { addMonths, monthOf } from "../../shared/months";
 import { latestComputedMonth, monthDocument, series } from "../kpi/month-document";
 import { invalidInput, problem } from "../lib/problem";
 import { etag } from "hono/etag";
-import { createMiddleware } from "hono/factory";
 import { workspaceAccess } from "./auth";
-import { csvResponse, toCsv, wantsCsv } from "./csv";
+import { csvContent, csvResponse, FormatQuery, toCsv, wantsCsv } from "./csv";
+import { revalidate } from "./revalidate";
 import type { ApiEnv } from "./context";
 import { DEFAULT_SERIES_MONTHS } from "./limits";
 import { CatalogSchema, MonthDocumentSchema, MonthParam, MonthParams, problemAnswer, problemResponses, SeriesSchema, Slug, json, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const kpiRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-
-const FormatQuery = z.object({
-  format: z.enum(["json", "csv"]).optional().openapi({ description: "csv: the same as Accept: text/csv" }),
-});
-
-/** CSV is the other representation of the month and metrics answers. */
-const csvContent = { content: { "text/csv": { schema: z.string() } } };
-
-/**
- * KPI documents change only when a month is recomputed: clients revalidate with the ETag
- * (304 when unchanged). Private, since they need a token.
- */
-const revalidate = createMiddleware<ApiEnv>(async (c, next) => {
-  await next();
-  if (c.res.status === 200 || c.res.status === 304) {
-    c.header("cache-control", "private, no-cache");
-    c.header("vary", "accept, authorization");
-  }
-});
 
 kpiRoutes.openapi(
   createRoute({

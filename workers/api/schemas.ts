@@ -1,5 +1,6 @@
 // zod schemas of the admin API bodies and answers (OpenAPI components).
 import { z } from "@hono/zod-openapi";
+import { type Movement, MOVEMENT_DIMENSIONS, MOVEMENT_IDS } from "../../shared/pipeline-movement";
 import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
 import { deployHookUrlProblem } from "../reports/deploy-hook";
@@ -241,6 +242,27 @@ export const SeriesSchema = z
     summary: z.object({ current: z.number().nullable(), previous: z.number().nullable(), change: z.number().nullable() }),
   })
   .openapi("Series");
+
+const MovementAmountSchema = z.object({ deals: z.number().int(), value: z.number() });
+
+export const PipelineMovementSchema = z
+  .object({
+    workspace: z.string(),
+    month: z.string(),
+    currency: z.string(),
+    dimension: z.enum(MOVEMENT_DIMENSIONS),
+    computed_at: z.string(),
+    groups: z.array(
+      z.object({
+        key: z.string(),
+        movements: z.object(Object.fromEntries(MOVEMENT_IDS.map((m) => [m, MovementAmountSchema])) as Record<Movement, typeof MovementAmountSchema>),
+      }),
+    ),
+  })
+  .openapi("PipelineMovement", {
+    description:
+      "How the open pipeline moved in the month, per key: open_start + created + reopened + transferred_in + increased − decreased − won − lost − deleted − transferred_out = open_end by value, and the same without increased / decreased by deals (docs/kpis.md, Pipeline movement).",
+  });
 
 export const CatalogSchema = z
   .object({

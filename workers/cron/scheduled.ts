@@ -1,10 +1,11 @@
 // The Cron Triggers. Every 5 minutes: sweep the inbox (no stored delivery is left
-// unprocessed, failed ones are retried with a slow backoff) and fan out recomputes of
-// dirty months. Hourly, also the trailing three months of every workspace with data, the
+// unprocessed, failed ones are retried with a slow backoff), mark every month of a workspace
+// computed with an older catalog version dirty, and fan out recomputes of dirty months. Hourly, also the trailing three months of every workspace with data, the
 // monthly reports (publication and revisions) and retention. Each step fails alone.
 import type { ExecutionContext, ScheduledController } from "@cloudflare/workers-types";
 import type { Env } from "../env";
 import { sweepInbox } from "../ingest/inbox";
+import { upgradeCatalog } from "../kpi/catalog-upgrade";
 import { fanOutDirtyMonths, fanOutTrailingMonths } from "../kpi/schedule";
 import { publishAll } from "../reports/cron";
 import { applyRetention } from "./retention";
@@ -25,6 +26,7 @@ async function step(name: string, work: () => Promise<number>): Promise<number> 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const now = controller.scheduledTime;
   const swept = await step("inbox sweep", () => sweepInbox(env.DB, env.EVENTS_QUEUE, now));
+  await step("catalog upgrade", () => upgradeCatalog(env.DB, now));
   const dirty = await step("dirty months", () => fanOutDirtyMonths(env.DB, env.RECOMPUTE_QUEUE, now));
   let trailing = 0;
   let published = 0;

@@ -479,6 +479,35 @@ export const monthWarningsStaging = sqliteTable(
   ],
 );
 
+/**
+ * How the open pipeline moved during a month (docs/kpis.md, "Pipeline movement"): per
+ * breakdown key and movement class, deals and converted value. Computed by the engine's
+ * run with the KPIs (into the staging table) and swapped in with them.
+ */
+const pipelineMovementColumns = () => ({
+  workspaceId: text("workspace_id").notNull(),
+  month: text("month").notNull(),
+  dimension: text("dimension").notNull(),
+  key: text("key").notNull(),
+  movement: text("movement").notNull(),
+  deals: integer("deals").notNull(),
+  value: real("value").notNull(),
+  computedAt: integer("computed_at").notNull(),
+});
+
+export const pipelineMovements = sqliteTable("pipeline_movements", pipelineMovementColumns(), (t) => [
+  primaryKey({ columns: [t.workspaceId, t.month, t.dimension, t.key, t.movement] }),
+]);
+
+export const pipelineMovementsStaging = sqliteTable(
+  "pipeline_movements_staging",
+  { run: text("run").notNull(), ...pipelineMovementColumns() },
+  (t) => [
+    primaryKey({ columns: [t.run, t.dimension, t.key, t.movement] }),
+    index("pipeline_movements_staging_month").on(t.workspaceId, t.month, t.computedAt),
+  ],
+);
+
 /** Published reports: immutable snapshots, one row per (month, version). */
 export const reports = sqliteTable(
   "reports",

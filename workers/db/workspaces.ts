@@ -1,7 +1,8 @@
 // Workspaces, the tenants: created by the ADMIN_TOKEN holder, read by every request that
 // names one, changed by PATCH. drizzle over the `workspaces` table (README.md here).
 import type { D1Database } from "@cloudflare/workers-types";
-import { and, asc, eq, exists, gt } from "drizzle-orm";
+import { and, asc, eq, exists, gt, isNull, ne, or } from "drizzle-orm";
+import { CATALOG_VERSION } from "../../shared/catalog";
 import { drizzle } from "drizzle-orm/d1";
 import { dataMonths } from "../kpi/schedule";
 import { randomId } from "../lib/crypto";
@@ -46,7 +47,8 @@ export async function createWorkspace(db: D1Database, workspace: NewWorkspace): 
   if (taken) return null;
   return orm
     .insert(workspaces)
-    .values({ id: randomId("ws_"), ...workspace })
+    // Nothing is stored yet, so nothing was computed with an older catalog (catalog-upgrade.ts).
+    .values({ id: randomId("ws_"), catalogVersion: CATALOG_VERSION, ...workspace })
     .returning()
     .get();
 }
@@ -107,4 +109,17 @@ export function workspacesWithKpis(db: D1Database): Promise<WorkspaceRow[]> {
     .from(workspaces)
     .where(exists(orm.select({ one: kpiValues.workspaceId }).from(kpiValues).where(eq(kpiValues.workspaceId, workspaces.id))))
     .all();
+}
+
+/** Workspaces whose stored months were computed with another catalog version than `version` (or before versions were kept). */
+export function workspacesBehindCatalog(db: D1Database, version: string): Promise<Pick<WorkspaceRow, "id" | "timezone">[]> {
+  return drizzle(db)
+    .select({ id: workspaces.id, timezone: workspaces.timezone })
+    .from(workspaces)
+    .where(or(isNull(workspaces.catalogVersion), ne(workspaces.catalogVersion, version)))
+    .all();
+}
+
+export async function stampCatalogVersion(db: D1Database, workspaceId: string, version: string): Promise<void> {
+  await drizzle(db).update(workspaces).set({ catalogVersion: version }).where(eq(workspaces.id, workspaceId)).run();
 }

@@ -2,7 +2,7 @@
 // and customers are answered, replies and meetings, touches per deal, joint selling.
 import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
-import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, subscriptionMrrAt } from "./facts";
+import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, subscriptionMrrAt } from "./facts";
 import { dimensionJoin, hoursFromSeconds, median, minutes, P, ratio, teamAt, total, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
@@ -14,7 +14,8 @@ const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" }
 /**
  * Activities in M. Joint: two or more distinct reps among the activity's rep and its
  * participants (a participant list holding only that rep is not joint), read from the
- * activity's own list. Summed per (type, rep, team) first, so the breakdowns re-add a few
+ * activity's own list. Selling time: the seconds of contact activities over the seconds of
+ * all, a missing duration counting 0 (docs/kpis.md, rule 31). Summed per (type, rep, team) first, so the breakdowns re-add a few
  * thousand partial sums instead of exploding every activity into every dimension.
  */
 const ACTIVITIES = `WITH facts AS MATERIALIZED (
@@ -27,11 +28,13 @@ const ACTIVITIES = `WITH facts AS MATERIALIZED (
   FROM activities a WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")}),
 partial AS (
   SELECT type, rep, team, COUNT(*) AS activities, TOTAL(seconds) AS seconds, SUM(contact) AS contacts,
+    TOTAL(CASE WHEN contact THEN seconds END) AS contact_seconds,
     SUM(contact AND joint) AS joint, SUM(type = 'business_review') AS reviews
   FROM facts GROUP BY type, rep, team),
 keyed AS (SELECT f.*, dim.dimension, ${activityKeys.key} AS key FROM partial f ${activityKeys.join}),
 agg AS (
   SELECT dimension, key, SUM(activities) AS activities, ${hoursFromSeconds("TOTAL(seconds)")} AS hours,
+    TOTAL(seconds) AS seconds, TOTAL(contact_seconds) AS contact_seconds,
     SUM(contacts) AS contacts, SUM(joint) AS joint, SUM(reviews) AS reviews
   FROM keyed GROUP BY dimension, key)
 ${unionAll(
@@ -39,9 +42,26 @@ ${unionAll(
   total("activity_hours", "hours", "agg"),
   ratio("joint_activity_rate", "joint", "contacts", "agg", "contacts > 0 AND dimension <> 'type'"),
   total("business_reviews", "reviews", "agg", "reviews > 0 AND dimension <> 'type'"),
+  ratio("selling_time_share", "contact_seconds", "seconds", "agg", "dimension <> 'type'"),
 )}`;
 
-const OUTBOUND_CONTACT = `o.workspace_id = ${P.workspace} AND o.direction = 'outbound' AND o.type IN ${CONTACT_TYPES}`;
+/**
+ * Contacts reached per account (docs/kpis.md, rule 30): contact activities in M that carry
+ * both an account and a lead; per account the distinct leads reached, averaged over the
+ * accounts. By rep: per (rep, account) over the rep's own such activities, averaged over
+ * the accounts that rep reached.
+ */
+const CONTACTS_PER_ACCOUNT = `WITH reached AS MATERIALIZED (
+  SELECT DISTINCT COALESCE(a.rep_id, 'unknown') AS rep, a.account_id, a.lead_id FROM activities a
+  WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")} AND a.type IN ${CONTACT_TYPES}
+    AND a.account_id IS NOT NULL AND a.lead_id IS NOT NULL),
+per_account AS (
+  SELECT 'all' AS dimension, 'all' AS key, COUNT(DISTINCT lead_id) AS leads FROM reached GROUP BY account_id
+  UNION ALL SELECT 'rep', rep, COUNT(*) FROM reached GROUP BY rep, account_id),
+agg AS (SELECT dimension, key, TOTAL(leads) AS leads, COUNT(*) AS accounts FROM per_account GROUP BY dimension, key)
+${ratio("contacts_per_account", "leads", "accounts", "agg")}`;
+
+const OUTBOUND_CONTACT = outboundContact("o");
 
 /**
  * Leads created in M and their first outbound contact at or after created_at
@@ -177,4 +197,5 @@ export const ACTIVITY_QUERIES = {
   meeting_booking: MEETING_BOOKING,
   touches: TOUCHES,
   customer_touches: CUSTOMER_TOUCHES,
+  contacts_per_account: CONTACTS_PER_ACCOUNT,
 };

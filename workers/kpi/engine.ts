@@ -1,7 +1,7 @@
 // The KPI engine: computes every catalog KPI of one (workspace, month) with set-based SQL
 // in D1. Each family's statement runs on its own into a staging run (so no single call
 // holds the database for long and webhooks are served between them); one small atomic
-// batch then replaces the month's kpi_values and warnings with the finished run. A run
+// batch then replaces the month's kpi_values, warnings and pipeline movement with the finished run. A run
 // holding a KPI id the catalog lacks is refused: nothing of it is swapped in.
 import type { D1Database } from "@cloudflare/workers-types";
 import { CATALOG_VERSION, KPIS } from "../../shared/catalog";
@@ -11,6 +11,7 @@ import { ACTIVITY_QUERIES } from "./activity";
 import { CUSTOMER_QUERIES } from "./customers";
 import { FUNNEL_QUERIES } from "./funnel";
 import { LEAD_QUERIES } from "./leads";
+import { PIPELINE_MOVEMENT } from "./movement";
 import { PIPELINE_VELOCITY, REVENUE_QUERIES } from "./revenue";
 import { P } from "./sql";
 import { WARNING_QUERIES } from "./warnings";
@@ -89,6 +90,11 @@ WHERE NOT EXISTS (SELECT 1 FROM kpi_values_staging v WHERE v.run = ${P.run}
 const insertWarnings = (query: string) => `INSERT INTO month_warnings_staging (run, workspace_id, month, warning, count, computed_at)
 SELECT ${P.run}, ${P.workspace}, ${P.month}, warning, count, ${P.computedAt} FROM (${query})`;
 
+/** The month's pipeline movement rows into the run (movement.ts). */
+const insertMovements = (query: string) => `INSERT INTO pipeline_movements_staging
+  (run, workspace_id, month, dimension, key, movement, deals, value, computed_at)
+SELECT ${P.run}, ${P.workspace}, ${P.month}, dimension, key, movement, deals, value, ${P.computedAt} FROM (${query})`;
+
 /** A statement of a month's computation, named `family.query` (bench and timings report it). */
 export interface EngineStatement {
   name: string;
@@ -107,6 +113,7 @@ export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
   { name: "revenue.pipeline_velocity", sql: insertValues(PIPELINE_VELOCITY) },
   { name: "defaults.overall", sql: INSERT_OVERALL_DEFAULTS },
   ...family("warnings", WARNING_QUERIES, insertWarnings),
+  { name: "movement.pipeline", sql: insertMovements(PIPELINE_MOVEMENT) },
 ];
 
 /** The latest event time the workspace has seen (stamped on every row as data_as_of). */
@@ -146,14 +153,22 @@ const SWAP = [
   "DELETE FROM month_warnings WHERE workspace_id = ?2 AND month = ?3",
   `INSERT INTO month_warnings (workspace_id, month, warning, count, computed_at)
    SELECT workspace_id, month, warning, count, computed_at FROM month_warnings_staging WHERE run = ?1`,
+  "DELETE FROM pipeline_movements WHERE workspace_id = ?2 AND month = ?3",
+  `INSERT INTO pipeline_movements (workspace_id, month, dimension, key, movement, deals, value, computed_at)
+   SELECT workspace_id, month, dimension, key, movement, deals, value, computed_at FROM pipeline_movements_staging WHERE run = ?1`,
 ];
 
-const DISCARD = ["DELETE FROM kpi_values_staging WHERE run = ?1", "DELETE FROM month_warnings_staging WHERE run = ?1"];
+const DISCARD = [
+  "DELETE FROM kpi_values_staging WHERE run = ?1",
+  "DELETE FROM month_warnings_staging WHERE run = ?1",
+  "DELETE FROM pipeline_movements_staging WHERE run = ?1",
+];
 
 /** ?1 workspace, ?2 month, ?3 cutoff. */
 const DISCARD_STALE = [
   "DELETE FROM kpi_values_staging WHERE workspace_id = ?1 AND month = ?2 AND computed_at < ?3",
   "DELETE FROM month_warnings_staging WHERE workspace_id = ?1 AND month = ?2 AND computed_at < ?3",
+  "DELETE FROM pipeline_movements_staging WHERE workspace_id = ?1 AND month = ?2 AND computed_at < ?3",
 ];
 
 /** How long each statement of a month's computation ran inside D1 (its own `meta.duration`). */

@@ -2,6 +2,7 @@
 // deals won, lost, created in or open at the end of a month, and the customer accounts
 // at an instant. Families import these and never each other, so a rule of docs/kpis.md
 // that several families read is written here once.
+import { CONTACT_TYPES_SQL } from "../model/events";
 import { P, rateAt, stateAt, teamAt } from "./sql";
 
 /** An instant in month M, the half-open [start(M), start(M+1)) (docs/kpis.md, Conventions). */
@@ -45,12 +46,16 @@ const DEAL_ATTRIBUTE_JOINS = `LEFT JOIN accounts account ON account.workspace_id
 /**
  * Deals won or lost in [start, end), classified by their current attributes (docs/kpis.md,
  * rule 8) except the owner's team, taken at closed_at. `converted` is null without an
- * amount or without a usable rate for `rateMonth`.
+ * amount or without a usable rate for `rateMonth`; `reason` is the loss-reason key and
+ * `competitive` whether a competitor is named (rule 26), `term_months` the contract length
+ * (rule 27).
  */
 export function closedDeals(start: string, end: string, rateMonth: string): string {
   // The rate is looked up once per deal; `converted` reuses it.
   return `SELECT c.*, c.amount * c.rate AS converted FROM (
-    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id,
+    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id, d.term_months,
+      ${lossReasonKey("d.lost_reason")} AS reason,
+      ${nonBlank("d.competitor")} AS competitive,
       ${dealKeys("d.closed_at")},
       ${rateAt(`COALESCE(d.currency, ${P.base})`, rateMonth)} AS rate
     FROM deals d
@@ -63,7 +68,7 @@ export function closedDeals(start: string, end: string, rateMonth: string): stri
 export const DEALS_WON_IN_MONTH = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
 /** Deals created in M, the opportunity cohort: current attributes, the owner's team at created_at (rule 8). */
-export const DEALS_CREATED_IN_MONTH = `SELECT d.status,
+export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.created_at, d.owner_rep_id, d.lead_id,
     ${dealKeys("d.created_at")}
   FROM deals d
   ${DEAL_ATTRIBUTE_JOINS}
@@ -111,4 +116,39 @@ export function customerAccountsAt(instant: string): string {
       GROUP BY s.account_id
       HAVING TOTAL(${subscriptionMrrAt(instant)}) > 0) c
     WHERE ${accountNotDeleted("c.account_id")}`;
+}
+
+// ---------------------------------------------------------------- catalog version 2: deals, leads, activity
+// Function declarations (hoisted), because closedDeals above already reads them when the
+// module's constants are built.
+
+/** A text without its leading and trailing blanks: spaces, tabs and line breaks (docs/kpis.md, rule 26). */
+function trimmed(text: string): string {
+  return `TRIM(${text}, ' ' || char(9) || char(10) || char(13))`;
+}
+
+/** 1 when a text holds more than blanks, else 0 (also for null): a competitor is named (docs/kpis.md, rule 26). */
+function nonBlank(text: string): string {
+  return `COALESCE(${trimmed(text)} <> '', 0)`;
+}
+
+/** A lost deal's reason key: lost_reason trimmed and lower-cased, `unknown` when absent or blank (docs/kpis.md, rule 26). */
+function lossReasonKey(lostReason: string): string {
+  return `COALESCE(NULLIF(LOWER(${trimmed(lostReason)}), ''), 'unknown')`;
+}
+
+/** Activity `a` is an outbound contact activity: direction outbound, a contact type (docs/kpis.md, Definitions). */
+export function outboundContact(a: string): string {
+  return `(${a}.workspace_id = ${P.workspace} AND ${a}.direction = 'outbound' AND ${a}.type IN ${CONTACT_TYPES_SQL})`;
+}
+
+/**
+ * The first touch of lead `leadId` (docs/kpis.md, rule 29): the type of its first outbound
+ * contact activity at any time — earliest occurred_at, ties to the larger activity id —
+ * else `none`. One range of the activities_lead index per lead: call it only for a
+ * month's leads.
+ */
+export function firstTouchOf(leadId: string): string {
+  return `COALESCE((SELECT o.type FROM activities o WHERE ${outboundContact("o")} AND o.lead_id = ${leadId}
+    ORDER BY o.occurred_at, o.activity_id DESC LIMIT 1), 'none')`;
 }

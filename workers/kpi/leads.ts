@@ -1,7 +1,7 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
 import { LEAD_STAGES } from "../model/events";
-import { closedDeals, inMonth } from "./facts";
+import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth } from "./facts";
 import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
@@ -11,11 +11,13 @@ function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
     AND h.entity_type = 'lead' AND h.entity_id = l.lead_id AND h.field = 'stage' AND h.value_text IN (${atOrLater}))`;
 }
 
-const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep", team: "f.team" });
+/** By first touch only the leads created in M, the cohort of lead_conversion_rate (docs/kpis.md, rule 29). */
+const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep", team: "f.team", first_touch: "f.first_touch" });
 
 /**
  * Leads whose cohorts may include M: created in M, or with a stage entry in M (a lead
- * first reaches a stage at one of its own stage entries).
+ * first reaches a stage at one of its own stage entries). The leads created in M also give
+ * their current score and their first touch (docs/kpis.md, rule 29).
  */
 const COHORTS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
@@ -28,15 +30,20 @@ facts AS MATERIALIZED (
     COALESCE(l.owner_rep_id, 'unknown') AS rep,
     ${teamAt("l.owner_rep_id", "l.created_at")} AS team,
     ${inMonth("l.created_at")} AS is_new,
+    l.score,
+    CASE WHEN ${inMonth("l.created_at")} THEN ${firstTouchOf("l.lead_id")} END AS first_touch,
     ${reachedAt("mql")} AS mql_at,
     ${reachedAt("sql")} AS sql_at,
     ${reachedAt("customer")} AS customer_at
   FROM candidates l),
-keyed AS (SELECT f.*, dim.dimension, ${leadKeys.key} AS key FROM facts f ${leadKeys.join}),
+keyed AS (SELECT f.*, dim.dimension, ${leadKeys.key} AS key FROM facts f ${leadKeys.join}
+  WHERE dim.dimension <> 'first_touch' OR f.is_new),
 agg AS (
   SELECT dimension, key,
     SUM(is_new) AS created,
     SUM(is_new AND customer_at IS NOT NULL) AS created_converted,
+    SUM(is_new AND score IS NOT NULL) AS scored,
+    TOTAL(CASE WHEN is_new THEN score END) AS score_total,
     SUM(${inMonth("mql_at")}) AS mql,
     SUM(${inMonth("mql_at")} AND customer_at IS NOT NULL) AS mql_converted,
     SUM(${inMonth("sql_at")}) AS sql,
@@ -50,6 +57,7 @@ ${unionAll(
   ratio("mql_to_customer_rate", "mql_converted", "mql", "agg", "mql > 0"),
   ratio("sql_to_customer_rate", "sql_converted", "sql", "agg", "sql > 0"),
   ratio("customer_lifecycle_days", "lifecycle_days", "customers", "agg", "customers > 0"),
+  ratio("avg_lead_score", "score_total", "scored", "agg", "created > 0"),
 )}`;
 
 /** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
@@ -96,4 +104,22 @@ ${unionAll(
   ratio("revenue_per_spend", "revenue", "spend", "agg", "has_spend OR has_revenue"),
 )}`;
 
-export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND };
+const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
+
+/**
+ * Handoffs (docs/kpis.md, rule 28): deals created in M from a lead whose owner at the
+ * deal's created_at and the deal's own (current, rule 8) owner are both known and differ;
+ * keyed by that lead owner, who handed off, with the team at the deal's created_at.
+ */
+const HANDOFFS = `WITH created AS MATERIALIZED (
+  SELECT c.created_at, c.owner_rep_id, ${stateAt("l", "lead", "l.lead_id", "owner_rep_id", "c.created_at")} AS lead_owner
+  FROM (${DEALS_CREATED_IN_MONTH}) c
+  JOIN leads l ON l.workspace_id = ${P.workspace} AND l.lead_id = c.lead_id),
+handoffs AS (
+  SELECT lead_owner AS rep, ${teamAt("lead_owner", "created_at")} AS team FROM created
+  WHERE owner_rep_id IS NOT NULL AND lead_owner IS NOT NULL AND lead_owner <> owner_rep_id),
+keyed AS (SELECT dim.dimension, ${repTeamKeys.key} AS key FROM handoffs f ${repTeamKeys.join}),
+agg AS (SELECT dimension, key, COUNT(*) AS handoffs FROM keyed GROUP BY dimension, key)
+${total("handoffs", "handoffs", "agg")}`;
+
+export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };

@@ -9,6 +9,12 @@ import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, tea
  */
 const LINE_REVENUE = "CASE WHEN p.product_id IS NULL THEN w.converted ELSE p.quantity * p.unit_price * w.rate END";
 
+/**
+ * A won deal's amount over a year (docs/kpis.md, rule 27): converted × 12 ÷ term_months,
+ * the term 12 months when it has none; null without an amount or a usable rate.
+ */
+const annualised = (converted: string, termMonths: string) => `${converted} * 12.0 / COALESCE(${termMonths}, 12)`;
+
 const DEAL_KEYS = {
   all: "'all'",
   rep: "f.rep",
@@ -18,17 +24,23 @@ const DEAL_KEYS = {
   segment: "f.segment",
 };
 
-const closedKeys = dimensionJoin(DEAL_KEYS);
+const dealKeys = dimensionJoin(DEAL_KEYS);
+/** Closed deals also break down by loss reason; only lost deals carry that key (docs/kpis.md, rule 26). */
+const closedKeys = dimensionJoin({ ...DEAL_KEYS, reason: "f.reason" });
 const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
 
 const CLOSED_IN_MONTH = `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}),
+keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}
+  WHERE dim.dimension <> 'reason' OR f.status = 'lost'),
 agg AS (
   SELECT dimension, key,
     SUM(status = 'won') AS won,
     SUM(status = 'lost') AS lost,
     TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
     SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
+    TOTAL(CASE WHEN status = 'won' THEN ${annualised("converted", "term_months")} END) AS annualised,
+    TOTAL(CASE WHEN status = 'lost' THEN converted END) AS lost_revenue,
+    SUM(status = 'lost' AND competitive) AS competitive_lost,
     TOTAL(CASE WHEN status = 'won' THEN ${days("(closed_at - created_at)")} END) AS cycle_days,
     SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
     TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
@@ -45,6 +57,9 @@ ${unionAll(
   total("expansion_revenue", "expansion_revenue", "agg", "expansion_won > 0"),
   ratio("upsell_rate", "expansion_won", "won", "agg", "won > 0"),
   median("sales_cycle_days_median", "cycles"),
+  ratio("acv", "annualised", "won_priced", "agg", "won > 0"),
+  total("lost_revenue", "lost_revenue", "agg", "lost > 0"),
+  ratio("competitive_loss_rate", "competitive_lost", "lost", "agg", "lost > 0"),
 )}`;
 
 /**
@@ -76,7 +91,7 @@ ${unionAll(
 
 /** Deals created in M: the opportunity cohort. */
 const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (${DEALS_CREATED_IN_MONTH}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM created f ${closedKeys.join}),
+keyed AS (SELECT f.*, dim.dimension, ${dealKeys.key} AS key FROM created f ${dealKeys.join}),
 agg AS (SELECT dimension, key, COUNT(*) AS created, SUM(status = 'won') AS won FROM keyed GROUP BY dimension, key)
 ${unionAll(
   total("new_opportunities", "created", "agg"),
