@@ -111,7 +111,15 @@ describe("the customer health section on a hand-made workspace", () => {
       // A-3 is healthy: steady MRR, a promoter, a call twelve days before the month ends.
       event("h-s3", "subscription.updated", "2025-11-01T09:00:00Z", { subscription_id: "S-3", account_id: "A-3", mrr: 500 }),
       event("h-n3", "survey.responded", "2026-03-01T09:00:00Z", { response_id: "N-3", survey: "nps", score: 10, account_id: "A-3" }),
-      event("h-c3", "activity.logged", "2026-03-20T00:00:00Z", { activity_id: "C-3", type: "call", account_id: "A-3", rep_id: "R-1" }),
+      event("h-c3", "activity.logged", "2026-03-20T00:00:00Z", { activity_id: "C-3", type: "call", account_id: "A-3", rep_id: "R-1", duration_seconds: 1200 }),
+      // Selling time in March: the 20-minute call is contact, a 30-minute task is not.
+      event("h-t1", "activity.logged", "2026-03-21T09:00:00Z", { activity_id: "T-1", type: "task", rep_id: "R-1", duration_seconds: 1800 }),
+      // A handoff: Sam owns the lead, Rita the deal created from it.
+      event("h-l1", "lead.upserted", "2026-03-02T09:00:00Z", { lead_id: "L-1", owner_rep_id: "R-2", source: "outbound" }),
+      event("h-d5", "deal.upserted", "2026-03-05T09:00:00Z", { deal_id: "D-5", lead_id: "L-1", owner_rep_id: "R-1", amount: 5000, status: "open" }),
+      // Two losses in March: one to a competitor on price, one without a reason.
+      event("h-d6", "deal.upserted", "2026-03-12T09:00:00Z", { deal_id: "D-6", owner_rep_id: "R-1", amount: 2000, status: "lost", lost_reason: " Price ", competitor: "Kinetiq" }),
+      event("h-d7", "deal.upserted", "2026-03-15T09:00:00Z", { deal_id: "D-7", owner_rep_id: "R-2", amount: 1000, status: "lost" }),
       // A-4 started paying in February, has no owner, no survey and no contact.
       event("h-s4", "subscription.updated", "2026-02-15T09:00:00Z", { subscription_id: "S-4", account_id: "A-4", mrr: 200 }),
     ];
@@ -136,6 +144,26 @@ describe("the customer health section on a hand-made workspace", () => {
       { account_id: "A-2", name: "Contoso", owner_rep_id: "R-2", owner: "Sam Ng", segment: "smb", mrr: 0, revenue: 0.5, loyalty: 0.5, engagement: 0, score: 35 },
       { account_id: "A-4", name: "Initech", owner_rep_id: null, owner: null, segment: "smb", mrr: 200, revenue: 1, loyalty: 0.5, engagement: 0, score: 55 },
     ]);
+  });
+
+  it("shows why deals were lost, selling time and handoffs", () => {
+    // Lost in March: D-6 ($2,000, " Price " → price, to Kinetiq) and D-7 ($1,000, no reason).
+    const byReason = (items: { key: string; label: string; value: number | null }[]) => items.map(({ key, label, value }) => ({ key, label, value }));
+    expect(byReason(report.losses!.lost_revenue_by_reason.items)).toEqual([
+      { key: "price", label: "Price", value: 2000 }, { key: "unknown", label: "No reason given", value: 1000 },
+    ]);
+    expect(byReason(report.losses!.deals_lost_by_reason.items)).toEqual([
+      { key: "price", label: "Price", value: 1 }, { key: "unknown", label: "No reason given", value: 1 },
+    ]);
+    // One of the two losses names a competitor: 1 ÷ 2.
+    expect(report.losses!.metrics.find((h) => h.kpi === "competitive_loss_rate")!.value).toBe(0.5);
+    expect(report.losses!.metrics.find((h) => h.kpi === "lost_revenue")!.value).toBe(3000);
+    // Selling time: 1,200 s of contact ÷ (1,200 + 1,800) s of activity = 0.4, all in team Accounts.
+    expect(report.activity.selling_time!.share.value).toBeCloseTo(0.4, 12);
+    expect(report.activity.selling_time!.by_team.items.map((i) => [i.key, i.value])).toEqual([["Accounts", 0.4]]);
+    // D-5 came from Sam's lead and is Rita's deal: one handoff, Sam's; Rita handed off none.
+    const handoffs = Object.fromEntries(report.leaderboard.map((r) => [r.rep_id, r.handoffs]));
+    expect(handoffs).toMatchObject({ "R-1": 0, "R-2": 1 });
   });
 
   it("carries the new sections of catalog version 2", () => {

@@ -14,9 +14,9 @@ import { DAY_MS } from "../../shared/units";
 /** Accounts whose health score is below this are at risk (catalog: accounts_at_risk). */
 export const AT_RISK_BELOW = 70;
 
-/** Parameters beyond the engine's: start(M−2) for the revenue trend, start(M−11) for loyalty. */
+/** start(M−2) for the revenue trend is beyond the engine's parameters; start(M−11) for loyalty is P.yoyEnd. */
 const START_M_MINUS_2 = "?17";
-const START_M_MINUS_11 = "?18";
+const START_M_MINUS_11 = P.yoyEnd;
 
 const account = (field: string) => stateAt("x", "account", "x.account_id", field, P.end);
 
@@ -66,11 +66,7 @@ SELECT account_id, name, owner_rep_id, segment, region, mrr, revenue, loyalty, e
   CAST(100.0 * (0.4 * revenue + 0.3 * loyalty + 0.3 * engagement) + 0.5 + 1e-9 AS INTEGER) AS score
 FROM components`;
 
-/** The parameters ACCOUNT_HEALTH binds: the engine's, then start(M−2) and start(M−11). */
+/** The parameters ACCOUNT_HEALTH binds: the engine's, then start(M−2). */
 export function accountHealthParams(workspace: WorkspaceSettings, month: string): unknown[] {
-  return [
-    ...monthParams(workspace, month, null, 0, "report"),
-    startOfMonth(addMonths(month, -2), workspace.timezone),
-    startOfMonth(addMonths(month, -11), workspace.timezone),
-  ];
+  return [...monthParams(workspace, month, null, 0, "report"), startOfMonth(addMonths(month, -2), workspace.timezone)];
 }
