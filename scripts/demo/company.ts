@@ -28,7 +28,8 @@
 // - Catalog version 2's fields: contract terms (term_months) on most deals, a lost reason on
 //   most losses and the competitor on competitive ones, lead scores that follow the source's
 //   quality, and handoffs: in Atlas, Borealis and Delta the team's first rep works as a BDR
-//   who owns and opens some of the team's leads, then hands the deal to the account executive.
+//   who owns and opens half of the team's leads, then hands the deal to the account executive;
+//   notes and tasks take time, so selling time is a share below 100 %.
 // The catalog-2 details draw on their own random stream, so the stories above stay as they were.
 //
 // Entity ids look like the ids of the system each team works in (HubSpot numeric ids,
@@ -223,9 +224,9 @@ export const NEW_COMPETITOR = "Kinetiq";
 /** The rivals a competitive loss names anywhere else. */
 const ESTABLISHED_COMPETITORS = ["Salesforce Sales Cloud", "Pipeliner", "Forecastly"] as const;
 /** Share of losses whose rep records no reason. */
-const NO_REASON_SHARE = 0.08;
+const NO_REASON_SHARE = 0.05;
 /** Share of a BDR team's leads that the BDR owns and hands off (Close teams have no BDR). */
-const HANDOFF_SHARE = 0.3;
+const HANDOFF_SHARE = 0.5;
 /** Customer accounts that slide into risk in the last quarter, at full scale. */
 const SLIDING_ACCOUNTS = 5;
 /** Monthly chance that a rep checks in with a customer account (a call or an email). */
@@ -635,6 +636,8 @@ export function generateCompany(options: DemoOptions = {}): Company {
     if (accountId) data.account_id = accountId;
     if (links.deal_id) data.deal_id = links.deal_id;
     if (extra.duration !== undefined) data.duration_seconds = extra.duration;
+    // Notes and tasks take time too (what selling_time_share sets contact time against).
+    else if (type === "note" || type === "task") data.duration_seconds = details.int(5, 30) * 60;
     if (extra.outcome) data.outcome = extra.outcome;
     emit(crm, "activity.logged", minute(at), data);
     return id;
@@ -1296,6 +1299,19 @@ export function generateCompany(options: DemoOptions = {}): Company {
           rep: repNow, customer: c, leadId: null, created: minute(due - rng.between(30, 45) * DAY), kind: "renewal", lines, source: null,
           name: `${c.name} — renewal`, ease: 1.35,
           onClose: (won, at) => { if (!won && c.active) churn(c, minute(Math.max(at, due))); },
+        });
+      }
+    }
+
+    // Admin time each rep logs in the month (pipeline reviews, CRM updates, proposals): what
+    // contact time is a share of. The weak team spends more of its month on it.
+    for (const profile of TEAM_PROFILES) {
+      for (const rep of activeReps(profile, m)) {
+        const [low, high] = profile.team.key === "cobalt" ? [14, 20] : [8, 14];
+        const crm = rep.crm;
+        emit(crm, "activity.logged", minute(monthStartUtc(m) + details.int(12, 18) * DAY + 20 * HOUR), {
+          activity_id: crm === "close" ? `acti_${details.text(MIXED_ALNUM, 22)}` : ids.of(crm, "activity"),
+          type: "task", rep_id: rep.id, duration_seconds: details.int(low * 4, high * 4) * 15 * 60,
         });
       }
     }

@@ -64,12 +64,14 @@ const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)
 /**
  * The at-risk accounts of M: one statement over the engine's account health fact (the same
  * rule as customer_health, docs/kpis.md "Health score"), cut to the lowest scores — then
- * the largest MRR, which has the most to lose. Its cost is the fact's, bounded by the
- * customer accounts at start(M+1) and the month's windows, not by the history.
+ * the largest MRR, which has the most to lose. Accounts whose MRR has ended (revenue part
+ * 0: they paid and pay nothing now) stay customers by rule 24 and at risk, but come last:
+ * the list is the accounts still to save. Its cost is the fact's, bounded by the customer
+ * accounts at start(M+1) and the score's windows, not by the history.
  */
 export const AT_RISK_ACCOUNTS = `SELECT account_id, name, owner_rep_id, segment, region, mrr, revenue, loyalty, engagement, score
 FROM (${ACCOUNT_HEALTH}) WHERE score < ${AT_RISK_BELOW}
-ORDER BY score, mrr DESC, account_id LIMIT ${AT_RISK_LIST_LIMIT}`;
+ORDER BY (mrr = 0 AND revenue = 0), score, mrr DESC, account_id LIMIT ${AT_RISK_LIST_LIMIT}`;
 
 export async function atRiskAccountsFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<AccountHealthRow[]> {
   const params = accountHealthParams(workspace, month);
