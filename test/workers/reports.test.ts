@@ -120,6 +120,11 @@ describe("the customer health section on a hand-made workspace", () => {
       // Two losses in March: one to a competitor on price, one without a reason.
       event("h-d6", "deal.upserted", "2026-03-12T09:00:00Z", { deal_id: "D-6", owner_rep_id: "R-1", amount: 2000, status: "lost", lost_reason: " Price ", competitor: "Kinetiq" }),
       event("h-d7", "deal.upserted", "2026-03-15T09:00:00Z", { deal_id: "D-7", owner_rep_id: "R-2", amount: 1000, status: "lost" }),
+      // A-5 won a deal, paid, and stopped paying in December: still a customer (rule 24), at risk.
+      event("h-a5", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-5", name: "Umbrella", segment: "smb", owner_rep_id: "R-2" }),
+      event("h-d8", "deal.upserted", "2025-06-01T09:00:00Z", { deal_id: "D-8", account_id: "A-5", owner_rep_id: "R-2", amount: 900, status: "won" }),
+      event("h-s5a", "subscription.updated", "2025-06-02T09:00:00Z", { subscription_id: "S-5", account_id: "A-5", mrr: 300 }),
+      event("h-s5b", "subscription.updated", "2025-12-20T09:00:00Z", { subscription_id: "S-5", account_id: "A-5", mrr: 0 }),
       // A-4 started paying in February, has no owner, no survey and no contact.
       event("h-s4", "subscription.updated", "2026-02-15T09:00:00Z", { subscription_id: "S-4", account_id: "A-4", mrr: 200 }),
     ];
@@ -138,11 +143,14 @@ describe("the customer health section on a hand-made workspace", () => {
     //      contact Dec 1, 121 days (the note is no contact) → 0; 100 × (0.2 + 0.15) = 35.
     // 0 at start(M−2), 200 now → 1; no NPS → 0.5; no contact → 0; 100 × (0.4 + 0.15) = 55.
     // 500 → 500 → 0.5; NPS 10 → 1; 12 days → 1; 80: not at risk.
+    // paid before, 0 at start(M−2) and now → 0; no NPS → 0.5; no contact → 0; 15, the
+    //      lowest, but listed last: its MRR has ended.
     expect(report.health!.at_risk_below).toBe(70);
     expect(report.health!.at_risk).toEqual([
       { account_id: "A-1", name: "Northwind", owner_rep_id: "R-1", owner: "Rita Ortega", segment: "enterprise", mrr: 400, revenue: 0.2, loyalty: 0.2, engagement: 0.2333, score: 21 },
       { account_id: "A-2", name: "Contoso", owner_rep_id: "R-2", owner: "Sam Ng", segment: "smb", mrr: 0, revenue: 0.5, loyalty: 0.5, engagement: 0, score: 35 },
       { account_id: "A-4", name: "Initech", owner_rep_id: null, owner: null, segment: "smb", mrr: 200, revenue: 1, loyalty: 0.5, engagement: 0, score: 55 },
+      { account_id: "A-5", name: "Umbrella", owner_rep_id: "R-2", owner: "Sam Ng", segment: "smb", mrr: 0, revenue: 0, loyalty: 0.5, engagement: 0, score: 15 },
     ]);
   });
 
