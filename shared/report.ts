@@ -100,6 +100,8 @@ export const CustomerHealth = z.object({
 export const Losses = z.object({
   lost_revenue_by_reason: Breakdown,
   deals_lost_by_reason: Breakdown,
+  /** competitive_loss_rate by team: where a competitor takes the deals. */
+  competitive_by_team: Breakdown,
   /** lost_revenue, deals_lost and competitive_loss_rate. */
   metrics: z.array(Headline),
 });

@@ -230,6 +230,8 @@ describe("the sections of catalog version 2", () => {
     expect(losses).toMatch(/<th scope="row">Competitor<\/th><td class="num" data-value="61200">\$61,200<\/td><td class="num">9<\/td>/);
     expect(losses).toMatch(/<th scope="row">No reason given<\/th><td class="num" data-value="4100">\$4,100<\/td><td class="num">1<\/td>/);
     expect(row(losses, "competitive_loss_rate")).toMatch(/data-value="0.375">37.5%</);
+    // Where the competitor takes the deals: half of Enterprise's losses.
+    expect(losses).toMatch(/<th scope="row">Enterprise<\/th><td class="num" data-value="0.5">50.0%</);
   });
 
   it("compares lifetime value with acquisition cost", () => {

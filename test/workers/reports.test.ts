@@ -166,6 +166,8 @@ describe("the customer health section on a hand-made workspace", () => {
     // One of the two losses names a competitor: 1 ÷ 2.
     expect(report.losses!.metrics.find((h) => h.kpi === "competitive_loss_rate")!.value).toBe(0.5);
     expect(report.losses!.metrics.find((h) => h.kpi === "lost_revenue")!.value).toBe(3000);
+    // Both losses are team Accounts': 1 of 2 to a competitor.
+    expect(report.losses!.competitive_by_team.items.map((i) => [i.key, i.value])).toEqual([["Accounts", 0.5]]);
     // Selling time: 1,200 s of contact ÷ (1,200 + 1,800) s of activity = 0.4, all in team Accounts.
     expect(report.activity.selling_time!.share.value).toBeCloseTo(0.4, 12);
     expect(report.activity.selling_time!.by_team.items.map((i) => [i.key, i.value])).toEqual([["Accounts", 0.4]]);

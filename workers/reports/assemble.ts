@@ -277,6 +277,7 @@ export function assembleReport(input: ReportInput): Report {
     losses: {
       lost_revenue_by_reason: breakdown(document, "lost_revenue", "reason", reasonLabel),
       deals_lost_by_reason: breakdown(document, "deals_lost", "reason", reasonLabel),
+      competitive_by_team: breakdown(document, "competitive_loss_rate", "team"),
       metrics: headlines(["lost_revenue", "deals_lost", "competitive_loss_rate"]),
     },
     acquisition: {
