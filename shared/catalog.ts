@@ -203,6 +203,48 @@ const DEFINITIONS = defineCatalog([
     basis: "Line revenue = quantity × unit_price, converted; not scaled to the deal amount.",
   },
   {
+    id: "slipped_deals", name: "Slipped deals", family: "revenue", unit: "count", direction: "down",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "count of deals expected to close in the month that were still open at its end",
+    basis: "Expected to close in M: the expected close date as of the start of the month (as of its first event for a deal first seen later) lies in M. By the owner at the end of the month (rule 38).",
+  },
+  {
+    id: "slipped_value", name: "Slipped deals (value)", family: "revenue", unit: "money", direction: "down",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "Σ converted amount of deals expected to close in the month that were still open at its end",
+    basis: "The amount at the end of the month, at the month's rate; a deal without an amount or a usable rate adds 0.",
+  },
+  {
+    id: "pushed_deals", name: "Pushed deals", family: "revenue", unit: "count", direction: "down",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "count of deals whose expected close moved out of the month, to a later one, during the month",
+    basis: "From an expected close in M at the start of the month (rule 38) to one after M at its end. A pushed deal still open at the end has slipped too.",
+  },
+  {
+    id: "pushed_value", name: "Pushed deals (value)", family: "revenue", unit: "money", direction: "down",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "Σ converted amount of deals whose expected close moved out of the month, to a later one, during the month",
+    basis: "The amount at the end of the month, at the month's rate; a deal without an amount or a usable rate adds 0.",
+  },
+  {
+    id: "pulled_in_deals", name: "Pulled-in deals", family: "revenue", unit: "count", direction: "up",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "count of deals whose expected close moved into the month from a later one during the month",
+    basis: "From an expected close after M at the start of the month (rule 38) to one in M at its end; an overdue date moved into M is neither pulled in nor pushed.",
+  },
+  {
+    id: "pulled_in_value", name: "Pulled-in deals (value)", family: "revenue", unit: "money", direction: "up",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "Σ converted amount of deals whose expected close moved into the month from a later one during the month",
+    basis: "The amount at the end of the month, at the month's rate; a deal without an amount or a usable rate adds 0.",
+  },
+  {
     id: "quota_attainment", name: "Quota attainment", family: "revenue", unit: "ratio", direction: "up",
     aggregation: "ratio", state: false,
     dimensions: ["all", "rep", "team"],
@@ -335,7 +377,7 @@ const DEFINITIONS = defineCatalog([
     aggregation: "ratio", state: false,
     dimensions: ["all"],
     formula: "all marketing spend of the month ÷ new customers in the month",
-    basis: "An account's customer start is the earlier of its first won deal's closed_at and the first instant its MRR was above 0; new customers are the accounts whose start falls in the month. Marketing spend only (sales cost is not recorded); null without new customers.",
+    basis: "An account's customer start is the earlier of its first won deal's closed_at and the first instant its MRR was above 0; new customers are the accounts (seen in accounts, deals or subscriptions, not deleted) whose start falls in the month. Marketing spend only (sales cost is not recorded); null without new customers, 0 without spend.",
   },
   // ---------------------------------------------------------------- D. Activity and responsiveness
   {
@@ -570,7 +612,7 @@ const DEFINITIONS = defineCatalog([
     aggregation: "mean", state: true,
     dimensions: ["all", "rep", "segment", "region"],
     formula: "mean health score (0–100) of customer accounts at the end of the month",
-    basis: "Health = round(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)): revenue from the MRR trend over three months (0.5 for customers without MRR), loyalty from the latest NPS in 12 months (0.5 without), engagement from the days since the last contact activity (1 within 30, 0 from 90). By rep: the account's owner at the end of the month.",
+    basis: "Health = round half up(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)): revenue from the MRR trend since two months before the month's start, both ends at the month's rate (0.5 for customers that never paid), loyalty from the latest NPS in 12 months (0.5 without), engagement from the days since the last contact activity (1 within 30, 0 from 90). Customer accounts as for customer_touches. By rep, region and segment: the account's at the end of the month.",
   },
   {
     id: "accounts_at_risk", name: "Accounts at risk", family: "customers", unit: "ratio", direction: "down",

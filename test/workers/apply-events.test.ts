@@ -166,3 +166,45 @@ describe("a delivery mixing valid and invalid events", () => {
     ]);
   });
 });
+
+describe("catalog version 2 fields: term_months, competitor, score", () => {
+  it("applies valid values and dead-letters a whole event for a bad term or score (docs/kpis.md, rule 3)", async () => {
+    await createWorkspace("apply-v2", { timezone: "UTC" });
+    const v2 = await createNativeConnection("apply-v2");
+    const v2Workspace = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'apply-v2'").first<{ id: string }>())!.id;
+    const response = await postNative(v2, JSON.stringify({
+      events: [
+        event("v2-ok-deal", "deal.upserted", "2026-03-01T00:00:00Z", { deal_id: "D-V2", term_months: "24", competitor: "Rival Inc", amount: 100 }),
+        event("v2-ok-lead", "lead.upserted", "2026-03-01T00:00:00Z", { lead_id: "L-V2", score: 55.5 }),
+        event("v2-ok-edges", "lead.upserted", "2026-03-01T00:00:00Z", { lead_id: "L-V2-EDGE", score: 0 }),
+        // Each bad event also carries a valid field: rejected whole, that field is not applied either.
+        event("v2-term-0", "deal.upserted", "2026-03-01T00:00:00Z", { deal_id: "D-BAD-1", term_months: 0, amount: 1 }),
+        event("v2-term-frac", "deal.upserted", "2026-03-01T00:00:00Z", { deal_id: "D-BAD-2", term_months: 1.5, amount: 1 }),
+        event("v2-term-text", "deal.upserted", "2026-03-01T00:00:00Z", { deal_id: "D-BAD-3", term_months: "abc", amount: 1 }),
+        event("v2-score-high", "lead.upserted", "2026-03-01T00:00:00Z", { lead_id: "L-BAD-1", score: 101, source: "web" }),
+        event("v2-score-neg", "lead.upserted", "2026-03-01T00:00:00Z", { lead_id: "L-BAD-2", score: -1, source: "web" }),
+        event("v2-score-text", "lead.upserted", "2026-03-01T00:00:00Z", { lead_id: "L-BAD-3", score: "x", source: "web" }),
+      ],
+    }));
+    expect(response.status).toBe(202);
+    await waitForInbox();
+    const one = (sql: string) => env.DB.prepare(sql).bind(v2Workspace).first<Record<string, unknown>>();
+    expect(await one("SELECT term_months, competitor, amount FROM deals WHERE workspace_id = ?1 AND deal_id = 'D-V2'"))
+      .toEqual({ term_months: 24, competitor: "Rival Inc", amount: 100 });
+    expect(await one("SELECT score FROM leads WHERE workspace_id = ?1 AND lead_id = 'L-V2'")).toEqual({ score: 55.5 });
+    expect(await one("SELECT score FROM leads WHERE workspace_id = ?1 AND lead_id = 'L-V2-EDGE'")).toEqual({ score: 0 });
+    expect(await one("SELECT COUNT(*) AS n FROM deals WHERE workspace_id = ?1 AND deal_id LIKE 'D-BAD-%'")).toEqual({ n: 0 });
+    expect(await one("SELECT COUNT(*) AS n FROM leads WHERE workspace_id = ?1 AND lead_id LIKE 'L-BAD-%'")).toEqual({ n: 0 });
+    const { results } = await env.DB.prepare(
+      "SELECT event_id, reason FROM dead_letters WHERE workspace_id = ?1 ORDER BY position",
+    ).bind(v2Workspace).all();
+    expect(results).toEqual([
+      { event_id: "v2-term-0", reason: "data.term_months: must be a whole number of months, at least 1" },
+      { event_id: "v2-term-frac", reason: "data.term_months: must be a whole number of months, at least 1" },
+      { event_id: "v2-term-text", reason: expect.stringContaining("data.term_months: not a decimal number") },
+      { event_id: "v2-score-high", reason: "data.score: must be between 0 and 100" },
+      { event_id: "v2-score-neg", reason: "data.score: must be between 0 and 100" },
+      { event_id: "v2-score-text", reason: expect.stringContaining("data.score: not a decimal number") },
+    ]);
+  });
+});

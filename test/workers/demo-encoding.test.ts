@@ -39,34 +39,41 @@ async function requestFor(kind: Kind, delivery: Delivery, now: number) {
   return { method: "POST", url: urlFor(kind), headers: new Headers(headers), body: delivery.body };
 }
 
+/** Every source's deliveries through its real adapter (verify, split, normalize): the events each maps to. */
+async function throughAdapters(company: Company, encoded: ReturnType<typeof encodeCompany>): Promise<Record<Kind, unknown[]>> {
+  const mapped = {} as Record<Kind, unknown[]>;
+for (const kind of KINDS) {
+    const adapter = adapterFor(kind);
+    const connection = connectionFor(kind, company);
+    const events: unknown[] = [];
+    for (const delivery of encoded.deliveries[kind]) {
+      const request = await requestFor(kind, delivery, NOW);
+      const verdict = await adapter.verify(request, connection, NOW + 1500);
+      if (!verdict.ok) throw new Error(`${kind}: verify failed: ${verdict.reason}\n${delivery.body.slice(0, 400)}`);
+      const split = adapter.split(request);
+      if (!split.ok) throw new Error(`${kind}: split failed: ${split.reason}`);
+      for (const stored of split.deliveries) {
+        const normalized = adapter.normalize({ body: stored.body, headers: stored.headers }, connection);
+        if (normalized.rejected.length > 0) {
+          throw new Error(`${kind}: rejected ${JSON.stringify(normalized.rejected[0]).slice(0, 600)}`);
+        }
+        for (const { event } of normalized.events) events.push(event);
+      }
+    }
+      mapped[kind] = events;
+  }
+  return mapped;
+}
+
 describe("demo deliveries through the real adapters", () => {
   let company: Company;
   let encoded: ReturnType<typeof encodeCompany>;
-  const mapped = {} as Record<Kind, unknown[]>;
+  let mapped = {} as Record<Kind, unknown[]>;
 
   beforeAll(async () => {
     company = generateCompany({ seed: 7, end: "2026-03", months: 18, scale: 0.1 });
     encoded = encodeCompany(company);
-    for (const kind of KINDS) {
-      const adapter = adapterFor(kind);
-      const connection = connectionFor(kind, company);
-      const events: unknown[] = [];
-      for (const delivery of encoded.deliveries[kind]) {
-        const request = await requestFor(kind, delivery, NOW);
-        const verdict = await adapter.verify(request, connection, NOW + 1500);
-        if (!verdict.ok) throw new Error(`${kind}: verify failed: ${verdict.reason}\n${delivery.body.slice(0, 400)}`);
-        const split = adapter.split(request);
-        if (!split.ok) throw new Error(`${kind}: split failed: ${split.reason}`);
-        for (const stored of split.deliveries) {
-          const normalized = adapter.normalize({ body: stored.body, headers: stored.headers }, connection);
-          if (normalized.rejected.length > 0) {
-            throw new Error(`${kind}: rejected ${JSON.stringify(normalized.rejected[0]).slice(0, 600)}`);
-          }
-          for (const { event } of normalized.events) events.push(event);
-        }
-      }
-      mapped[kind] = events;
-    }
+    mapped = await throughAdapters(company, encoded);
   });
 
   it("exercises every adapter", () => {
@@ -114,5 +121,54 @@ describe("demo deliveries through the real adapters", () => {
       const verdict = await adapterFor(kind).verify(request, connectionFor(kind, company), NOW);
       expect(verdict.ok, kind).toBe(false);
     }
+  });
+});
+
+describe("catalog version 2 fields through the CRMs", () => {
+  // The company with section F's fields on its deals and leads: a term on every third deal
+  // event that sets a status, a competitor on lost deals, a score on every other lead event.
+  let company: Company;
+  let encoded: ReturnType<typeof encodeCompany>;
+  let mapped = {} as Record<Kind, unknown[]>;
+  const TERMS = [1, 6, 12, 24, 36];
+
+  beforeAll(async () => {
+    const base = generateCompany({ seed: 11, end: "2026-03", months: 12, scale: 0.1 });
+    let n = 0;
+    const events = base.events.map((event): NativeEvent => {
+      n++;
+      if (event.type === "deal.upserted" && event.data.status !== undefined && n % 3 === 0) {
+        const competitor = event.data.status === "lost" ? { competitor: "Rival Inc" } : {};
+        return { ...event, data: { ...event.data, term_months: TERMS[n % TERMS.length]!, ...competitor } };
+      }
+      if (event.type === "lead.upserted" && n % 2 === 0) return { ...event, data: { ...event.data, score: (n * 37) % 101 } };
+      return event;
+    });
+    company = { ...base, events };
+    encoded = encodeCompany(company);
+    mapped = await throughAdapters(company, encoded);
+  });
+
+  it("keeps every field: each source's slice, and all sources together, are the company", () => {
+    for (const kind of KINDS) expect(historyDiff(fieldHistories(mapped[kind]), fieldHistories(encoded.parts[kind])), kind).toEqual([]);
+    expect(historyDiff(fieldHistories(KINDS.flatMap((kind) => mapped[kind])), fieldHistories(company.events))).toEqual([]);
+  });
+
+  it("carries the fields a CRM has in its own payload (HubSpot: term, lost reason, score; Pipedrive: lost reason)", () => {
+    const carriedBy = (kind: Kind, type: string, field: string) =>
+      (mapped[kind] as { type: string; data: Record<string, unknown> }[]).filter((e) => e.type === type && e.data[field] !== undefined && e.data[field] !== null);
+    expect(carriedBy("hubspot", "deal.upserted", "term_months").length).toBeGreaterThan(0);
+    expect(carriedBy("hubspot", "deal.upserted", "lost_reason").length).toBeGreaterThan(0);
+    expect(carriedBy("hubspot", "lead.upserted", "score").length).toBeGreaterThan(0);
+    expect(carriedBy("pipedrive", "deal.upserted", "lost_reason").length).toBeGreaterThan(0);
+    // Every term HubSpot's contract values gave is one the company set.
+    const terms = new Set(carriedBy("hubspot", "deal.upserted", "term_months").map((e) => e.data.term_months));
+    for (const term of terms) expect(TERMS).toContain(term);
+    // The HubSpot deliveries carry the term as hs_tcv / hs_acv, never as a native name.
+    const bodies = encoded.deliveries.hubspot.map((d) => d.body).join("");
+    expect(bodies).toContain('"propertyName":"hs_tcv"');
+    expect(bodies).not.toContain("term_months");
+    // What no CRM of the demo carries without a connection's custom field goes natively.
+    for (const kind of KINDS.filter((k) => k !== "native")) expect(carriedBy(kind, "deal.upserted", "competitor"), kind).toEqual([]);
   });
 });

@@ -53,9 +53,9 @@ function close(actual: number | null, wanted: number | null): boolean {
 
 /**
  * The differences between a month's stored values and the expected ones (relative 1e-9;
- * a key may be missing only where 0 or null is expected). `scope: "expected"` compares
- * only the KPIs and dimensions the expected file lists (an older catalog's file);
- * `"all"` also reports every stored row the file lacks.
+ * a key may be missing only where 0 or null is expected) of the KPIs the file lists.
+ * `scope: "expected"` compares only the dimensions the file lists (an older catalog's
+ * file); `"all"` also reports every stored dimension and key of those KPIs the file lacks.
  */
 export async function goldenMismatches(
   workspaceId: string,
@@ -70,7 +70,7 @@ export async function goldenMismatches(
     .all<{ kpi: string; dimension: string; key: string; value: number | null }>();
   const actual = new Map(
     results
-      .filter((r) => scope === "all" || expected[r.kpi]?.[r.dimension] !== undefined)
+      .filter((r) => (scope === "all" ? expected[r.kpi] !== undefined : expected[r.kpi]?.[r.dimension] !== undefined))
       .map((r) => [`${r.kpi}|${r.dimension}|${r.key}`, r.value]),
   );
   const mismatches: string[] = [];

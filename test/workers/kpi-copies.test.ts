@@ -35,6 +35,8 @@ const DERIVED_SCALE: Record<string, number> = {
   pipeline_velocity: COPIES,
   // arpa ÷ logo_churn_rate: both ratios of 3× sums (mrr ÷ active, churned ÷ paying at start).
   customer_lifetime_value: 1,
+  // customer_lifetime_value ÷ customer_acquisition_cost: unchanged ÷ (spend ×3 ÷ new customers ×3).
+  ltv_to_cac: 1,
 };
 // Money or per-unit KPIs the catalog rightly calls ratios, unchanged: avg_deal_size
 // (revenue ÷ deals won), cost_per_lead (spend ×3 ÷ new leads ×3), revenue_per_spend,

@@ -20,8 +20,9 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("golden company, catalog version 2", () => {
-  it("lists every catalog KPI", () => {
-    expect(Object.keys(EXPECTED[MONTHS[0]!]!).sort()).toEqual(KPIS.map((kpi) => kpi.id).sort());
+  it("lists every catalog KPI but the pipeline plans (docs/kpis.md, rule 38), which it has no data for", () => {
+    const plans = ["slipped_deals", "slipped_value", "pushed_deals", "pushed_value", "pulled_in_deals", "pulled_in_value"];
+    expect(Object.keys(EXPECTED[MONTHS[0]!]!).sort()).toEqual(KPIS.map((kpi) => kpi.id).filter((id) => !plans.includes(id)).sort());
   });
 
   it.each(MONTHS)("matches every expected value of %s", async (month) => {

@@ -2,14 +2,13 @@
 // and customers are answered, replies and meetings, touches per deal, joint selling.
 import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
-import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, subscriptionMrrAt } from "./facts";
+import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, repTeamKeys, subscriptionMrrAt } from "./facts";
 import { dimensionJoin, hoursFromSeconds, median, minutes, P, ratio, teamAt, total, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
 const CONTACT_TYPES = CONTACT_TYPES_SQL;
 
 const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
-const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
 
 /**
  * Activities in M. Joint: two or more distinct reps among the activity's rep and its

@@ -1,7 +1,11 @@
 // Family E, customers and loyalty: survey scores in M, and MRR per account at start(M)
-// and start(M+1) with its movements, churn, retention, ARPA and lifetime value.
-import { accountNotDeleted, inMonth, regionKey, subscriptionMrrAt } from "./facts";
-import { dimensionJoin, kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+// and start(M+1) with its movements, churn, retention, ARPA and lifetime value; the
+// acquisition cost of M's new customers and LTV : CAC (the health score: health.ts).
+import {
+  accountNotDeleted, accountOwnerAt, inMonth, NEW_CUSTOMERS_IN_MONTH, regionKey, subscriptionHadMrrBefore, subscriptionMrrAt,
+  subscriptionRate, withAccountKeysAt,
+} from "./facts";
+import { dimensionJoin, kpiLiteral, P, ratio, teamAt, total, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -38,44 +42,39 @@ ${unionAll(
   ratio("employee_satisfaction", "employee_total", "employee_responses", "agg", "employee_responses > 0"),
 )}`;
 
-/** An account's attribute at start(M+1). */
-const accountAt = (field: string) => stateAt("x", "account", "m.account_id", field, P.end);
+const mrrKeys = dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment", rep: "f.start_rep" });
 
 /**
  * MRR per account at start(M) (a) and start(M+1) (b), both at M's rate (docs/kpis.md, rule 16),
  * over accounts that are not deleted; subscriptions without a usable rate are left out.
- * Region: the account's at start(M+1), else its owner rep's then.
+ * Region and segment: the account's at start(M+1) (region else its owner rep's then); rep
+ * (churn and retention only, the other KPIs do not list it): the account's owner at start(M)
+ * (docs/kpis.md, rule 37). `movements` is materialized so that each account's keys are
+ * looked up once, not once per dimension row.
  */
 const MRR = `WITH subscription_mrr AS MATERIALIZED (
-  SELECT s.account_id,
-    ${rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", P.end)}, ${P.base})`, P.month)} AS rate,
+  SELECT s.account_id, ${subscriptionRate(P.end)} AS rate,
     COALESCE(${subscriptionMrrAt(P.start)}, 0) AS a,
     COALESCE(${subscriptionMrrAt(P.end)}, 0) AS b,
-    EXISTS (SELECT 1 FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription'
-      AND h.entity_id = s.subscription_id AND h.field = 'mrr' AND h.value_num > 0 AND h.occurred_at < ${P.start}) AS had_mrr
+    ${subscriptionHadMrrBefore(P.start)} AS had_mrr
   FROM subscriptions s
   WHERE s.workspace_id = ${P.workspace} AND s.account_id IS NOT NULL
     AND ${accountNotDeleted("s.account_id")}),
 account_mrr AS (
   SELECT account_id, TOTAL(a * rate) AS a, TOTAL(b * rate) AS b, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
-account_state AS (
-  SELECT m.*, ${accountAt("region")} AS own_region, ${accountAt("segment")} AS own_segment,
-    ${accountAt("owner_rep_id")} AS owner_rep_id
-  FROM account_mrr m LEFT JOIN accounts x ON x.workspace_id = ${P.workspace} AND x.account_id = m.account_id
-  WHERE m.a > 0 OR m.b > 0),
-movements AS (
-  SELECT m.a, m.b,
-    ${regionKey("m.own_region", stateAt("owner", "rep", "m.owner_rep_id", "region", P.end))} AS region,
-    COALESCE(m.own_segment, 'unknown') AS segment,
+movements AS MATERIALIZED (
+  SELECT m.a, m.b, m.region, m.segment, COALESCE(m.start_owner, 'unknown') AS start_rep,
     CASE WHEN m.a = 0 AND m.b > 0 AND NOT m.had_mrr THEN m.b ELSE 0 END AS new_mrr,
     CASE WHEN m.a = 0 AND m.b > 0 AND m.had_mrr THEN m.b ELSE 0 END AS reactivation_mrr,
     CASE WHEN m.a > 0 AND m.b > m.a THEN m.b - m.a ELSE 0 END AS expansion_mrr,
     CASE WHEN m.b > 0 AND m.b < m.a THEN m.a - m.b ELSE 0 END AS contraction_mrr,
     CASE WHEN m.a > 0 AND m.b = 0 THEN m.a ELSE 0 END AS churned_mrr
-  FROM account_state m LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = m.owner_rep_id),
-keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment" }).key} AS key
-  FROM movements f ${dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment" }).join}),
+  FROM (${withAccountKeysAt(
+    `SELECT p.*, ${accountOwnerAt("p.account_id", P.start)} AS start_owner FROM account_mrr p WHERE p.a > 0 OR p.b > 0`,
+    P.end,
+  )}) m),
+keyed AS (SELECT f.*, dim.dimension, ${mrrKeys.key} AS key FROM movements f ${mrrKeys.join}),
 agg AS (
   SELECT dimension, key, TOTAL(a) AS start_mrr, TOTAL(b) AS mrr,
     TOTAL(new_mrr) AS new_mrr, TOTAL(reactivation_mrr) AS reactivation_mrr, TOTAL(expansion_mrr) AS expansion_mrr,
@@ -100,4 +99,29 @@ ${unionAll(
    FROM agg`,
 )}`;
 
-export const CUSTOMER_QUERIES = { surveys: SURVEYS, mrr: MRR };
+/**
+ * Customer acquisition cost: all marketing spend of M over the new customers of M
+ * (docs/kpis.md, rules 35 and 36); null without new customers, 0 when there was no spend.
+ */
+const ACQUISITION_COST = `WITH agg AS (
+  SELECT 'all' AS dimension, 'all' AS key,
+    (SELECT TOTAL(amount) FROM marketing_spend WHERE workspace_id = ${P.workspace} AND month = ${P.month}) AS spend,
+    (SELECT COUNT(*) FROM (${NEW_CUSTOMERS_IN_MONTH})) AS customers)
+${ratio("customer_acquisition_cost", "spend", "customers", "agg")}`;
+
+export const CUSTOMER_QUERIES = { surveys: SURVEYS, mrr: MRR, acquisition_cost: ACQUISITION_COST };
+
+const LTV = kpiLiteral("customer_lifetime_value", "derived");
+const CAC = kpiLiteral("customer_acquisition_cost", "ratio");
+
+/**
+ * LTV : CAC of M from the run's own overall values (docs/kpis.md, rule 36), so it runs
+ * after CUSTOMER_QUERIES: null when either is null or 0.
+ */
+export const LTV_TO_CAC = `SELECT ${kpiLiteral("ltv_to_cac", "derived")} AS kpi, 'all' AS dimension, 'all' AS key,
+    CASE WHEN ltv.value IS NULL OR cac.value IS NULL OR ltv.value = 0 OR cac.value = 0
+      THEN NULL ELSE ltv.value / cac.value END AS value,
+    NULL AS numerator, NULL AS denominator
+  FROM (SELECT 1) one
+  LEFT JOIN kpi_values_staging ltv ON ltv.run = ${P.run} AND ltv.kpi = ${LTV} AND ltv.dimension = 'all' AND ltv.key = 'all'
+  LEFT JOIN kpi_values_staging cac ON cac.run = ${P.run} AND cac.kpi = ${CAC} AND cac.dimension = 'all' AND cac.key = 'all'`;

@@ -8,8 +8,9 @@ import { CATALOG_VERSION, KPIS } from "../../shared/catalog";
 import { addMonths, monthRange, startOfMonth } from "../../shared/months";
 import { HOUR_MS } from "../../shared/units";
 import { ACTIVITY_QUERIES } from "./activity";
-import { CUSTOMER_QUERIES } from "./customers";
+import { CUSTOMER_QUERIES, LTV_TO_CAC } from "./customers";
 import { FUNNEL_QUERIES } from "./funnel";
+import { HEALTH_QUERIES } from "./health";
 import { LEAD_QUERIES } from "./leads";
 import { PIPELINE_MOVEMENT } from "./movement";
 import { PIPELINE_VELOCITY, REVENUE_QUERIES } from "./revenue";
@@ -54,6 +55,7 @@ export function monthParams(
     computedAt,
     CATALOG_VERSION,
     run,
+    start(addMonths(month, -2)),
   ];
 }
 
@@ -110,7 +112,9 @@ export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
   ...family("leads", LEAD_QUERIES, insertValues),
   ...family("activity", ACTIVITY_QUERIES, insertValues),
   ...family("customers", CUSTOMER_QUERIES, insertValues),
+  ...family("customers", HEALTH_QUERIES, insertValues),
   { name: "revenue.pipeline_velocity", sql: insertValues(PIPELINE_VELOCITY) },
+  { name: "customers.ltv_to_cac", sql: insertValues(LTV_TO_CAC) },
   { name: "defaults.overall", sql: INSERT_OVERALL_DEFAULTS },
   ...family("warnings", WARNING_QUERIES, insertWarnings),
   { name: "movement.pipeline", sql: insertMovements(PIPELINE_MOVEMENT) },

@@ -3,7 +3,10 @@
 // at an instant. Families import these and never each other, so a rule of docs/kpis.md
 // that several families read is written here once.
 import { CONTACT_TYPES_SQL } from "../model/events";
-import { P, rateAt, stateAt, teamAt } from "./sql";
+import { dimensionJoin, P, rateAt, stateAt, teamAt } from "./sql";
+
+/** Overall, by rep and by team: the breakdown of the facts with `rep` and `team` columns. */
+export const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
 
 /** An instant in month M, the half-open [start(M), start(M+1)) (docs/kpis.md, Conventions). */
 export const inMonth = (instant: string) => `(${instant} >= ${P.start} AND ${instant} < ${P.end})`;
@@ -76,6 +79,24 @@ export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.created_at,
     AND ${inMonth("d.created_at")}`;
 
 /**
+ * The deals that can be open at start(M) or at start(M+1) — open or without status now, or
+ * won / lost but created before start(M+1) and closed or changed since start(M) — as
+ * `deal_id` rows, from the same index ranges as OPEN_DEALS. Deleted ones are included:
+ * the pipeline movement follows a deal until its deletion.
+ */
+export const DEALS_AT_MONTH_EDGES = `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
+  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
+    AND created_at < ${P.end} AND (closed_at >= ${P.start} OR updated_at > ${P.start})`;
+
+/**
+ * Deal row `row` (with created_at and closed_at) is open at `instant` given its status then
+ * (docs/kpis.md, Conventions: created before it and not closed at it).
+ */
+export const openAt = (row: string, status: string, instant: string) =>
+  `(${row}.created_at < ${instant} AND (${status} IS NULL OR ${status} = 'open' OR ${row}.closed_at >= ${instant}))`;
+
+/**
  * Deals open at start(M+1) = P.end, every attribute as of that instant (docs/kpis.md,
  * rule 9), with the rate of M for their currency at that instant.
  *
@@ -99,7 +120,7 @@ export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate 
         AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
     CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
     WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
-  WHERE s.status IS NULL OR s.status = 'open' OR s.closed_at >= ${P.end}`;
+  WHERE ${openAt("s", "s.status", P.end)}`;
 
 /**
  * Customer accounts at an instant (docs/kpis.md, rule 24): a won deal closed before it, or
@@ -152,3 +173,70 @@ export function firstTouchOf(leadId: string): string {
   return `COALESCE((SELECT o.type FROM activities o WHERE ${outboundContact("o")} AND o.lead_id = ${leadId}
     ORDER BY o.occurred_at, o.activity_id DESC LIMIT 1), 'none')`;
 }
+
+// ---------------------------------------------------------------- customers (catalog version 2)
+// Accounts keyed at an instant, subscription rates and MRR history, and the customer start
+// (customer_acquisition_cost), shared by the MRR family and the health score.
+
+/**
+ * The FX rate of subscription row `s` usable in M, for its currency as of `instant` (the
+ * base currency when it has none): MRR at both edges is converted at M's rate
+ * (docs/kpis.md, rule 16). Null when there is no usable rate.
+ */
+export const subscriptionRate = (instant: string) =>
+  rateAt(`COALESCE(${stateAt("s", "subscription", "s.subscription_id", "currency", instant)}, ${P.base})`, P.month);
+
+/**
+ * Subscription row `s` had MRR above 0 at an instant strictly before `before`: one range of
+ * its own MRR history, ending at the first such value.
+ */
+export const subscriptionHadMrrBefore = (before: string) =>
+  `EXISTS (SELECT 1 FROM field_history h WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription'
+      AND h.entity_id = s.subscription_id AND h.field = 'mrr' AND h.value_num > 0 AND h.occurred_at < ${before})`;
+
+/** The owner rep of account `accountId` at an instant (null without one): one account row, its history when it changed since. */
+export const accountOwnerAt = (accountId: string, instant: string) =>
+  `(SELECT ${stateAt("owner_of", "account", accountId, "owner_rep_id", instant)} FROM accounts owner_of
+    WHERE owner_of.workspace_id = ${P.workspace} AND owner_of.account_id = ${accountId})`;
+
+/**
+ * The rows of `accountRows` (a SELECT with an `account_id` column) with the account's keys
+ * at an instant, as the MRR family and the health score read them (docs/kpis.md,
+ * Conventions and rule 18): `rep` its owner rep, `region` its own region else its owner
+ * rep's, `segment` its segment, each as of the instant, `unknown` when missing. An
+ * account id without an accounts row (seen only in deals or subscriptions) has them all
+ * `unknown`.
+ */
+export function withAccountKeysAt(accountRows: string, instant: string): string {
+  return `SELECT k.*, COALESCE(k.owner_rep_id, 'unknown') AS rep,
+      ${regionKey("k.own_region", stateAt("owner", "rep", "k.owner_rep_id", "region", instant))} AS region,
+      COALESCE(k.own_segment, 'unknown') AS segment
+    FROM (SELECT a.*, ${stateAt("x", "account", "a.account_id", "region", instant)} AS own_region,
+        ${stateAt("x", "account", "a.account_id", "segment", instant)} AS own_segment,
+        ${stateAt("x", "account", "a.account_id", "owner_rep_id", instant)} AS owner_rep_id
+      FROM (${accountRows}) a
+      LEFT JOIN accounts x ON x.workspace_id = ${P.workspace} AND x.account_id = a.account_id) k
+    LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = k.owner_rep_id`;
+}
+
+/**
+ * The new customers of M (docs/kpis.md, rule 35), one row per account_id: accounts whose
+ * customer start — the earlier of their first won deal's closed_at and the first instant
+ * their MRR was above 0 — lies in M; account ids seen in deals or subscriptions, deleted
+ * accounts (and deleted deals) left out. Read from M's facts only: the won deals closed
+ * in M and the MRR values set above 0 in M (index ranges of the month), each candidate
+ * then checked for an earlier start through its own deals and subscriptions.
+ */
+export const NEW_CUSTOMERS_IN_MONTH = `SELECT c.account_id FROM (
+    SELECT account_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'won'
+      AND closed_at >= ${P.start} AND closed_at < ${P.end} AND deleted_at IS NULL AND account_id IS NOT NULL
+    UNION
+    SELECT s.account_id FROM field_history h
+    JOIN subscriptions s ON s.workspace_id = h.workspace_id AND s.subscription_id = h.entity_id
+    WHERE h.workspace_id = ${P.workspace} AND h.entity_type = 'subscription' AND h.field = 'mrr'
+      AND h.occurred_at >= ${P.start} AND h.occurred_at < ${P.end} AND h.value_num > 0 AND s.account_id IS NOT NULL) c
+  WHERE ${accountNotDeleted("c.account_id")}
+    AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = c.account_id
+      AND d.status = 'won' AND d.closed_at < ${P.start} AND d.deleted_at IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id = c.account_id
+      AND ${subscriptionHadMrrBefore(P.start)})`;

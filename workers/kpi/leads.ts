@@ -1,7 +1,7 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
 import { LEAD_STAGES } from "../model/events";
-import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth } from "./facts";
+import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
 import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
@@ -104,7 +104,6 @@ ${unionAll(
   ratio("revenue_per_spend", "revenue", "spend", "agg", "has_spend OR has_revenue"),
 )}`;
 
-const repTeamKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team" });
 
 /**
  * Handoffs (docs/kpis.md, rule 28): deals created in M from a lead whose owner at the

@@ -4,20 +4,19 @@
 //   open at start + created + reopened + transferred in + increases
 //     − decreases − won − lost − deleted − transferred out = open at end.
 // One statement over the deals that can be open at either edge (the same index ranges as
-// the open pipeline, facts.ts OPEN_DEALS), with every attribute read at each edge.
+// the open pipeline, facts.ts DEALS_AT_MONTH_EDGES), with every attribute read at each edge.
 import { MOVEMENT_DIMENSIONS } from "../../shared/pipeline-movement";
+import { DEALS_AT_MONTH_EDGES, openAt } from "./facts";
 import { P, rateAt, stateAt, teamAt } from "./sql";
 
 const at = (field: string, instant: string, column?: "value_num") => stateAt("d", "deal", "d.deal_id", field, instant, column);
 
 /**
- * Open at an instant (docs/kpis.md, Conventions): created before it, not closed at it — and,
- * for the waterfall only, not yet deleted (a deal deleted in M leaves the pipeline as
- * "deleted"; docs/kpis.md, "Pipeline movement").
+ * In the pipeline at an instant: open then, and not yet deleted (a deal deleted in M leaves
+ * the pipeline as "deleted"; docs/kpis.md, "Pipeline movement").
  */
-const openAt = (status: string, instant: string) => `(e.created_at < ${instant}
-    AND (e.deleted_at IS NULL OR e.deleted_at >= ${instant})
-    AND (${status} IS NULL OR ${status} = 'open' OR e.closed_at >= ${instant}))`;
+const inPipelineAt = (status: string, instant: string) =>
+  `(${openAt("e", status, instant)} AND (e.deleted_at IS NULL OR e.deleted_at >= ${instant}))`;
 
 /** A key at one edge: `all`, the owner rep then, or that rep's team then. */
 const keyAt = (edge: "0" | "1") =>
@@ -26,11 +25,7 @@ const keyAt = (edge: "0" | "1") =>
 /** The terms a deal adds to the waterfall (see the header): which, at which edge's key, with which value. */
 const TERMS = ["open_start", "open_end", "entry", "exit", "change", "transfer_out", "transfer_in"];
 
-export const PIPELINE_MOVEMENT = `WITH candidate AS (
-  SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
-  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
-  UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
-    AND created_at < ${P.end} AND (closed_at >= ${P.start} OR updated_at > ${P.start})),
+export const PIPELINE_MOVEMENT = `WITH candidate AS (${DEALS_AT_MONTH_EDGES}),
 edges AS MATERIALIZED (
   SELECT d.deal_id, d.created_at, d.closed_at, d.deleted_at,
     ${at("status", P.start)} AS status0, ${at("status", P.end)} AS status1,
@@ -40,7 +35,7 @@ edges AS MATERIALIZED (
   FROM candidate c CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
   WHERE d.created_at < ${P.end}),
 states AS (
-  SELECT e.*, ${openAt("e.status0", P.start)} AS open0, ${openAt("e.status1", P.end)} AS open1
+  SELECT e.*, ${inPipelineAt("e.status0", P.start)} AS open0, ${inPipelineAt("e.status1", P.end)} AS open1
   FROM edges e),
 facts AS MATERIALIZED (
   SELECT s.open0, s.open1,

@@ -24,6 +24,7 @@ export const P = {
   computedAt: "?14",
   catalogVersion: "?15",
   run: "?16", // the staging run the statements write into (engine.ts)
+  twoBackStart: "?17", // start(M−2)
 } as const;
 
 /** An entity field's value at an instant: the latest history entry at or before it. */

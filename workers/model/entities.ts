@@ -54,6 +54,12 @@ export interface FieldOptions {
   readonly derived?: string;
   /** The column is NOT NULL: the field is required, or its derivation always finds a value. */
   readonly notNull?: true;
+  /**
+   * An instant that is a plan (an expected close date), not one at which the entity
+   * happened: it may lie years ahead, so it is outside the accepted window and puts no
+   * month in question (INSTANT_FIELDS).
+   */
+  readonly plan?: true;
 }
 
 export interface EntityField<K extends ColumnKind = ColumnKind, S extends z.ZodType = z.ZodType> extends FieldOptions {
@@ -175,6 +181,8 @@ export const ENTITIES = {
       source: field("text", opt(z.string())),
       created_at: field("instant", opt(instant), { derived: CREATED_AT, notNull: true }),
       closed_at: field("instant", opt(instant), { derived: CLOSED_AT }),
+      /** When the deal is expected to close, as its owner plans it (docs/kpis.md, rule 38). */
+      expected_close_at: field("instant", opt(instant), { plan: true }),
       lost_reason: field("text", opt(z.string())),
       /** Contract length in months, a whole number ≥ 1 (docs/kpis.md, acv). */
       term_months: field("real", opt(decimal.refine((t) => Number.isInteger(t) && t >= 1, "must be a whole number of months, at least 1"))),
@@ -239,13 +247,14 @@ export function storedFields(entity: Entity): [name: string, field: EntityField]
 }
 
 /**
- * The names of the instant fields an event may set (created_at, closed_at): they must lie
- * in the accepted window, and the months they fall in are dirty (./events.ts).
+ * The names of the instant fields an event may set that place an entity in a month
+ * (created_at, closed_at; not the plans): they must lie in the accepted window, and the
+ * months they fall in are dirty (./events.ts).
  */
 export const INSTANT_FIELDS: readonly string[] = [
   ...new Set(
     Object.values(ENTITIES).flatMap((entity: Entity) =>
-      Object.entries(entity.fields).flatMap(([name, f]) => (f.column === "instant" ? [name] : [])),
+      Object.entries(entity.fields).flatMap(([name, f]) => (f.column === "instant" && !f.plan ? [name] : [])),
     ),
   ),
 ];

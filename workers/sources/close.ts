@@ -6,6 +6,8 @@ import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, Verdict } from "./adapter";
 import {
+  checkedText,
+  checkedValue,
   describeIssues,
   issueMessages,
   itemResult,
@@ -15,6 +17,7 @@ import {
   normalizeJsonItem,
   parseJsonBody,
   present,
+  rejectedItem,
   unixSecondsFreshness,
   unmapped,
 } from "./kit";
@@ -171,10 +174,12 @@ interface Draft {
   suffix: string;
   type: string;
   data: Record<string, unknown>;
+  /** What the event lacks (a custom field value the native field refuses): a dead letter beside it. */
+  note?: string;
 }
 type Drafts = Mapping<Draft[]>;
 
-const draft = (suffix: string, type: string, data: Record<string, unknown>): Draft => ({ suffix, type, data });
+const draft = (suffix: string, type: string, data: Record<string, unknown>, note?: string): Draft => ({ suffix, type, data, ...(note === undefined ? {} : { note }) });
 
 function parseData<T extends z.ZodType>(schema: T, event: CloseEvent): Mapping<z.infer<T>> {
   const parsed = schema.safeParse(event.data ?? {});
@@ -187,13 +192,66 @@ function objectIdOf(event: CloseEvent): Mapping<string> {
   return id ? mapped(id) : unmapped("event.object_id: missing");
 }
 
-function mapOpportunity(event: CloseEvent): Drafts {
+// ---- Custom fields the connection names ---------------------------------------------
+
+/** A Close custom field id, as its settings show it: the object carries the value under `custom.<id>`. */
+const CUSTOM_FIELD_ID = z.string().regex(/^cf_[A-Za-z0-9]+$/, "a Close custom field id, such as cf_v6S011I6MqcbVvB2FA5Nk8dr5MkL8sWuCiG8cUleO9c");
+
+/**
+ * Close has no term, competitor, lost reason or lead score of its own: a connection may name
+ * the custom fields that hold them (docs/crms/close.md, "Custom fields").
+ */
+const customFieldsConfig = z.object({
+  term_months_field: CUSTOM_FIELD_ID.optional(),
+  competitor_field: CUSTOM_FIELD_ID.optional(),
+  lost_reason_field: CUSTOM_FIELD_ID.optional(),
+  lead_score_field: CUSTOM_FIELD_ID.optional(),
+});
+type CustomFieldsConfig = z.infer<typeof customFieldsConfig>;
+
+function customFieldsOf(connection: ConnectionSecrets): Mapping<CustomFieldsConfig> {
+  const config = customFieldsConfig.safeParse(connection.config);
+  return config.success ? mapped(config.data) : unmapped(`the connection's config is invalid: ${describeIssues(config.error, { prefix: "config" })}`);
+}
+
+/**
+ * The native fields the named custom fields of an object give. A value the native field
+ * refuses is left out, with a note: the object's other fields are still applied.
+ */
+function customFields(
+  data: Record<string, unknown> | null | undefined,
+  entity: "deal" | "lead",
+  named: [native: string, id: string | undefined][],
+): { data: Record<string, unknown>; note?: string } {
+  const fields: Record<string, unknown> = {};
+  const notes: string[] = [];
+  for (const [native, id] of named) {
+    if (id === undefined) continue;
+    const raw = data && Object.hasOwn(data, `custom.${id}`) ? data[`custom.${id}`] : undefined;
+    const checked =
+      native === "term_months" ? checkedValue(["deal", "term_months"], raw, id)
+      : native === "score" ? checkedValue(["lead", "score"], raw, id)
+      : checkedText(raw, id);
+    if (checked.issue === undefined) fields[native] = checked.value;
+    else notes.push(`${checked.issue}: the ${entity} was applied without its ${native}`);
+  }
+  return { data: present(fields), ...(notes.length > 0 ? { note: notes.join("; ") } : {}) };
+}
+
+function mapOpportunity(event: CloseEvent, connection: ConnectionSecrets): Drafts {
   const dealId = objectIdOf(event);
   if (!dealId.ok) return dealId;
   if (event.action === "deleted") return mapped([draft("deal", "deal.deleted", { deal_id: dealId.value })]);
   const parsed = parseData(opportunitySchema, event);
   if (!parsed.ok) return parsed;
   const data = parsed.value;
+  const config = customFieldsOf(connection);
+  if (!config.ok) return config;
+  const custom = customFields(event.data, "deal", [
+    ["term_months", config.value.term_months_field],
+    ["competitor", config.value.competitor_field],
+    ["lost_reason", config.value.lost_reason_field],
+  ]);
   const status = data.status_type === undefined || data.status_type === null
     ? data.status_type
     : ({ active: "open", won: "won", lost: "lost" } as const)[data.status_type];
@@ -216,7 +274,8 @@ function mapOpportunity(event: CloseEvent): Drafts {
     currency: data.value_currency,
     created_at: data.date_created,
     closed_at: closedAt,
-  }))]);
+    ...custom.data,
+  }), custom.note)]);
 }
 
 function leadStageOf(label: string, connection: ConnectionSecrets): Mapping<LeadStage | null> {
@@ -241,9 +300,12 @@ function mapLead(event: CloseEvent, connection: ConnectionSecrets): Drafts {
   const data = parsed.value;
   const stage = typeof data.status_label === "string" ? leadStageOf(data.status_label, connection) : mapped(undefined);
   if (!stage.ok) return stage;
+  const config = customFieldsOf(connection);
+  if (!config.ok) return config;
+  const custom = customFields(event.data, "lead", [["score", config.value.lead_score_field]]);
   return mapped([
     draft("account", "account.upserted", present({ account_id: id, name: data.display_name ?? data.name })),
-    draft("lead", "lead.upserted", present({ lead_id: id, account_id: id, stage: stage.value, created_at: data.date_created })),
+    draft("lead", "lead.upserted", present({ lead_id: id, account_id: id, stage: stage.value, created_at: data.date_created, ...custom.data }), custom.note),
   ]);
 }
 
@@ -288,7 +350,7 @@ const MAPPED_ACTIONS = new Set(["created", "updated", "deleted"]);
 function draftsOf(event: CloseEvent, connection: ConnectionSecrets): Drafts {
   if (!MAPPED_ACTIONS.has(event.action)) return unmapped(`${event.object_type} action ${JSON.stringify(event.action)} is not mapped`);
   const activityType = lookup(ACTIVITY_TYPES, event.object_type);
-  if (event.object_type === "opportunity") return mapOpportunity(event);
+  if (event.object_type === "opportunity") return mapOpportunity(event, connection);
   if (event.object_type === "lead") return mapLead(event, connection);
   if (activityType) return mapActivity(event, activityType);
   if (event.object_type === "contact") {
@@ -298,13 +360,16 @@ function draftsOf(event: CloseEvent, connection: ConnectionSecrets): Drafts {
 }
 
 /** The native events of one Close event; every id derives from the delivery's dedupe key. */
-function eventsOf(event: CloseEvent, key: string, connection: ConnectionSecrets): Mapping<unknown[]> {
+function eventsOf(event: CloseEvent, key: string, connection: ConnectionSecrets): Mapping<{ events: unknown[]; notes: string[] }> {
   // date_updated orders the versions of a mutated event, so the latest one wins.
   const occurredAt = event.date_updated ?? event.date_created;
   if (!occurredAt) return unmapped("event.date_updated: missing");
   const drafts = draftsOf(event, connection);
   if (!drafts.ok) return drafts;
-  return mapped(drafts.value.map(({ suffix, type, data }) => ({ id: `${key}:${suffix}`, type, occurred_at: occurredAt, data })));
+  return mapped({
+    events: drafts.value.map(({ suffix, type, data }) => ({ id: `${key}:${suffix}`, type, occurred_at: occurredAt, data })),
+    notes: drafts.value.flatMap(({ note }) => (note === undefined ? [] : [note])),
+  });
 }
 
 function dedupeKeyOf(parsed: unknown): string | null {
@@ -322,10 +387,14 @@ export const close: SourceAdapter = {
 
   // Close issues the signature_key once the subscription (which needs the URL) exists: the
   // connection may be created without it (deliveries answer 401 until it is set with PATCH).
-  planSecret(given) {
-    return given === undefined || hexToBytes(given) !== null
-      ? { ok: true, secret: given ?? null }
-      : { ok: false, field: "secret", message: "must be the Close signature_key (hex)" };
+  planSecret(given, config) {
+    if (given !== undefined && hexToBytes(given) === null) return { ok: false, field: "secret", message: "must be the Close signature_key (hex)" };
+    const custom = customFieldsConfig.safeParse(config);
+    if (!custom.success) {
+      const issue = custom.error.issues[0]!;
+      return { ok: false, field: ["config", ...issue.path.map(String)].join("."), message: issue.message };
+    }
+    return { ok: true, secret: given ?? null };
   },
 
   verify(request: RawRequest, connection: ConnectionSecrets, now: number) {
@@ -361,8 +430,11 @@ function normalizeDelivery(parsed: unknown, connection: ConnectionSecrets): Norm
   if (!envelope.success) return itemResult(payload, unmapped(describeIssues(envelope.error)), { eventId: key || null });
   const { event } = envelope.data;
   const occurredAt = event.date_updated ?? event.date_created;
-  return itemResult(payload, eventsOf(event, key, connection), {
-    eventId: key || null,
-    occurredAt: occurredAt ? parseInstant(occurredAt) : null,
-  });
+  const occurredAtMs = occurredAt ? parseInstant(occurredAt) : null;
+  const mapping = eventsOf(event, key, connection);
+  const result = itemResult(payload, mapping.ok ? mapped(mapping.value.events) : mapping, { eventId: key || null, occurredAt: occurredAtMs });
+  if (!mapping.ok || mapping.value.notes.length === 0) return result;
+  // The notes follow the events: the object stands, and the dead letter says what it lacks.
+  const notes = mapping.value.notes.map((note, i) => rejectedItem(result.events.length + i, payload, note, null, occurredAtMs));
+  return { ...result, rejected: notes };
 }

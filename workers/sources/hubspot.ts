@@ -3,8 +3,9 @@
 import { z } from "zod";
 import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
-import type { ConnectionSecrets, Normalized, SourceAdapter, Verdict } from "./adapter";
+import type { ConnectionSecrets, Normalized, SourceAdapter, SplitDelivery, Verdict } from "./adapter";
 import {
+  checkedValue,
   describeIssues,
   isoOrNull,
   itemResult,
@@ -206,7 +207,50 @@ function stringList(config: Record<string, unknown>, key: string, fallback: stri
   return Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : fallback;
 }
 
-function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config: Record<string, unknown>): Fields {
+/**
+ * The deal properties whose ratio is the contract term: HubSpot calculates both from the
+ * deal's recurring line items, in one write, so their changes share the deal and the
+ * instant. Each names its partner.
+ */
+const CONTRACT_VALUE_PARTNERS: Readonly<Record<string, string>> = { hs_tcv: "hs_acv", hs_acv: "hs_tcv" };
+
+/**
+ * The stored header (set by `split`, never taken from the request) holding the value of
+ * the partner property found in the same batch, for the same deal at the same instant.
+ */
+export const PAIRED_VALUE_HEADER = "x-quotient-paired-value";
+
+/** A non-negative decimal of a contract value; anything else is none. */
+function contractValue(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : null;
+  return typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : null;
+}
+
+/** How far 12 × TCV / ACV may lie from a whole number of months: cents rounded in HubSpot's ACV. */
+const TERM_TOLERANCE_MONTHS = 0.01;
+
+/**
+ * The contract term in months: 12 × total contract value / annual contract value, when
+ * both are positive and the ratio is a whole number ≥ 1 (within cent rounding); otherwise
+ * none, so that the deal event stays valid (docs/crms/hubspot.md, "Contract term").
+ */
+export function termFromContractValues(tcv: unknown, acv: unknown): number | null {
+  const total = contractValue(tcv);
+  const annual = contractValue(acv);
+  if (total === null || annual === null || total <= 0 || annual <= 0) return null;
+  const months = (12 * total) / annual;
+  const whole = Math.round(months);
+  return whole >= 1 && Number.isSafeInteger(whole) && Math.abs(months - whole) <= TERM_TOLERANCE_MONTHS ? whole : null;
+}
+
+/** The connection's custom deal property holding the competitor (`config.competitor_property`), if it names one. */
+function competitorProperty(config: Record<string, unknown>): string | null {
+  const name = config.competitor_property;
+  return typeof name === "string" && name !== "" ? name : null;
+}
+
+function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config: Record<string, unknown>, paired?: string): Fields {
+  if (name === competitorProperty(config)) return mapped({ competitor: text(value) });
   switch (name) {
     case "dealstage": {
       const stage = text(value);
@@ -232,6 +276,15 @@ function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config
       return mapped({ name: text(value) });
     case "hs_analytics_source":
       return mapped({ source: text(value)?.toLowerCase() ?? null });
+    case "closed_lost_reason":
+      return mapped({ lost_reason: text(value) });
+    case "hs_tcv":
+    case "hs_acv": {
+      // Without its partner from the same write, or with a ratio that is no whole number of
+      // months, the term is left out: the deal event stays, carrying nothing else.
+      const term = termFromContractValues(name === "hs_tcv" ? value : paired, name === "hs_acv" ? value : paired);
+      return mapped(term === null ? {} : { term_months: term });
+    }
     case "dealtype": {
       const kind = text(value);
       if (kind === null) return mapped({ kind: null });
@@ -257,6 +310,13 @@ function contactProperty(name: string, value: HubSpotEvent["propertyValue"]): Fi
       return mapped({ source: text(value)?.toLowerCase() ?? null });
     case "associatedcompanyid":
       return mapped({ account_id: text(value) });
+    case "hubspotscore": {
+      // HubSpot scores are points and may leave 0–100: such a score is refused with the
+      // native field's reason rather than clamped (the event carries nothing else).
+      const raw = text(value);
+      const { issue } = checkedValue(["lead", "score"], raw, "hubspotscore");
+      return issue === undefined ? mapped({ score: raw === null ? null : Number(raw) }) : unmapped(issue);
+    }
     case "createdate":
       return mapped({ created_at: instant(value) });
     default:
@@ -307,7 +367,7 @@ const ACTIVITY_LINKS: Record<string, string> = { lead: "lead_id", account: "acco
 /** The one native event a HubSpot event becomes (without its id and instant, which are the same for all). */
 type Draft = { type: string; data: Record<string, unknown> };
 
-function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): Mapping<Draft> {
+function mapEvent(event: HubSpotEvent, config: Record<string, unknown>, paired?: string): Mapping<Draft> {
   const [objectName, action] = event.subscriptionType.split(".") as [string, string | undefined];
   const objectId = event.objectId === undefined ? null : String(event.objectId);
   const idField = lookup({ deal: "deal_id", contact: "lead_id", company: "account_id" }, objectName);
@@ -328,7 +388,7 @@ function mapEvent(event: HubSpotEvent, config: Record<string, unknown>): Mapping
     if (action === "propertyChange") {
       if (!event.propertyName) return unmapped("propertyChange without propertyName");
       const mapping =
-        canonical === "deal" ? dealProperty(event.propertyName, event.propertyValue, config)
+        canonical === "deal" ? dealProperty(event.propertyName, event.propertyValue, config, paired)
         : canonical === "lead" ? contactProperty(event.propertyName, event.propertyValue)
         : companyProperty(event.propertyName, event.propertyValue);
       return mapping.ok ? mapped({ type: `${canonical}.upserted`, data: { [idField]: objectId, ...mapping.value } }) : mapping;
@@ -372,6 +432,9 @@ export const hubspot: SourceAdapter = {
     if (config.require_v3 !== undefined && typeof config.require_v3 !== "boolean") {
       return { ok: false, field: "config.require_v3", message: "true (refuse v1 / v2 signatures) or false" };
     }
+    if (config.competitor_property !== undefined && (typeof config.competitor_property !== "string" || config.competitor_property === "")) {
+      return { ok: false, field: "config.competitor_property", message: "the internal name of the deal property that holds the competitor" };
+    }
     return { ok: true, secret: given ?? null };
   },
 
@@ -401,7 +464,8 @@ export const hubspot: SourceAdapter = {
     if (parsed.length > MAX_EVENTS_PER_REQUEST) {
       return { ok: false, status: 413, reason: `at most ${MAX_EVENTS_PER_REQUEST} events per request` };
     }
-    const deliveries = [];
+    const contractValues = contractValuesOf(parsed as unknown[]);
+    const deliveries: SplitDelivery[] = [];
     for (const event of parsed as unknown[]) {
       let json: string;
       try {
@@ -410,23 +474,49 @@ export const hubspot: SourceAdapter = {
         // Nested deeper than the stack allows: no event looks like that.
         return { ok: false, status: 400, reason: "an event of the batch is nested too deeply" };
       }
-      deliveries.push({ deliveryId: deliveryIdOf(event, json), body: json, headers: {} });
+      const partner = contractValues.get(contractValueKey(event, true) ?? "");
+      deliveries.push({ deliveryId: deliveryIdOf(event, json), body: json, headers: partner === undefined ? {} : { [PAIRED_VALUE_HEADER]: partner } });
     }
     return { ok: true, deliveries };
   },
 
   // Each stored delivery is one event, at position 0: whatever it holds, it is mapped or rejected.
   normalize(delivery, connection): Normalized {
-    return normalizeJsonItem(delivery.body, (raw) => normalizeEvent(raw, connection.config));
+    const paired = delivery.headers[PAIRED_VALUE_HEADER];
+    return normalizeJsonItem(delivery.body, (raw) => normalizeEvent(raw, connection.config, typeof paired === "string" ? paired : undefined));
   },
 };
 
-function normalizeEvent(raw: unknown, config: Record<string, unknown>): Normalized {
+/**
+ * The key of a contract-value change (hs_tcv / hs_acv of a deal at an instant): of its own
+ * property, or of its partner's (`partner`). null for any other event.
+ */
+function contractValueKey(event: unknown, partner: boolean): string | null {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return null;
+  const { subscriptionType, propertyName, objectId, occurredAt } = event as Record<string, unknown>;
+  if (subscriptionType !== "deal.propertyChange" || typeof propertyName !== "string") return null;
+  const partnerName = lookup(CONTRACT_VALUE_PARTNERS, propertyName);
+  if (partnerName === undefined) return null;
+  return [keyPart(objectId), keyPart(occurredAt), partner ? partnerName : propertyName].join(":");
+}
+
+/** The contract values a batch sets, as text, by contractValueKey: what a partner looks up. */
+function contractValuesOf(events: unknown[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const event of events) {
+    const key = contractValueKey(event, false);
+    const value = key === null ? undefined : (event as { propertyValue?: unknown }).propertyValue;
+    if (key !== null && (typeof value === "string" || typeof value === "number")) values.set(key, String(value));
+  }
+  return values;
+}
+
+function normalizeEvent(raw: unknown, config: Record<string, unknown>, paired?: string): Normalized {
   const parsed = hubspotEvent.safeParse(raw);
   if (!parsed.success) return itemResult(raw, unmapped(describeIssues(parsed.error, { root: "event" })));
   const event = parsed.data;
   const id = `hs:${dedupeKey(event)}`;
-  const draft = mapEvent(event, config);
+  const draft = mapEvent(event, config, paired);
   const events = draft.ok ? mapped([{ id, type: draft.value.type, occurred_at: new Date(event.occurredAt).toISOString(), data: draft.value.data }]) : draft;
   return itemResult(raw, events, { eventId: id, occurredAt: event.occurredAt });
 }

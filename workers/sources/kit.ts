@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { SECOND_MS } from "../../shared/units";
 import type { Rejected } from "../model/apply";
+import { ENTITIES } from "../model/entities";
 import type { Normalized, Refusal } from "./adapter";
 
 // ---- Mapped or not ------------------------------------------------------------------
@@ -194,3 +195,39 @@ export function isoOrNull(ms: number): string | null {
 
 /** UTF-8 bytes of a text (HMAC keys and HTTP Basic credentials). */
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+// ---- A CRM field checked against its native field -----------------------------------
+
+/** The optional native fields a CRM's own (often custom) field may feed (docs/kpis.md, section F). */
+const CHECKED_FIELDS = {
+  deal: { term_months: ENTITIES.deal.fields.term_months.schema },
+  lead: { score: ENTITIES.lead.fields.score.schema },
+} as const;
+
+export type CheckedField = { [E in keyof typeof CHECKED_FIELDS]: [E, keyof (typeof CHECKED_FIELDS)[E]] }[keyof typeof CHECKED_FIELDS];
+
+/**
+ * A CRM value for a native field, checked by that field's own schema (the one place its rule
+ * lives, workers/model/entities.ts). A value the schema refuses comes back as the issue
+ * instead: the caller leaves the field out (the record's other fields still applied) or
+ * refuses the item, with that reason. undefined (not sent) stays absent; null or "" clears.
+ */
+export function checkedValue(
+  [entity, field]: CheckedField,
+  value: unknown,
+  crmField: string,
+): { value?: unknown; issue?: string } {
+  if (value === undefined || value === null) return { value };
+  if (value === "") return { value: null };
+  const schema: z.ZodType = (CHECKED_FIELDS[entity] as Record<string, z.ZodType>)[field]!;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { value };
+  return { issue: `${crmField} ${JSON.stringify(value)} ${issueMessages(parsed.error)}` };
+}
+
+/** A CRM value for a native text field (competitor, lost_reason): text, "" clearing like null; anything else is the issue. */
+export function checkedText(value: unknown, crmField: string): { value?: string | null; issue?: string } {
+  if (value === undefined || value === null) return { value };
+  if (typeof value === "string") return { value: value === "" ? null : value };
+  return { issue: `${crmField} ${JSON.stringify(value)} is not text` };
+}

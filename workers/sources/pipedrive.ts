@@ -6,6 +6,8 @@ import { base64ToBytes, bytesToBase64, randomBytes } from "../lib/crypto";
 import { parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
 import {
+  checkedText,
+  checkedValue,
   describeIssues,
   isoOrNull,
   itemResult,
@@ -16,6 +18,7 @@ import {
   normalizeJsonItem,
   parseJsonBody,
   present,
+  rejectedItem,
   unmapped,
   utf8,
 } from "./kit";
@@ -340,7 +343,57 @@ function priorDealStates(current: Deal, previous: Deal, eventMs: number): Map<nu
   return states;
 }
 
-function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mapped {
+// ---- Custom deal fields the connection names ----------------------------------------
+
+/** A deal field's key: Pipedrive's custom fields have 40-character hash keys. */
+const FIELD_KEY = z.string().regex(/^[A-Za-z0-9_]+$/, "a Pipedrive field key, such as the 40-character key of a custom field");
+
+/**
+ * Pipedrive has no term or competitor of its own: a connection may name the deal custom
+ * fields that hold them (docs/crms/pipedrive.md, "Custom fields").
+ */
+const customFieldsConfig = z.object({
+  term_months_field: FIELD_KEY.optional(),
+  competitor_field: FIELD_KEY.optional(),
+});
+type CustomFieldsConfig = z.infer<typeof customFieldsConfig>;
+
+/**
+ * A custom field's value on a deal: under `custom_fields` in v2, a top-level key in v1. A
+ * field with parts (`{value, currency}` in v2) gives its `value`. undefined: not sent.
+ */
+function customFieldValue(raw: Record<string, unknown> | null, key: string): unknown {
+  if (!raw) return undefined;
+  const v2 = raw.custom_fields;
+  const holder = typeof v2 === "object" && v2 !== null && !Array.isArray(v2) && Object.hasOwn(v2, key) ? (v2 as Record<string, unknown>) : raw;
+  const value = Object.hasOwn(holder, key) ? holder[key] : undefined;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return Object.hasOwn(value, "value") ? (value as { value: unknown }).value : value;
+  }
+  return value;
+}
+
+/**
+ * The term and competitor a deal's named custom fields give. A value the native fields
+ * refuse is left out, with a note for the dead letter beside the deal's event.
+ */
+function customDealFields(raw: Record<string, unknown> | null, config: CustomFieldsConfig): { data: Record<string, unknown>; note?: string } {
+  const notes: string[] = [];
+  const data: Record<string, unknown> = {};
+  if (config.term_months_field !== undefined) {
+    const { value, issue } = checkedValue(["deal", "term_months"], customFieldValue(raw, config.term_months_field), config.term_months_field);
+    if (issue === undefined) data.term_months = value;
+    else notes.push(`${issue}: the deal was applied without its term_months`);
+  }
+  if (config.competitor_field !== undefined) {
+    const { value, issue } = checkedText(customFieldValue(raw, config.competitor_field), config.competitor_field);
+    if (issue === undefined) data.competitor = value;
+    else notes.push(`${issue}: the deal was applied without its competitor`);
+  }
+  return { data: present(data), ...(notes.length > 0 ? { note: notes.join("; ") } : {}) };
+}
+
+function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string, custom: Record<string, unknown>): Mapped {
   const dealId = idText(envelope.current?.id ?? envelope.previous?.id ?? envelope.entityId);
   if (!dealId) return unmapped("deal without an id");
   if (envelope.action === "delete") {
@@ -352,7 +405,7 @@ function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string): Mappe
     return mapped([{ id: envelope.dedupeKey, type: "deal.deleted", occurred_at: occurredAt, data: { deal_id: dealId } }]);
   }
   const events = [
-    { id: envelope.dedupeKey, type: "deal.upserted", occurred_at: occurredAt, data: { deal_id: dealId, ...dealData(current.data) } },
+    { id: envelope.dedupeKey, type: "deal.upserted", occurred_at: occurredAt, data: { deal_id: dealId, ...dealData(current.data), ...custom } },
   ];
   // A merge's `previous` is the other deal, so it says nothing about this deal's past.
   if (envelope.action === "change" && envelope.previous) {
@@ -413,12 +466,12 @@ function mapActivity(envelope: Envelope, occurredAt: string): Mapped {
   return mapped([{ id: envelope.dedupeKey, type: "activity.logged", occurred_at: occurredAt, data }]);
 }
 
-function mapEnvelope(envelope: Envelope, eventMs: number): Mapped {
+function mapEnvelope(envelope: Envelope, eventMs: number, customDeal: Record<string, unknown>): Mapped {
   if (envelope.action === null) return unmapped(`unknown action ${JSON.stringify(envelope.rawAction)}`);
   const occurredAt = new Date(eventMs).toISOString();
   switch (envelope.entity) {
     case "deal":
-      return mapDeal(envelope, eventMs, occurredAt);
+      return mapDeal(envelope, eventMs, occurredAt, customDeal);
     case "person":
       return simpleMapping(envelope, occurredAt, "lead", person, (p) =>
         present({ owner_rep_id: ownerOf(p), account_id: p.org_id, created_at: p.add_time }),
@@ -453,7 +506,14 @@ export const pipedrive: SourceAdapter = {
   requiresSecret: true,
 
   // The password is generated unless the caller picks one; the user is shown with it.
-  planSecret: (given, config) => ({ ok: true, secret: given ?? bytesToBase64(randomBytes(24)), username: usernameOf(config) }),
+  planSecret: (given, config) => {
+    const custom = customFieldsConfig.safeParse(config);
+    if (!custom.success) {
+      const issue = custom.error.issues[0]!;
+      return { ok: false, field: ["config", ...issue.path.map(String)].join("."), message: issue.message };
+    }
+    return { ok: true, secret: given ?? bytesToBase64(randomBytes(24)), username: usernameOf(config) };
+  },
 
   // No signature and no timestamp to check: Basic credentials are all Pipedrive sends.
   verify(request: RawRequest, connection: ConnectionSecrets) {
@@ -474,16 +534,25 @@ export const pipedrive: SourceAdapter = {
   },
 
   // One stored delivery is one webhook, the item at position 0 (its events follow from it).
-  normalize(delivery): Normalized {
-    return normalizeJsonItem(delivery.body, normalizeWebhook);
+  normalize(delivery, connection): Normalized {
+    return normalizeJsonItem(delivery.body, (payload) => normalizeWebhook(payload, connection.config));
   },
 };
 
-function normalizeWebhook(payload: unknown): Normalized {
+function normalizeWebhook(payload: unknown, config: Record<string, unknown>): Normalized {
   const envelope = envelopeOf(payload);
   if (!envelope.ok) return itemResult(payload, envelope);
   const { dedupeKey, timestamp } = envelope.value;
   const eventMs = pipedriveInstant(timestamp);
   if (eventMs === null) return itemResult(payload, unmapped(`meta.timestamp ${JSON.stringify(timestamp)} is not a time`), { eventId: dedupeKey });
-  return itemResult(payload, mapEnvelope(envelope.value, eventMs), { eventId: dedupeKey, occurredAt: eventMs });
+  const identity = { eventId: dedupeKey, occurredAt: eventMs };
+  const customConfig = customFieldsConfig.safeParse(config);
+  if (!customConfig.success) return itemResult(payload, unmapped(`the connection's config is invalid: ${describeIssues(customConfig.error, { prefix: "config" })}`), identity);
+  const custom = envelope.value.entity === "deal" ? customDealFields(envelope.value.current, customConfig.data) : { data: {} };
+  const mapping = mapEnvelope(envelope.value, eventMs, custom.data);
+  const result = itemResult(payload, mapping, identity);
+  // The note follows the events: the deal stands, and the dead letter says what it lacks.
+  const upserted = mapping.ok && mapping.value.some((event) => event.type === "deal.upserted");
+  if (custom.note === undefined || !upserted) return result;
+  return { ...result, rejected: [rejectedItem(result.events.length, payload, custom.note, null, eventMs)] };
 }

@@ -6,7 +6,7 @@ import { localMidnight } from "../../shared/months";
 import { timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
-import { isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
+import { type CheckedField, checkedValue, describeIssues, isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -241,10 +241,43 @@ export const DEFAULT_LEAD_STATUS_STAGES: Readonly<Record<string, LeadStage | nul
   Unqualified: null,
 };
 
+/** A field's API name as Salesforce writes it in Outbound Messages (LeadScore__c, Amount). */
+const FIELD_API_NAME = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "a Salesforce field API name, such as LeadScore__c");
+
 const connectionConfig = z.object({
   /** Custom Lead Status values → stage, merged over the defaults. */
   lead_status_stages: z.record(z.string(), z.enum(LEAD_STAGES).nullable()).optional(),
+  // Fields Salesforce has no standard one for: each is read only when the connection names
+  // the org's own (custom) field (docs/crms/salesforce.md, "Custom fields").
+  /** Lead: the lead score, 0–100. */
+  lead_score_field: FIELD_API_NAME.optional(),
+  /** Opportunity: the contract term in whole months. */
+  term_months_field: FIELD_API_NAME.optional(),
+  /** Opportunity: the competitor the deal was lost to. */
+  competitor_field: FIELD_API_NAME.optional(),
+  /** Opportunity: the reason the deal was lost. */
+  lost_reason_field: FIELD_API_NAME.optional(),
 });
+type ConnectionConfig = z.infer<typeof connectionConfig>;
+
+/** The connection's config as the mapping reads it, or the reason it cannot be read. */
+function configOf(connection: ConnectionSecrets): Mapping<ConnectionConfig> {
+  const config = connectionConfig.safeParse(connection.config);
+  return config.success ? mapped(config.data) : unmapped(`the connection's config is invalid: ${describeIssues(config.error, { prefix: "config" })}`);
+}
+
+/**
+ * A number field the connection names (if any), checked by its native field: a value that
+ * field refuses is left out with a note, so one odd field does not cost the whole record.
+ */
+function namedNumber(fields: Fields, name: string | undefined, native: CheckedField): { value?: unknown; note?: string } {
+  if (name === undefined) return {};
+  const { value, issue } = checkedValue(native, decimal(fields, name), name);
+  return issue === undefined ? { value } : { note: `${issue}: the ${native[0]} was applied without its ${native[1]}` };
+}
+
+/** The notes of a mapping, as the one dead letter beside the event. */
+const joinNotes = (...notes: (string | undefined)[]): string | undefined => notes.filter(Boolean).join("; ") || undefined;
 
 /** Opportunity Type (standard values) → deal kind; other values leave the kind unset. */
 const OPPORTUNITY_KINDS: Readonly<Record<string, "new" | "expansion">> = {
@@ -269,6 +302,10 @@ function statusOfOpportunity(fields: Fields): "open" | "won" | "lost" | undefine
 type SObjectMapping = Mapping<{ type: string; data: Record<string, unknown>; note?: string }>;
 
 function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecrets): SObjectMapping {
+  const config = configOf(connection);
+  if (!config.ok) return config;
+  const { term_months_field: termField, competitor_field: competitorField, lost_reason_field: lostReasonField } = config.value;
+  const term = namedNumber(fields, termField, ["deal", "term_months"]);
   const status = statusOfOpportunity(fields);
   const kind = text(fields, "Type");
   const closedAt =
@@ -288,16 +325,19 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
       source: text(fields, "LeadSource"),
       created_at: text(fields, "CreatedDate"),
       closed_at: closedAt,
+      term_months: term.value,
+      competitor: competitorField === undefined ? undefined : text(fields, competitorField),
+      lost_reason: lostReasonField === undefined ? undefined : text(fields, lostReasonField),
     }),
+    note: term.note,
   });
 }
 
 function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): SObjectMapping {
-  const config = connectionConfig.safeParse(connection.config);
-  if (!config.success) {
-    return unmapped(`the connection's config.lead_status_stages is invalid: ${config.error.issues[0]?.message}`);
-  }
-  const stages = { ...DEFAULT_LEAD_STATUS_STAGES, ...config.data.lead_status_stages };
+  const config = configOf(connection);
+  if (!config.ok) return config;
+  const stages = { ...DEFAULT_LEAD_STATUS_STAGES, ...config.value.lead_status_stages };
+  const score = namedNumber(fields, config.value.lead_score_field, ["lead", "score"]);
   const status = text(fields, "Status");
   let stage: LeadStage | null | undefined;
   let note: string | undefined;
@@ -315,8 +355,9 @@ function mapLead(fields: Fields, id: string, connection: ConnectionSecrets): SOb
       source: text(fields, "LeadSource"),
       stage,
       created_at: text(fields, "CreatedDate"),
+      score: score.value,
     }),
-    note,
+    note: joinNotes(note, score.note),
   });
 }
 
@@ -433,9 +474,15 @@ export const salesforce: SourceAdapter = {
 
   // No secret at all: the organization the messages must come from is what is required.
   planSecret(_given, config) {
-    return configuredOrganizationId(config) !== null
-      ? { ok: true, secret: null }
-      : { ok: false, field: "config.organization_id", message: "a 15- or 18-character Salesforce organization id (00D…) is required" };
+    if (configuredOrganizationId(config) === null) {
+      return { ok: false, field: "config.organization_id", message: "a 15- or 18-character Salesforce organization id (00D…) is required" };
+    }
+    const parsed = connectionConfig.safeParse(config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { ok: false, field: ["config", ...issue.path.map(String)].join("."), message: issue.message };
+    }
+    return { ok: true, secret: null };
   },
 
   /** No signature exists: the unguessable URL is the secret, and the message must come from the connected org. */

@@ -7,6 +7,8 @@ import { type Delivery, type Encoder, fieldsOf, idOf, ms, signedDelivery } from 
 
 export const PORTAL_ID = 24_681_357;
 const BATCH = 100;
+/** The annual contract value a demo deal's term is encoded against (a multiple of 12: TCV stays whole). */
+const CONTRACT_ACV = 1200;
 
 const ACTIVITY_OBJECT_TYPES: Record<string, string> = { call: "0-48", email: "0-49", meeting: "0-47", task: "0-27", note: "0-46" };
 const LINK_OBJECT_TYPES: Record<string, string> = { lead_id: "0-1", account_id: "0-2", deal_id: "0-3" };
@@ -30,12 +32,13 @@ function carried(event: NativeEvent): string[] {
     case "account.upserted":
       return fields.filter((f) => ["name", "industry", "owner_rep_id", "region", "segment"].includes(f));
     case "lead.upserted":
-      return fields.filter((f) => ["account_id", "owner_rep_id", "source", "stage", "created_at"].includes(f));
+      return fields.filter((f) => ["account_id", "owner_rep_id", "source", "stage", "created_at", "score"].includes(f));
     case "deal.upserted":
       return fields.filter((f) => {
         if (f === "status") return typeof data.stage === "string" && (CLOSED[data.stage] ?? "open") === data.status;
         if (f === "source") return typeof data.source === "string" && data.source === data.source.toLowerCase();
-        return ["name", "account_id", "lead_id", "owner_rep_id", "stage", "amount", "currency", "kind", "created_at", "closed_at"].includes(f);
+        // The competitor needs a connection's competitor_property: it goes natively.
+        return ["name", "account_id", "lead_id", "owner_rep_id", "stage", "amount", "currency", "kind", "created_at", "closed_at", "lost_reason", "term_months"].includes(f);
       });
     case "activity.logged": {
       const type = String(data.type);
@@ -153,6 +156,7 @@ function encode(parts: NativeEvent[]): Delivery[] {
         case "contact.source": property("hs_analytics_source", text.toUpperCase()); break;
         case "contact.stage": property("lifecyclestage", LIFECYCLE[text]!); break;
         case "contact.created_at": if (!createdAtSent) property("createdate", String(ms(text))); break;
+        case "contact.score": property("hubspotscore", text); break;
         case "deal.name": property("dealname", text); break;
         case "deal.account_id": association("DEAL_TO_COMPANY", value); break;
         case "deal.lead_id": association("DEAL_TO_CONTACT", value); break;
@@ -165,14 +169,24 @@ function encode(parts: NativeEvent[]): Delivery[] {
         case "deal.source": property("hs_analytics_source", text.toUpperCase()); break;
         case "deal.created_at": if (!createdAtSent) property("createdate", String(ms(text))); break;
         case "deal.closed_at": property("closedate", String(ms(text))); break;
+        case "deal.lost_reason": property("closed_lost_reason", text); break;
+        case "deal.term_months":
+          // HubSpot's two contract values of one write, whose ratio is the term: 12 × TCV / ACV.
+          property("hs_acv", String(CONTRACT_ACV));
+          property("hs_tcv", String((CONTRACT_ACV * Number(value)) / 12));
+          break;
         default: throw new Error(`hubspot: ${part.type} field ${field} is not carried`);
       }
     }
   }
 
   const deliveries: Delivery[] = [];
-  for (let i = 0; i < out.length; i += BATCH) {
-    const batch = out.slice(i, i + BATCH);
+  for (let i = 0; i < out.length; ) {
+    // The two contract values of one write go in one batch: the adapter pairs them there.
+    const end = Math.min(i + BATCH, out.length);
+    const splitsPair = end < out.length && out[end - 1]!.propertyName === "hs_acv" && out[end]!.propertyName === "hs_tcv";
+    const batch = out.slice(i, splitsPair ? end - 1 : end);
+    i += batch.length;
     const body = JSON.stringify(batch);
     deliveries.push(
       signedDelivery("hubspot", body, batch.length, {

@@ -2,6 +2,7 @@
 // split stores (never throws; each event mapped or rejected; valid ones mapped).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { validateEvent } from "../../../workers/model/events";
 import { centsToDecimal, close } from "../../../workers/sources/close";
 import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
@@ -115,4 +116,30 @@ describe("Close regressions found by fuzzing", () => {
   it("makes a stored JSON null one rejected entry instead of a TypeError", () => {
     expect(close.normalize({ body: "null", headers: {} }, connection).rejected).toHaveLength(1);
   });
+
+  it("(f) applies an opportunity or lead whatever its named custom fields hold: a refused value is left out with a note", () => {
+    const config = { term_months_field: "cf_Term", competitor_field: "cf_Competitor", lost_reason_field: "cf_Reason", lead_score_field: "cf_Score" };
+    const named = { ...connection, config };
+    const value = fc.oneof(edgeNumber, edgeNumber.map(String), fc.string(), jsonValue, fc.constant(undefined));
+    fc.assert(
+      fc.property(validEvent, fc.boolean(), value, value, value, value, (event, asLead, term, competitor, reason, score) => {
+        const custom = Object.fromEntries(
+          Object.entries({ "custom.cf_Term": term, "custom.cf_Competitor": competitor, "custom.cf_Reason": reason, "custom.cf_Score": score }).filter(([, v]) => v !== undefined),
+        );
+        // An instant the native format accepts (validateEvent bounds it), so only the custom fields vary.
+        const base = { ...event.event, date_updated: "2026-03-01T10:00:00Z" };
+        const inner = asLead
+          ? { ...base, object_type: "lead", object_id: "lead_1", data: { display_name: "Acme", ...custom } }
+          : { ...base, data: { ...base.data, ...custom } };
+        const result = normalizeChecked(close, JSON.stringify({ ...event, event: inner }), named);
+        expect(result.events.length).toBeGreaterThan(0);
+        for (const { event: mapped } of result.events) expect(validateEvent(mapped), JSON.stringify(mapped)).toMatchObject({ ok: true });
+        for (const note of result.rejected) {
+          expect(note.position).toBeGreaterThanOrEqual(result.events.length);
+          expect(note.reason).toMatch(/the (deal|lead) was applied without its (term_months|competitor|lost_reason|score)/);
+        }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

@@ -256,10 +256,11 @@ export function normalizeChecked(
   body: string,
   connection: ConnectionSecrets,
   options: NormalizeOptions = {},
+  headers: Record<string, string> = {},
 ): Normalized {
   let result: Normalized;
   try {
-    result = adapter.normalize({ body, headers: {} }, connection);
+    result = adapter.normalize({ body, headers }, connection);
   } catch (error) {
     throw new Error(`normalize threw ${String(error)} for ${JSON.stringify(body.slice(0, 300))}`, { cause: error });
   }
@@ -294,7 +295,8 @@ export function splitAndNormalize(adapter: SourceAdapter, request: RawRequest, c
     expect([400, 413]).toContain(split.status);
     return null;
   }
-  return split.deliveries.map((delivery) => ({ deliveryId: delivery.deliveryId, ...normalizeChecked(adapter, delivery.body, connection, options) }));
+  // With the headers split stored (HubSpot keeps a paired contract value there), as the consumer does.
+  return split.deliveries.map((delivery) => ({ deliveryId: delivery.deliveryId, ...normalizeChecked(adapter, delivery.body, connection, options, delivery.headers) }));
 }
 
 export const fakeRequest = (body: string, headers: Headers = new Headers(), url = "https://quotient.test/webhooks/c_fuzz"): RawRequest => ({

@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeHubSpotUri, dedupeKey, hubspot, hubspotV3Signature, MAX_EVENTS_PER_REQUEST } from "../../../workers/sources/hubspot";
+import { validateEvent } from "../../../workers/model/events";
 import { createConnection, createWorkspace } from "../helpers";
 import {
   deepJson,
@@ -214,4 +215,26 @@ describe("HubSpot regressions found by fuzzing", () => {
       rejected: [{ position: 0, eventId: null, reason: "stored body is not JSON", payload: "{not json", occurredAt: null }],
     });
   });
+
+  it("(f) derives the contract term only as a whole number of months ≥ 1: whatever hs_tcv / hs_acv say, every event stays valid", () => {
+    const contractValue = fc.oneof(edgeNumber, edgeNumber.map(String), fc.constantFrom("", "0", "12000", "36000", "3333.33", "1e3", " 12 "), fc.boolean(), fc.constant(null));
+    fc.assert(
+      fc.property(contractValue, contractValue, fc.boolean(), (tcv, acv, samePair) => {
+        const change = (eventId: number, propertyName: string, propertyValue: unknown, objectId: number) =>
+          ({ eventId, portalId: 3, subscriptionId: 2, occurredAt: 1772100000000, subscriptionType: "deal.propertyChange", objectId, propertyName, propertyValue });
+        const batch = [change(1, "hs_tcv", tcv, 42), change(2, "hs_acv", acv, samePair ? 42 : 43)];
+        const results = splitAndNormalize(hubspot, fakeRequest(JSON.stringify(batch)), connection)!;
+        for (const result of results) {
+          expect(result.rejected).toEqual([]);
+          const event = result.events[0]!.event as { data: { term_months?: number } };
+          expect(validateEvent(event), JSON.stringify(event)).toMatchObject({ ok: true });
+          if (event.data.term_months !== undefined) {
+            expect(samePair).toBe(true);
+            expect(Math.abs((12 * Number(tcv)) / Number(acv) - event.data.term_months)).toBeLessThanOrEqual(0.01);
+          }
+        }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

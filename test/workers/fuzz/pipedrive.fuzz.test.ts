@@ -2,6 +2,7 @@
 // whatever split stores (never throws; each webhook mapped or rejected; valid ones mapped).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { validateEvent } from "../../../workers/model/events";
 import { basicAuthorization as basic, pipedrive, pipedriveInstant } from "../../../workers/sources/pipedrive";
 import { deepJson, edgeDate, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
@@ -105,4 +106,27 @@ describe("Pipedrive regressions found by fuzzing", () => {
     const body = webhook({ entity: "activity" }, { id: 3, type: "constructor" });
     expect(pipedrive.normalize({ body, headers: {} }, connection).events[0]!.event).toMatchObject({ data: { type: "other" } });
   });
+
+  it("(f) applies a deal whatever its named custom fields hold: a value the native field refuses is left out with a note", () => {
+    const TERM = "dcf558aac1ae4e8c4f849ba5e668430d8df9be12";
+    const COMPETITOR = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b";
+    const named = { ...connection, config: { term_months_field: TERM, competitor_field: COMPETITOR } };
+    const value = fc.oneof(edgeNumber, edgeNumber.map(String), fc.string(), jsonValue, fc.constant(undefined));
+    fc.assert(
+      fc.property(validWebhook, value, value, fc.boolean(), (webhook, term, competitor, v1Style) => {
+        const custom = Object.fromEntries(Object.entries({ [TERM]: term, [COMPETITOR]: competitor }).filter(([, v]) => v !== undefined));
+        const data = v1Style ? { ...webhook.data, ...custom } : { ...webhook.data, custom_fields: custom };
+        // An instant the native format accepts (validateEvent bounds it), so only the custom fields vary.
+        const meta = { ...webhook.meta, timestamp: "2026-03-01T10:00:00Z" };
+        const result = normalizeChecked(pipedrive, JSON.stringify({ ...webhook, meta, data }), named);
+        expect(result.events.length).toBeGreaterThan(0);
+        for (const { event } of result.events) expect(validateEvent(event), JSON.stringify(event)).toMatchObject({ ok: true });
+        for (const note of result.rejected) {
+          expect(note.position).toBeGreaterThanOrEqual(result.events.length);
+          expect(note.reason).toMatch(/the deal was applied without its (term_months|competitor)/);
+        }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

@@ -3,6 +3,7 @@
 // throws; each notification mapped or rejected; valid ones mapped beside bad ones).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { validateEvent } from "../../../workers/model/events";
 import { parseOutboundMessage, salesforce } from "../../../workers/sources/salesforce";
 import { edgeDate, edgeNumber, edgeString, fakeRequest, normalizeChecked, params, protoName, rawBody, routeProperties, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
@@ -113,4 +114,25 @@ describe("Salesforce regressions found by fuzzing", () => {
     expect(result!.events[0]!.event).toMatchObject({ data: { type: "task" } });
     expect(result!.events[0]!.event).not.toHaveProperty("data.direction");
   });
+
+  it("(f) applies a record whatever its named custom fields hold: a refused term or score is left out with a note", () => {
+    const config = { ...connection.config, term_months_field: "Contract_Term__c", competitor_field: "Competitor__c", lead_score_field: "LeadScore__c" };
+    const named = { ...connection, config };
+    const value = fc.oneof(edgeNumber.map(String), edgeString, fc.constant(null));
+    fc.assert(
+      fc.property(validNote, fc.boolean(), value, value, (note, asLead, first, second) => {
+        const fields: [string, string | null][] = asLead
+          ? [["Id", "00Q7F00000DkLm1UAF"], ["LastModifiedDate", "2026-03-01T00:00:00Z"], ["Status", "Working"], ["LeadScore__c", first]]
+          : [...note.fields.map(([name, v]): [string, string | null] => [name, name === "LastModifiedDate" ? "2026-03-01T00:00:00Z" : v]), ["Contract_Term__c", first], ["Competitor__c", second]];
+        const results = splitAndNormalize(salesforce, fakeRequest(message([{ ...note, type: asLead ? "Lead" : "Opportunity", fields }])), named);
+        // A value XML cannot hold (a NUL) makes the message unreadable: refused whole, nothing to map.
+        for (const result of results ?? []) {
+          expect(result.events).toHaveLength(1);
+          expect(validateEvent(result.events[0]!.event), JSON.stringify(result.events[0]!.event)).toMatchObject({ ok: true });
+          for (const rejected of result.rejected) expect(rejected.reason).toMatch(/the (deal|lead) was applied without its (term_months|score)/);
+        }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

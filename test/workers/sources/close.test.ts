@@ -348,6 +348,76 @@ describe("Close events → canonical events", () => {
 
 // ---- Through the real route, queue and KPI engine ----
 
+describe("Close custom fields a connection names (term, competitor, lost reason, lead score)", () => {
+  const CUSTOM = {
+    term_months_field: "cf_TermMonths01",
+    competitor_field: "cf_Competitor01",
+    lost_reason_field: "cf_LostReason01",
+    lead_score_field: "cf_LeadScore001",
+  };
+  /** A documented fixture with extra fields in event.data, as Close sends custom fields: `custom.<id>`. */
+  const withData = (fixture: string, extra: Record<string, unknown>) => {
+    const body = JSON.parse(fixture) as { event: { data: Record<string, unknown> } };
+    return JSON.stringify({ ...body, event: { ...body.event, data: { ...body.event.data, ...extra } } });
+  };
+  const result = (body: string, config: Record<string, unknown> = CUSTOM) => {
+    const normalized = normalize(body, config);
+    return {
+      data: normalized.events.map((e) => (e.event as { data: Record<string, unknown> }).data),
+      notes: normalized.rejected.map((r) => [r.position, r.reason]),
+    };
+  };
+  const lost = (extra: Record<string, unknown>) =>
+    withData(opportunityWon, { status_type: "lost", status_label: "Lost", date_won: null, date_lost: "2026-03-20", ...extra });
+  const lostDeal = {
+    deal_id: OPPORTUNITY, account_id: LEAD, lead_id: LEAD, owner_rep_id: OWNER, pipeline: "Sales", stage: "Lost", status: "lost",
+    amount: "12500.50", currency: "USD", created_at: "2026-03-03T09:15:00.000000+00:00", closed_at: "2026-03-20",
+  };
+
+  it("maps the named opportunity and lead custom fields", () => {
+    const body = lost({ "custom.cf_TermMonths01": 24, "custom.cf_Competitor01": "Rival Inc", "custom.cf_LostReason01": "Price" });
+    expect(result(body)).toEqual({ data: [{ ...lostDeal, term_months: 24, competitor: "Rival Inc", lost_reason: "Price" }], notes: [] });
+    const lead = result(withData(leadUpdated, { "custom.cf_LeadScore001": 82 }));
+    expect(lead.notes).toEqual([]);
+    expect(lead.data[1]).toMatchObject({ lead_id: LEAD, score: 82 });
+  });
+
+  it("leaves them absent without named fields, or when the object does not carry them", () => {
+    const body = lost({ "custom.cf_TermMonths01": 24, "custom.cf_Competitor01": "Rival Inc", "custom.cf_LostReason01": "Price" });
+    expect(result(body, {})).toEqual({ data: [lostDeal], notes: [] });
+    expect(result(lost({}))).toEqual({ data: [lostDeal], notes: [] });
+    for (const data of result(withData(leadUpdated, {})).data) expect(data).not.toHaveProperty("score");
+    for (const data of result(withData(leadUpdated, { "custom.cf_LeadScore001": 82 }), {}).data) expect(data).not.toHaveProperty("score");
+  });
+
+  it("applies the object without a value its native field refuses, with a note after its events", () => {
+    for (const term of [0, 1.5, "abc"]) {
+      const why = term === "abc" ? "not a decimal number" : "must be a whole number of months, at least 1";
+      expect(result(lost({ "custom.cf_TermMonths01": term, "custom.cf_LostReason01": "Price" }))).toEqual({
+        data: [{ ...lostDeal, lost_reason: "Price" }],
+        notes: [[1, `cf_TermMonths01 ${JSON.stringify(term)} ${why}: the deal was applied without its term_months`]],
+      });
+    }
+    for (const score of [101, -1, "x"]) {
+      const { data, notes } = result(withData(leadUpdated, { "custom.cf_LeadScore001": score }));
+      expect(data).toHaveLength(2); // the account and the lead, without a score
+      expect(data[1]).not.toHaveProperty("score");
+      const why = score === "x" ? "not a decimal number" : "must be between 0 and 100";
+      expect(notes).toEqual([[2, `cf_LeadScore001 ${JSON.stringify(score)} ${why}: the lead was applied without its score`]]);
+    }
+    expect(result(lost({ "custom.cf_Competitor01": ["Rival Inc"] })).notes).toEqual([
+      [1, 'cf_Competitor01 ["Rival Inc"] is not text: the deal was applied without its competitor'],
+    ]);
+  });
+
+  it("refuses a connection whose field names are no Close custom field ids", () => {
+    expect(close.planSecret(undefined, { competitor_field: "Competitor" })).toEqual({
+      ok: false, field: "config.competitor_field", message: "a Close custom field id, such as cf_v6S011I6MqcbVvB2FA5Nk8dr5MkL8sWuCiG8cUleO9c",
+    });
+    expect(close.planSecret(undefined, CUSTOM)).toEqual({ ok: true, secret: null });
+  });
+});
+
 const KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 async function postClose(

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decodeHubSpotUri, HUBSPOT_NEW_CONNECTION_CONFIG, hubspot, hubspotV3Signature, verifyHubSpot } from "../../../workers/sources/hubspot";
 import { sha256Hex } from "../../../workers/lib/crypto";
+import { validateEvent } from "../../../workers/model/events";
 import { call, createConnection, createWorkspace, monthValues, ORIGIN, postWebhook, waitForInbox } from "../helpers";
 
 // The HubSpot test vectors (docs/crms/hubspot.md).
@@ -302,5 +303,133 @@ describe("a new HubSpot connection", () => {
     expect(await config(optedOut.id)).toEqual({ require_v3: false });
     expect((await postWebhook(optedOut.webhook_url, body, v1Headers)).status).toBe(200);
     await waitForInbox();
+  });
+});
+
+describe("HubSpot contract term, lost reason, competitor and lead score", () => {
+  const URL = "https://quotient.test/webhooks/c";
+  /** A batch through split and normalize, as the inbox stores and the consumer maps it: each item's events' data. */
+  const throughAdapter = (batch: Record<string, unknown>[], config: Record<string, unknown> = {}) => {
+    const split = hubspot.split({ method: "POST", url: URL, headers: new Headers(), body: JSON.stringify(batch.map((e) => ({ ...base, ...e }))) });
+    if (!split.ok) throw new Error(split.reason);
+    return split.deliveries.map((delivery) => {
+      const result = hubspot.normalize({ body: delivery.body, headers: delivery.headers }, connectionFor(config));
+      return result.rejected.length > 0 ? { rejected: result.rejected[0]!.reason } : (result.events[0]!.event as { data: Record<string, unknown> }).data;
+    });
+  };
+  const dealChange = (eventId: number, propertyName: string, propertyValue: string, objectId = 42, occurredAt = at) =>
+    ({ eventId, occurredAt, subscriptionType: "deal.propertyChange", objectId, propertyName, propertyValue });
+  const contactChange = (eventId: number, propertyName: string, propertyValue: string) =>
+    ({ eventId, occurredAt: at, subscriptionType: "contact.propertyChange", objectId: 77, propertyName, propertyValue });
+
+  it("maps hs_tcv / hs_acv of one write to the term (12 × 36000 / 12000 = 36 months), closed_lost_reason, the configured competitor property and hubspotscore", () => {
+    const batch = [
+      dealChange(1, "hs_tcv", "36000"),
+      dealChange(2, "hs_acv", "12000"),
+      dealChange(3, "closed_lost_reason", "Went with a cheaper tool"),
+      dealChange(4, "main_competitor", "Rival Inc"),
+      contactChange(5, "hubspotscore", "72"),
+    ];
+    expect(throughAdapter(batch, { competitor_property: "main_competitor" })).toEqual([
+      { deal_id: "42", term_months: 36 },
+      { deal_id: "42", term_months: 36 },
+      { deal_id: "42", lost_reason: "Went with a cheaper tool" },
+      { deal_id: "42", competitor: "Rival Inc" },
+      { lead_id: "77", score: 72 },
+    ]);
+    // Without competitor_property, no deal property is taken for the competitor.
+    expect(throughAdapter([dealChange(4, "main_competitor", "Rival Inc")])).toEqual([{ rejected: "deal property main_competitor is not mapped" }]);
+  });
+
+  it("leaves the fields absent from events that do not carry them", () => {
+    const data = throughAdapter([
+      { eventId: 1, occurredAt: at, subscriptionType: "deal.creation", objectId: 42 },
+      dealChange(2, "dealstage", "closedlost"),
+      dealChange(3, "amount", "5000"),
+      { eventId: 4, occurredAt: at, subscriptionType: "contact.creation", objectId: 77 },
+      contactChange(5, "lifecyclestage", "lead"),
+    ]);
+    expect(data).toEqual([
+      { deal_id: "42", created_at: iso },
+      { deal_id: "42", stage: "closedlost", status: "lost" },
+      { deal_id: "42", amount: "5000" },
+      { lead_id: "77", created_at: iso },
+      { lead_id: "77", stage: "lead" },
+    ]);
+    for (const fields of data) for (const field of ["term_months", "competitor", "lost_reason", "score"]) expect(fields).not.toHaveProperty(field);
+  });
+
+  it("derives the term only from a positive whole ratio of the same deal's values at the same instant, else leaves it out and keeps the event", () => {
+    const term = (tcv: string, acv: string) => throughAdapter([dealChange(1, "hs_tcv", tcv), dealChange(2, "hs_acv", acv)])[0];
+    expect(term("6000", "12000")).toEqual({ deal_id: "42", term_months: 6 }); // 12 × 6000 / 12000
+    expect(term("10000", "3333.33")).toEqual({ deal_id: "42", term_months: 36 }); // 36.00004: HubSpot's ACV rounded to cents
+    expect(term("36000", "0")).toEqual({ deal_id: "42" }); // no annual value: no term
+    expect(term("0", "0")).toEqual({ deal_id: "42" });
+    expect(term("10000", "7000")).toEqual({ deal_id: "42" }); // 17.14 months is no whole term
+    expect(term("100", "12000")).toEqual({ deal_id: "42" }); // 0.1 month: below 1
+    expect(term("", "12000")).toEqual({ deal_id: "42" }); // cleared
+    expect(term("abc", "12000")).toEqual({ deal_id: "42" });
+    // The partner must be the same deal's, from the same write, in the same batch.
+    expect(throughAdapter([dealChange(1, "hs_tcv", "36000")])).toEqual([{ deal_id: "42" }]);
+    expect(throughAdapter([dealChange(1, "hs_tcv", "36000"), dealChange(2, "hs_acv", "12000", 43)])).toEqual([{ deal_id: "42" }, { deal_id: "43" }]);
+    expect(throughAdapter([dealChange(1, "hs_tcv", "36000"), dealChange(2, "hs_acv", "12000", 42, at + 1)])).toEqual([{ deal_id: "42" }, { deal_id: "42" }]);
+    // Every event the term mapping produces is a valid native event.
+    for (const [tcv, acv] of [["36000", "12000"], ["36000", "0"], ["1", "1e3"], ["1.5", "1"]] as const) {
+      const split = hubspot.split({ method: "POST", url: URL, headers: new Headers(), body: JSON.stringify([{ ...base, ...dealChange(1, "hs_tcv", tcv) }, { ...base, ...dealChange(2, "hs_acv", acv) }]) });
+      if (!split.ok) throw new Error(split.reason);
+      for (const delivery of split.deliveries) {
+        const { events } = hubspot.normalize(delivery, connectionFor());
+        expect(validateEvent(events[0]!.event).ok, `${tcv} / ${acv}`).toBe(true);
+      }
+    }
+  });
+
+  it("refuses a hubspotscore outside 0–100 or not a number with the reason, and clears it when emptied", () => {
+    expect(throughAdapter([contactChange(1, "hubspotscore", "0"), contactChange(2, "hubspotscore", "100"), contactChange(3, "hubspotscore", "")])).toEqual([
+      { lead_id: "77", score: 0 },
+      { lead_id: "77", score: 100 },
+      { lead_id: "77", score: null },
+    ]);
+    expect(throughAdapter([contactChange(1, "hubspotscore", "150"), contactChange(2, "hubspotscore", "-5"), contactChange(3, "hubspotscore", "high")])).toEqual([
+      { rejected: 'hubspotscore "150" must be between 0 and 100' },
+      { rejected: 'hubspotscore "-5" must be between 0 and 100' },
+      { rejected: 'hubspotscore "high" not a decimal number' },
+    ]);
+  });
+
+  it("refuses a competitor_property that is not a property name", () => {
+    expect(hubspot.planSecret(SECRET, { competitor_property: 7 })).toEqual({
+      ok: false, field: "config.competitor_property", message: "the internal name of the deal property that holds the competitor",
+    });
+    expect(hubspot.planSecret(SECRET, { competitor_property: "main_competitor" })).toEqual({ ok: true, secret: SECRET });
+  });
+
+  it("stores the term, lost reason, competitor and score through the webhook", async () => {
+    await createWorkspace("hs-v2-fields");
+    const connection = await createConnection("hs-v2-fields", "hubspot", { secret: SECRET, config: { competitor_property: "main_competitor" } });
+    const march = Date.UTC(2026, 2, 10, 9);
+    const batch = [
+      { eventId: 1, subscriptionType: "deal.creation", objectId: 42, occurredAt: march },
+      { eventId: 2, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "hs_acv", propertyValue: "12000", occurredAt: march },
+      { eventId: 3, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "hs_tcv", propertyValue: "24000", occurredAt: march },
+      { eventId: 4, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "closed_lost_reason", propertyValue: "Price", occurredAt: march },
+      { eventId: 5, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "main_competitor", propertyValue: "Rival Inc", occurredAt: march },
+      { eventId: 6, subscriptionType: "contact.creation", objectId: 77, occurredAt: march },
+      { eventId: 7, subscriptionType: "contact.propertyChange", objectId: 77, propertyName: "hubspotscore", propertyValue: "64.5", occurredAt: march },
+    ].map((event) => ({ ...base, ...event }));
+    const body = JSON.stringify(batch);
+    const timestamp = String(Date.now());
+    const response = await postWebhook(connection.webhook_url, body, {
+      "content-type": "application/json",
+      "x-hubspot-signature-v3": await signV3("POST", connection.webhook_url, body, timestamp),
+      "x-hubspot-request-timestamp": timestamp,
+    });
+    expect(response.status).toBe(200);
+    await waitForInbox();
+    const workspace = (await env.DB.prepare("SELECT id FROM workspaces WHERE slug = 'hs-v2-fields'").first<{ id: string }>())!.id;
+    expect(await env.DB.prepare("SELECT term_months, lost_reason, competitor FROM deals WHERE workspace_id = ?1").bind(workspace).first())
+      .toEqual({ term_months: 24, lost_reason: "Price", competitor: "Rival Inc" }); // 12 × 24000 / 12000
+    expect(await env.DB.prepare("SELECT score FROM leads WHERE workspace_id = ?1").bind(workspace).first()).toEqual({ score: 64.5 });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE workspace_id = ?1").bind(workspace).first()).toEqual({ n: 0 });
   });
 });

@@ -490,6 +490,55 @@ async function entityState(slug: string) {
   return state;
 }
 
+describe("Pipedrive normalize: lost reason and the custom fields a connection names (term, competitor)", () => {
+  const TERM_KEY = "dcf558aac1ae4e8c4f849ba5e668430d8df9be12";
+  const COMPETITOR_KEY = "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b";
+  const named = { ...connection, config: { term_months_field: TERM_KEY, competitor_field: COMPETITOR_KEY } };
+  const result = (body: string, conn: ConnectionSecrets = named) => {
+    const normalized = pipedrive.normalize({ body, headers: {} }, conn);
+    return { data: normalized.events.map((e) => (e.event as NativeEvent).data), notes: normalized.rejected.map((r) => [r.position, r.reason]) };
+  };
+  const lostDeal = { id: 124, status: "lost", lost_time: "2026-03-20T23:00:00Z", lost_reason: "Budget" };
+  const closed = { deal_id: "124", status: "lost", closed_at: "2026-03-20T23:00:00Z", lost_reason: "Budget" };
+
+  it("maps lost_reason and the named custom fields of v2 (custom_fields) and v1 (top-level keys)", () => {
+    const v2Body = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: { [TERM_KEY]: 24, [COMPETITOR_KEY]: "Rival Inc" } });
+    expect(result(v2Body)).toEqual({ data: [{ ...closed, term_months: 24, competitor: "Rival Inc" }], notes: [] });
+    // A field with parts gives its value; an emptied field clears.
+    const parts = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: { [TERM_KEY]: { value: 36 }, [COMPETITOR_KEY]: "" } });
+    expect(result(parts).data).toEqual([{ ...closed, term_months: 36, competitor: null }]);
+    const v1Body = v1("deal", "updated", 124, seconds("2026-03-21T00:00:00Z"), { ...lostDeal, [TERM_KEY]: "12", [COMPETITOR_KEY]: "Rival Inc" });
+    expect(result(v1Body).data).toEqual([{ ...closed, term_months: "12", competitor: "Rival Inc" }]);
+    for (const event of pipedrive.normalize({ body: v1Body, headers: {} }, named).events) expect(validateEvent(event.event).ok).toBe(true);
+  });
+
+  it("leaves term and competitor absent without named fields, or when the deal does not carry them", () => {
+    const body = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: { [TERM_KEY]: 24, [COMPETITOR_KEY]: "Rival Inc" } });
+    expect(result(body, connection)).toEqual({ data: [closed], notes: [] });
+    const without = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: {} });
+    expect(result(without)).toEqual({ data: [closed], notes: [] });
+    const open = v2("deal", "change", 125, "2026-03-21T00:00:00Z", { id: 125, status: "open" });
+    expect(result(open).data).toEqual([{ deal_id: "125", status: "open", closed_at: null }]);
+  });
+
+  it("applies the deal without a term the native field refuses (0, 1.5, text), with a note after its events", () => {
+    for (const term of [0, 1.5, "abc"]) {
+      const body = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: { [TERM_KEY]: term } });
+      const why = term === "abc" ? "not a decimal number" : "must be a whole number of months, at least 1";
+      expect(result(body)).toEqual({ data: [closed], notes: [[1, `${TERM_KEY} ${JSON.stringify(term)} ${why}: the deal was applied without its term_months`]] });
+    }
+    const body = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { ...lostDeal, custom_fields: { [COMPETITOR_KEY]: 42 } });
+    expect(result(body).notes).toEqual([[1, `${COMPETITOR_KEY} 42 is not text: the deal was applied without its competitor`]]);
+  });
+
+  it("refuses a connection whose field key is no Pipedrive key", () => {
+    expect(pipedrive.planSecret("pw", { term_months_field: "contract term" })).toEqual({
+      ok: false, field: "config.term_months_field", message: "a Pipedrive field key, such as the 40-character key of a custom field",
+    });
+    expect(pipedrive.planSecret("pw", { term_months_field: TERM_KEY })).toMatchObject({ ok: true, secret: "pw" });
+  });
+});
+
 describe("POST /webhooks/:connectionId (pipedrive)", () => {
   let connection: Awaited<ReturnType<typeof setUp>>;
   const inboxCount = async () =>

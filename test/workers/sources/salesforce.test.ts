@@ -387,6 +387,63 @@ describe("normalize: each sObject type", () => {
   });
 });
 
+describe("normalize: the custom fields a connection names (term, competitor, lost reason, lead score)", () => {
+  const CUSTOM = { term_months_field: "Contract_Term__c", competitor_field: "Main_Competitor__c", lost_reason_field: "Loss_Reason__c", lead_score_field: "LeadScore__c" };
+  const opportunityWith = (fields: Fields) =>
+    outboundMessage([{ id: "04l7F00000C0000001", type: "Opportunity", fields: { Id: "0061", LastModifiedDate: "2026-03-02T00:00:00Z", StageName: "Closed Lost", IsClosed: "true", IsWon: "false", ...fields } }]);
+  const leadWith = (fields: Fields) =>
+    outboundMessage([{ id: "04l7F00000C0000002", type: "Lead", fields: { Id: "00Q1", LastModifiedDate: "2026-03-02T00:00:00Z", Status: "Working", ...fields } }]);
+  const one = (body: string, config: Record<string, unknown> = CUSTOM) => {
+    const [result] = normalizeAll(body, connectionWith(ORG_18, config));
+    return { data: (result!.events[0]?.event as { data: Record<string, unknown> } | undefined)?.data, notes: result!.rejected.map((r) => r.reason) };
+  };
+
+  it("maps the named Opportunity and Lead fields as Salesforce sends them", () => {
+    expect(one(opportunityWith({ Contract_Term__c: "24.0", Main_Competitor__c: "Rival Inc", Loss_Reason__c: "Price" }))).toEqual({
+      data: { deal_id: "0061", stage: "Closed Lost", status: "lost", term_months: 24, competitor: "Rival Inc", lost_reason: "Price" },
+      notes: [],
+    });
+    expect(one(leadWith({ LeadScore__c: "87.5" }))).toEqual({ data: { lead_id: "00Q1", stage: "mql", score: 87.5 }, notes: [] });
+  });
+
+  it("leaves them absent when the connection names no field, or the message does not carry it", () => {
+    const carried = opportunityWith({ Contract_Term__c: "24", Main_Competitor__c: "Rival Inc", Loss_Reason__c: "Price" });
+    // LeadScore__c is read only if configured (docs/kpis.md, section F): unnamed fields are ignored.
+    expect(one(carried, {}).data).toEqual({ deal_id: "0061", stage: "Closed Lost", status: "lost" });
+    expect(one(leadWith({ LeadScore__c: "87" }), {}).data).toEqual({ lead_id: "00Q1", stage: "mql" });
+    expect(one(opportunityWith({})).data).toEqual({ deal_id: "0061", stage: "Closed Lost", status: "lost" });
+    expect(one(leadWith({})).data).toEqual({ lead_id: "00Q1", stage: "mql" });
+  });
+
+  it("applies the record without a term or score the native rules refuse, with a note beside it", () => {
+    for (const term of ["0", "1.5", "abc"]) {
+      const { data, notes } = one(opportunityWith({ Contract_Term__c: term, Loss_Reason__c: "Price" }));
+      expect(data).toEqual({ deal_id: "0061", stage: "Closed Lost", status: "lost", lost_reason: "Price" });
+      const why = term === "abc" ? "not a decimal number" : "must be a whole number of months, at least 1";
+      expect(notes).toEqual([`Contract_Term__c ${JSON.stringify(term === "abc" ? term : Number(term))} ${why}: the deal was applied without its term_months`]);
+    }
+    for (const score of ["101", "-1", "x"]) {
+      const { data, notes } = one(leadWith({ LeadScore__c: score }));
+      expect(data).toEqual({ lead_id: "00Q1", stage: "mql" });
+      const why = score === "x" ? "not a decimal number" : "must be between 0 and 100";
+      expect(notes).toEqual([`LeadScore__c ${JSON.stringify(score === "x" ? score : Number(score))} ${why}: the lead was applied without its score`]);
+    }
+    // Both notes of one lead in its one dead letter.
+    expect(one(leadWith({ Status: "Recycled", LeadScore__c: "101" })).notes).toEqual([
+      'Lead status "Recycled" has no lifecycle stage: the lead was applied without a stage; map it in the connection\'s config.lead_status_stages; LeadScore__c 101 must be between 0 and 100: the lead was applied without its score',
+    ]);
+    // A nil field clears the value.
+    expect(one(leadWith({ LeadScore__c: "" })).data).toEqual({ lead_id: "00Q1", stage: "mql", score: null });
+  });
+
+  it("refuses a connection whose field names are no Salesforce API names", () => {
+    expect(salesforce.planSecret(undefined, { organization_id: ORG_18, lead_score_field: "Lead Score" })).toEqual({
+      ok: false, field: "config.lead_score_field", message: "a Salesforce field API name, such as LeadScore__c",
+    });
+    expect(salesforce.planSecret(undefined, { organization_id: ORG_18, ...CUSTOM })).toEqual({ ok: true, secret: null });
+  });
+});
+
 // ---------------------------------------------------------------- end to end
 
 const REP = "0057F000000t9GzQAI";

@@ -344,6 +344,18 @@ const coupon = (fields: Record<string, unknown>) => ({
 });
 const discountWith = (couponFields: Record<string, unknown>, id = "di_test") => ({ id, object: "discount", coupon: coupon(couponFields), end: null });
 
+describe("Stripe and catalog version 2's fields", () => {
+  it("maps none of term_months, competitor, lost_reason, score: Stripe has no deals or leads", () => {
+    const fixtures = [customerCreated, customerUpdated, customerDeleted, subscriptionCreated, subscriptionUpdated, subscriptionDeleted, invoicePaid];
+    const events = fixtures.flatMap((body) => normalize(body).events.map((e) => e.event as { type: string; data: Record<string, unknown> }));
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      expect(["account.upserted", "account.deleted", "subscription.updated"]).toContain(event.type);
+      for (const field of ["term_months", "competitor", "lost_reason", "score"]) expect(event.data).not.toHaveProperty(field);
+    }
+  });
+});
+
 describe("MRR normalised to a month", () => {
   it("scales by interval and interval_count", () => {
     expect(mrrOf(subscriptionEvent({ items: [{ unit_amount: 9900, interval: "month", interval_count: 3 }] })).mrr).toBe(33);

@@ -1,0 +1,1 @@
+ALTER TABLE `deals` ADD `expected_close_at` integer;
