@@ -176,6 +176,18 @@ describe("the customer health section on a hand-made workspace", () => {
     expect(handoffs).toMatchObject({ "R-1": 0, "R-2": 1 });
   });
 
+  it("gives the health KPIs of the same scores: the mean, the share at risk, by segment, churn by rep", () => {
+    // Scores 21, 35, 80, 55, 15: mean 206 ÷ 5 = 41.2; 4 of 5 below 70.
+    const value = (kpi: string) => report.health!.metrics.find((h) => h.kpi === kpi)!.value;
+    expect(value("customer_health")).toBeCloseTo(41.2, 12);
+    expect(value("accounts_at_risk")).toBeCloseTo(0.8, 12);
+    expect(report.health!.at_risk_count).toBe(4);
+    // enterprise: A-1 21, A-3 80 → 50.5; smb: A-2 35, A-4 55, A-5 15 → 35.
+    expect(report.health!.by_segment.items.map((i) => [i.key, i.value])).toEqual([["enterprise", 50.5], ["smb", 35]]);
+    // Paying at start(M): A-1 and A-3 (Rita's), A-4 (no owner); none stopped by start(M+1).
+    expect(report.customers.churn_by_rep!.items.map((i) => [i.label, i.value])).toEqual([["Rita Ortega", 0], ["unknown", 0]]);
+  });
+
   it("carries the new sections of catalog version 2", () => {
     expect(report.health!.metrics.map((h) => h.kpi)).toEqual(["customer_health", "accounts_at_risk"]);
     expect(report.losses!.metrics.map((h) => h.kpi)).toEqual(["lost_revenue", "deals_lost", "competitive_loss_rate"]);
