@@ -197,13 +197,15 @@ describe("the sections of catalog version 2", () => {
   it("lists the accounts at risk with their owner, MRR, three parts and score, lowest first", () => {
     const health = section(acme(), "health");
     expect(health).toContain('<h2 id="health">Customer health</h2>');
+    // The accounts' table is open without JavaScript: it is the list to act on.
+    expect(health).toMatch(/<details open>\s*<summary>The accounts/);
     const rows = [...health.matchAll(/<tr data-account="([^"]+)">([\s\S]*?)<\/tr>/g)];
     // The fixture's six accounts below 70, e.g. Hartmann & Söhne: revenue 0.1, loyalty 0.2,
     // engagement 0 → round(100 × (0.04 + 0.06 + 0)) = 10.
     expect(rows.map((r) => r[1])).toEqual(["acc_118", "acc_042", "acc_207", "acc_093", "acc_311", "acc_150"]);
     const first = rows[0]![2];
     expect(first).toContain("Hartmann &amp; Söhne KG");
-    expect(first).toMatch(/data-score="10"><strong>10<\/strong>/);
+    expect(first).toMatch(/data-value="10"><strong>10<\/strong>/);
     expect(first).toContain("Siobhán O&#39;Neil");
     expect(first).toContain("$540.00");
     expect(first).toMatch(/data-component="revenue">10</);
