@@ -265,7 +265,8 @@ export function checkedPlanDate(value: unknown, crmField: string, timeZone: stri
   if (typeof value === "string") {
     const midnight = localMidnightText(value, timeZone);
     if (midnight !== null) return { value: midnight };
-    const ms = parseInstant(value);
+    // An instant's own day must exist too: Date.parse rolls 2026-02-30T10:00Z over into March.
+    const ms = calendarDay(value.trim().slice(0, 10)) === null ? null : parseInstant(value);
     if (ms !== null && isoOrNull(ms) !== null) return { value };
   }
   return { issue: `${crmField} ${JSON.stringify(value)} is not a date` };
