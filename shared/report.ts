@@ -60,6 +60,50 @@ export const LeaderboardRow = z.object({
   deals_won: nullableNumber,
   win_rate: nullableNumber,
   quota_attainment: nullableNumber,
+  /** Deals created in M from this rep's leads and owned by another rep (catalog 2; absent before). */
+  handoffs: nullableNumber.optional(),
+});
+
+/**
+ * A customer account whose health score is below the at-risk line at the end of M, with
+ * the three components of its score (each 0–1, docs/kpis.md "Health score").
+ */
+export const AtRiskAccount = z.object({
+  account_id: z.string(),
+  name: z.string(),
+  owner_rep_id: z.string().nullable(),
+  /** The owner's display name, else the rep id; null without an owner. */
+  owner: z.string().nullable(),
+  segment: z.string(),
+  /** MRR at the end of the month, converted to the workspace currency. */
+  mrr: z.number(),
+  revenue: z.number().min(0).max(1),
+  loyalty: z.number().min(0).max(1),
+  engagement: z.number().min(0).max(1),
+  score: z.number().int().min(0).max(100),
+});
+
+/** Customer health at the end of M (catalog version 2). */
+export const CustomerHealth = z.object({
+  /** customer_health and accounts_at_risk. */
+  metrics: z.array(Headline),
+  by_segment: Breakdown,
+  /** Accounts below this score are at risk. */
+  at_risk_below: z.number(),
+  /** How many accounts are at risk in all (the list may be cut to the lowest scores). */
+  at_risk_count: nullableNumber,
+  /** The at-risk accounts, lowest score first, at most AT_RISK_LIST_LIMIT. */
+  at_risk: z.array(AtRiskAccount),
+});
+
+/** Why deals were lost in M (catalog version 2). */
+export const Losses = z.object({
+  lost_revenue_by_reason: Breakdown,
+  deals_lost_by_reason: Breakdown,
+  /** competitive_loss_rate by team: where a competitor takes the deals. */
+  competitive_by_team: Breakdown,
+  /** lost_revenue, deals_lost and competitive_loss_rate. */
+  metrics: z.array(Headline),
 });
 
 export const Report = z.object({
@@ -92,6 +136,8 @@ export const Report = z.object({
   activity: z.object({
     by_type: Breakdown,
     responsiveness: z.array(Headline),
+    /** selling_time_share overall and by team (catalog version 2; absent in older reports). */
+    selling_time: z.object({ share: Headline, by_team: Breakdown }).optional(),
   }),
   customers: z.object({
     nps: z.object({
@@ -102,7 +148,17 @@ export const Report = z.object({
     }),
     mrr_movements: z.array(Item),
     metrics: z.array(Headline),
+    /** logo_churn_rate by the account owner rep at start(M) (catalog version 2). */
+    churn_by_rep: Breakdown.optional(),
   }),
+  /**
+   * The sections of catalog version 2. Optional: a report published before them stays
+   * valid under this schema version, and the site simply leaves the sections out.
+   */
+  health: CustomerHealth.optional(),
+  losses: Losses.optional(),
+  /** customer_acquisition_cost, ltv_to_cac, avg_lead_score (customer_lifetime_value is in customers.metrics). */
+  acquisition: z.object({ metrics: z.array(Headline) }).optional(),
   warnings: z.record(z.string(), z.number().int()),
 });
 
@@ -111,6 +167,9 @@ export type Headline = z.infer<typeof Headline>;
 export type Breakdown = z.infer<typeof Breakdown>;
 export type Item = z.infer<typeof Item>;
 export type LeaderboardRow = z.infer<typeof LeaderboardRow>;
+export type AtRiskAccount = z.infer<typeof AtRiskAccount>;
+export type CustomerHealth = z.infer<typeof CustomerHealth>;
+export type Losses = z.infer<typeof Losses>;
 
 /**
  * The export folder's index: every published report (latest version per month). `public`

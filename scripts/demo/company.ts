@@ -19,6 +19,18 @@
 // - One record: in the last month a Borealis rep signs Meridian Foundry GmbH, an
 //   enterprise rollout months in the making, worth over three times the rep's quota (story.ts
 //   tells it; it is the only rep-month past 250 %).
+// - The competitor that arrives in APAC has a name: Kinetiq appears in Delta's lost deals in
+//   the last quarter, and nowhere before or elsewhere (other competitive losses name the
+//   established rivals).
+// - A few customer accounts slide into risk in the last quarter: nobody contacts them any
+//   more, their NPS drops, and their MRR halves (`sliding`; their health score ends far
+//   below 70).
+// - Catalog version 2's fields: contract terms (term_months) on most deals, a lost reason on
+//   most losses and the competitor on competitive ones, lead scores that follow the source's
+//   quality, and handoffs: in Atlas, Borealis and Delta the team's first rep works as a BDR
+//   who owns and opens half of the team's leads, then hands the deal to the account executive;
+//   notes and tasks take time, so selling time is a share below 100 %.
+// The catalog-2 details draw on their own random stream, so the stories above stay as they were.
 //
 // Entity ids look like the ids of the system each team works in (HubSpot numeric ids,
 // Pipedrive integers, Close `lead_…`, Salesforce 18-character ids), because the CRMs'
@@ -112,6 +124,10 @@ export interface Company {
   /** Stripe price per subscription: the seats are mrr / unit price. */
   plans: Record<string, SubscriptionPlan>;
   settings: Settings;
+  /** The competitor that arrives with the slipping region's last quarter. */
+  competitor: { name: string; region: string; team: string; from: string };
+  /** The customer accounts that slide into risk in the last quarter. */
+  sliding: { account_id: string; name: string; rep_id: string; team: string }[];
 }
 
 // ---------------------------------------------------------------- randomness
@@ -201,6 +217,20 @@ const SOURCE_QUALITY: Record<string, number> = {
 const SPEND_BASE: Record<string, number> = { organic: 4000, paid_search: 14000, paid_social: 9000, events: 11000 };
 
 const LOST_REASONS = ["Price too high", "Chose a competitor", "No decision", "Bad timing", "Missing feature"] as const;
+/** The reason a loss to a competitor carries. */
+const COMPETITOR_REASON = "Chose a competitor";
+/** The competitor that arrives in the slipping region's last quarter. */
+export const NEW_COMPETITOR = "Kinetiq";
+/** The rivals a competitive loss names anywhere else. */
+const ESTABLISHED_COMPETITORS = ["Salesforce Sales Cloud", "Pipeliner", "Forecastly"] as const;
+/** Share of losses whose rep records no reason. */
+const NO_REASON_SHARE = 0.05;
+/** Share of a BDR team's leads that the BDR owns and hands off (Close teams have no BDR). */
+const HANDOFF_SHARE = 0.5;
+/** Customer accounts that slide into risk in the last quarter, at full scale. */
+const SLIDING_ACCOUNTS = 5;
+/** Monthly chance that a rep checks in with a customer account (a call or an email). */
+const CHECK_IN: Record<string, number> = { atlas: 0.85, borealis: 0.8, cobalt: 0.55, delta: 0.8 };
 
 export const PRODUCTS = [
   { id: "core", name: "Quotient Core", line: "Platform" },
@@ -470,6 +500,8 @@ export function generateCompany(options: DemoOptions = {}): Company {
 
   const rng = new Rng(seed);
   const ids = new Ids(rng);
+  /** Catalog version 2's details (terms, reasons, competitors, scores, handoffs, sliding accounts). */
+  const details = new Rng(seed ^ 0xc2c2c2);
   const horizon = startOfMonth(addMonths(end, 1), timezone) - HOUR;
   const firstInstant = startOfMonth(start, timezone);
   const [y0, mo0] = start.split("-").map(Number) as [number, number];
@@ -604,11 +636,28 @@ export function generateCompany(options: DemoOptions = {}): Company {
     if (accountId) data.account_id = accountId;
     if (links.deal_id) data.deal_id = links.deal_id;
     if (extra.duration !== undefined) data.duration_seconds = extra.duration;
+    // Notes and tasks take time too (what selling_time_share sets contact time against).
+    else if (type === "note" || type === "task") data.duration_seconds = details.int(5, 30) * 60;
     if (extra.outcome) data.outcome = extra.outcome;
     emit(crm, "activity.logged", minute(at), data);
     return id;
   };
   const minutes = (min: number, max: number) => rng.int(min, max) * 60;
+  /**
+   * A rep's check-in with a customer account (what keeps its engagement up), drawn from the
+   * details stream: its id and time never touch the main one (Close ids are random text).
+   */
+  const checkIn = (rep: RepState, c: Customer, m: number) => {
+    const crm = rep.crm;
+    const id = crm === "close" ? `acti_${details.text(MIXED_ALNUM, 22)}` : ids.of(crm, "activity");
+    const at = minute(monthStartUtc(m) + details.int(0, 27) * DAY + details.int(13 * 60 + 30, 21 * 60 + 30) * MINUTE);
+    const call = details.chance(0.4);
+    emit(crm, "activity.logged", at, {
+      activity_id: id, type: call ? "call" : "email", direction: "outbound", rep_id: rep.id,
+      ...(crm === "close" ? { lead_id: c.accountId } : {}), account_id: c.accountId,
+      ...(call ? { duration_seconds: details.int(5, 25) * 60 } : {}),
+    });
+  };
   const seOf = (rep: RepState, m: number) => {
     const others = activeReps(rep.profile, m).filter((r) => r !== rep);
     return others.length > 0 ? rng.pick(others) : null;
@@ -645,6 +694,19 @@ export function generateCompany(options: DemoOptions = {}): Company {
     const factor = Math.max(0.05, (limit / inUsd(1, currency, m) - fixed) / (amountOf(lines) - fixed));
     return lines.map((l) => (l.quantity === 1 ? l : { ...l, quantity: Math.max(3, Math.floor(l.quantity * factor)) }));
   };
+
+  /** A contract's length: most deals carry one; renewals and enterprise deals run longer. */
+  const termOf = (kind: "new" | "expansion" | "renewal", segment: string): number | null => {
+    if (!details.chance(0.8)) return null;
+    if (kind === "renewal") return details.weighted([[12, 3], [24, 1]] as [number, number][]);
+    if (kind === "expansion") return 12;
+    if (segment === "Enterprise") return details.weighted([[12, 2], [24, 2], [36, 3]] as [number, number][]);
+    if (segment === "SMB") return details.weighted([[6, 1], [12, 6], [24, 1]] as [number, number][]);
+    return details.weighted([[12, 5], [24, 2], [36, 1]] as [number, number][]);
+  };
+  /** Who took a competitive loss: the newcomer in the slipping region's last quarter, else an established rival. */
+  const competitorOf = (rep: RepState, at: number) =>
+    rep.profile.team.key === SLIPPING_TEAM && at >= lastQuarterStart ? NEW_COMPETITOR : details.pick(ESTABLISHED_COMPETITORS);
 
   /** closed_at as each CRM sends it for a close at `at`. */
   const closedAtOf = (crm: Crm, at: number) => {
@@ -713,6 +775,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
     const leadId = crm === "close" ? customer.accountId : args.leadId;
     const segmentSlow = customer.segment === "Enterprise" ? 1.8 : customer.segment === "Mid-Market" ? 1.3 : 1;
     const links: Links = { deal_id: dealId, account_id: customer.accountId, ...(leadId ? { lead_id: leadId } : {}) };
+    const term = termOf(kind, customer.segment);
     const data: Record<string, unknown> = {
       deal_id: dealId,
       name: args.name,
@@ -727,6 +790,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
       ...(args.source ? { source: args.source } : {}),
       created_at: iso(created),
       products: lines.map((l) => ({ ...l })),
+      ...(term === null ? {} : { term_months: term }),
     };
     emit(crm, "deal.upserted", created, data);
     const m0 = Math.max(0, monthIndexOf(created));
@@ -802,7 +866,10 @@ export function generateCompany(options: DemoOptions = {}): Company {
       if (closedStage) closing.stage = won ? closedStage.won : closedStage.lost;
       closing.status = won ? "won" : "lost";
       closing.closed_at = iso(closedAtOf(crm, at));
-      if (reason) closing.lost_reason = reason;
+      if (reason && !details.chance(NO_REASON_SHARE)) {
+        closing.lost_reason = reason;
+        if (reason === COMPETITOR_REASON) closing.competitor = competitorOf(rep, at);
+      }
       emit(crm, "deal.upserted", at, closing);
       if (won) wins.push({ at, customer, kind, lines: currentLines });
       args.onClose?.(won, at);
@@ -832,12 +899,18 @@ export function generateCompany(options: DemoOptions = {}): Company {
       account_id: accountId, name, region, segment, industry: rng.pick(INDUSTRIES), owner_rep_id: rep.id,
     });
     const subscriber = (source === "organic" || source === "paid_social") && rng.chance(0.5);
-    emit(crm, "lead.upserted", created, {
-      lead_id: leadId, account_id: accountId, owner_rep_id: rep.id, source, stage: subscriber ? "subscriber" : "lead", created_at: iso(created),
-    });
-    const links: Links = { lead_id: leadId, account_id: accountId };
     const slipping = profile.team.key === SLIPPING_TEAM && m >= lastQuarter;
     const quality = SOURCE_QUALITY[source]! * profile.qualify * (slipping ? 0.75 : 1);
+    // The team's BDR owns and opens some leads; the deal goes to the account executive (`rep`).
+    const bdr = crm === "close" ? undefined : candidates[0];
+    const owner = bdr && bdr !== rep && details.chance(HANDOFF_SHARE) ? bdr : rep;
+    // A lead score follows the source's quality (most leads have one).
+    const score = details.chance(0.85) ? Math.max(1, Math.min(99, Math.round(52 * quality + details.gauss() * 14))) : null;
+    emit(crm, "lead.upserted", created, {
+      lead_id: leadId, account_id: accountId, owner_rep_id: owner.id, source, stage: subscriber ? "subscriber" : "lead", created_at: iso(created),
+      ...(score === null ? {} : { score }),
+    });
+    const links: Links = { lead_id: leadId, account_id: accountId };
 
     // The lifecycle: subscriber → lead → mql → sql → opportunity (a deal).
     let t = created;
@@ -854,12 +927,12 @@ export function generateCompany(options: DemoOptions = {}): Company {
     if (rng.chance(profile.followUp)) {
       const first = minute(t + Math.max(2, rng.skewed(profile.responseMinutes, 0.9)) * MINUTE);
       const channel = rng.chance(0.55) ? "call" : "email";
-      activity(rep, first, channel, links, channel === "call" ? { direction: "outbound", duration: minutes(2, 10) } : { direction: "outbound" });
+      activity(owner, first, channel, links, channel === "call" ? { direction: "outbound", duration: minutes(2, 10) } : { direction: "outbound" });
       let touch = first;
       for (let i = rng.int(0, 1); i > 0; i--) {
         touch = after(touch, 1, 4);
         const type = rng.weighted([["email", 5], ["call", 3], ["social", 2]] as [string, number][]);
-        activity(rep, touch, type, links, type === "call" ? { direction: "outbound", duration: minutes(1, 8) } : { direction: "outbound" });
+        activity(owner, touch, type, links, type === "call" ? { direction: "outbound", duration: minutes(1, 8) } : { direction: "outbound" });
       }
       const replies = reachesMql ? rng.chance(0.85) : rng.chance(profile.replyRate * 0.7);
       if (replies) {
@@ -1175,6 +1248,7 @@ export function generateCompany(options: DemoOptions = {}): Company {
       }
       // Quarterly business reviews, NPS and CSAT.
       const links: Links = { account_id: c.accountId, ...(c.leadId && c.rep.crm === "close" ? { lead_id: c.leadId } : {}) };
+      if (details.chance(CHECK_IN[profile.team.key]!)) checkIn(repNow, c, m);
       if (rng.chance(1 / 3)) {
         const at = businessTime(m);
         activity(repNow, at, "business_review", links, { direction: "outbound", duration: minutes(45, 75), outcome: "held" });
@@ -1229,6 +1303,19 @@ export function generateCompany(options: DemoOptions = {}): Company {
       }
     }
 
+    // Admin time each rep logs in the month (pipeline reviews, CRM updates, proposals): what
+    // contact time is a share of. The weak team spends more of its month on it.
+    for (const profile of TEAM_PROFILES) {
+      for (const rep of activeReps(profile, m)) {
+        const [low, high] = profile.team.key === "cobalt" ? [14, 20] : [8, 14];
+        const crm = rep.crm;
+        emit(crm, "activity.logged", minute(monthStartUtc(m) + details.int(12, 18) * DAY + 20 * HOUR), {
+          activity_id: crm === "close" ? `acti_${details.text(MIXED_ALNUM, 22)}` : ids.of(crm, "activity"),
+          type: "task", rep_id: rep.id, duration_seconds: details.int(low * 4, high * 4) * 15 * 60,
+        });
+      }
+    }
+
     // Employee pulse survey.
     for (const profile of TEAM_PROFILES) {
       for (const rep of activeReps(profile, m)) {
@@ -1241,6 +1328,38 @@ export function generateCompany(options: DemoOptions = {}): Company {
     if (m === M - 1) signOutlier?.();
     scheduleMonth(m);
     processWins(monthEnd);
+  }
+
+  // ---- accounts sliding into risk: from the last quarter on nobody contacts them, their
+  // NPS drops, and in its second month their MRR halves. Chosen among the customers billed
+  // before the quarter whose core subscription has no later change, one team after another.
+  const sliding: Company["sliding"] = [];
+  if (M >= 6) {
+    const contractionMonth = M - 2;
+    const changedLater = new Set(pending.filter((p) => p.type === "subscription.updated" && p.at >= monthStartUtc(contractionMonth)).map((p) => String(p.data.subscription_id)));
+    const eligible = customers.filter((c) => c.active && c.coreSub !== null && c.seats >= 4 && c.billedSince < lastQuarterStart && !changedLater.has(c.coreSub));
+    const wanted = Math.max(1, Math.round(SLIDING_ACCOUNTS * scale));
+    const byTeam = TEAM_PROFILES.map((p) => eligible.filter((c) => c.rep.profile === p));
+    for (let round = 0; sliding.length < wanted && byTeam.some((list) => list.length > 0); round++) {
+      const list = byTeam[round % byTeam.length]!;
+      if (list.length === 0) continue;
+      const c = list.splice(details.int(0, list.length - 1), 1)[0]!;
+      sliding.push({ account_id: c.accountId, name: c.name, rep_id: c.rep.id, team: c.rep.team });
+      const seats = Math.max(1, Math.floor(c.seats / 2));
+      c.seats = seats;
+      subscriptionEvent(c, c.coreSub!, seats, monthStartUtc(contractionMonth) + details.int(3, 20) * DAY + 15 * HOUR);
+      emit("native", "survey.responded", monthStartUtc(M - 1) + details.int(2, 20) * DAY + 16 * HOUR, {
+        response_id: surveyId(), survey: "nps", score: details.int(1, 4), account_id: c.accountId, rep_id: c.rep.id,
+        comment: "We barely hear from you any more",
+      });
+    }
+    const slid = new Set(sliding.map((a) => a.account_id));
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const p = pending[i]!;
+      if (p.at < lastQuarterStart || !slid.has(String(p.data.account_id))) continue;
+      if (p.type === "activity.logged") pending.splice(i, 1);
+      else if (p.type === "survey.responded" && p.data.survey === "nps") p.data.score = Math.min(Number(p.data.score), details.int(2, 5));
+    }
   }
 
   // ---- order and ids
@@ -1292,5 +1411,12 @@ export function generateCompany(options: DemoOptions = {}): Company {
     systems,
     plans,
     settings: { pipeline_stages: [...PIPELINE_STAGES], quotas, fx_rates, spend },
+    competitor: {
+      name: NEW_COMPETITOR,
+      region: TEAM_PROFILES.find((p) => p.team.key === SLIPPING_TEAM)!.team.regions[0]!,
+      team: TEAM_PROFILES.find((p) => p.team.key === SLIPPING_TEAM)!.team.name,
+      from: months[Math.max(0, lastQuarter)]!,
+    },
+    sliding,
   };
 }

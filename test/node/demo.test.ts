@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { type Company, generateCompany, PIPELINE_STAGES, QUOTA_RAMP } from "../../scripts/demo/company";
 import { encodeCompany, KINDS } from "../../scripts/demo/encode/index";
-import { attainment, outlierStory, story, total } from "../../scripts/demo/story";
+import { accountHealth, attainment, competitiveLosses, outlierStory, story, total } from "../../scripts/demo/story";
 import { ACTIVITY_TYPES, LEAD_STAGES, SURVEY_KINDS, validateEvent } from "../../workers/model/events";
 
 const END = "2026-03";
@@ -93,6 +93,34 @@ describe("the events", () => {
     expect(full.events.some((e) => e.type === "activity.logged" && Array.isArray(e.data.participant_rep_ids))).toBe(true);
   });
 
+  it("carries catalog version 2's fields: terms, loss reasons with competitors, lead scores, handoffs", () => {
+    const created = full.events.filter((e) => e.type === "deal.upserted" && e.data.created_at !== undefined);
+    const terms = created.filter((e) => e.data.term_months !== undefined);
+    // Most deals carry a term (80 %), whole months from 6 to 36.
+    expect(terms.length / created.length).toBeGreaterThan(0.7);
+    expect(new Set(terms.map((e) => e.data.term_months))).toEqual(new Set([6, 12, 24, 36]));
+    const lost = full.events.filter((e) => e.type === "deal.upserted" && e.data.status === "lost");
+    const withReason = lost.filter((e) => e.data.lost_reason !== undefined);
+    // A few losses record no reason; a competitor only ever comes with the competitor reason.
+    expect(withReason.length).toBeLessThan(lost.length);
+    expect(withReason.length / lost.length).toBeGreaterThan(0.85);
+    const competitive = lost.filter((e) => e.data.competitor !== undefined);
+    expect(competitive.length).toBeGreaterThan(20);
+    expect(competitive.every((e) => e.data.lost_reason === "Chose a competitor")).toBe(true);
+    const leads = full.events.filter((e) => e.type === "lead.upserted" && e.data.created_at !== undefined);
+    const scores = leads.flatMap((e) => (typeof e.data.score === "number" ? [e.data.score] : []));
+    expect(scores.length / leads.length).toBeGreaterThan(0.75);
+    expect(scores.every((score) => Number.isInteger(score) && score >= 1 && score <= 99)).toBe(true);
+    // Handoffs: new deals whose lead is owned by another rep of the team (its BDR). (A Close
+    // lead is its account, so a renewal after its rep left is one too, by the KPI's rule.)
+    const leadOwner = new Map(leads.map((e) => [String(e.data.lead_id), String(e.data.owner_rep_id)]));
+    const handoffs = created.filter((e) => e.data.kind === "new" && e.data.lead_id !== undefined && leadOwner.has(String(e.data.lead_id)) && leadOwner.get(String(e.data.lead_id)) !== e.data.owner_rep_id);
+    expect(handoffs.length).toBeGreaterThan(30);
+    const teamOf = new Map(full.reps.map((r) => [r.id, r.team]));
+    expect(new Set(handoffs.map((e) => teamOf.get(String(e.data.owner_rep_id))))).toEqual(new Set(["Atlas", "Borealis", "Delta"]));
+    expect(handoffs.every((e) => teamOf.get(leadOwner.get(String(e.data.lead_id))!) === teamOf.get(String(e.data.owner_rep_id)))).toBe(true);
+  });
+
   it("bills new, expanded, contracted, churned and reactivated subscriptions", () => {
     const bySub = new Map<string, number[]>();
     const byAccount = new Map<string, string[]>();
@@ -151,6 +179,42 @@ describe("the story", () => {
 
     it(`seed ${seed}: APAC slips in the last quarter`, () => {
       expect(total(s.revenueByRegion.APAC, months.slice(-3))).toBeLessThan(total(s.revenueByRegion.APAC, months.slice(-6, -3)));
+    });
+
+    it(`seed ${seed}: a new competitor, Kinetiq, appears in APAC's lost deals in the last quarter, and nowhere else`, () => {
+      const losses = competitiveLosses(company);
+      expect(company.competitor).toEqual({ name: "Kinetiq", region: "APAC", team: "Delta", from: months.at(-3) });
+      expect(Object.keys(losses.Kinetiq!)).toEqual(["APAC"]);
+      const byMonth = losses.Kinetiq!.APAC!;
+      expect(Object.keys(byMonth).every((month) => month >= months.at(-3)!)).toBe(true);
+      // At least a handful of losses: the newcomer is the quarter's main competitor in APAC.
+      const kinetiq = Object.values(byMonth).reduce((a, b) => a + b, 0);
+      expect(kinetiq).toBeGreaterThanOrEqual(10);
+      const othersInApac = Object.entries(losses).filter(([name]) => name !== "Kinetiq")
+        .reduce((sum, [, regions]) => sum + total(regions.APAC, months.slice(-3)), 0);
+      expect(kinetiq).toBeGreaterThan(othersInApac);
+    });
+
+    it(`seed ${seed}: a few customer accounts slide into risk: health far below 70 at the end, down from before`, () => {
+      expect(company.sliding).toHaveLength(5);
+      expect(new Set(company.sliding.map((a) => a.team))).toEqual(new Set(["Atlas", "Borealis", "Cobalt", "Delta"]));
+      const end = accountHealth(company, months.at(-1)!);
+      const before = accountHealth(company, months.at(-4)!);
+      for (const account of company.sliding) {
+        const now = end.get(account.account_id)!;
+        // MRR halved since start(M−2): revenue 0.5 + (½m − m) ÷ 2m = 0.25 (a copilot seat
+        // subscription, unchanged, can lift it a little); no contact for 90 days: engagement 0.
+        expect(now.revenue, account.name).toBeLessThan(0.5);
+        expect(now.loyalty, account.name).toBeLessThanOrEqual(0.5);
+        expect(now.engagement, account.name).toBe(0);
+        expect(now.score, account.name).toBeLessThan(40);
+        expect(before.get(account.account_id)!.score - now.score, account.name).toBeGreaterThanOrEqual(25);
+      }
+      // They are among the lowest scores of the month; most customers stay healthier.
+      const scores = [...end.values()].map((a) => a.score).sort((a, b) => a - b);
+      const median = scores[scores.length >> 1]!;
+      expect(median).toBeGreaterThan(60);
+      for (const account of company.sliding) expect(end.get(account.account_id)!.score).toBeLessThan(median - 25);
     });
   }
 });

@@ -188,6 +188,96 @@ describe("the site built from the fixture reports", () => {
   });
 });
 
+describe("the sections of catalog version 2", () => {
+  /** The <section> of a page whose heading has this id. */
+  const section = (html: string, id: string) =>
+    new RegExp(`<section class="section" aria-labelledby="${id}">[\\s\\S]*?</section>`).exec(html)?.[0] ?? "";
+  const acme = () => page("acme/2026-03");
+
+  it("lists the accounts at risk with their owner, MRR, three parts and score, lowest first", () => {
+    const health = section(acme(), "health");
+    expect(health).toContain('<h2 id="health">Customer health</h2>');
+    // The accounts' table is open without JavaScript: it is the list to act on.
+    expect(health).toMatch(/<details open>\s*<summary>The accounts/);
+    const rows = [...health.matchAll(/<tr data-account="([^"]+)">([\s\S]*?)<\/tr>/g)];
+    // The fixture's six accounts below 70, e.g. Hartmann & Söhne: revenue 0.1, loyalty 0.2,
+    // engagement 0 → round(100 × (0.04 + 0.06 + 0)) = 10.
+    expect(rows.map((r) => r[1])).toEqual(["acc_118", "acc_042", "acc_207", "acc_093", "acc_311", "acc_150"]);
+    const first = rows[0]![2];
+    expect(first).toContain("Hartmann &amp; Söhne KG");
+    expect(first).toMatch(/data-value="10"><strong>10<\/strong>/);
+    expect(first).toContain("Siobhán O&#39;Neil");
+    expect(first).toContain("$540.00");
+    expect(first).toMatch(/data-component="revenue">10</);
+    expect(first).toMatch(/data-component="loyalty">20</);
+    expect(first).toMatch(/data-component="engagement">0</);
+    // Lumen Logistics: engagement 0.2333 shows as 23 of 100.
+    expect(rows[1]![2]).toMatch(/data-component="engagement">23</);
+    // An account without an owner says so; the owner's name is escaped.
+    expect(rows.find((r) => r[1] === "acc_311")![2]).toContain("No owner");
+    expect(rows.find((r) => r[1] === "acc_093")![2]).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(health).toContain("Every customer account scoring below 70.");
+    // Health by segment and the two KPIs.
+    expect(health).toMatch(/<th scope="row">SMB<\/th><td class="num" data-value="66.8">66.8</);
+    expect(row(health, "customer_health")).toMatch(/data-value="74.6">74.6</);
+    expect(row(health, "accounts_at_risk")).toMatch(/data-value="0.128">12.8%</);
+  });
+
+  it("shows why deals were lost: revenue and deals by reason, the competitive loss rate", () => {
+    const losses = section(acme(), "losses");
+    expect(losses).toContain('<h2 id="losses">Why we lose</h2>');
+    expect(losses).toContain("Lost revenue by reason");
+    expect(losses).toMatch(/<th scope="row">Competitor<\/th><td class="num" data-value="61200">\$61,200</);
+    // Deals lost sit beside lost revenue in the chart's table.
+    expect(losses).toMatch(/<th scope="row">Competitor<\/th><td class="num" data-value="61200">\$61,200<\/td><td class="num">9<\/td>/);
+    expect(losses).toMatch(/<th scope="row">No reason given<\/th><td class="num" data-value="4100">\$4,100<\/td><td class="num">1<\/td>/);
+    expect(row(losses, "competitive_loss_rate")).toMatch(/data-value="0.375">37.5%</);
+    // Where the competitor takes the deals: half of Enterprise's losses.
+    expect(losses).toMatch(/<th scope="row">Enterprise<\/th><td class="num" data-value="0.5">50.0%</);
+  });
+
+  it("compares lifetime value with acquisition cost", () => {
+    const acquisition = section(acme(), "acquisition");
+    // 72,857 ÷ 10,212.32 = 7.13: the multiple with one decimal.
+    expect(acquisition).toContain("LTV : CAC 7.1×");
+    expect(row(acquisition, "ltv_to_cac")).toMatch(/data-value="7.1342">7.1×</);
+    expect(row(acquisition, "customer_acquisition_cost")).toMatch(/data-value="10212.32">\$10,212</);
+    expect(row(acquisition, "avg_lead_score")).toMatch(/data-value="58">58</);
+  });
+
+  it("adds selling time to the activity section, handoffs to the leaderboard and churn by rep to customers", () => {
+    const html = acme();
+    expect(section(html, "activity")).toContain("Selling time share: 41.2%");
+    expect(section(html, "activity")).toMatch(/<th scope="row">SDR<\/th><td class="num" data-value="0.6123">61.2%</);
+    const leaderboard = section(html, "leaderboard");
+    expect(leaderboard).toContain(">Handoffs</abbr>");
+    // The SDR closed nothing but handed off 14 deals: listed, not folded.
+    expect(leaderboard).toMatch(/Tomás Reyes[\s\S]*?data-handoffs="14">14</);
+    const customers = section(html, "customers");
+    expect(customers).toMatch(/<th scope="row">Siobhán O&#39;Neil<\/th><td class="num" data-value="0.0476">4.8%</);
+    // Priya Raman lost no paying account: named, not drawn.
+    expect(customers).toContain('data-no-churn="1">No paying account churned for 1 other rep: Priya Raman.');
+  });
+
+  it("says so in a sentence when a section has nothing to show", () => {
+    const html = page("brightwave/2026-03");
+    expect(section(html, "health")).toContain("No customer accounts at the end of March 2026: there is no health to score.");
+    expect(section(html, "health")).toContain("No customer accounts at the end of March 2026.");
+    expect(section(html, "losses")).toContain("No deal was lost in March 2026.");
+    expect(section(html, "acquisition")).toContain("No new customer was won in March 2026, so there is no acquisition cost to compare.");
+    expect(section(html, "activity")).toContain("No activity with a duration was logged in March 2026.");
+    expect(section(html, "customers")).toContain("No rep owned a paying account at the start of March 2026.");
+    expect(html).not.toContain('data-chart="chart-at-risk"');
+  });
+
+  it("leaves the sections out of a report published before them", () => {
+    const html = page("acme/2026-02");
+    for (const id of ["health", "losses", "acquisition"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
+    expect(html).not.toContain("Selling time share");
+    expect(html).not.toContain("Handoffs");
+  });
+});
+
 describe("a private workspace (public_reports false)", () => {
   const own = index.reports.filter((e) => e.workspace === "cobalt");
   /** Every file of the built site, relative to it, with forward slashes. */

@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { KPI_BY_ID } from "../../shared/catalog";
 import type { Headline } from "../../shared/report";
 import { barChart } from "../../site/src/charts/bars";
-import { describeFunnel, describeRanking, describeSparkline, describeTrend } from "../../site/src/charts/describe";
+import { describeAtRisk, describeFunnel, describeRanking, describeSparkline, describeTrend } from "../../site/src/charts/describe";
+import { healthChart } from "../../site/src/charts/health";
 import { npsChart } from "../../site/src/charts/nps";
 import { sparkline } from "../../site/src/charts/sparkline";
 import { trendChart } from "../../site/src/charts/trend";
@@ -181,6 +182,30 @@ describe("chart geometry", () => {
   });
 });
 
+describe("the at-risk accounts chart", () => {
+  const account = (name: string, revenue: number, loyalty: number, engagement: number, score: number) => ({
+    account_id: name, name, owner_rep_id: null, owner: null, segment: "smb", mrr: 100, revenue, loyalty, engagement, score,
+  });
+  it("splits each score into its weighted parts on a 0–100 scale, with the at-risk line", () => {
+    // 440 px of scale (480 − 40 for the score): 1 point = 4.4 px. Revenue 0.25 → 0.4 × 25 = 10
+    // points = 44 px; loyalty 0.2 → 6 points = 26.4 px; engagement 0.5 → 15 points = 66 px.
+    const chart = healthChart([account("A", 0.25, 0.2, 0.5, 31)], 70);
+    expect(chart.rows[0]!.segments).toEqual([
+      { key: "revenue", points: 10, x: 0, width: 44 },
+      { key: "loyalty", points: 6, x: 44, width: 26.4 },
+      { key: "engagement", points: 15, x: 70.4, width: 66 },
+    ]);
+    expect(chart.rows[0]!.scoreX).toBe(136.4 + 6);
+    expect(chart.lineX).toBe(308);
+  });
+
+  it("says who is lowest and what drags it down", () => {
+    expect(describeAtRisk([account("Northwind", 0.2, 0.2, 0.2333, 21), account("Initech", 1, 0.5, 0, 55)], 70))
+      .toBe("2 accounts score below 70: Northwind is lowest at 21, its weakest part revenue trend; the highest of them, Initech, scores 55.");
+    expect(describeAtRisk([], 70)).toBe("No customer account scores below 70.");
+  });
+});
+
 describe("chart descriptions", () => {
   it("say what the chart shows", () => {
     expect(describeTrend("Revenue won", "money", [
@@ -207,7 +232,11 @@ describe("the fixtures", () => {
   it("repeat the catalog's name, unit, direction and formula in every headline", () => {
     for (const file of ["acme/2026-02.json", "acme/2026-03.json", "brightwave/2026-03.json"]) {
       const report = JSON.parse(readFileSync(join(FIXTURES, file), "utf8"));
-      const all: Headline[] = [...report.headlines, ...report.leads.conversion, ...report.activity.responsiveness, ...report.customers.metrics];
+      const all: Headline[] = [
+        ...report.headlines, ...report.leads.conversion, ...report.activity.responsiveness, ...report.customers.metrics,
+        ...(report.health?.metrics ?? []), ...(report.losses?.metrics ?? []), ...(report.acquisition?.metrics ?? []),
+        ...(report.activity.selling_time ? [report.activity.selling_time.share] : []),
+      ];
       for (const h of all) {
         const kpi = KPI_BY_ID.get(h.kpi);
         expect(kpi, h.kpi).toBeDefined();

@@ -3,6 +3,8 @@
 // valid canonical event, and the events the adapters produce tell exactly the company
 // the generator meant (the same history of every field of every entity).
 import { beforeAll, describe, expect, it } from "vitest";
+import { localMidnight } from "../../shared/months";
+import { DAY_MS } from "../../shared/units";
 import { generateCompany, type Company, type NativeEvent } from "../../scripts/demo/company";
 import { CLOSE_LEAD_STATUSES, encodeCompany, KINDS, SALESFORCE_LEAD_STATUSES, type Delivery, type Kind } from "../../scripts/demo/encode/index";
 import { fieldHistories, historyDiff } from "../../scripts/demo/history";
@@ -126,7 +128,10 @@ describe("demo deliveries through the real adapters", () => {
 
 describe("catalog version 2 fields through the CRMs", () => {
   // The company with section F's fields on its deals and leads: a term on every third deal
-  // event that sets a status, a competitor on lost deals, a score on every other lead event.
+  // event that sets a status, a competitor on lost deals, a score on every other lead event;
+  // and a plan (expected_close_at, rule 38) on open deals: on every fourth event that sets
+  // the status open, midnight of a day 10–90 days ahead in the company's zone (each CRM's
+  // expected close date is a calendar day), cleared (null) on every eighth.
   let company: Company;
   let encoded: ReturnType<typeof encodeCompany>;
   let mapped = {} as Record<Kind, unknown[]>;
@@ -135,8 +140,15 @@ describe("catalog version 2 fields through the CRMs", () => {
   beforeAll(async () => {
     const base = generateCompany({ seed: 11, end: "2026-03", months: 12, scale: 0.1 });
     let n = 0;
+    const planOf = (occurredAt: string, n: number) => {
+      const day = new Date(Date.parse(occurredAt) + (10 + (n % 5) * 20) * DAY_MS);
+      return new Date(localMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), base.timezone)).toISOString();
+    };
     const events = base.events.map((event): NativeEvent => {
       n++;
+      if (event.type === "deal.upserted" && event.data.status === "open" && n % 4 === 1) {
+        return { ...event, data: { ...event.data, expected_close_at: n % 8 === 1 ? null : planOf(event.occurred_at, n) } };
+      }
       if (event.type === "deal.upserted" && event.data.status !== undefined && n % 3 === 0) {
         const competitor = event.data.status === "lost" ? { competitor: "Rival Inc" } : {};
         return { ...event, data: { ...event.data, term_months: TERMS[n % TERMS.length]!, ...competitor } };
@@ -154,7 +166,7 @@ describe("catalog version 2 fields through the CRMs", () => {
     expect(historyDiff(fieldHistories(KINDS.flatMap((kind) => mapped[kind])), fieldHistories(company.events))).toEqual([]);
   });
 
-  it("carries the fields a CRM has in its own payload (HubSpot: term, lost reason, score; Pipedrive: lost reason)", () => {
+  it("carries the fields a CRM has in its own payload (HubSpot: term, lost reason, score; Pipedrive: lost reason; all four: the plan)", () => {
     const carriedBy = (kind: Kind, type: string, field: string) =>
       (mapped[kind] as { type: string; data: Record<string, unknown> }[]).filter((e) => e.type === type && e.data[field] !== undefined && e.data[field] !== null);
     expect(carriedBy("hubspot", "deal.upserted", "term_months").length).toBeGreaterThan(0);
@@ -168,6 +180,16 @@ describe("catalog version 2 fields through the CRMs", () => {
     const bodies = encoded.deliveries.hubspot.map((d) => d.body).join("");
     expect(bodies).toContain('"propertyName":"hs_tcv"');
     expect(bodies).not.toContain("term_months");
+    // The plan goes in each CRM's own expected close date, set and cleared: HubSpot's closedate
+    // beside an open dealstage, Salesforce's CloseDate and Close's date_won of an open deal,
+    // Pipedrive's expected_close_date.
+    for (const kind of ["hubspot", "salesforce", "pipedrive", "close"] as const) {
+      const plans = (mapped[kind] as { type: string; data: Record<string, unknown> }[]).filter((e) => e.type === "deal.upserted" && "expected_close_at" in e.data);
+      expect(plans.filter((e) => e.data.expected_close_at !== null).length, kind).toBeGreaterThan(0);
+      expect(plans.filter((e) => e.data.expected_close_at === null).length, kind).toBeGreaterThan(0);
+    }
+    expect(encoded.deliveries.pipedrive.map((d) => d.body).join("")).toContain('"expected_close_date":"');
+    for (const kind of KINDS.filter((k) => k !== "native")) expect(encoded.deliveries[kind].map((d) => d.body).join(""), kind).not.toContain("expected_close_at");
     // What no CRM of the demo carries without a connection's custom field goes natively.
     for (const kind of KINDS.filter((k) => k !== "native")) expect(carriedBy(kind, "deal.upserted", "competitor"), kind).toEqual([]);
   });

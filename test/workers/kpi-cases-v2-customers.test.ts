@@ -3,33 +3,12 @@
 // start(M), customer acquisition cost and LTV : CAC. One small company each, through the
 // real route, queue, engine and month document; each states its arithmetic.
 import { describe, expect, it } from "vitest";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
-
-type Value = { dimension: string; key: string; value: number | null; numerator?: number | null; denominator?: number | null };
-type Doc = { kpis: Record<string, { values: Value[] }> };
+import { event } from "./helpers";
+import { company, type Doc, month, record, value } from "./kpi-case-kit";
 
 let counter = 0;
 const evt = (type: string, occurredAt: string, data: Record<string, unknown>) => event(`c2-${++counter}`, type, occurredAt, data);
 
-async function company(slug: string, events: unknown[], settings: { fx?: unknown[]; spend?: unknown[] } = {}) {
-  await createWorkspace(slug, { timezone: "UTC" });
-  if (settings.fx) expect((await call("PUT", `/api/v1/workspaces/${slug}/fx-rates`, settings.fx)).status).toBe(200);
-  if (settings.spend) expect((await call("PUT", `/api/v1/workspaces/${slug}/spend`, settings.spend)).status).toBe(200);
-  const connection = await createNativeConnection(slug);
-  expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
-  await waitForInbox();
-  expect((await call("POST", `/api/v1/workspaces/${slug}/recompute`, { from: "2026-01", to: "2026-04" })).status).toBe(200);
-}
-
-async function month(slug: string, m: string): Promise<Doc> {
-  const response = await call("GET", `/api/v1/workspaces/${slug}/months/${m}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as Doc;
-}
-
-const record = (doc: Doc, kpi: string, dimension = "all", key = "all") =>
-  doc.kpis[kpi]!.values.find((v) => v.dimension === dimension && v.key === key);
-const value = (doc: Doc, kpi: string, dimension = "all", key = "all") => record(doc, kpi, dimension, key)?.value;
 const keys = (doc: Doc, kpi: string, dimension: string) =>
   doc.kpis[kpi]!.values.filter((v) => v.dimension === dimension).map((v) => v.key).sort();
 

@@ -2,33 +2,13 @@
 // rules 26–31), one small company each, through the real route, queue, engine and month
 // document. Each states its arithmetic.
 import { describe, expect, it } from "vitest";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
-
-type ValueRecord = { dimension: string; key: string; value: number | null; numerator?: number | null; denominator?: number | null };
-type Doc = { kpis: Record<string, { values: ValueRecord[] }> };
+import { event } from "./helpers";
+import { company, type Doc, month, record, value } from "./kpi-case-kit";
 
 let counter = 0;
 const evt = (type: string, occurredAt: string, data: Record<string, unknown>) =>
   event(`e${String(++counter).padStart(4, "0")}`, type, occurredAt, data);
 
-async function company(slug: string, events: unknown[]) {
-  await createWorkspace(slug, { timezone: "UTC" });
-  const connection = await createNativeConnection(slug);
-  expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
-  await waitForInbox();
-  expect((await call("POST", `/api/v1/workspaces/${slug}/recompute`, { from: "2026-01", to: "2026-04" })).status).toBe(200);
-}
-
-async function month(slug: string, m: string): Promise<Doc> {
-  const response = await call("GET", `/api/v1/workspaces/${slug}/months/${m}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as Doc;
-}
-
-function record(doc: Doc, kpi: string, dimension = "all", key = "all") {
-  return doc.kpis[kpi]!.values.find((v) => v.dimension === dimension && v.key === key);
-}
-const value = (doc: Doc, kpi: string, dimension = "all", key = "all") => record(doc, kpi, dimension, key)?.value;
 
 /** A KPI's values under one dimension, key → value. */
 const byKey = (doc: Doc, kpi: string, dimension: string) =>

@@ -1,37 +1,12 @@
 // Hand-computed KPI cases, one small company each, through the real route, queue, engine
 // and month document. Each states its arithmetic.
 import { describe, expect, it } from "vitest";
-import { call, createNativeConnection, createWorkspace, event, postNative, waitForInbox } from "./helpers";
-
-type Doc = { kpis: Record<string, { values: { dimension: string; key: string; value: number | null; numerator?: number | null; denominator?: number | null }[] }>; warnings: Record<string, number> };
+import { event } from "./helpers";
+import { company, month, record, value } from "./kpi-case-kit";
 
 let counter = 0;
 const evt = (type: string, occurredAt: string, data: Record<string, unknown>) => event(`e${++counter}`, type, occurredAt, data);
 
-async function company(
-  slug: string,
-  events: unknown[],
-  settings: { timezone?: string; pipeline_stages?: string[]; quotas?: unknown[]; fx?: unknown[] } = {},
-) {
-  await createWorkspace(slug, { timezone: settings.timezone ?? "UTC", pipeline_stages: settings.pipeline_stages ?? [] });
-  if (settings.quotas) expect((await call("PUT", `/api/v1/workspaces/${slug}/quotas`, settings.quotas)).status).toBe(200);
-  if (settings.fx) expect((await call("PUT", `/api/v1/workspaces/${slug}/fx-rates`, settings.fx)).status).toBe(200);
-  const connection = await createNativeConnection(slug);
-  expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
-  await waitForInbox();
-  expect((await call("POST", `/api/v1/workspaces/${slug}/recompute`, { from: "2026-01", to: "2026-04" })).status).toBe(200);
-}
-
-async function month(slug: string, m: string): Promise<Doc> {
-  const response = await call("GET", `/api/v1/workspaces/${slug}/months/${m}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as Doc;
-}
-
-function record(doc: Doc, kpi: string, dimension = "all", key = "all") {
-  return doc.kpis[kpi]!.values.find((v) => v.dimension === dimension && v.key === key);
-}
-const value = (doc: Doc, kpi: string, dimension = "all", key = "all") => record(doc, kpi, dimension, key)?.value;
 
 const rep = (id: string, team: string, at = "2026-01-01T00:00:00Z") => evt("rep.upserted", at, { rep_id: id, team, region: "emea" });
 

@@ -89,6 +89,118 @@ describe("report assembly on the golden company", () => {
   });
 });
 
+describe("the customer health section on a hand-made workspace", () => {
+  let report: Report;
+
+  beforeAll(async () => {
+    await createWorkspace("health", { timezone: "UTC", currency: "USD" });
+    const connection = await createNativeConnection("health");
+    const events = [
+      event("h-r1", "rep.upserted", "2025-01-02T09:00:00Z", { rep_id: "R-1", name: "Rita Ortega", team: "Accounts" }),
+      event("h-r2", "rep.upserted", "2025-01-02T09:00:00Z", { rep_id: "R-2", name: "Sam Ng", team: "Accounts" }),
+      event("h-a1", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-1", name: "Northwind", segment: "enterprise", owner_rep_id: "R-1" }),
+      event("h-a2", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-2", name: "Contoso", segment: "smb", owner_rep_id: "R-2" }),
+      event("h-a3", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-3", name: "Globex", segment: "enterprise", owner_rep_id: "R-1" }),
+      event("h-a4", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-4", name: "Initech", segment: "smb" }),
+      // A-1 contracts: 1,000 at start(M−2) = Jan 1, 400 at start(M+1) = Apr 1.
+      event("h-s1a", "subscription.updated", "2025-12-15T09:00:00Z", { subscription_id: "S-1", account_id: "A-1", mrr: 1000 }),
+      event("h-s1b", "subscription.updated", "2026-03-10T09:00:00Z", { subscription_id: "S-1", account_id: "A-1", mrr: 400 }),
+      event("h-n1", "survey.responded", "2026-02-10T09:00:00Z", { response_id: "N-1", survey: "nps", score: 2, account_id: "A-1" }),
+      event("h-c1", "activity.logged", "2026-01-15T00:00:00Z", { activity_id: "C-1", type: "call", account_id: "A-1", rep_id: "R-1" }),
+      // A-2 is a customer through a won deal only; its NPS is older than M−11; a note is no contact.
+      event("h-d2", "deal.upserted", "2026-02-10T09:00:00Z", { deal_id: "D-2", account_id: "A-2", owner_rep_id: "R-2", amount: 3000, status: "won" }),
+      event("h-n2", "survey.responded", "2025-03-20T09:00:00Z", { response_id: "N-2", survey: "nps", score: 9, account_id: "A-2" }),
+      event("h-c2", "activity.logged", "2025-12-01T00:00:00Z", { activity_id: "C-2", type: "call", account_id: "A-2", rep_id: "R-2" }),
+      event("h-c2n", "activity.logged", "2026-03-25T09:00:00Z", { activity_id: "C-2n", type: "note", account_id: "A-2", rep_id: "R-2" }),
+      // A-3 is healthy: steady MRR, a promoter, a call twelve days before the month ends.
+      event("h-s3", "subscription.updated", "2025-11-01T09:00:00Z", { subscription_id: "S-3", account_id: "A-3", mrr: 500 }),
+      event("h-n3", "survey.responded", "2026-03-01T09:00:00Z", { response_id: "N-3", survey: "nps", score: 10, account_id: "A-3" }),
+      event("h-c3", "activity.logged", "2026-03-20T00:00:00Z", { activity_id: "C-3", type: "call", account_id: "A-3", rep_id: "R-1", duration_seconds: 1200 }),
+      // Selling time in March: the 20-minute call is contact, a 30-minute task is not.
+      event("h-t1", "activity.logged", "2026-03-21T09:00:00Z", { activity_id: "T-1", type: "task", rep_id: "R-1", duration_seconds: 1800 }),
+      // A handoff: Sam owns the lead, Rita the deal created from it.
+      event("h-l1", "lead.upserted", "2026-03-02T09:00:00Z", { lead_id: "L-1", owner_rep_id: "R-2", source: "outbound" }),
+      event("h-d5", "deal.upserted", "2026-03-05T09:00:00Z", { deal_id: "D-5", lead_id: "L-1", owner_rep_id: "R-1", amount: 5000, status: "open" }),
+      // Two losses in March: one to a competitor on price, one without a reason.
+      event("h-d6", "deal.upserted", "2026-03-12T09:00:00Z", { deal_id: "D-6", owner_rep_id: "R-1", amount: 2000, status: "lost", lost_reason: " Price ", competitor: "Kinetiq" }),
+      event("h-d7", "deal.upserted", "2026-03-15T09:00:00Z", { deal_id: "D-7", owner_rep_id: "R-2", amount: 1000, status: "lost" }),
+      // A-5 won a deal, paid, and stopped paying in December: still a customer (rule 24), at risk.
+      event("h-a5", "account.upserted", "2025-01-05T09:00:00Z", { account_id: "A-5", name: "Umbrella", segment: "smb", owner_rep_id: "R-2" }),
+      event("h-d8", "deal.upserted", "2025-06-01T09:00:00Z", { deal_id: "D-8", account_id: "A-5", owner_rep_id: "R-2", amount: 900, status: "won" }),
+      event("h-s5a", "subscription.updated", "2025-06-02T09:00:00Z", { subscription_id: "S-5", account_id: "A-5", mrr: 300 }),
+      event("h-s5b", "subscription.updated", "2025-12-20T09:00:00Z", { subscription_id: "S-5", account_id: "A-5", mrr: 0 }),
+      // A-4 started paying in February, has no owner, no survey and no contact.
+      event("h-s4", "subscription.updated", "2026-02-15T09:00:00Z", { subscription_id: "S-4", account_id: "A-4", mrr: 200 }),
+    ];
+    expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/health/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    expect((await call("POST", "/api/v1/workspaces/health/reports/2026-03/publish")).status).toBe(201);
+    report = Report.parse(await (await call("GET", "/api/v1/workspaces/health/reports/2026-03")).json());
+  });
+
+  it("lists the accounts below 70 with their component scores, owner and MRR, lowest first", () => {
+    // Health = round(100 × (0.4 revenue + 0.3 loyalty + 0.3 engagement)), t = 2026-04-01:
+    // A-1: revenue 0.5 + (400 − 1000) ÷ 2000 = 0.2; loyalty NPS 2 → 0.2; last call Jan 15,
+    //      76 days → (90 − 76) ÷ 60 = 0.2333; 100 × (0.08 + 0.06 + 0.07) = 21.
+    // A-2: never had MRR → 0.5; its only NPS (Mar 2025) is before start(M−11) → 0.5; last
+    //      contact Dec 1, 121 days (the note is no contact) → 0; 100 × (0.2 + 0.15) = 35.
+    // A-4: 0 at start(M−2), 200 now → 1; no NPS → 0.5; no contact → 0; 100 × (0.4 + 0.15) = 55.
+    // A-3: 500 → 500 → 0.5; NPS 10 → 1; 12 days → 1; 80: not at risk.
+    // A-5: paid before, 0 at start(M−2) and now → 0; no NPS → 0.5; no contact → 0; 15, the
+    //      lowest, but listed last: its MRR has ended.
+    expect(report.health!.at_risk_below).toBe(70);
+    expect(report.health!.at_risk).toEqual([
+      { account_id: "A-1", name: "Northwind", owner_rep_id: "R-1", owner: "Rita Ortega", segment: "enterprise", mrr: 400, revenue: 0.2, loyalty: 0.2, engagement: 0.2333, score: 21 },
+      { account_id: "A-2", name: "Contoso", owner_rep_id: "R-2", owner: "Sam Ng", segment: "smb", mrr: 0, revenue: 0.5, loyalty: 0.5, engagement: 0, score: 35 },
+      { account_id: "A-4", name: "Initech", owner_rep_id: null, owner: null, segment: "smb", mrr: 200, revenue: 1, loyalty: 0.5, engagement: 0, score: 55 },
+      { account_id: "A-5", name: "Umbrella", owner_rep_id: "R-2", owner: "Sam Ng", segment: "smb", mrr: 0, revenue: 0, loyalty: 0.5, engagement: 0, score: 15 },
+    ]);
+  });
+
+  it("shows why deals were lost, selling time and handoffs", () => {
+    // Lost in March: D-6 ($2,000, " Price " → price, to Kinetiq) and D-7 ($1,000, no reason).
+    const byReason = (items: { key: string; label: string; value: number | null }[]) => items.map(({ key, label, value }) => ({ key, label, value }));
+    expect(byReason(report.losses!.lost_revenue_by_reason.items)).toEqual([
+      { key: "price", label: "Price", value: 2000 }, { key: "unknown", label: "No reason given", value: 1000 },
+    ]);
+    expect(byReason(report.losses!.deals_lost_by_reason.items)).toEqual([
+      { key: "price", label: "Price", value: 1 }, { key: "unknown", label: "No reason given", value: 1 },
+    ]);
+    // One of the two losses names a competitor: 1 ÷ 2.
+    expect(report.losses!.metrics.find((h) => h.kpi === "competitive_loss_rate")!.value).toBe(0.5);
+    expect(report.losses!.metrics.find((h) => h.kpi === "lost_revenue")!.value).toBe(3000);
+    // Both losses are team Accounts': 1 of 2 to a competitor.
+    expect(report.losses!.competitive_by_team.items.map((i) => [i.key, i.value])).toEqual([["Accounts", 0.5]]);
+    // Selling time: 1,200 s of contact ÷ (1,200 + 1,800) s of activity = 0.4, all in team Accounts.
+    expect(report.activity.selling_time!.share.value).toBeCloseTo(0.4, 12);
+    expect(report.activity.selling_time!.by_team.items.map((i) => [i.key, i.value])).toEqual([["Accounts", 0.4]]);
+    // D-5 came from Sam's lead and is Rita's deal: one handoff, Sam's; Rita handed off none.
+    const handoffs = Object.fromEntries(report.leaderboard.map((r) => [r.rep_id, r.handoffs]));
+    expect(handoffs).toMatchObject({ "R-1": 0, "R-2": 1 });
+  });
+
+  it("gives the health KPIs of the same scores: the mean, the share at risk, by segment, churn by rep", () => {
+    // Scores 21, 35, 80, 55, 15: mean 206 ÷ 5 = 41.2; 4 of 5 below 70.
+    const value = (kpi: string) => report.health!.metrics.find((h) => h.kpi === kpi)!.value;
+    expect(value("customer_health")).toBeCloseTo(41.2, 12);
+    expect(value("accounts_at_risk")).toBeCloseTo(0.8, 12);
+    expect(report.health!.at_risk_count).toBe(4);
+    // enterprise: A-1 21, A-3 80 → 50.5; smb: A-2 35, A-4 55, A-5 15 → 35.
+    expect(report.health!.by_segment.items.map((i) => [i.key, i.value])).toEqual([["enterprise", 50.5], ["smb", 35]]);
+    // Paying at start(M): A-1 and A-3 (Rita's), A-4 (no owner); none stopped by start(M+1).
+    expect(report.customers.churn_by_rep!.items.map((i) => [i.label, i.value])).toEqual([["Rita Ortega", 0], ["unknown", 0]]);
+  });
+
+  it("carries the new sections of catalog version 2", () => {
+    expect(report.health!.metrics.map((h) => h.kpi)).toEqual(["customer_health", "accounts_at_risk"]);
+    expect(report.losses!.metrics.map((h) => h.kpi)).toEqual(["lost_revenue", "deals_lost", "competitive_loss_rate"]);
+    expect(report.acquisition!.metrics.map((h) => h.kpi)).toEqual(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]);
+    expect(report.activity.selling_time!.share.kpi).toBe("selling_time_share");
+    expect(report.customers.churn_by_rep!.dimension).toBe("rep");
+  });
+});
+
 describe("publication", () => {
   const at = (iso: string) => Date.parse(iso);
   let workspaceId: string;

@@ -97,6 +97,32 @@ export const openAt = (row: string, status: string, instant: string) =>
   `(${row}.created_at < ${instant} AND (${status} IS NULL OR ${status} = 'open' OR ${row}.closed_at >= ${instant}))`;
 
 /**
+ * Each deal's plan for M (docs/kpis.md, rule 38): deal_id, name, its owner (rep) and team
+ * at start(M+1), its converted amount then at M's rate, its plan (expected close as of
+ * start(M), or its first event when later) and its expected close at start(M+1), and
+ * whether it slipped, was pushed out of M or pulled into it. Over the deals that can be
+ * open at either edge or closed in M; deleted ones never count (rule 6); deals without a
+ * plan are left out. The slippage KPIs (revenue.ts) and the report's slipped deals read it.
+ */
+export const DEAL_PLANS = `WITH candidate AS (${DEALS_AT_MONTH_EDGES}),
+edges AS MATERIALIZED (
+  SELECT d.deal_id, d.name, d.created_at, d.closed_at,
+    ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
+    ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
+    ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
+    COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency,
+    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", `MAX(${P.start}, d.first_seen_at)`, "value_num")} AS planned,
+    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", P.end, "value_num")} AS expected
+  FROM candidate c CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
+  WHERE d.deleted_at IS NULL AND d.created_at < ${P.end})
+SELECT e.deal_id, e.name, COALESCE(e.owner, 'unknown') AS rep, ${teamAt("e.owner", P.end)} AS team,
+  e.amount, e.currency, e.amount * ${rateAt("e.currency", P.month)} AS converted, e.planned, e.expected,
+  ${inMonth("e.planned")} AND ${openAt("e", "e.status", P.end)} AS slipped,
+  ${inMonth("e.planned")} AND e.expected >= ${P.end} AS pushed,
+  e.planned >= ${P.end} AND ${inMonth("e.expected")} AS pulled_in
+FROM edges e WHERE e.planned IS NOT NULL`;
+
+/**
  * Deals open at start(M+1) = P.end, every attribute as of that instant (docs/kpis.md,
  * rule 9), with the rate of M for their currency at that instant.
  *

@@ -1,6 +1,6 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
-import { closedDeals, DEALS_AT_MONTH_EDGES, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, inMonth, OPEN_DEALS, openAt, regionKey, repTeamKeys } from "./facts";
+import { closedDeals, DEAL_PLANS, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, OPEN_DEALS, regionKey, repTeamKeys } from "./facts";
 import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
@@ -190,30 +190,8 @@ ${unionAll(
   ratio("quota_attainment_ytd", "revenue", "quota", "year_agg"),
 )}`;
 
-/**
- * Slippage (docs/kpis.md, rule 38): each deal's expected close as planned at the start of M
- * (or at its first event, for a deal first seen later) against the one at start(M+1);
- * deals that can be open at either edge or closed in M (DEALS_AT_MONTH_EDGES), keyed by
- * their owner at start(M+1) (rule 9), valued at their amount then at M's rate.
- */
-const SLIPPAGE = `WITH candidate AS (${DEALS_AT_MONTH_EDGES}),
-edges AS MATERIALIZED (
-  SELECT d.created_at, d.closed_at,
-    ${stateAt("d", "deal", "d.deal_id", "status", P.end)} AS status,
-    ${stateAt("d", "deal", "d.deal_id", "owner_rep_id", P.end)} AS owner,
-    ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
-    COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency,
-    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", `MAX(${P.start}, d.first_seen_at)`, "value_num")} AS planned,
-    ${stateAt("d", "deal", "d.deal_id", "expected_close_at", P.end, "value_num")} AS expected
-  FROM candidate c CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
-  WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}),
-facts AS MATERIALIZED (
-  SELECT COALESCE(e.owner, 'unknown') AS rep, ${teamAt("e.owner", P.end)} AS team,
-    e.amount * ${rateAt("e.currency", P.month)} AS converted,
-    ${inMonth("e.planned")} AND ${openAt("e", "e.status", P.end)} AS slipped,
-    ${inMonth("e.planned")} AND e.expected >= ${P.end} AS pushed,
-    e.planned >= ${P.end} AND ${inMonth("e.expected")} AS pulled_in
-  FROM edges e WHERE e.planned IS NOT NULL),
+/** Slippage (docs/kpis.md, rule 38): the month's deal plans (facts.ts DEAL_PLANS) per rep and team. */
+const SLIPPAGE = `WITH facts AS MATERIALIZED (${DEAL_PLANS}),
 keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}
   WHERE f.slipped OR f.pushed OR f.pulled_in),
 agg AS (

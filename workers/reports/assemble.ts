@@ -2,9 +2,12 @@
 // the 23 months before it give the headline deltas, year to date and 12-month series.
 import { type Dimension, type KpiId, kpiDefinition, scaleOf } from "../../shared/catalog";
 import { addMonths, monthRange } from "../../shared/months";
-import { REPORT_SCHEMA_VERSION, type Breakdown, type Headline, type Item, type LeaderboardRow, type Report } from "../../shared/report";
+import {
+  REPORT_SCHEMA_VERSION, type AtRiskAccount, type Breakdown, type CustomerHealth, type Headline, type Item, type LeaderboardRow, type Report,
+} from "../../shared/report";
 import type { MonthDocument, ValueRecord } from "../kpi/month-document";
 import { LEAD_STAGES } from "../model/events";
+import type { AccountHealthRow } from "./inputs";
 
 export interface ReportInput {
   workspace: { slug: string; name: string; timezone: string; currency: string };
@@ -16,6 +19,8 @@ export interface ReportInput {
   /** Each rep's current team, for the leaderboard. */
   teams: Record<string, string | null>;
   publication: { version: number; published_at: string; share_token: string };
+  /** The at-risk accounts of M (inputs.ts atRiskAccountsFor) and the score they are below. */
+  atRisk?: { below: number; accounts: readonly AccountHealthRow[] };
 }
 
 export const HEADLINE_KPIS = [
@@ -129,7 +134,10 @@ function leaderboard(input: ReportInput, document: MonthDocument | undefined): L
   const deals = byRep("deals_won");
   const winRate = byRep("win_rate");
   const quota = byRep("quota_attainment");
-  const reps = new Set([...revenue.keys(), ...deals.keys(), ...winRate.keys(), ...quota.keys()]);
+  const handoffs = byRep("handoffs");
+  // A total: a rep without a row handed nothing off, once the month has the KPI at all.
+  const noHandoff = overall(document, "handoffs") === undefined ? null : 0;
+  const reps = new Set([...revenue.keys(), ...deals.keys(), ...winRate.keys(), ...quota.keys(), ...handoffs.keys()]);
   return [...reps]
     .map((rep) => ({
       rep_id: rep,
@@ -139,6 +147,7 @@ function leaderboard(input: ReportInput, document: MonthDocument | undefined): L
       deals_won: deals.get(rep) ?? null,
       win_rate: winRate.get(rep) ?? null,
       quota_attainment: quota.get(rep) ?? null,
+      handoffs: handoffs.get(rep) ?? noHandoff,
     }))
     .sort((a, b) => (b.revenue_won ?? -1) - (a.revenue_won ?? -1) || a.name.localeCompare(b.name));
 }
@@ -153,6 +162,36 @@ function pipelineOrder(conversions: ValueRecord[]): string[] {
   return order;
 }
 
+/** A loss reason as recorded (lower-cased, trimmed: docs/kpis.md), `unknown` in words. */
+const reasonLabel = (key: string) => (key === "unknown" ? "No reason given" : key.charAt(0).toUpperCase() + key.slice(1));
+
+/** Component scores are kept to 4 decimals: enough for any display, stable in the content hash. */
+const component = (value: number) => Math.round(value * 10_000) / 10_000;
+
+function customerHealth(input: ReportInput, document: MonthDocument, headlines: (kpis: readonly KpiId[]) => Headline[]): CustomerHealth {
+  const atRisk = overall(document, "accounts_at_risk");
+  const accounts = (input.atRisk?.accounts ?? []).map((a): AtRiskAccount => ({
+    account_id: a.account_id,
+    name: a.name,
+    owner_rep_id: a.owner_rep_id,
+    owner: a.owner_rep_id === null ? null : (input.names.rep[a.owner_rep_id] ?? a.owner_rep_id),
+    segment: a.segment,
+    mrr: a.mrr,
+    revenue: component(a.revenue),
+    loyalty: component(a.loyalty),
+    engagement: component(a.engagement),
+    score: a.score,
+  }));
+  return {
+    metrics: headlines(["customer_health", "accounts_at_risk"]),
+    by_segment: breakdown(document, "customer_health", "segment"),
+    at_risk_below: input.atRisk?.below ?? 70,
+    // The ratio's numerator is the number of accounts at risk.
+    at_risk_count: atRisk?.numerator ?? null,
+    at_risk: accounts,
+  };
+}
+
 /** Everything the report shows, from the documents; throws if M itself was never computed. */
 export function assembleReport(input: ReportInput): Report {
   const { month, documents } = input;
@@ -165,6 +204,7 @@ export function assembleReport(input: ReportInput): Report {
   const pipeline = pipelineOrder(conversions);
   const inPipeline = (a: Item, b: Item) => pipeline.indexOf(a.key) - pipeline.indexOf(b.key);
   const count = (kpi: KpiId) => overall(document, kpi)?.value ?? null;
+  const repName = (key: string) => input.names.rep[key] ?? key;
   // Losses are negative so that a chart of the movements shows gains and losses apart.
   const movement = (kpi: KpiId, label: string, sign = 1): Item => {
     const value = count(kpi);
@@ -208,6 +248,11 @@ export function assembleReport(input: ReportInput): Report {
         "lead_response_minutes", "responded_within_1h", "leads_followed_up",
         "customer_response_minutes", "positive_reply_rate", "meeting_booking_rate",
       ]),
+      selling_time: {
+        share: headline("selling_time_share", month, documents),
+        // By team: a few bars however many reps there are.
+        by_team: breakdown(document, "selling_time_share", "team"),
+      },
     },
     customers: {
       nps: {
@@ -226,6 +271,18 @@ export function assembleReport(input: ReportInput): Report {
       metrics: headlines([
         "mrr", "active_customers", "logo_churn_rate", "revenue_churn_rate", "net_revenue_retention", "arpa", "customer_lifetime_value",
       ]),
+      churn_by_rep: breakdown(document, "logo_churn_rate", "rep", repName),
+    },
+    health: customerHealth(input, document, headlines),
+    losses: {
+      lost_revenue_by_reason: breakdown(document, "lost_revenue", "reason", reasonLabel),
+      deals_lost_by_reason: breakdown(document, "deals_lost", "reason", reasonLabel),
+      competitive_by_team: breakdown(document, "competitive_loss_rate", "team"),
+      metrics: headlines(["lost_revenue", "deals_lost", "competitive_loss_rate"]),
+    },
+    acquisition: {
+      // The lifetime value it is set against is in customers.metrics.
+      metrics: headlines(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]),
     },
     warnings: document.warnings,
   };

@@ -1,10 +1,14 @@
 // What a report of month M reads besides the workspace: the month documents of M and the
-// 23 months before it, and the display names of reps and products. Set-based reads of the
-// KPI tables and projections, in raw D1 like the engine that writes them (db/README.md).
+// 23 months before it, the display names of reps and products, and the at-risk accounts
+// of M. Set-based reads of the KPI tables and projections, in raw D1 like the engine that
+// writes them (db/README.md).
 import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, monthRange } from "../../shared/months";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
 import type { WorkspaceRow } from "../db/workspaces";
+import { monthParams } from "../kpi/engine";
+import { ACCOUNT_HEALTH, AT_RISK_BELOW } from "../kpi/health";
+import { P } from "../kpi/sql";
 
 /** Months a report looks back over, M included: two years, for M−12 and its year to date. */
 export const REPORT_MONTHS = 24;
@@ -34,3 +38,52 @@ export async function namesFor(db: D1Database, workspaceId: string) {
     teams: Object.fromEntries(repRows.map((r) => [r.rep_id, r.team])),
   };
 }
+
+/**
+ * The report lists at most this many at-risk accounts, the lowest scores first: the ones
+ * to call this week, within the page's weight (the count of all of them is a KPI).
+ */
+export const AT_RISK_LIST_LIMIT = 10;
+
+/** One at-risk customer account at start(M+1), as the engine's health fact computes it. */
+export interface AccountHealthRow {
+  account_id: string;
+  name: string;
+  /** The account's owner rep at start(M+1), null without one. */
+  owner_rep_id: string | null;
+  segment: string;
+  region: string;
+  mrr: number;
+  revenue: number;
+  loyalty: number;
+  engagement: number;
+  score: number;
+}
+
+/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
+const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
+
+/**
+ * The at-risk accounts of M: one statement over the engine's ACCOUNT_HEALTH fact
+ * (workers/kpi/health.ts, the rows customer_health and accounts_at_risk aggregate; docs/kpis.md,
+ * rules 32–34), cut to the lowest scores — then the largest MRR, which has the most to lose.
+ * Accounts whose MRR has ended (revenue part 0: they paid and pay nothing now) stay
+ * customers by rule 24 and at risk, but come last: the list is the accounts still to save.
+ * Its cost is the fact's, bounded by the customer accounts at start(M+1) and the score's
+ * windows, not by the history; the names are one primary-key lookup per listed account.
+ */
+export const AT_RISK_ACCOUNTS = `WITH at_risk AS (
+  SELECT * FROM (${ACCOUNT_HEALTH}) WHERE health < ${AT_RISK_BELOW}
+  ORDER BY (mrr = 0 AND revenue = 0), health, mrr DESC, account_id LIMIT ${AT_RISK_LIST_LIMIT})
+SELECT r.account_id, COALESCE(x.name, r.account_id) AS name, NULLIF(r.rep, 'unknown') AS owner_rep_id, r.segment, r.region,
+  r.mrr, r.revenue, r.loyalty, r.engagement, r.health AS score
+FROM at_risk r LEFT JOIN accounts x ON x.workspace_id = ${P.workspace} AND x.account_id = r.account_id
+ORDER BY (r.mrr = 0 AND r.revenue = 0), r.health, r.mrr DESC, r.account_id`;
+
+export async function atRiskAccountsFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<AccountHealthRow[]> {
+  const params = monthParams(workspace, month, null, 0, "report");
+  const { results } = await db.prepare(AT_RISK_ACCOUNTS).bind(...params.slice(0, parameterCount(AT_RISK_ACCOUNTS))).all<AccountHealthRow>();
+  return results;
+}
+
+export { AT_RISK_BELOW };

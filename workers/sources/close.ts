@@ -6,6 +6,7 @@ import { bytesToHex, hmacSha256, timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, Verdict } from "./adapter";
 import {
+  checkedPlanDate,
   checkedText,
   checkedValue,
   describeIssues,
@@ -255,8 +256,12 @@ function mapOpportunity(event: CloseEvent, connection: ConnectionSecrets): Draft
   const status = data.status_type === undefined || data.status_type === null
     ? data.status_type
     : ({ active: "open", won: "won", lost: "lost" } as const)[data.status_type];
-  // date_won on an active opportunity is only the expected close date: it is not a close.
+  // date_won on an active opportunity is only the expected close date: it is not a close
+  // but the deal's plan (docs/kpis.md, rule 38), a calendar day read as midnight in the
+  // workspace's time zone. On a won opportunity it is the close, and the plan stays.
   let closedAt: string | null | undefined;
+  const plan = data.status_type === "active" ? checkedPlanDate(data.date_won, "date_won", connection.timezone || "UTC") : {};
+  const planNote = plan.issue === undefined ? undefined : `${plan.issue}: the deal was applied without its expected_close_at`;
   if (data.status_type === "active") closedAt = null;
   else if (data.status_type === "won") closedAt = data.date_won ?? undefined;
   else if (data.status_type === "lost") closedAt = data.date_lost ?? undefined;
@@ -274,8 +279,9 @@ function mapOpportunity(event: CloseEvent, connection: ConnectionSecrets): Draft
     currency: data.value_currency,
     created_at: data.date_created,
     closed_at: closedAt,
+    expected_close_at: plan.value,
     ...custom.data,
-  }), custom.note)]);
+  }), [planNote, custom.note].filter((n) => n !== undefined).join("; ") || undefined)]);
 }
 
 function leadStageOf(label: string, connection: ConnectionSecrets): Mapping<LeadStage | null> {

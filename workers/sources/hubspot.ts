@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { MINUTE_MS, SECOND_MS } from "../../shared/units";
 import { bytesToBase64, hmacSha256, sha256Hex, timingSafeEqualText } from "../lib/crypto";
+import { parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, SourceAdapter, SplitDelivery, Verdict } from "./adapter";
 import {
   checkedValue,
@@ -216,7 +217,8 @@ const CONTRACT_VALUE_PARTNERS: Readonly<Record<string, string>> = { hs_tcv: "hs_
 
 /**
  * The stored header (set by `split`, never taken from the request) holding the value of
- * the partner property found in the same batch, for the same deal at the same instant.
+ * the partner property found in the same batch, for the same deal at the same instant:
+ * hs_acv for hs_tcv and back, the dealstage for a closedate.
  */
 export const PAIRED_VALUE_HEADER = "x-quotient-paired-value";
 
@@ -249,16 +251,35 @@ function competitorProperty(config: Record<string, unknown>): string | null {
   return typeof name === "string" && name !== "" ? name : null;
 }
 
+/** The status a deal stage gives: custom pipelines use stage ids, and a connection may list which ones close the deal. */
+function statusOfStage(stage: string | null, config: Record<string, unknown>): "open" | "won" | "lost" {
+  const won = stringList(config, "closed_won_stages", ["closedwon"]);
+  const lost = stringList(config, "closed_lost_stages", ["closedlost"]);
+  return stage !== null && won.includes(stage) ? "won" : stage !== null && lost.includes(stage) ? "lost" : "open";
+}
+
+/**
+ * What a `closedate` sets. HubSpot's close date is the expected one while the deal is open
+ * and the close once it is won or lost (HubSpot sets it to the day of the closing stage
+ * change, in that write). The event carries the property alone, so the `dealstage` of the
+ * same write (same deal and `occurredAt`, in the batch; `paired`) tells which it is: a
+ * closing stage makes it `closed_at`, an open one `expected_close_at`. Alone, it sets both:
+ * each is read only where it applies — closed_at of a closed deal (docs/kpis.md, rule 5),
+ * the plan of an open one (rule 38) — as docs/crms/hubspot.md explains.
+ */
+function closeDateFields(value: HubSpotEvent["propertyValue"], config: Record<string, unknown>, pairedStage?: string): Fields {
+  const date = instant(value);
+  if (date !== null && parseInstant(date) === null) return unmapped(`closedate ${JSON.stringify(value)} is not a date`);
+  if (pairedStage === undefined) return mapped({ closed_at: date, expected_close_at: date });
+  return mapped(statusOfStage(pairedStage, config) === "open" ? { expected_close_at: date } : { closed_at: date });
+}
+
 function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config: Record<string, unknown>, paired?: string): Fields {
   if (name === competitorProperty(config)) return mapped({ competitor: text(value) });
   switch (name) {
     case "dealstage": {
       const stage = text(value);
-      // Custom pipelines use stage ids: a connection may list which ones close the deal.
-      const won = stringList(config, "closed_won_stages", ["closedwon"]);
-      const lost = stringList(config, "closed_lost_stages", ["closedlost"]);
-      const status = stage !== null && won.includes(stage) ? "won" : stage !== null && lost.includes(stage) ? "lost" : "open";
-      return mapped({ stage, status });
+      return mapped({ stage, status: statusOfStage(stage, config) });
     }
     case "amount":
       return mapped({ amount: text(value) });
@@ -267,7 +288,7 @@ function dealProperty(name: string, value: HubSpotEvent["propertyValue"], config
     case "hubspot_owner_id":
       return mapped({ owner_rep_id: text(value) });
     case "closedate":
-      return mapped({ closed_at: instant(value) });
+      return closeDateFields(value, config, paired);
     case "createdate":
       return mapped({ created_at: instant(value) });
     case "pipeline":
@@ -465,6 +486,7 @@ export const hubspot: SourceAdapter = {
       return { ok: false, status: 413, reason: `at most ${MAX_EVENTS_PER_REQUEST} events per request` };
     }
     const contractValues = contractValuesOf(parsed as unknown[]);
+    const stages = dealStagesOf(parsed as unknown[]);
     const deliveries: SplitDelivery[] = [];
     for (const event of parsed as unknown[]) {
       let json: string;
@@ -474,7 +496,7 @@ export const hubspot: SourceAdapter = {
         // Nested deeper than the stack allows: no event looks like that.
         return { ok: false, status: 400, reason: "an event of the batch is nested too deeply" };
       }
-      const partner = contractValues.get(contractValueKey(event, true) ?? "");
+      const partner = contractValues.get(contractValueKey(event, true) ?? "") ?? stages.get(closeDateKey(event) ?? "");
       deliveries.push({ deliveryId: deliveryIdOf(event, json), body: json, headers: partner === undefined ? {} : { [PAIRED_VALUE_HEADER]: partner } });
     }
     return { ok: true, deliveries };
@@ -509,6 +531,26 @@ function contractValuesOf(events: unknown[]): Map<string, string> {
     if (key !== null && (typeof value === "string" || typeof value === "number")) values.set(key, String(value));
   }
   return values;
+}
+
+/** The key of a deal's write (deal and instant) for a `closedate` change; null for any other event. */
+function closeDateKey(event: unknown): string | null {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return null;
+  const { subscriptionType, propertyName, objectId, occurredAt } = event as Record<string, unknown>;
+  return subscriptionType === "deal.propertyChange" && propertyName === "closedate" ? [keyPart(objectId), keyPart(occurredAt)].join(":") : null;
+}
+
+/** The stage each deal's write of a batch sets, by closeDateKey: what a `closedate` of that write looks up. */
+function dealStagesOf(events: unknown[]): Map<string, string> {
+  const stages = new Map<string, string>();
+  for (const event of events) {
+    if (typeof event !== "object" || event === null || Array.isArray(event)) continue;
+    const { subscriptionType, propertyName, propertyValue, objectId, occurredAt } = event as Record<string, unknown>;
+    if (subscriptionType === "deal.propertyChange" && propertyName === "dealstage" && typeof propertyValue === "string" && propertyValue !== "") {
+      stages.set([keyPart(objectId), keyPart(occurredAt)].join(":"), propertyValue);
+    }
+  }
+  return stages;
 }
 
 function normalizeEvent(raw: unknown, config: Record<string, unknown>, paired?: string): Normalized {

@@ -2,9 +2,11 @@
 // bodies, the rejected-item builders that keep one bad item from failing its delivery, the
 // signed-timestamp window, and small helpers every mapping uses.
 import type { z } from "zod";
+import { localMidnight } from "../../shared/months";
 import { SECOND_MS } from "../../shared/units";
 import type { Rejected } from "../model/apply";
 import { ENTITIES } from "../model/entities";
+import { parseInstant } from "../model/values";
 import type { Normalized, Refusal } from "./adapter";
 
 // ---- Mapped or not ------------------------------------------------------------------
@@ -230,4 +232,42 @@ export function checkedText(value: unknown, crmField: string): { value?: string 
   if (value === undefined || value === null) return { value };
   if (typeof value === "string") return { value: value === "" ? null : value };
   return { issue: `${crmField} ${JSON.stringify(value)} is not text` };
+}
+
+// ---- A CRM's expected close date (the deal's plan) ------------------------------------
+
+/** The year, month (1–12) and day of a calendar date "YYYY-MM-DD" that exists; null for any other text. */
+export function calendarDay(text: string): [year: number, month: number, day: number] | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  // Date.UTC rolls 2026-02-30 over into March: such a day does not exist.
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? [year, month, day] : null;
+}
+
+/** Midnight of a calendar day in `timeZone`, as ISO text; null when `text` is no calendar day. */
+export function localMidnightText(text: string, timeZone: string): string | null {
+  const day = calendarDay(text);
+  return day === null ? null : isoOrNull(localMidnight(...day, timeZone));
+}
+
+/**
+ * A CRM's expected close date as the deal's `expected_close_at` (docs/kpis.md, rule 38). A
+ * calendar day becomes midnight of that day in the workspace's time zone, so the plan lies
+ * in the month the CRM shows; an ISO instant is kept as sent. undefined (not sent) stays
+ * absent; null or "" clears. Anything else is the issue: the caller leaves the field out
+ * and keeps the record (docs/spec-readings.md, "CRM fields").
+ */
+export function checkedPlanDate(value: unknown, crmField: string, timeZone: string): { value?: string | null; issue?: string } {
+  if (value === undefined || value === null) return { value };
+  if (value === "") return { value: null };
+  if (typeof value === "string") {
+    const midnight = localMidnightText(value, timeZone);
+    if (midnight !== null) return { value: midnight };
+    // An instant's own day must exist too: Date.parse rolls 2026-02-30T10:00Z over into March.
+    const ms = calendarDay(value.trim().slice(0, 10)) === null ? null : parseInstant(value);
+    if (ms !== null && isoOrNull(ms) !== null) return { value };
+  }
+  return { issue: `${crmField} ${JSON.stringify(value)} is not a date` };
 }

@@ -6,6 +6,7 @@ import { base64ToBytes, bytesToBase64, randomBytes } from "../lib/crypto";
 import { parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
 import {
+  checkedPlanDate,
   checkedText,
   checkedValue,
   describeIssues,
@@ -393,6 +394,19 @@ function customDealFields(raw: Record<string, unknown> | null, config: CustomFie
   return { data: present(data), ...(notes.length > 0 ? { note: notes.join("; ") } : {}) };
 }
 
+/**
+ * The deal's plan: Pipedrive's `expected_close_date`, a calendar day (v1 and v2 alike), is
+ * midnight of that day in the workspace's time zone (docs/kpis.md, rule 38). It is the plan
+ * whatever the status: won_time / lost_time are the close. A date that is no day is left
+ * out, with a note for the dead letter beside the deal's event.
+ */
+function expectedClose(raw: Record<string, unknown> | null, timeZone: string): { data: Record<string, unknown>; note?: string } {
+  const value = raw && Object.hasOwn(raw, "expected_close_date") ? raw.expected_close_date : undefined;
+  const { value: plan, issue } = checkedPlanDate(value, "expected_close_date", timeZone);
+  if (issue !== undefined) return { data: {}, note: `${issue}: the deal was applied without its expected_close_at` };
+  return { data: present({ expected_close_at: plan }) };
+}
+
 function mapDeal(envelope: Envelope, eventMs: number, occurredAt: string, custom: Record<string, unknown>): Mapped {
   const dealId = idText(envelope.current?.id ?? envelope.previous?.id ?? envelope.entityId);
   if (!dealId) return unmapped("deal without an id");
@@ -535,11 +549,11 @@ export const pipedrive: SourceAdapter = {
 
   // One stored delivery is one webhook, the item at position 0 (its events follow from it).
   normalize(delivery, connection): Normalized {
-    return normalizeJsonItem(delivery.body, (payload) => normalizeWebhook(payload, connection.config));
+    return normalizeJsonItem(delivery.body, (payload) => normalizeWebhook(payload, connection.config, connection.timezone || "UTC"));
   },
 };
 
-function normalizeWebhook(payload: unknown, config: Record<string, unknown>): Normalized {
+function normalizeWebhook(payload: unknown, config: Record<string, unknown>, timeZone: string): Normalized {
   const envelope = envelopeOf(payload);
   if (!envelope.ok) return itemResult(payload, envelope);
   const { dedupeKey, timestamp } = envelope.value;
@@ -548,11 +562,14 @@ function normalizeWebhook(payload: unknown, config: Record<string, unknown>): No
   const identity = { eventId: dedupeKey, occurredAt: eventMs };
   const customConfig = customFieldsConfig.safeParse(config);
   if (!customConfig.success) return itemResult(payload, unmapped(`the connection's config is invalid: ${describeIssues(customConfig.error, { prefix: "config" })}`), identity);
-  const custom = envelope.value.entity === "deal" ? customDealFields(envelope.value.current, customConfig.data) : { data: {} };
-  const mapping = mapEnvelope(envelope.value, eventMs, custom.data);
+  const isDeal = envelope.value.entity === "deal";
+  const custom = isDeal ? customDealFields(envelope.value.current, customConfig.data) : { data: {} };
+  const plan = isDeal ? expectedClose(envelope.value.current, timeZone) : { data: {} };
+  const mapping = mapEnvelope(envelope.value, eventMs, { ...plan.data, ...custom.data });
   const result = itemResult(payload, mapping, identity);
   // The note follows the events: the deal stands, and the dead letter says what it lacks.
   const upserted = mapping.ok && mapping.value.some((event) => event.type === "deal.upserted");
-  if (custom.note === undefined || !upserted) return result;
-  return { ...result, rejected: [rejectedItem(result.events.length, payload, custom.note, null, eventMs)] };
+  const note = [plan.note, custom.note].filter((n) => n !== undefined).join("; ");
+  if (note === "" || !upserted) return result;
+  return { ...result, rejected: [rejectedItem(result.events.length, payload, note, null, eventMs)] };
 }

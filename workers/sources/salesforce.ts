@@ -2,11 +2,10 @@
 // and the connection's organization id, stored one per Notification, mapped per sObject type.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { z } from "zod";
-import { localMidnight } from "../../shared/months";
 import { timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
-import { type CheckedField, checkedValue, describeIssues, isolateItem, itemResult, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
+import { type CheckedField, checkedPlanDate, checkedValue, describeIssues, isolateItem, itemResult, localMidnightText, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -209,12 +208,11 @@ function idOfType(fields: Fields, name: string, prefix: string): string | undefi
 /**
  * A date field (CloseDate) is a calendar day, not an instant: it becomes midnight of that
  * day in the workspace's time zone, so the deal lands in the month Salesforce shows.
+ * Anything but a day is passed on as is, so that event validation rejects it with its reason.
  */
 function startOfDay(fields: Fields, name: string, timeZone: string): string | null | undefined {
   const value = text(fields, name);
-  const match = typeof value === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
-  if (!match) return value;
-  return new Date(localMidnight(Number(match[1]), Number(match[2]), Number(match[3]), timeZone)).toISOString();
+  return typeof value === "string" ? (localMidnightText(value, timeZone) ?? value) : value;
 }
 
 function timeZoneOf(connection: ConnectionSecrets): string {
@@ -310,6 +308,11 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
   const kind = text(fields, "Type");
   const closedAt =
     status === "open" ? null : status === undefined ? undefined : startOfDay(fields, "CloseDate", timeZoneOf(connection));
+  // An open opportunity's CloseDate is its plan (docs/kpis.md, rule 38); a closed one's is
+  // the close, and the plan it had stays. Without IsClosed (or a closed stage name) the
+  // status is unknown, and so is what the date is: it sets neither.
+  const plan = status === "open" ? checkedPlanDate(text(fields, "CloseDate"), "CloseDate", timeZoneOf(connection)) : {};
+  const planNote = plan.issue === undefined ? undefined : `${plan.issue}: the deal was applied without its expected_close_at`;
   return mapped({
     type: "deal.upserted",
     data: present({
@@ -325,11 +328,12 @@ function mapOpportunity(fields: Fields, id: string, connection: ConnectionSecret
       source: text(fields, "LeadSource"),
       created_at: text(fields, "CreatedDate"),
       closed_at: closedAt,
+      expected_close_at: plan.value,
       term_months: term.value,
       competitor: competitorField === undefined ? undefined : text(fields, competitorField),
       lost_reason: lostReasonField === undefined ? undefined : text(fields, lostReasonField),
     }),
-    note: term.note,
+    note: joinNotes(term.note, planNote),
   });
 }
 

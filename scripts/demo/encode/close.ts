@@ -3,7 +3,7 @@
 // prospect at once.
 import { DAY_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, randomText, signedDelivery } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, isLocalMidnight, ms, planDay, randomText, signedDelivery } from "./types";
 
 /** Lead statuses of the demo's Close org → lifecycle stages (the connection's config). */
 export const CLOSE_LEAD_STATUSES: Record<string, string> = {
@@ -22,7 +22,7 @@ const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** A Close date (date_won / date_lost) is a calendar day: UTC midnight. */
 const isUtcMidnight = (iso: unknown) => typeof iso === "string" && ms(iso) % DAY_MS === 0;
 
-function carried(event: NativeEvent): string[] {
+function carriedIn(event: NativeEvent, timeZone: string): string[] {
   const fields = fieldsOf(event);
   const data = event.data;
   switch (event.type) {
@@ -34,6 +34,8 @@ function carried(event: NativeEvent): string[] {
       return fields.filter((f) => {
         if (f === "account_id" || f === "lead_id") return data.account_id === data.lead_id;
         if (f === "closed_at") return (data.status === "won" || data.status === "lost") && isUtcMidnight(data.closed_at);
+        // An active opportunity's date_won is its plan, a day in the workspace's zone.
+        if (f === "expected_close_at") return data.status === "open" && (data.expected_close_at === null || isLocalMidnight(data.expected_close_at, timeZone));
         if (f === "stage") return data.status === "open" || (data.stage === "Won" && data.status === "won") || (data.stage === "Lost" && data.status === "lost");
         return ["owner_rep_id", "status", "amount", "currency", "created_at"].includes(f);
       });
@@ -51,6 +53,17 @@ function carried(event: NativeEvent): string[] {
     default:
       return [];
   }
+}
+
+/** An opportunity's native field as Close names it in changed_fields (other objects keep the native name). */
+const OPPORTUNITY_FIELDS: Record<string, string> = {
+  owner_rep_id: "user_id", stage: "status_label", status: "status_type", amount: "value", currency: "value_currency",
+  created_at: "date_created", expected_close_at: "date_won",
+};
+function closeFieldName(objectType: string, field: string, current: Record<string, unknown>): string {
+  if (objectType !== "opportunity") return field;
+  if (field === "closed_at") return current.status === "lost" ? "date_lost" : "date_won";
+  return OPPORTUNITY_FIELDS[field] ?? field;
 }
 
 function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
@@ -100,6 +113,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
           date_created: current.created_at,
           date_updated: at,
           ...(status === "won" && current.closed_at !== undefined ? { date_won: String(current.closed_at).slice(0, 10) } : {}),
+          ...(status === "open" && current.expected_close_at !== undefined ? { date_won: planDay(current.expected_close_at, context.timezone) } : {}),
           ...(status === "lost" && current.closed_at !== undefined ? { date_lost: String(current.closed_at).slice(0, 10) } : {}),
         };
         break;
@@ -138,7 +152,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
         object_id: id,
         lead_id: leadId ?? null,
         action,
-        changed_fields: action === "updated" ? Object.keys(part.data).filter((f) => f !== "lead_id") : [],
+        changed_fields: action === "updated" ? Object.keys(part.data).filter((f) => f !== "lead_id").map((f) => closeFieldName(objectType, f, current)) : [],
         meta: {},
         data,
         previous_data: {},
@@ -149,4 +163,6 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
   return deliveries;
 }
 
-export const closeEncoder: Encoder = { kind: "close", carried, encode };
+export function closeEncoderFor(timeZone: string): Encoder {
+  return { kind: "close", carried: (event) => carriedIn(event, timeZone), encode };
+}

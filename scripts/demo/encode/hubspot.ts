@@ -37,6 +37,10 @@ function carried(event: NativeEvent): string[] {
       return fields.filter((f) => {
         if (f === "status") return typeof data.stage === "string" && (CLOSED[data.stage] ?? "open") === data.status;
         if (f === "source") return typeof data.source === "string" && data.source === data.source.toLowerCase();
+        // Both are HubSpot's closedate: the dealstage of the same write tells which one it is
+        // (workers/sources/hubspot.ts, closeDateFields), a closing stage the close, an open one the plan.
+        if (f === "closed_at") return typeof data.stage === "string" && CLOSED[data.stage] !== undefined;
+        if (f === "expected_close_at") return typeof data.stage === "string" && CLOSED[data.stage] === undefined;
         // The competitor needs a connection's competitor_property: it goes natively.
         return ["name", "account_id", "lead_id", "owner_rep_id", "stage", "amount", "currency", "kind", "created_at", "closed_at", "lost_reason", "term_months"].includes(f);
       });
@@ -78,7 +82,10 @@ interface HubSpotEvent {
 }
 
 function encode(parts: NativeEvent[]): Delivery[] {
-  const out: HubSpotEvent[] = [];
+  // One write per part: the events of one write stay in one batch, where the adapter pairs
+  // hs_tcv with hs_acv and a closedate with its dealstage.
+  const writes: HubSpotEvent[][] = [];
+  let out: HubSpotEvent[] = [];
   const created = new Set<string>();
   let eventId = 3_000_000_000;
   const push = (occurredAt: number, subscriptionType: string, fields: Partial<HubSpotEvent>) =>
@@ -95,6 +102,7 @@ function encode(parts: NativeEvent[]): Delivery[] {
     });
 
   for (const part of parts) {
+    writes.push((out = []));
     const at = ms(part.occurred_at);
     const id = idOf(part);
     const objectId = Number(id);
@@ -169,6 +177,7 @@ function encode(parts: NativeEvent[]): Delivery[] {
         case "deal.source": property("hs_analytics_source", text.toUpperCase()); break;
         case "deal.created_at": if (!createdAtSent) property("createdate", String(ms(text))); break;
         case "deal.closed_at": property("closedate", String(ms(text))); break;
+        case "deal.expected_close_at": property("closedate", value === null ? "" : String(ms(text))); break;
         case "deal.lost_reason": property("closed_lost_reason", text); break;
         case "deal.term_months":
           // HubSpot's two contract values of one write, whose ratio is the term: 12 × TCV / ACV.
@@ -180,13 +189,13 @@ function encode(parts: NativeEvent[]): Delivery[] {
     }
   }
 
+  const batches: HubSpotEvent[][] = [[]];
+  for (const write of writes) {
+    if (batches.at(-1)!.length > 0 && batches.at(-1)!.length + write.length > BATCH) batches.push([]);
+    batches.at(-1)!.push(...write);
+  }
   const deliveries: Delivery[] = [];
-  for (let i = 0; i < out.length; ) {
-    // The two contract values of one write go in one batch: the adapter pairs them there.
-    const end = Math.min(i + BATCH, out.length);
-    const splitsPair = end < out.length && out[end - 1]!.propertyName === "hs_acv" && out[end]!.propertyName === "hs_tcv";
-    const batch = out.slice(i, splitsPair ? end - 1 : end);
-    i += batch.length;
+  for (const batch of batches.filter((b) => b.length > 0)) {
     const body = JSON.stringify(batch);
     deliveries.push(
       signedDelivery("hubspot", body, batch.length, {

@@ -4,10 +4,10 @@
 // same entity at the same instant, so the union of all sources is the company again.
 import type { ConnectionKind } from "../../../workers/sources";
 import { type Company, mulberry32, type NativeEvent } from "../company";
-import { closeEncoder } from "./close";
+import { closeEncoderFor } from "./close";
 import { hubspotEncoder } from "./hubspot";
 import { nativeEncoder } from "./native";
-import { pipedriveEncoder } from "./pipedrive";
+import { pipedriveEncoderFor } from "./pipedrive";
 import { salesforceEncoderFor } from "./salesforce";
 import { stripeEncoder } from "./stripe";
 import { type Delivery, type EncodeContext, type Encoder, ID_FIELDS } from "./types";
@@ -23,8 +23,8 @@ export { SALESFORCE_LEAD_STATUSES } from "./salesforce";
 const ENCODERS = {
   native: () => nativeEncoder,
   hubspot: () => hubspotEncoder,
-  pipedrive: () => pipedriveEncoder,
-  close: () => closeEncoder,
+  pipedrive: (company) => pipedriveEncoderFor(company.timezone),
+  close: (company) => closeEncoderFor(company.timezone),
   salesforce: (company) => salesforceEncoderFor(company.timezone),
   stripe: () => stripeEncoder,
 } satisfies Partial<Record<ConnectionKind, (company: Pick<Company, "timezone">) => Encoder>>;

@@ -2,11 +2,11 @@
 // fields, behind the connection's HTTP Basic credentials (Pipedrive signs nothing), which the
 // Pipedrive adapter's signer sets (workers/sources/pipedrive.ts).
 import type { NativeEvent } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, signedDelivery, uuid } from "./types";
+import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, isLocalMidnight, ms, planDay, signedDelivery, uuid } from "./types";
 
 const ACTIVITY_TYPES = new Set(["call", "meeting", "email", "task", "demo", "note"]);
 
-function carried(event: NativeEvent): string[] {
+function carriedIn(event: NativeEvent, timeZone: string): string[] {
   const fields = fieldsOf(event);
   const data = event.data;
   switch (event.type) {
@@ -17,6 +17,8 @@ function carried(event: NativeEvent): string[] {
     case "deal.upserted":
       return fields.filter((f) => {
         if (f === "closed_at") return data.status === "won" || data.status === "lost";
+        // expected_close_date is a calendar day, whatever the status.
+        if (f === "expected_close_at") return data.expected_close_at === null || isLocalMidnight(data.expected_close_at, timeZone);
         return ["name", "account_id", "lead_id", "owner_rep_id", "stage", "status", "amount", "currency", "created_at", "lost_reason"].includes(f);
       });
     case "activity.logged":
@@ -85,6 +87,7 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
           person_id: num(current.lead_id),
           add_time: current.created_at === undefined ? undefined : pipedriveTime(String(current.created_at)),
           update_time: pipedriveTime(part.occurred_at),
+          expected_close_date: planDay(current.expected_close_at, context.timezone),
           ...(status === "won" && current.closed_at !== undefined ? { won_time: pipedriveTime(String(current.closed_at)) } : {}),
           ...(status === "lost" && current.closed_at !== undefined ? { lost_time: pipedriveTime(String(current.closed_at)) } : {}),
           ...(status === "lost" && current.lost_reason !== undefined ? { lost_reason: current.lost_reason } : {}),
@@ -135,4 +138,6 @@ function encode(parts: NativeEvent[], context: EncodeContext): Delivery[] {
   return deliveries;
 }
 
-export const pipedriveEncoder: Encoder = { kind: "pipedrive", carried, encode };
+export function pipedriveEncoderFor(timeZone: string): Encoder {
+  return { kind: "pipedrive", carried: (event) => carriedIn(event, timeZone), encode };
+}

@@ -2,11 +2,10 @@
 // per message, as one workflow rule sends them) carrying the record's selected fields.
 // Nothing is signed (the adapter's signer adds nothing): the secret webhook URL and the
 // organization id are the trust.
-import { localMidnight } from "../../../shared/months";
 import { DAY_MS } from "../../../shared/units";
 import type { NativeEvent } from "../company";
 import { salesforce18 } from "../company";
-import { type Delivery, type EncodeContext, type Encoder, fieldsOf, idOf, ms, signedDelivery } from "./types";
+import { type Delivery, dayIn, type EncodeContext, type Encoder, fieldsOf, idOf, isLocalMidnight, ms, planDay, signedDelivery } from "./types";
 
 /** Lead Status values of the demo org → lifecycle stages (the connection's config). */
 export const SALESFORCE_LEAD_STATUSES: Record<string, string> = {
@@ -22,18 +21,6 @@ const KINDS: Record<string, string> = { new: "New Customer", expansion: "Existin
 const TASK_SUBTYPES: Record<string, string> = { call: "Call", email: "Email", social: "LinkedIn", task: "Task" };
 const PER_MESSAGE = 100;
 
-function dayIn(instant: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(instant));
-  return parts;
-}
-
-function isLocalMidnight(iso: unknown, timeZone: string): boolean {
-  if (typeof iso !== "string") return false;
-  const day = dayIn(ms(iso), timeZone);
-  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
-  return localMidnight(y, m, d, timeZone) === ms(iso);
-}
-
 function carriedIn(event: NativeEvent, timeZone: string): string[] {
   const fields = fieldsOf(event);
   const data = event.data;
@@ -46,6 +33,8 @@ function carriedIn(event: NativeEvent, timeZone: string): string[] {
       return fields.filter((f) => {
         if (f === "kind") return data.kind === "new" || data.kind === "expansion";
         if (f === "closed_at") return (data.status === "won" || data.status === "lost") && isLocalMidnight(data.closed_at, timeZone);
+        // An open opportunity's CloseDate is its plan (a cleared one is sent as xsi:nil).
+        if (f === "expected_close_at") return data.status === "open" && (data.expected_close_at === null || isLocalMidnight(data.expected_close_at, timeZone));
         return ["name", "account_id", "owner_rep_id", "stage", "status", "amount", "currency", "source", "created_at"].includes(f);
       });
     case "activity.logged": {
@@ -125,9 +114,10 @@ export function salesforceEncoderFor(timeZone: string): Encoder {
           type = "Opportunity";
           const status = String(current.status);
           const closed = status === "won" || status === "lost";
-          const closeDate = closed && current.closed_at !== undefined
-            ? dayIn(ms(String(current.closed_at)), timeZone)
-            : dayIn(ms(part.occurred_at) + 45 * DAY_MS, timeZone); // the expected close date
+          // A closed opportunity's CloseDate is the close, an open one's the plan (none: not sent).
+          const closeDate = closed
+            ? current.closed_at === undefined ? undefined : dayIn(ms(String(current.closed_at)), timeZone)
+            : planDay(current.expected_close_at, timeZone);
           if (!closed) delete current.closed_at;
           fields = {
             Id: id, Name: text(current.name), AccountId: text(current.account_id), OwnerId: text(current.owner_rep_id),

@@ -1,5 +1,6 @@
 // What every encoder produces: a webhook delivery in a CRM's own format, signed at send
 // time (each scheme checks a time window, so signatures are made when the request leaves).
+import { localMidnight } from "../../../shared/months";
 import { adapterFor, type ConnectionKind } from "../../../workers/sources";
 import type { NativeEvent } from "../company";
 
@@ -93,4 +94,21 @@ export function uuid(random: () => number): string {
 export function fieldsOf(event: NativeEvent): string[] {
   const idField = ID_FIELDS[event.type];
   return Object.keys(event.data).filter((f) => f !== idField);
+}
+
+/** The calendar day "YYYY-MM-DD" an instant falls on in `timeZone`. */
+export function dayIn(instant: number, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(instant));
+}
+
+/** Whether an ISO instant is midnight of its day in `timeZone`: what a CRM's calendar date maps back to. */
+export function isLocalMidnight(iso: unknown, timeZone: string): boolean {
+  if (typeof iso !== "string") return false;
+  const [y, m, d] = dayIn(ms(iso), timeZone).split("-").map(Number) as [number, number, number];
+  return localMidnight(y, m, d, timeZone) === ms(iso);
+}
+
+/** A planned close (expected_close_at) as the CRM's calendar date in `timeZone`; null clears it. */
+export function planDay(value: unknown, timeZone: string): string | null | undefined {
+  return value === undefined || value === null ? value : dayIn(ms(String(value)), timeZone);
 }

@@ -61,7 +61,8 @@ export function describeRanking(name: string, dimension: string, unit: string, i
   const sorted = [...known].sort((a, b) => b.value - a.value);
   const total = known.reduce((sum, i) => sum + i.value, 0);
   const [first, second] = sorted;
-  const share = total > 0 && unit !== "ratio" ? ` (${percent(format, first!.value / total)} of the total)` : "";
+  // A share of the total means something for sums (money, counts), not for rates or scores.
+  const share = total > 0 && (unit === "money" || unit === "count") ? ` (${percent(format, first!.value / total)} of the total)` : "";
   const next = second ? `, followed by ${second.label} with ${format.value(unit, second.value)}` : "";
   return `${name} by ${dimension}, ${known.length} ${known.length === 1 ? "item" : "items"}: ${first!.label} leads with ${format.value(unit, first!.value)}${share}${next}.`;
 }
@@ -100,4 +101,14 @@ export function describeMovements(items: readonly BarInput[], format: Formatter)
 function signed(format: Formatter, value: number): string {
   const text = format.value("money", Math.abs(value));
   return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
+}
+
+/** "3 accounts score below 70: Northwind is lowest at 21 (revenue trend the weakest part)…" */
+export function describeAtRisk(accounts: readonly { name: string; score: number; revenue: number; loyalty: number; engagement: number }[], below: number): string {
+  if (accounts.length === 0) return `No customer account scores below ${below}.`;
+  const weakest = (a: (typeof accounts)[number]) =>
+    ([["revenue trend", a.revenue], ["loyalty", a.loyalty], ["engagement", a.engagement]] as const).reduce((m, c) => (c[1] < m[1] ? c : m))[0];
+  const [first] = accounts;
+  const rest = accounts.length > 1 ? `; the highest of them, ${accounts.at(-1)!.name}, scores ${accounts.at(-1)!.score}` : "";
+  return `${accounts.length} ${accounts.length === 1 ? "account scores" : "accounts score"} below ${below}: ${first!.name} is lowest at ${first!.score}, its weakest part ${weakest(first!)}${rest}.`;
 }

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { validateEvent } from "../../../workers/model/events";
 import { centsToDecimal, close } from "../../../workers/sources/close";
-import { deepJson, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
+import { deepJson, edgeDate, edgeNumber, fakeRequest, jsonValue, normalizeChecked, params, protoName, rawBody, routeProperties, shaped, splitAndNormalize, PURE_TIMEOUT } from "./fuzz";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const connection = { id: "c_fuzz", kind: "close" as const, secret: KEY, config: {} };
@@ -138,6 +138,22 @@ describe("Close regressions found by fuzzing", () => {
           expect(note.position).toBeGreaterThanOrEqual(result.events.length);
           expect(note.reason).toMatch(/the (deal|lead) was applied without its (term_months|competitor|lost_reason|score)/);
         }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
+  it("(g) applies an opportunity whatever its date_won holds: on an active one a date that is no day is left out with a note", () => {
+    const zone = fc.constantFrom(undefined, "UTC", "America/Los_Angeles", "Asia/Kathmandu", "Pacific/Kiritimati");
+    fc.assert(
+      fc.property(validEvent, fc.oneof(edgeDate, fc.string(), fc.constant(null)), zone, (event, dateWon, timezone) => {
+        const inner = { ...event.event, date_updated: "2026-03-01T10:00:00Z", data: { ...event.event.data, date_won: dateWon } };
+        const result = normalizeChecked(close, JSON.stringify({ ...event, event: inner }), { ...connection, ...(timezone ? { timezone } : {}) });
+        expect(result.events.length).toBe(1);
+        const mapped = result.events[0]!.event as { data: Record<string, unknown> };
+        for (const note of result.rejected) expect(note.reason).toMatch(/^date_won .* is not a date: the deal was applied without its expected_close_at$/);
+        // A won deal's date_won is its close, validated as closed_at (validateEvent may refuse it); otherwise every event is valid.
+        if (event.event.data.status_type !== "won") expect(validateEvent(mapped), JSON.stringify(mapped)).toMatchObject({ ok: true });
+        if (event.event.data.status_type !== "active") expect("expected_close_at" in mapped.data).toBe(false);
       }),
       params(),
     );

@@ -194,9 +194,10 @@ describe("HubSpot regressions found by fuzzing", () => {
     expect(result.rejected[0]!.reason).toMatch(/occurredAt/);
   });
 
-  it("passes a closedate no date can hold on as text (validation rejects it) instead of throwing", () => {
+  it("rejects a closedate no date can hold with the reason instead of throwing", () => {
     const result = normalizeOne({ ...base, subscriptionType: "deal.propertyChange", propertyName: "closedate", propertyValue: "99999999999999999999" });
-    expect(result.events[0]!.event).toMatchObject({ data: { closed_at: "99999999999999999999" } });
+    expect(result.events).toEqual([]);
+    expect(result.rejected[0]!.reason).toBe('closedate "99999999999999999999" is not a date');
   });
 
   it("rejects an association without its target instead of linking to \"undefined\"", () => {

@@ -129,4 +129,19 @@ describe("Pipedrive regressions found by fuzzing", () => {
       params(),
     );
   }, PURE_TIMEOUT);
+  it("(g) applies a deal whatever its expected_close_date holds: a date that is no day is left out with a note", () => {
+    const zone = fc.constantFrom(undefined, "UTC", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Kiritimati");
+    const date = fc.oneof(edgeDate, edgeNumber, fc.string(), jsonValue, fc.constant(null), fc.constant(undefined));
+    fc.assert(
+      fc.property(validWebhook, date, zone, (webhook, expected, timezone) => {
+        const data = expected === undefined ? webhook.data : { ...webhook.data, expected_close_date: expected };
+        const meta = { ...webhook.meta, timestamp: "2026-03-01T10:00:00Z" };
+        const result = normalizeChecked(pipedrive, JSON.stringify({ ...webhook, meta, data }), { ...connection, ...(timezone ? { timezone } : {}) });
+        expect(result.events.length).toBeGreaterThan(0);
+        for (const { event } of result.events) expect(validateEvent(event), JSON.stringify(event)).toMatchObject({ ok: true });
+        for (const note of result.rejected) expect(note.reason).toMatch(/^expected_close_date .* is not a date: the deal was applied without its expected_close_at$/);
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

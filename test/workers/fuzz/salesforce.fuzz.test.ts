@@ -135,4 +135,23 @@ describe("Salesforce regressions found by fuzzing", () => {
       params(),
     );
   }, PURE_TIMEOUT);
+  it("(g) applies an open opportunity whatever its CloseDate holds: a date that is no day is left out with a note", () => {
+    const zone = fc.constantFrom("UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Kiritimati");
+    fc.assert(
+      fc.property(validNote, fc.oneof(edgeDate, edgeString, fc.constant(null)), zone, (note, closeDate, timezone) => {
+        const fields: [string, string | null][] = [
+          ...note.fields.filter(([name]) => name !== "IsClosed" && name !== "IsWon" && name !== "StageName").map(([name, v]): [string, string | null] => [name, name === "LastModifiedDate" ? "2026-03-01T00:00:00Z" : v]),
+          ["StageName", "Prospecting"], ["IsClosed", "false"], ["IsWon", "false"], ["CloseDate", closeDate],
+        ];
+        const results = splitAndNormalize(salesforce, fakeRequest(message([{ ...note, fields }])), { ...connection, timezone });
+        // A value XML cannot hold (a NUL) makes the message unreadable: refused whole, nothing to map.
+        for (const result of results ?? []) {
+          expect(result.events).toHaveLength(1);
+          expect(validateEvent(result.events[0]!.event), JSON.stringify(result.events[0]!.event)).toMatchObject({ ok: true });
+          for (const rejected of result.rejected) expect(rejected.reason).toMatch(/^CloseDate .* is not a date: the deal was applied without its expected_close_at$/);
+        }
+      }),
+      params(),
+    );
+  }, PURE_TIMEOUT);
 });

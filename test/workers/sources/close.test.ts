@@ -134,8 +134,10 @@ describe("Close events → canonical events", () => {
           amount: "12500.50",
           currency: "USD",
           created_at: "2026-03-03T09:15:00.000000+00:00",
-          // date_won on an active opportunity is the expected close date, not a close.
+          // date_won on an active opportunity is the expected close date, not a close: the
+          // plan, 2026-03-31 at midnight in the workspace's zone (UTC here).
           closed_at: null,
+          expected_close_at: "2026-03-31T00:00:00.000Z",
         }),
       ],
       rejected: [],
@@ -670,5 +672,38 @@ describe("a Close month end to end", () => {
     for (const kpi of ["deals_won", "win_rate", "new_leads", "activities"]) {
       expect(reversedValue(kpi), kpi).toBe((await monthValues("close-story", "2026-03"))(kpi));
     }
+  });
+});
+
+describe("Close date_won: the plan of an active opportunity, the close of a won one", () => {
+  const plan = (extra: Record<string, unknown>, timezone?: string) => {
+    const body = JSON.parse(opportunityCreated) as { event: { data: Record<string, unknown> } };
+    body.event.data = { ...body.event.data, ...extra };
+    const normalized = close.normalize({ body: JSON.stringify(body), headers: {} }, { ...connectionSecrets(), ...(timezone ? { timezone } : {}) });
+    const data = (normalized.events[0]!.event as { data: Record<string, unknown> }).data;
+    return { closed_at: data.closed_at, expected_close_at: data.expected_close_at, has: "expected_close_at" in data, notes: normalized.rejected.map((r) => r.reason) };
+  };
+
+  it("an active opportunity's date_won is expected_close_at, midnight of that day in the workspace's zone", () => {
+    // 2026-03-31 00:00 in Los Angeles (PDT, UTC−7) = 07:00Z.
+    expect(plan({ date_won: "2026-03-31" }, "America/Los_Angeles")).toEqual({ closed_at: null, expected_close_at: "2026-03-31T07:00:00.000Z", has: true, notes: [] });
+  });
+
+  it("a won opportunity's date_won is closed_at only: the plan it had stays", () => {
+    expect(plan({ status_type: "won", status_label: "Won", date_won: "2026-03-20" }, "America/Los_Angeles")).toEqual({
+      closed_at: "2026-03-20", expected_close_at: undefined, has: false, notes: [],
+    });
+  });
+
+  it("clears the plan with a null date_won, leaves it without one, and leaves out a date that is no day with a note", () => {
+    expect(plan({ date_won: null })).toEqual({ closed_at: null, expected_close_at: null, has: true, notes: [] });
+    const withoutDate = JSON.parse(opportunityCreated) as { event: { data: Record<string, unknown> } };
+    delete withoutDate.event.data.date_won;
+    const data = (close.normalize({ body: JSON.stringify(withoutDate), headers: {} }, connectionSecrets()).events[0]!.event as { data: Record<string, unknown> }).data;
+    expect("expected_close_at" in data).toBe(false);
+    expect(plan({ date_won: "end of Q2" })).toEqual({
+      closed_at: null, expected_close_at: undefined, has: false,
+      notes: ['date_won "end of Q2" is not a date: the deal was applied without its expected_close_at'],
+    });
   });
 });

@@ -158,7 +158,8 @@ describe("HubSpot events → canonical events", () => {
     expect(data(change("amount", ""))).toEqual({ deal_id: "42", amount: null });
     expect(data(change("deal_currency_code", "EUR"))).toEqual({ deal_id: "42", currency: "EUR" });
     expect(data(change("hubspot_owner_id", "9001"))).toEqual({ deal_id: "42", owner_rep_id: "9001" });
-    expect(data(change("closedate", "1772150400000"))).toEqual({ deal_id: "42", closed_at: "2026-02-27T00:00:00.000Z" });
+    // Alone, a closedate is the plan of an open deal and the close of a closed one: both fields.
+    expect(data(change("closedate", "1772150400000"))).toEqual({ deal_id: "42", closed_at: "2026-02-27T00:00:00.000Z", expected_close_at: "2026-02-27T00:00:00.000Z" });
     expect(data(change("pipeline", "default"))).toEqual({ deal_id: "42", pipeline: "default" });
     expect(data(change("dealtype", "existingbusiness"))).toEqual({ deal_id: "42", kind: "expansion" });
     expect(data(change("hs_analytics_source", "PAID_SEARCH"))).toEqual({ deal_id: "42", source: "paid_search" });
@@ -430,5 +431,84 @@ describe("HubSpot contract term, lost reason, competitor and lead score", () => 
       .toEqual({ term_months: 24, lost_reason: "Price", competitor: "Rival Inc" }); // 12 × 24000 / 12000
     expect(await (await workspaceDbOf("hs-v2-fields")).prepare("SELECT score FROM leads WHERE workspace_id = ?1").bind(workspace).first()).toEqual({ score: 64.5 });
     expect(await (await workspaceDbOf("hs-v2-fields")).prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE workspace_id = ?1").bind(workspace).first()).toEqual({ n: 0 });
+  });
+});
+
+describe("HubSpot closedate: the plan of an open deal, the close of a closed one", () => {
+  const URL = "https://quotient.test/webhooks/c";
+  const throughAdapter = (batch: Record<string, unknown>[], config: Record<string, unknown> = {}) => {
+    const split = hubspot.split({ method: "POST", url: URL, headers: new Headers(), body: JSON.stringify(batch.map((e) => ({ ...base, ...e }))) });
+    if (!split.ok) throw new Error(split.reason);
+    return split.deliveries.map((delivery) => {
+      const result = hubspot.normalize({ body: delivery.body, headers: delivery.headers }, connectionFor(config));
+      return result.rejected.length > 0 ? { rejected: result.rejected[0]!.reason } : (result.events[0]!.event as { data: Record<string, unknown> }).data;
+    });
+  };
+  const dealChange = (eventId: number, propertyName: string, propertyValue: string | null, occurredAt = at, objectId = 42) =>
+    ({ eventId, occurredAt, subscriptionType: "deal.propertyChange", objectId, propertyName, propertyValue });
+  // 1775001600000 = 2026-04-01T00:00:00Z, 1773446400000 = 2026-03-14T00:00:00Z (HubSpot sends epoch ms).
+  const APRIL_1 = "2026-04-01T00:00:00.000Z";
+
+  it("a closedate written with an open dealstage is the expected close date only", () => {
+    expect(throughAdapter([dealChange(1, "dealstage", "contractsent"), dealChange(2, "closedate", "1775001600000")])).toEqual([
+      { deal_id: "42", stage: "contractsent", status: "open" },
+      { deal_id: "42", expected_close_at: APRIL_1 },
+    ]);
+  });
+
+  it("a closedate written with a closing dealstage is the close only: the plan the deal had stays", () => {
+    expect(throughAdapter([dealChange(1, "closedate", "1773446400000"), dealChange(2, "dealstage", "closedwon")])).toEqual([
+      { deal_id: "42", closed_at: "2026-03-14T00:00:00.000Z" },
+      { deal_id: "42", stage: "closedwon", status: "won" },
+    ]);
+    expect(throughAdapter([dealChange(1, "dealstage", "closedlost"), dealChange(2, "closedate", "1773446400000")])).toEqual([
+      { deal_id: "42", stage: "closedlost", status: "lost" },
+      { deal_id: "42", closed_at: "2026-03-14T00:00:00.000Z" },
+    ]);
+    // A custom pipeline's closing stage, named on the connection, pairs the same way.
+    expect(throughAdapter([dealChange(1, "dealstage", "9873"), dealChange(2, "closedate", "1773446400000")], { closed_won_stages: ["9873"] })[1]).toEqual({
+      deal_id: "42", closed_at: "2026-03-14T00:00:00.000Z",
+    });
+  });
+
+  it("pairs only the same deal's dealstage at the same instant; alone, the closedate sets both", () => {
+    const both = { deal_id: "42", closed_at: APRIL_1, expected_close_at: APRIL_1 };
+    expect(throughAdapter([dealChange(1, "dealstage", "closedwon", at + 1), dealChange(2, "closedate", "1775001600000")])[1]).toEqual(both);
+    expect(throughAdapter([dealChange(1, "dealstage", "closedwon", at, 43), dealChange(2, "closedate", "1775001600000")])[1]).toEqual(both);
+    // ISO text, as HubSpot's API writes dates too, is kept as sent.
+    expect(throughAdapter([dealChange(1, "closedate", "2026-04-01T00:00:00Z")])[0]).toEqual({ deal_id: "42", closed_at: "2026-04-01T00:00:00Z", expected_close_at: "2026-04-01T00:00:00Z" });
+  });
+
+  it("clears the plan with an emptied closedate, and refuses a closedate that is no date with the reason", () => {
+    expect(throughAdapter([dealChange(1, "dealstage", "qualifiedtobuy"), dealChange(2, "closedate", "")])[1]).toEqual({ deal_id: "42", expected_close_at: null });
+    expect(throughAdapter([dealChange(1, "closedate", null)])[0]).toEqual({ deal_id: "42", closed_at: null, expected_close_at: null });
+    // The event carries nothing else, so the whole event is the dead letter (as for hubspotscore).
+    expect(throughAdapter([dealChange(1, "closedate", "next quarter")])).toEqual([{ rejected: 'closedate "next quarter" is not a date' }]);
+    expect(throughAdapter([dealChange(1, "closedate", "99999999999999999999")])).toEqual([{ rejected: 'closedate "99999999999999999999" is not a date' }]);
+  });
+
+  it("a plan years ahead is stored (a plan is outside the accepted window of instants)", async () => {
+    await createWorkspace("hs-plan");
+    const connection = await createConnection("hs-plan", "hubspot", { secret: SECRET });
+    const now = Date.now();
+    // 4102444800000 = 2100-01-01T00:00:00Z.
+    const batch = [
+      { eventId: 1, subscriptionType: "deal.creation", objectId: 42, occurredAt: now },
+      { eventId: 2, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "dealstage", propertyValue: "qualifiedtobuy", occurredAt: now },
+      { eventId: 3, subscriptionType: "deal.propertyChange", objectId: 42, propertyName: "closedate", propertyValue: "4102444800000", occurredAt: now },
+    ].map((event) => ({ ...base, ...event }));
+    const body = JSON.stringify(batch);
+    const timestamp = String(now);
+    const response = await postWebhook(connection.webhook_url, body, {
+      "content-type": "application/json",
+      "x-hubspot-signature-v3": await signV3("POST", connection.webhook_url, body, timestamp),
+      "x-hubspot-request-timestamp": timestamp,
+    });
+    expect(response.status).toBe(200);
+    await waitForInbox();
+    const workspace = (await (await workspaceDbOf("hs-plan")).prepare("SELECT id FROM workspaces WHERE slug = 'hs-plan'").first<{ id: string }>())!.id;
+    expect(await (await workspaceDbOf("hs-plan")).prepare("SELECT status, closed_at, expected_close_at FROM deals WHERE workspace_id = ?1").bind(workspace).first())
+      .toEqual({ status: "open", closed_at: null, expected_close_at: 4102444800000 });
+    expect(await (await workspaceDbOf("hs-plan")).prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE workspace_id = ?1").bind(workspace).first()).toEqual({ n: 0 });
   });
 });

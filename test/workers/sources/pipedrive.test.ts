@@ -538,6 +538,44 @@ describe("Pipedrive normalize: lost reason and the custom fields a connection na
   });
 });
 
+describe("Pipedrive normalize: expected_close_date, the deal's plan", () => {
+  const BERLIN: ConnectionSecrets = { ...connection, timezone: "Europe/Berlin" };
+  const result = (body: string, conn: ConnectionSecrets = BERLIN) => {
+    const normalized = pipedrive.normalize({ body, headers: {} }, conn);
+    return { data: normalized.events.map((e) => (e.event as NativeEvent).data), notes: normalized.rejected.map((r) => [r.position, r.reason]) };
+  };
+
+  it("maps expected_close_date (v2 and v1) to midnight of that day in the workspace's zone", () => {
+    // 2026-04-30 00:00 in Berlin (CEST, UTC+2) = 2026-04-29T22:00Z.
+    const v2Body = v2("deal", "change", 125, "2026-03-21T00:00:00Z", { id: 125, status: "open", expected_close_date: "2026-04-30" });
+    expect(result(v2Body)).toEqual({ data: [{ deal_id: "125", status: "open", closed_at: null, expected_close_at: "2026-04-29T22:00:00.000Z" }], notes: [] });
+    const v1Body = v1("deal", "updated", 125, seconds("2026-03-21T00:00:00Z"), { id: 125, status: "open", expected_close_date: "2026-04-30" });
+    expect(result(v1Body).data).toEqual([{ deal_id: "125", status: "open", closed_at: null, expected_close_at: "2026-04-29T22:00:00.000Z" }]);
+    for (const event of pipedrive.normalize({ body: v1Body, headers: {} }, BERLIN).events) expect(validateEvent(event.event).ok).toBe(true);
+    // Without a workspace zone, UTC midnight.
+    expect(result(v2Body, connection).data[0]).toMatchObject({ expected_close_at: "2026-04-30T00:00:00.000Z" });
+  });
+
+  it("keeps the plan of a won deal beside its close: Pipedrive's expected date is never the won_time", () => {
+    const won = v2("deal", "change", 124, "2026-03-21T00:00:00Z", { id: 124, status: "won", won_time: "2026-03-20T15:00:00Z", expected_close_date: "2026-03-31" });
+    // 2026-03-31 00:00 CEST = 2026-03-30T22:00Z (summer time started 2026-03-29).
+    expect(result(won).data).toEqual([{ deal_id: "124", status: "won", closed_at: "2026-03-20T15:00:00Z", expected_close_at: "2026-03-30T22:00:00.000Z" }]);
+  });
+
+  it("clears the plan with null, leaves it without the key, and leaves out a date that is no day with a note", () => {
+    const body = (date: unknown) => v2("deal", "change", 125, "2026-03-21T00:00:00Z", { id: 125, status: "open", expected_close_date: date });
+    expect(result(body(null)).data).toEqual([{ deal_id: "125", status: "open", closed_at: null, expected_close_at: null }]);
+    expect(result(body("")).data).toEqual([{ deal_id: "125", status: "open", closed_at: null, expected_close_at: null }]);
+    expect(result(v2("deal", "change", 125, "2026-03-21T00:00:00Z", { id: 125, status: "open" })).data).toEqual([{ deal_id: "125", status: "open", closed_at: null }]);
+    for (const bad of ["2026-13-01", "soon", 20260430]) {
+      expect(result(body(bad))).toEqual({
+        data: [{ deal_id: "125", status: "open", closed_at: null }],
+        notes: [[1, `expected_close_date ${JSON.stringify(bad)} is not a date: the deal was applied without its expected_close_at`]],
+      });
+    }
+  });
+});
+
 describe("POST /webhooks/:connectionId (pipedrive)", () => {
   let connection: Awaited<ReturnType<typeof setUp>>;
   const inboxCount = async () =>

@@ -233,7 +233,8 @@ describe("normalize: each sObject type", () => {
       },
     });
     // Open: SystemModstamp stands in for LastModifiedDate; xsi:nil clears the amount; an
-    // open deal has no close instant, whatever its expected CloseDate.
+    // open deal has no close instant: its CloseDate 2026-04-30 is the plan (UTC midnight, the
+    // connection has no time zone).
     expect(single(2)).toEqual({
       id: "04l7F000008aeB3QAI",
       type: "deal.upserted",
@@ -245,6 +246,7 @@ describe("normalize: each sObject type", () => {
         amount: null,
         kind: "expansion",
         closed_at: null,
+        expected_close_at: "2026-04-30T00:00:00.000Z",
       },
     });
     // Lead owned by a queue (00G): no owner rep.
@@ -383,6 +385,48 @@ describe("normalize: each sObject type", () => {
     expect(stageOf("Working - Contacted")).toBe("sql");
     expect(stageOf("Open - Not Contacted")).toBe("lead");
     expect(stageOf("Closed - Not Converted")).toBeUndefined(); // known, keeps the last stage
+  });
+});
+
+describe("normalize: CloseDate, the plan of an open opportunity and the close of a closed one", () => {
+  const NEW_YORK = { ...connectionWith(ORG_18), timezone: "America/New_York" };
+  const opportunityWith = (fields: Fields) =>
+    outboundMessage([{ id: "04l7F00000E0000001", type: "Opportunity", fields: { Id: "0061", LastModifiedDate: "2026-03-02T00:00:00Z", ...fields } }]);
+  const one = (body: string) => {
+    const [result] = normalizeAll(body, NEW_YORK);
+    return { data: (result!.events[0]?.event as { data: Record<string, unknown> } | undefined)?.data, notes: result!.rejected.map((r) => r.reason) };
+  };
+
+  it("an open opportunity's CloseDate is expected_close_at, midnight of that day in the workspace's zone", () => {
+    // 2026-04-30 00:00 in New York (EDT, UTC−4) = 04:00Z.
+    expect(one(opportunityWith({ StageName: "Prospecting", IsClosed: "false", IsWon: "false", CloseDate: "2026-04-30" }))).toEqual({
+      data: { deal_id: "0061", stage: "Prospecting", status: "open", closed_at: null, expected_close_at: "2026-04-30T04:00:00.000Z" },
+      notes: [],
+    });
+    // A plan years ahead is a plan all the same: 2031-01-15 00:00 EST (UTC−5) = 05:00Z.
+    expect(one(opportunityWith({ IsClosed: "false", CloseDate: "2031-01-15" })).data).toMatchObject({ expected_close_at: "2031-01-15T05:00:00.000Z" });
+  });
+
+  it("a closed opportunity's CloseDate is closed_at only: the plan it had stays", () => {
+    expect(one(opportunityWith({ StageName: "Closed Won", IsClosed: "true", IsWon: "true", CloseDate: "2026-03-20" })).data).toEqual({
+      deal_id: "0061", stage: "Closed Won", status: "won", closed_at: "2026-03-20T04:00:00.000Z",
+    });
+    expect(one(opportunityWith({ IsClosed: "true", IsWon: "false", CloseDate: "2026-03-20" })).data).toEqual({
+      deal_id: "0061", status: "lost", closed_at: "2026-03-20T04:00:00.000Z",
+    });
+    // Without IsClosed (nor a closed stage name) the status, and so the date's meaning, is unknown.
+    expect(one(opportunityWith({ StageName: "Prospecting", CloseDate: "2026-04-30" })).data).toEqual({ deal_id: "0061", stage: "Prospecting" });
+  });
+
+  it("an emptied CloseDate clears the plan; one absent leaves it; one that is no day is left out with a note", () => {
+    expect(one(opportunityWith({ IsClosed: "false", CloseDate: "" })).data).toEqual({ deal_id: "0061", status: "open", closed_at: null, expected_close_at: null });
+    expect(one(opportunityWith({ IsClosed: "false" })).data).toEqual({ deal_id: "0061", status: "open", closed_at: null });
+    for (const bad of ["2026-02-30", "30/04/2026"]) {
+      expect(one(opportunityWith({ IsClosed: "false", CloseDate: bad, Amount: "5000.0" }))).toEqual({
+        data: { deal_id: "0061", status: "open", amount: 5000, closed_at: null },
+        notes: [`CloseDate ${JSON.stringify(bad)} is not a date: the deal was applied without its expected_close_at`],
+      });
+    }
   });
 });
 
