@@ -40,16 +40,17 @@ export interface Waterfall {
 export function waterfallChart(values: ReadonlyMap<string, number>, options: { width?: number; rowHeight?: number; valueRoom?: number } = {}): Waterfall {
   const { width = 480, rowHeight = 42, valueRoom = 84 } = options;
   let running = 0;
-  const placed = MOVEMENTS.flatMap((m) => {
+  type Placed = { movement: Movement; label: string; kind: WaterfallKind; value: number; before: number; after: number };
+  const placed = MOVEMENTS.flatMap((m): Placed[] => {
     const value = values.get(m.id) ?? 0;
     if (m.sign === 0) {
       running = value;
-      return [{ movement: m.id, label: m.label, kind: "total" as const, value, before: 0, after: value }];
+      return [{ movement: m.id, label: m.label, kind: "total", value, before: 0, after: value }];
     }
     if (value === 0) return [];
     const before = running;
     running += m.sign * value;
-    return [{ movement: m.id, label: m.label, kind: m.sign > 0 ? ("increase" as const) : ("decrease" as const), value, before, after: running }];
+    return [{ movement: m.id, label: m.label, kind: m.sign > 0 ? "increase" : "decrease", value, before, after: running }];
   });
   const high = max(placed.flatMap((p) => [p.before, p.after])) ?? 0;
   const x = scaleLinear().domain([0, high > 0 ? high : 1]).range([0, width - valueRoom]);
