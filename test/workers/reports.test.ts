@@ -203,7 +203,7 @@ describe("the customer health section on a hand-made workspace", () => {
     const value = (m: string) => movement.overall.find((s) => s.movement === m)!.value;
     expect([value("open_start"), value("created"), value("open_end")]).toEqual([0, 5000, 5000]);
     expect(movement.slipped).toEqual([]);
-    expect(movement.slipped_count ?? 0).toBe(0);
+    expect(movement.slipped_count).toBe(0);
   });
 });
 

@@ -227,7 +227,8 @@ function pipelineMovement(
     overall: steps(all.groups.find((g) => g.key === "all")?.movements),
     by_team: team.groups.map((g) => ({ key: g.key, movements: steps(g.movements) })),
     slippage: headlines(SLIPPAGE_KPIS),
-    slipped_count: overall(document, "slipped_deals")?.value ?? null,
+    // A total the month's run computed with its movement: no row means no deal slipped.
+    slipped_count: overall(document, "slipped_deals")?.value ?? 0,
     slipped,
   };
 }
