@@ -2,6 +2,7 @@
 // publishes it) and the site (which renders it). Versioned: a breaking change is a new
 // REPORT_SCHEMA_VERSION, and the site refuses versions it does not know.
 import { z } from "zod";
+import { MOVEMENT_IDS } from "./pipeline-movement";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -106,6 +107,44 @@ export const Losses = z.object({
   metrics: z.array(Headline),
 });
 
+/** Deals and converted value of one movement class (shared/pipeline-movement.ts). */
+export const MovementStep = z.object({
+  movement: z.enum(MOVEMENT_IDS as [string, ...string[]]),
+  deals: z.number(),
+  value: z.number(),
+});
+
+/** A deal expected to close in M (at the start of M or when first seen) still open at start(M+1). */
+export const SlippedDeal = z.object({
+  deal_id: z.string(),
+  name: z.string(),
+  owner_rep_id: z.string().nullable(),
+  /** The owner's display name, else the rep id; null without an owner. */
+  owner: z.string().nullable(),
+  /** The amount at start(M+1), converted to the workspace currency (null without a rate). */
+  value: nullableNumber,
+  /** The expected close the month began with (ISO instant). */
+  planned_close: z.string(),
+  /** The expected close at start(M+1), null when it was cleared. */
+  expected_close: z.string().nullable(),
+  /** Its expected close moved out of M during M. */
+  pushed: z.boolean(),
+});
+
+/** How the open pipeline moved in M (docs/kpis.md, "Pipeline movement"), and what slipped. */
+export const PipelineMovementSection = z.object({
+  /** Every class of the overall waterfall, in shared/pipeline-movement.ts order (0 where none). */
+  overall: z.array(MovementStep),
+  /** The same by the owner's team at each edge, teams by name. */
+  by_team: z.array(z.object({ key: z.string(), movements: z.array(MovementStep) })),
+  /** slipped, pushed and pulled-in deals: counts and values. */
+  slippage: z.array(Headline),
+  /** How many deals slipped in all (the list may be cut to the largest). */
+  slipped_count: nullableNumber,
+  /** The slipped deals, largest converted value first, at most SLIPPED_LIST_LIMIT. */
+  slipped: z.array(SlippedDeal),
+});
+
 export const Report = z.object({
   schema_version: z.literal(REPORT_SCHEMA_VERSION),
   workspace: z.object({ slug: z.string(), name: z.string(), timezone: z.string(), currency: z.string() }),
@@ -159,6 +198,8 @@ export const Report = z.object({
   losses: Losses.optional(),
   /** customer_acquisition_cost, ltv_to_cac, avg_lead_score (customer_lifetime_value is in customers.metrics). */
   acquisition: z.object({ metrics: z.array(Headline) }).optional(),
+  /** The waterfall of the open pipeline and the slipped deals (absent in older reports). */
+  pipeline_movement: PipelineMovementSection.optional(),
   warnings: z.record(z.string(), z.number().int()),
 });
 
@@ -170,6 +211,9 @@ export type LeaderboardRow = z.infer<typeof LeaderboardRow>;
 export type AtRiskAccount = z.infer<typeof AtRiskAccount>;
 export type CustomerHealth = z.infer<typeof CustomerHealth>;
 export type Losses = z.infer<typeof Losses>;
+export type MovementStep = z.infer<typeof MovementStep>;
+export type SlippedDeal = z.infer<typeof SlippedDeal>;
+export type PipelineMovementSection = z.infer<typeof PipelineMovementSection>;
 
 /**
  * The export folder's index: every published report (latest version per month). `public`

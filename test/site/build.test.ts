@@ -270,9 +270,62 @@ describe("the sections of catalog version 2", () => {
     expect(html).not.toContain('data-chart="chart-at-risk"');
   });
 
+  it("shows the pipeline movement: the waterfall and its table of every class, by deals and value", () => {
+    const movement = section(acme(), "pipeline-movement");
+    expect(movement).toContain('<h2 id="pipeline-movement">Pipeline movement</h2>');
+    const chart = figures(movement).find((f) => f.includes('data-chart="chart-pipeline-movement"'))!;
+    // The fixture's waterfall: 1,842,500 + 412,300 + 18,400 + 96,750 − 41,200 − 348,900
+    // − 98,150 − 12,600 = 1,869,100; no transfer overall, so those two classes are not drawn.
+    expect(drawnValues(/<svg\b[^>]*role="img"[^>]*>/.exec(chart)![0])).toEqual([1842500, 412300, 18400, 96750, 41200, 348900, 98150, 12600, 1869100]);
+    expect(chart).toContain("The open pipeline went from $1,842,500 (212 deals) at the start of March 2026 to $1,869,100 (209 deals) at its end.");
+    const rows = Object.fromEntries([...chart.matchAll(/<tr data-movement="([^"]+)"[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [m[1], m[2]!.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim()]));
+    // Every class in shared/pipeline-movement.ts order; signed, amount changes counting the deals whose amount changed.
+    expect(rows).toEqual({
+      open_start: "Open at start 212 $1,842,500",
+      created: "Created +58 +$412,300",
+      reopened: "Reopened +3 +$18,400",
+      transferred_in: "Transferred in 0 $0.00",
+      increased: "Amount increases 14 deals changed amount +$96,750",
+      decreased: "Amount decreases 9 deals changed amount −$41,200",
+      won: "Won −41 −$348,900",
+      lost: "Lost −21 −$98,150",
+      deleted: "Deleted −2 −$12,600",
+      transferred_out: "Transferred out 0 $0.00",
+      open_end: "Open at end 209 $1,869,100",
+    });
+    // Increases and decreases differ without colour: a sign on every label, removals hatched.
+    expect(chart).toMatch(/<rect class="waterfall--decrease"[^>]*fill="url\(#chart-pipeline-movement-hatch\)"/);
+    // By team: Enterprise adds 210,000 + 18,400 + 24,000 + 61,250 and loses 15,000 + 201,400 + 58,000 + 12,600.
+    const team = /<tr data-team="Enterprise">([\s\S]*?)<\/tr>/.exec(movement)![1]!.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    expect(team).toBe("Enterprise $1,120,000 +$313,650 −$287,000 $1,146,650");
+  });
+
+  it("lists the slipped deals, the 10 largest of 12, with owner, value and both close dates", () => {
+    const movement = section(acme(), "pipeline-movement");
+    expect(row(movement, "slipped_deals")).toMatch(/data-value="12">12</);
+    expect(row(movement, "pulled_in_value")).toMatch(/data-value="61500">\$61,500</);
+    expect(movement).toContain("Slipped deals: the 10 largest of 12");
+    const deals = [...movement.matchAll(/<tr data-deal="([^"]+)">([\s\S]*?)<\/tr>/g)];
+    expect(deals.map((d) => d[1])).toEqual(["dl_4410", "dl_4388", "dl_4502", "dl_4297", "dl_4611", "dl_4120", "dl_4655", "dl_4433", "dl_4709", "dl_4380"]);
+    const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    // 2026-04-01T03:30Z is 23:30 on March 31 in New York, the workspace's zone.
+    expect(text(deals[0]![2]!)).toBe("Northwind — platform renewal Dana Whitfield $84,000 Mar 31, 2026 May 15, 2026 pushed");
+    expect(text(deals[3]![2]!)).toBe("Umbrella pilot No owner $33,250 Mar 13, 2026 No date");
+    expect(deals[2]![2]).toContain("Initech &lt;b&gt;seats&lt;/b&gt; &amp; support");
+  });
+
+  it("says so when nothing slipped", () => {
+    const movement = section(page("brightwave/2026-03"), "pipeline-movement");
+    expect(movement).toContain("No slipped deals: every deal expected to close in March 2026 was closed by its end, or had no expected close date.");
+    expect(movement).toContain("The open pipeline went from €226,000 (31 deals)");
+    expect(movement).not.toContain("data-deal=");
+    // One team: no table by team.
+    expect(movement).not.toContain("data-movement-teams");
+  });
+
   it("leaves the sections out of a report published before them", () => {
     const html = page("acme/2026-02");
-    for (const id of ["health", "losses", "acquisition"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
+    for (const id of ["health", "losses", "acquisition", "pipeline-movement"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
     expect(html).not.toContain("Selling time share");
     expect(html).not.toContain("Handoffs");
   });

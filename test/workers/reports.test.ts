@@ -199,6 +199,107 @@ describe("the customer health section on a hand-made workspace", () => {
     expect(report.activity.selling_time!.share.kpi).toBe("selling_time_share");
     expect(report.customers.churn_by_rep!.dimension).toBe("rep");
   });
+
+  it("has a pipeline movement without slipped deals when no deal has an expected close", () => {
+    const movement = report.pipeline_movement!;
+    // Nothing open on March 1; D-5 created on March 5 (5,000) is the whole pipeline on April 1
+    // (D-6 and D-7 were created and lost inside March: never open at an edge).
+    const value = (m: string) => movement.overall.find((s) => s.movement === m)!.value;
+    expect([value("open_start"), value("created"), value("open_end")]).toEqual([0, 5000, 5000]);
+    expect(movement.slipped).toEqual([]);
+    expect(movement.slipped_count).toBe(0);
+  });
+});
+
+describe("the pipeline movement section on a hand-made workspace", () => {
+  let report: Report;
+  const deal = (id: string, at: string, data: Record<string, unknown>) => event(`pm-${id}@${at}`, "deal.upserted", at, { deal_id: id, ...data });
+
+  beforeAll(async () => {
+    await createWorkspace("movement-report", { timezone: "UTC", currency: "USD" });
+    const connection = await createNativeConnection("movement-report");
+    const events = [
+      event("pm-r1", "rep.upserted", "2025-12-01T00:00:00Z", { rep_id: "R-1", name: "Rita Ortega", team: "north" }),
+      event("pm-r2", "rep.upserted", "2025-12-01T00:00:00Z", { rep_id: "R-2", name: "Sam Ng", team: "south" }),
+      // A: open all month, expected on March 20, raised from 1,000 to 1,500 on March 15: slipped (1,500).
+      deal("A", "2026-02-01T10:00:00Z", { name: "Northwind renewal", owner_rep_id: "R-1", amount: 1000, status: "open", expected_close_at: "2026-03-20T00:00:00Z" }),
+      deal("A", "2026-03-15T10:00:00Z", { amount: 1500 }),
+      // B: expected on March 10 and won that day (2,000): on time.
+      deal("B", "2026-02-05T10:00:00Z", { name: "Contoso expansion", owner_rep_id: "R-1", amount: 2000, status: "open", expected_close_at: "2026-03-10T00:00:00Z" }),
+      deal("B", "2026-03-10T10:00:00Z", { status: "won" }),
+      // C: expected on March 25, pushed to May 10 on March 15, still open: pushed and slipped (800).
+      deal("C", "2026-02-06T10:00:00Z", { name: "Globex pilot", owner_rep_id: "R-2", amount: 800, status: "open", expected_close_at: "2026-03-25T00:00:00Z" }),
+      deal("C", "2026-03-15T10:00:00Z", { expected_close_at: "2026-05-10T00:00:00Z" }),
+      // D: created on March 10 (400), expected on March 31, still open: slipped (planned when first seen).
+      deal("D", "2026-03-10T10:00:00Z", { name: "Initech seats", owner_rep_id: "R-2", amount: 400, status: "open", expected_close_at: "2026-03-31T00:00:00Z" }),
+      // E: expected in April, pulled into March on March 5, lost on March 25 (600): pulled in.
+      deal("E", "2026-02-07T10:00:00Z", { name: "Umbrella", owner_rep_id: "R-2", amount: 600, status: "open", expected_close_at: "2026-04-15T00:00:00Z" }),
+      deal("E", "2026-03-05T10:00:00Z", { expected_close_at: "2026-03-28T00:00:00Z" }),
+      deal("E", "2026-03-25T10:00:00Z", { status: "lost" }),
+      // F: no expected date (700), handed from R-1 (north) to R-2 (south) on March 8.
+      deal("F", "2026-02-03T10:00:00Z", { name: "Hooli", owner_rep_id: "R-1", amount: 700, status: "open" }),
+      deal("F", "2026-03-08T10:00:00Z", { owner_rep_id: "R-2" }),
+      // G: expected on March 15, deleted on March 18 (250): deleted, and in no slippage (rule 6).
+      deal("G", "2026-02-02T10:00:00Z", { name: "Stark", owner_rep_id: "R-1", amount: 250, status: "open", expected_close_at: "2026-03-15T00:00:00Z" }),
+      event("pm-G-deleted", "deal.deleted", "2026-03-18T10:00:00Z", { deal_id: "G" }),
+    ];
+    expect((await postNative(connection, JSON.stringify({ events }))).status).toBe(202);
+    await waitForInbox();
+    expect((await call("POST", "/api/v1/workspaces/movement-report/recompute", { from: "2026-03", to: "2026-03" })).status).toBe(200);
+    expect((await call("POST", "/api/v1/workspaces/movement-report/reports/2026-03/publish")).status).toBe(201);
+    report = Report.parse(await (await call("GET", "/api/v1/workspaces/movement-report/reports/2026-03")).json());
+  });
+
+  const table = (steps: { movement: string; deals: number; value: number }[]) =>
+    Object.fromEntries(steps.filter((s) => s.deals > 0 || s.value !== 0).map((s) => [s.movement, [s.deals, s.value]]));
+
+  it("carries the month's waterfall, every class in order, adding up", () => {
+    const { overall } = report.pipeline_movement!;
+    expect(overall.map((s) => s.movement)).toEqual([
+      "open_start", "created", "reopened", "transferred_in", "increased", "decreased", "won", "lost", "deleted", "transferred_out", "open_end",
+    ]);
+    // Open at start: A 1,000 + B 2,000 + C 800 + E 600 + F 700 + G 250 = 5,350 (6 deals).
+    // Open at end: A 1,500 + C 800 + D 400 + F 700 = 3,400 (4 deals); F's handover moves nothing overall.
+    // 5,350 + 400 created + 500 raised − 2,000 won − 600 lost − 250 deleted = 3,400; 6 + 1 − 1 − 1 − 1 = 4.
+    expect(table(overall)).toEqual({
+      open_start: [6, 5350], created: [1, 400], increased: [1, 500], won: [1, 2000], lost: [1, 600], deleted: [1, 250], open_end: [4, 3400],
+    });
+  });
+
+  it("breaks the waterfall down by team, the handover out of north and into south", () => {
+    const byTeam = Object.fromEntries(report.pipeline_movement!.by_team.map((t) => [t.key, table(t.movements)]));
+    expect(Object.keys(byTeam)).toEqual(["north", "south"]);
+    // North: 3,950 (A, B, F, G) + 500 − 2,000 won − 250 deleted − 700 to south = 1,500 (A).
+    expect(byTeam.north).toEqual({
+      open_start: [4, 3950], increased: [1, 500], won: [1, 2000], deleted: [1, 250], transferred_out: [1, 700], open_end: [1, 1500],
+    });
+    // South: 1,400 (C, E) + 400 created + 700 from north − 600 lost = 1,900 (C, D, F).
+    expect(byTeam.south).toEqual({
+      open_start: [2, 1400], created: [1, 400], transferred_in: [1, 700], lost: [1, 600], open_end: [3, 1900],
+    });
+  });
+
+  it("lists the slipped deals, largest first, with owner, value and both close dates", () => {
+    const section = report.pipeline_movement!;
+    // Slipped: A (1,500), C (800, pushed) and D (400): 3 deals, 2,700. B closed, E closed, G deleted, F has no plan.
+    expect(section.slipped_count).toBe(3);
+    expect(section.slipped).toEqual([
+      { deal_id: "A", name: "Northwind renewal", owner_rep_id: "R-1", owner: "Rita Ortega", value: 1500,
+        planned_close: "2026-03-20T00:00:00.000Z", expected_close: "2026-03-20T00:00:00.000Z", pushed: false },
+      { deal_id: "C", name: "Globex pilot", owner_rep_id: "R-2", owner: "Sam Ng", value: 800,
+        planned_close: "2026-03-25T00:00:00.000Z", expected_close: "2026-05-10T00:00:00.000Z", pushed: true },
+      { deal_id: "D", name: "Initech seats", owner_rep_id: "R-2", owner: "Sam Ng", value: 400,
+        planned_close: "2026-03-31T00:00:00.000Z", expected_close: "2026-03-31T00:00:00.000Z", pushed: false },
+    ]);
+  });
+
+  it("shows the slippage KPIs: slipped, pushed and pulled in, by count and value", () => {
+    const values = Object.fromEntries(report.pipeline_movement!.slippage.map((h) => [h.kpi, h.value]));
+    // Pushed: C (800). Pulled in: E (600), lost since, still pulled in.
+    expect(values).toEqual({
+      slipped_deals: 3, slipped_value: 2700, pushed_deals: 1, pushed_value: 800, pulled_in_deals: 1, pulled_in_value: 600,
+    });
+  });
 });
 
 describe("publication", () => {

@@ -2,12 +2,14 @@
 // the 23 months before it give the headline deltas, year to date and 12-month series.
 import { type Dimension, type KpiId, kpiDefinition, scaleOf } from "../../shared/catalog";
 import { addMonths, monthRange } from "../../shared/months";
+import { MOVEMENT_IDS } from "../../shared/pipeline-movement";
 import {
-  REPORT_SCHEMA_VERSION, type AtRiskAccount, type Breakdown, type CustomerHealth, type Headline, type Item, type LeaderboardRow, type Report,
+  REPORT_SCHEMA_VERSION, type AtRiskAccount, type MovementStep, type PipelineMovementSection, type SlippedDeal, type Breakdown, type CustomerHealth, type Headline, type Item, type LeaderboardRow, type Report,
 } from "../../shared/report";
 import type { MonthDocument, ValueRecord } from "../kpi/month-document";
 import { LEAD_STAGES } from "../model/events";
-import type { AccountHealthRow } from "./inputs";
+import type { MovementAmount, PipelineMovement } from "../kpi/movement-document";
+import type { AccountHealthRow, SlippedDealRow } from "./inputs";
 
 export interface ReportInput {
   workspace: { slug: string; name: string; timezone: string; currency: string };
@@ -21,6 +23,10 @@ export interface ReportInput {
   publication: { version: number; published_at: string; share_token: string };
   /** The at-risk accounts of M (inputs.ts atRiskAccountsFor) and the score they are below. */
   atRisk?: { below: number; accounts: readonly AccountHealthRow[] };
+  /** The waterfall of M overall and by team (inputs.ts movementFor); without it, no section. */
+  movement?: { all: PipelineMovement; team: PipelineMovement } | null;
+  /** The largest slipped deals of M (inputs.ts slippedDealsFor). */
+  slipped?: readonly SlippedDealRow[];
 }
 
 export const HEADLINE_KPIS = [
@@ -192,6 +198,41 @@ function customerHealth(input: ReportInput, document: MonthDocument, headlines: 
   };
 }
 
+const SLIPPAGE_KPIS = [
+  "slipped_deals", "slipped_value", "pushed_deals", "pushed_value", "pulled_in_deals", "pulled_in_value",
+] as const satisfies readonly KpiId[];
+
+/** Every class in the waterfall's order (shared/pipeline-movement.ts), 0 where no deal moved that way. */
+const steps = (movements: Record<string, MovementAmount> | undefined): MovementStep[] =>
+  MOVEMENT_IDS.map((movement) => ({ movement, deals: movements?.[movement]?.deals ?? 0, value: movements?.[movement]?.value ?? 0 }));
+
+function pipelineMovement(
+  input: ReportInput,
+  document: MonthDocument,
+  headlines: (kpis: readonly KpiId[]) => Headline[],
+): PipelineMovementSection | undefined {
+  if (!input.movement) return undefined;
+  const { all, team } = input.movement;
+  const slipped = (input.slipped ?? []).map((d): SlippedDeal => ({
+    deal_id: d.deal_id,
+    name: d.name,
+    owner_rep_id: d.owner_rep_id,
+    owner: d.owner_rep_id === null ? null : (input.names.rep[d.owner_rep_id] ?? d.owner_rep_id),
+    value: d.converted,
+    planned_close: new Date(d.planned).toISOString(),
+    expected_close: d.expected === null ? null : new Date(d.expected).toISOString(),
+    pushed: Boolean(d.pushed),
+  }));
+  return {
+    overall: steps(all.groups.find((g) => g.key === "all")?.movements),
+    by_team: team.groups.map((g) => ({ key: g.key, movements: steps(g.movements) })),
+    slippage: headlines(SLIPPAGE_KPIS),
+    // A total the month's run computed with its movement: no row means no deal slipped.
+    slipped_count: overall(document, "slipped_deals")?.value ?? 0,
+    slipped,
+  };
+}
+
 /** Everything the report shows, from the documents; throws if M itself was never computed. */
 export function assembleReport(input: ReportInput): Report {
   const { month, documents } = input;
@@ -284,6 +325,7 @@ export function assembleReport(input: ReportInput): Report {
       // The lifetime value it is set against is in customers.metrics.
       metrics: headlines(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]),
     },
+    pipeline_movement: pipelineMovement(input, document, headlines),
     warnings: document.warnings,
   };
 }

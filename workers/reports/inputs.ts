@@ -1,12 +1,14 @@
 // What a report of month M reads besides the workspace: the month documents of M and the
-// 23 months before it, the display names of reps and products, and the at-risk accounts
-// of M. Set-based reads of the KPI tables and projections, in raw D1 like the engine that
+// 23 months before it, the display names of reps and products, the at-risk accounts of M,
+// its pipeline movement and its largest slipped deals. Set-based reads of the KPI tables and projections, in raw D1 like the engine that
 // writes them (db/README.md).
 import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, monthRange } from "../../shared/months";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
 import type { WorkspaceRow } from "../db/workspaces";
 import { monthParams } from "../kpi/engine";
+import { DEAL_PLANS } from "../kpi/facts";
+import { pipelineMovement, type PipelineMovement } from "../kpi/movement-document";
 import { ACCOUNT_HEALTH, AT_RISK_BELOW } from "../kpi/health";
 import { P } from "../kpi/sql";
 
@@ -87,3 +89,42 @@ export async function atRiskAccountsFor(db: D1Database, workspace: WorkspaceRow,
 }
 
 export { AT_RISK_BELOW };
+
+/** The report lists at most this many slipped deals, the largest first (the count of all is a KPI). */
+export const SLIPPED_LIST_LIMIT = 10;
+
+/** One slipped deal of M, as the engine's plan fact computes it (instants in ms). */
+export interface SlippedDealRow {
+  deal_id: string;
+  name: string;
+  /** The owner rep at start(M+1), null without one. */
+  owner_rep_id: string | null;
+  /** Converted to the workspace currency; null without an amount or a rate. */
+  converted: number | null;
+  planned: number;
+  expected: number | null;
+  pushed: number;
+}
+
+/**
+ * The largest slipped deals of M: one statement over the engine's DEAL_PLANS fact
+ * (workers/kpi/facts.ts, the rows slipped_deals and slipped_value aggregate; docs/kpis.md,
+ * rule 38), cut to the largest converted values. Its cost is the fact's, bounded by the
+ * deals open at an edge of M, not by the history; owner names come from namesFor.
+ */
+export const SLIPPED_DEALS = `SELECT p.deal_id, COALESCE(p.name, p.deal_id) AS name, NULLIF(p.rep, 'unknown') AS owner_rep_id,
+  p.converted, p.planned, p.expected, p.pushed
+FROM (${DEAL_PLANS}) p WHERE p.slipped
+ORDER BY p.converted IS NULL, p.converted DESC, p.deal_id LIMIT ${SLIPPED_LIST_LIMIT}`;
+
+export async function slippedDealsFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<SlippedDealRow[]> {
+  const params = monthParams(workspace, month, null, 0, "report");
+  const { results } = await db.prepare(SLIPPED_DEALS).bind(...params.slice(0, parameterCount(SLIPPED_DEALS))).all<SlippedDealRow>();
+  return results;
+}
+
+/** The waterfall of M overall and by team (stored with the month's KPIs); null if never computed. */
+export async function movementFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<{ all: PipelineMovement; team: PipelineMovement } | null> {
+  const [all, team] = [await pipelineMovement(db, workspace, month, "all"), await pipelineMovement(db, workspace, month, "team")];
+  return all && team ? { all, team } : null;
+}

@@ -8,7 +8,7 @@ import { workspaceById } from "../db/workspaces";
 import { computeMonth } from "../kpi/engine";
 import { sha256Hex } from "../lib/crypto";
 import { assembleReport } from "./assemble";
-import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, namesFor } from "./inputs";
+import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, movementFor, namesFor, slippedDealsFor } from "./inputs";
 
 /** What a revision compares: the numbers, not when they were published or computed. */
 async function contentHash(report: Report): Promise<string> {
@@ -46,6 +46,8 @@ export async function publishMonth(
     teams,
     publication: { version: (latest?.version ?? 0) + 1, published_at: new Date(now).toISOString(), share_token: shareToken },
     atRisk: { below: AT_RISK_BELOW, accounts: await atRiskAccountsFor(db, workspace, month) },
+    movement: await movementFor(db, workspace, month),
+    slipped: await slippedDealsFor(db, workspace, month),
   });
   const hash = await contentHash(report);
   if (latest && latest.contentHash === hash && !options.always) {

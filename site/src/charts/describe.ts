@@ -112,3 +112,22 @@ export function describeAtRisk(accounts: readonly { name: string; score: number;
   const rest = accounts.length > 1 ? `; the highest of them, ${accounts.at(-1)!.name}, scores ${accounts.at(-1)!.score}` : "";
   return `${accounts.length} ${accounts.length === 1 ? "account scores" : "accounts score"} below ${below}: ${first!.name} is lowest at ${first!.score}, its weakest part ${weakest(first!)}${rest}.`;
 }
+
+/** The waterfall in words: where the open pipeline started and ended, what added and took away. */
+export function describeWaterfall(
+  steps: readonly { movement: string; label: string; sign: number; deals: number; value: number }[],
+  month: string,
+  format: Formatter,
+): string {
+  const total = (id: string) => steps.find((s) => s.movement === id) ?? { deals: 0, value: 0 };
+  const deals = (n: number) => `${format.value("count", n)} ${n === 1 ? "deal" : "deals"}`;
+  const start = total("open_start");
+  const end = total("open_end");
+  const list = (sign: number) =>
+    steps.filter((s) => s.sign === sign && s.value !== 0).map((s) => `${s.label.toLowerCase()} ${format.value("money", s.value)}`).join(", ");
+  const added = list(1);
+  const removed = list(-1);
+  return `The open pipeline went from ${format.value("money", start.value)} (${deals(start.deals)}) at the start of ${monthLabel(month)} to ${format.value("money", end.value)} (${deals(end.deals)}) at its end.` +
+    (added ? ` Added: ${added}.` : " Nothing was added.") +
+    (removed ? ` Taken away: ${removed}.` : " Nothing was taken away.");
+}

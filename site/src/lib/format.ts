@@ -140,3 +140,11 @@ function zoneName(date: Date, timeZone: string): string {
     .find((p) => p.type === "timeZoneName");
   return part?.value ?? timeZone;
 }
+
+/** An ISO instant's calendar day in the workspace's zone: "Mar 20, 2026". */
+export function dateLabel(iso: string | null, timeZone: string): string {
+  if (iso === null) return NO_DATA;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone }).format(date);
+}
