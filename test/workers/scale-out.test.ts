@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runScheduled } from "../../workers/cron/scheduled";
 import worker from "../../workers/index";
 import { MOVED_TABLES } from "../../workers/db/moves";
+import { storeDeliveries } from "../../workers/ingest/inbox";
 import { workspaceDatabaseNames } from "../../workers/db/placement";
 import {
   call,
@@ -213,6 +214,37 @@ describe("the cron, per database", () => {
       await DB_1.exec("DROP TRIGGER down_marks");
       await DB_1.prepare("DELETE FROM dirty_months").run();
     }
+  });
+});
+
+describe("the events consumer, per database", () => {
+  it("applies one database's messages of a batch while the other's fail, and retries only those", async () => {
+    await createWorkspace("queue-one", { database: "DB_WS_1" });
+    await createWorkspace("queue-two", { database: "DB_WS_2" });
+    const rows: Record<string, number> = {};
+    for (const [slug, db] of [["queue-one", DB_1], ["queue-two", DB_2]] as const) {
+      const connection = await createNativeConnection(slug);
+      // Stored as the webhook stores them, but not enqueued: this test hands them to the consumer.
+      const [id] = await storeDeliveries(db, (await placementOf(slug)).id, connection.id, [{ deliveryId: `${slug}-1`, headers: {}, body: JSON.stringify({ events: [deal(`Q-${slug}`, 5)] }) }], Date.now());
+      rows[slug] = id!;
+    }
+    await DB_1.exec("CREATE TRIGGER queue_down BEFORE INSERT ON canonical_events BEGIN SELECT RAISE(ABORT, 'DB_WS_1 down'); END;");
+    try {
+      const batch = createMessageBatch("events", [
+        { id: "m-one", timestamp: new Date(), attempts: 1, body: { inboxId: rows["queue-one"], database: "DB_WS_1" } },
+        { id: "m-two", timestamp: new Date(), attempts: 1, body: { inboxId: rows["queue-two"], database: "DB_WS_2" } },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      const result = await getQueueResult(batch, ctx);
+      expect(result.ackAll).toBe(false);
+      expect(result.explicitAcks).toEqual(["m-two"]);
+      expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m-one"]);
+    } finally {
+      await DB_1.exec("DROP TRIGGER queue_down");
+    }
+    expect(await count(DB_2, "SELECT COUNT(*) AS n FROM deals WHERE deal_id = 'Q-queue-two'")).toBe(1);
+    expect(await DB_1.prepare("SELECT status, attempts FROM inbox WHERE id = ?1").bind(rows["queue-one"]).first()).toEqual({ status: "pending", attempts: 1 });
   });
 });
 
