@@ -245,6 +245,12 @@ describe("the events consumer, per database", () => {
     }
     expect(await count(DB_2, "SELECT COUNT(*) AS n FROM deals WHERE deal_id = 'Q-queue-two'")).toBe(1);
     expect(await DB_1.prepare("SELECT status, attempts FROM inbox WHERE id = ?1").bind(rows["queue-one"]).first()).toEqual({ status: "pending", attempts: 1 });
+    // The retry, once DB_WS_1 is back, applies it.
+    const retried = createMessageBatch("events", [{ id: "m-one", timestamp: new Date(), attempts: 2, body: { inboxId: rows["queue-one"], database: "DB_WS_1" } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(retried, env, ctx);
+    expect((await getQueueResult(retried, ctx)).ackAll).toBe(true);
+    expect(await count(DB_1, "SELECT COUNT(*) AS n FROM deals WHERE deal_id = 'Q-queue-one'")).toBe(1);
   });
 });
 
