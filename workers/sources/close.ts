@@ -9,12 +9,13 @@ import {
   checkedPlanDate,
   checkedText,
   checkedValue,
+  connectionConfigOf,
   describeIssues,
   issueMessages,
   itemResult,
   lookup,
-  type Mapping,
   mapped,
+  type Mapping,
   normalizeJsonItem,
   parseJsonBody,
   present,
@@ -210,10 +211,8 @@ const customFieldsConfig = z.object({
 });
 type CustomFieldsConfig = z.infer<typeof customFieldsConfig>;
 
-function customFieldsOf(connection: ConnectionSecrets): Mapping<CustomFieldsConfig> {
-  const config = customFieldsConfig.safeParse(connection.config);
-  return config.success ? mapped(config.data) : unmapped(`the connection's config is invalid: ${describeIssues(config.error, { prefix: "config" })}`);
-}
+const customFieldsOf = (connection: ConnectionSecrets): Mapping<CustomFieldsConfig> =>
+  connectionConfigOf(customFieldsConfig, connection.config);
 
 /**
  * The native fields the named custom fields of an object give. A value the native field

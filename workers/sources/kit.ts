@@ -50,6 +50,12 @@ export function parseStoredJson(body: string): { ok: true; value: unknown } | { 
   };
 }
 
+/** A connection's config as `schema` reads it, or the reason it cannot be read (an item's dead letter). */
+export function connectionConfigOf<T>(schema: z.ZodType<T>, config: unknown): Mapping<T> {
+  const parsed = schema.safeParse(config);
+  return parsed.success ? mapped(parsed.data) : unmapped(`the connection's config is invalid: ${describeIssues(parsed.error, { prefix: "config" })}`);
+}
+
 /** zod's issues as one readable reason: `where: message; …`, each path led by `prefix` (or `root` where it is empty). */
 export function describeIssues(error: z.ZodError, { prefix, root = "" }: { prefix?: string; root?: string } = {}): string {
   return error.issues

@@ -9,13 +9,14 @@ import {
   checkedPlanDate,
   checkedText,
   checkedValue,
+  connectionConfigOf,
   describeIssues,
   isoOrNull,
   itemResult,
   lookup,
-  MAX_DATE_MS,
-  type Mapping,
   mapped,
+  type Mapping,
+  MAX_DATE_MS,
   normalizeJsonItem,
   parseJsonBody,
   present,
@@ -560,10 +561,10 @@ function normalizeWebhook(payload: unknown, config: Record<string, unknown>, tim
   const eventMs = pipedriveInstant(timestamp);
   if (eventMs === null) return itemResult(payload, unmapped(`meta.timestamp ${JSON.stringify(timestamp)} is not a time`), { eventId: dedupeKey });
   const identity = { eventId: dedupeKey, occurredAt: eventMs };
-  const customConfig = customFieldsConfig.safeParse(config);
-  if (!customConfig.success) return itemResult(payload, unmapped(`the connection's config is invalid: ${describeIssues(customConfig.error, { prefix: "config" })}`), identity);
+  const customConfig = connectionConfigOf(customFieldsConfig, config);
+  if (!customConfig.ok) return itemResult(payload, customConfig, identity);
   const isDeal = envelope.value.entity === "deal";
-  const custom = isDeal ? customDealFields(envelope.value.current, customConfig.data) : { data: {} };
+  const custom = isDeal ? customDealFields(envelope.value.current, customConfig.value) : { data: {} };
   const plan = isDeal ? expectedClose(envelope.value.current, timeZone) : { data: {} };
   const mapping = mapEnvelope(envelope.value, eventMs, { ...plan.data, ...custom.data });
   const result = itemResult(payload, mapping, identity);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { timingSafeEqualText } from "../lib/crypto";
 import { LEAD_STAGES, parseInstant } from "../model/events";
 import type { ConnectionSecrets, Normalized, RawRequest, SourceAdapter, SplitResult, Verdict } from "./adapter";
-import { type CheckedField, checkedPlanDate, checkedValue, describeIssues, isolateItem, itemResult, localMidnightText, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
+import { type CheckedField, checkedPlanDate, checkedValue, connectionConfigOf, isolateItem, itemResult, localMidnightText, lookup, type Mapping, mapped, parseJson, present, rejectedItem, unmapped } from "./kit";
 
 /** The WSDL's `Notification maxOccurs="100"`. */
 export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
@@ -259,10 +259,7 @@ const connectionConfig = z.object({
 type ConnectionConfig = z.infer<typeof connectionConfig>;
 
 /** The connection's config as the mapping reads it, or the reason it cannot be read. */
-function configOf(connection: ConnectionSecrets): Mapping<ConnectionConfig> {
-  const config = connectionConfig.safeParse(connection.config);
-  return config.success ? mapped(config.data) : unmapped(`the connection's config is invalid: ${describeIssues(config.error, { prefix: "config" })}`);
-}
+const configOf = (connection: ConnectionSecrets): Mapping<ConnectionConfig> => connectionConfigOf(connectionConfig, connection.config);
 
 /**
  * A number field the connection names (if any), checked by its native field: a value that
