@@ -114,7 +114,10 @@ const V2_ACTIONS: Record<string, Action> = { create: "create", change: "change",
 
 function isV2(parsed: Record<string, unknown>): boolean {
   const meta = parsed.meta as Record<string, unknown> | undefined;
-  return typeof meta === "object" && meta !== null && ("entity" in meta || String(meta.version ?? "").startsWith("2"));
+  if (typeof meta !== "object" || meta === null) return false;
+  // Only a text or a number is a version: String() of an arbitrary object may throw (a "toString" key).
+  const version = meta.version;
+  return "entity" in meta || ((typeof version === "string" || typeof version === "number") && String(version).startsWith("2"));
 }
 
 function envelopeOf(parsed: unknown): Mapping<Envelope> {

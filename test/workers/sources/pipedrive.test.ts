@@ -149,6 +149,12 @@ describe("Pipedrive split: dedupe keys", () => {
     expect(pipedrive.split(raw(retried))).toMatchObject({ ok: true, deliveries: [{ deliveryId: key }] });
   });
 
+  it("reads a meta.version that is not a text or a number as no version, without throwing (found by the fuzz test)", () => {
+    // String() of {"toString": [...]} throws; such a version is simply not "2…", so the body is read as v1.
+    const body = '{"meta":{"id":"u2","action":"create","timestamp":1739827361,"version":{"toString":[true]}}}';
+    expect(pipedrive.split(raw(body))).toMatchObject({ ok: false, status: 400, reason: expect.stringContaining("not a Pipedrive v1 or v2 webhook") });
+  });
+
   it("answers 400 for a body that is not JSON or carries no Pipedrive meta", () => {
     expect(pipedrive.split(raw("meta=1"))).toEqual({ ok: false, status: 400, reason: "body is not JSON" });
     expect(pipedrive.split(raw("[]"))).toEqual({ ok: false, status: 400, reason: "body is not a JSON object" });
