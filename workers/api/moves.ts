@@ -11,7 +11,7 @@ import type { WorkspaceDatabaseName } from "../env";
 import { problem } from "../lib/problem";
 import { authenticate, requireRoot } from "./auth";
 import type { ApiEnv } from "./context";
-import { json, problemAnswer, security, WorkspaceDatabase, WorkspaceParams } from "./schemas";
+import { json, problemAnswer, rootProblemResponses, security, WorkspaceDatabase, WorkspaceParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const moveRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -48,12 +48,9 @@ const Move = z
 const MoveStart = z.object({ to: WorkspaceDatabase }).strict().openapi("WorkspaceMoveStart");
 
 const answers = {
-  400: problemAnswer("Invalid input"),
-  401: problemAnswer("Missing or invalid token"),
-  403: problemAnswer("Not the ADMIN_TOKEN"),
+  ...rootProblemResponses,
   404: problemAnswer("No such workspace, or no move"),
   409: problemAnswer("Already there, or already moving"),
-  429: problemAnswer("Too many requests for this token (Retry-After)"),
 } as const;
 
 async function placementOrNotFound(directory: D1Database, slug: string) {
@@ -144,10 +141,7 @@ moveRoutes.openapi(
     request: { query: AdoptQuery },
     responses: {
       200: { description: "This page's counts", ...json(Adoption) },
-      400: problemAnswer("Invalid input"),
-      401: problemAnswer("Missing or invalid token"),
-      403: problemAnswer("Not the ADMIN_TOKEN"),
-      429: problemAnswer("Too many requests for this token (Retry-After)"),
+      ...rootProblemResponses,
     },
   }),
   async (c) => {

@@ -173,6 +173,14 @@ export const problemResponses = {
   429: problemAnswer("Too many requests for this token (Retry-After)"),
 } as const;
 
+/** The answers of the operations only the ADMIN_TOKEN may call. */
+export const rootProblemResponses = {
+  400: problemAnswer("Invalid input"),
+  401: problemAnswer("Missing or invalid token"),
+  403: problemAnswer("Not the ADMIN_TOKEN"),
+  429: problemAnswer("Too many requests for this token (Retry-After)"),
+} as const;
+
 export const MonthParam = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month as YYYY-MM")

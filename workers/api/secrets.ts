@@ -7,7 +7,7 @@ import { rotateSecretsPage } from "../db/secret-rotation";
 import { keyId, keyRingOf } from "../lib/crypto";
 import { authenticate, requireRoot } from "./auth";
 import type { ApiEnv } from "./context";
-import { json, problemAnswer, security } from "./schemas";
+import { json, rootProblemResponses, security } from "./schemas";
 import { validationHook } from "./validation";
 
 export const secretRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
@@ -48,10 +48,7 @@ secretRoutes.openapi(
     request: { query: RotateQuery },
     responses: {
       200: { description: "This page's counts", ...json(Rotation) },
-      400: problemAnswer("Invalid input"),
-      401: problemAnswer("Missing or invalid token"),
-      403: problemAnswer("Not the ADMIN_TOKEN"),
-      429: problemAnswer("Too many requests for this token (Retry-After)"),
+      ...rootProblemResponses,
     },
   }),
   async (c) => {

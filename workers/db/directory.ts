@@ -2,12 +2,15 @@
 // lead to a workspace (webhook ids, token hashes), and what a move holds back. drizzle,
 // row at a time; the two set-based reads (counts, several ids) are one statement each.
 import type { D1Database } from "@cloudflare/workers-types";
-import { and, asc, count, eq, gt, inArray, isNotNull } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gt, inArray, isNotNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { WorkspaceDatabaseName } from "../env";
 import { directoryTokens, directoryWebhookIds, directoryWorkspaces } from "./directory-schema";
 
 export type Placement = typeof directoryWorkspaces.$inferSelect;
+
+/** A placement's columns, for the lookups that reach it through another table. */
+const PLACEMENT_COLUMNS = getTableColumns(directoryWorkspaces);
 
 export function placementBySlug(directory: D1Database, slug: string): Promise<Placement | undefined> {
   return drizzle(directory).select().from(directoryWorkspaces).where(eq(directoryWorkspaces.slug, slug)).get();
@@ -31,13 +34,7 @@ export async function placementsByIds(directory: D1Database, ids: readonly strin
 /** The placement of the workspace a webhook id (connection, rotated or retired id) belongs to. */
 export function placementForWebhook(directory: D1Database, webhookId: string): Promise<Placement | undefined> {
   return drizzle(directory)
-    .select({
-      id: directoryWorkspaces.id,
-      slug: directoryWorkspaces.slug,
-      database: directoryWorkspaces.database,
-      createdAt: directoryWorkspaces.createdAt,
-      pausedAt: directoryWorkspaces.pausedAt,
-    })
+    .select(PLACEMENT_COLUMNS)
     .from(directoryWebhookIds)
     .innerJoin(directoryWorkspaces, eq(directoryWorkspaces.id, directoryWebhookIds.workspaceId))
     .where(eq(directoryWebhookIds.id, webhookId))
@@ -47,13 +44,7 @@ export function placementForWebhook(directory: D1Database, webhookId: string): P
 /** The placement of the workspace a token (by its SHA-256) belongs to. */
 export function placementForToken(directory: D1Database, tokenHash: string): Promise<Placement | undefined> {
   return drizzle(directory)
-    .select({
-      id: directoryWorkspaces.id,
-      slug: directoryWorkspaces.slug,
-      database: directoryWorkspaces.database,
-      createdAt: directoryWorkspaces.createdAt,
-      pausedAt: directoryWorkspaces.pausedAt,
-    })
+    .select(PLACEMENT_COLUMNS)
     .from(directoryTokens)
     .innerJoin(directoryWorkspaces, eq(directoryWorkspaces.id, directoryTokens.workspaceId))
     .where(eq(directoryTokens.tokenHash, tokenHash))
