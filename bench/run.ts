@@ -260,6 +260,28 @@ async function startWorker(name: string, config: string, persist: string): Promi
 
 // ---------------------------------------------------------------- HTTP clients
 
+/**
+ * Recomputes the large workspace's last month again and again until `stopped()`: the
+ * recompute load the ingest measurements run against. `ms` holds the successful runs.
+ */
+function recomputeUntil(worker: Worker, stopped: () => boolean) {
+  const result = { ms: [] as number[], runs: 0, done: Promise.resolve() };
+  result.done = (async () => {
+    while (!stopped()) {
+      const t0 = performance.now();
+      result.runs++;
+      try {
+        await api(worker, "POST", `/workspaces/${SLUG}/recompute`, { from: LAST_MONTH, to: LAST_MONTH });
+        result.ms.push(performance.now() - t0);
+      } catch (error) {
+        log(`  recompute failed: ${String(error).slice(0, 200)}`);
+        await sleep(500);
+      }
+    }
+  })();
+  return result;
+}
+
 async function api<T>(worker: Worker, method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
   const response = await fetch(`${worker.url}/api/v1${path}`, {
     signal: AbortSignal.timeout(timeoutMs),
@@ -548,21 +570,7 @@ async function runIngest(file100: string, results: Results) {
         }
       }
     })();
-    const recomputeMs: number[] = [];
-    let recomputeRuns = 0;
-    const recompute = (async () => {
-      while (!stop) {
-        const t0 = performance.now();
-        recomputeRuns++;
-        try {
-          await api(worker, "POST", `/workspaces/${SLUG}/recompute`, { from: LAST_MONTH, to: LAST_MONTH });
-          recomputeMs.push(performance.now() - t0);
-        } catch (error) {
-          log(`  recompute failed: ${String(error).slice(0, 200)}`);
-          await sleep(500);
-        }
-      }
-    })();
+    const recompute = recomputeUntil(worker, () => stop);
     // Let the backfill reach the queue consumer before measuring.
     while (backfillLatencies.length < 2 && backfillPosted < backfillCount) await sleep(100);
     await sleep(1000);
@@ -570,11 +578,11 @@ async function runIngest(file100: string, results: Results) {
     const loaded = await senders(50, count, maxMs, (i) => postNative(worker, connection, smallBody("ingload", i)));
     const after = await ingestStatus(worker).catch(() => null);
     stop = true;
-    await Promise.all([backfill, recompute]);
+    await Promise.all([backfill, recompute.done]);
     log(
       `  loaded: ${loaded.perSecond.toFixed(0)}/s p50 ${loaded.p50.toFixed(1)} ms p99 ${loaded.p99.toFixed(1)} ms ${JSON.stringify(loaded.statuses)}; ` +
-        `backfill ${backfillLatencies.length} accepted; recompute ${recomputeMs.length}/${recomputeRuns} ` +
-        `(${recomputeMs.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s)`,
+        `backfill ${backfillLatencies.length} accepted; recompute ${recompute.ms.length}/${recompute.runs} ` +
+        `(${recompute.ms.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s)`,
     );
     results.ingest = {
       httpFloor: httpFloor!,
@@ -591,7 +599,7 @@ async function runIngest(file100: string, results: Results) {
           // Inbox rows (of either connection) processed while the senders ran.
           appliedDuring: before && after ? after.processed - before.processed : NaN,
         },
-        recompute: { runs: recomputeRuns, ok: recomputeMs.length, ms: recomputeMs },
+        recompute: { runs: recompute.runs, ok: recompute.ms.length, ms: recompute.ms },
       },
       restarts: worker.restarts(),
     };
@@ -633,35 +641,21 @@ async function runScaleOut(file100: string, results: Results) {
         if (status >= 200 && status < 300) backfillLatencies.push(ms);
       }
     })();
-    const recomputeMs: number[] = [];
-    let recomputeRuns = 0;
-    const recompute = (async () => {
-      while (!stop) {
-        const t0 = performance.now();
-        recomputeRuns++;
-        try {
-          await api(worker, "POST", `/workspaces/${SLUG}/recompute`, { from: LAST_MONTH, to: LAST_MONTH });
-          recomputeMs.push(performance.now() - t0);
-        } catch (error) {
-          log(`  recompute failed: ${String(error).slice(0, 200)}`);
-          await sleep(500);
-        }
-      }
-    })();
+    const recompute = recomputeUntil(worker, () => stop);
     while (backfillLatencies.length < 2 && backfillPosted < backfillCount) await sleep(100);
     await sleep(1000);
     const loaded = await senders(50, count, maxMs, (i) => postNative(worker, light, smallBody("so-load", i)));
     stop = true;
-    await Promise.all([backfill, recompute]);
+    await Promise.all([backfill, recompute.done]);
     log(
       `  loaded: ${loaded.perSecond.toFixed(0)}/s p50 ${loaded.p50.toFixed(1)} ms p99 ${loaded.p99.toFixed(1)} ms ${JSON.stringify(loaded.statuses)}; ` +
-        `backfill ${backfillLatencies.length} accepted; recompute ${recomputeMs.length}/${recomputeRuns}`,
+        `backfill ${backfillLatencies.length} accepted; recompute ${recompute.ms.length}/${recompute.runs}`,
     );
     results.scaleout = {
       idle,
       loaded,
       backfill: { deliveries: backfillPosted, accepted: backfillLatencies.length, p50: percentile(backfillLatencies, 50), p99: percentile(backfillLatencies, 99) },
-      recompute: { runs: recomputeRuns, ok: recomputeMs.length, ms: recomputeMs },
+      recompute: { runs: recompute.runs, ok: recompute.ms.length, ms: recompute.ms },
       restarts: worker.restarts(),
     };
   } finally {
