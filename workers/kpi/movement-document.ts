@@ -29,8 +29,9 @@ export async function pipelineMovement(
   dimension: MovementDimension,
 ): Promise<PipelineMovement | null> {
   const [computed, rows] = await db.batch([
-    // The month's KPI run stores its movement with its values (engine.ts): one primary-key probe.
-    db.prepare("SELECT MAX(computed_at) AS computed_at FROM kpi_values WHERE workspace_id = ?1 AND month = ?2").bind(workspace.id, month),
+    // The month's KPI run stores its movement with its values and stamps every row with one
+    // computed_at (engine.ts): any row of the month tells, one primary-key probe.
+    db.prepare("SELECT computed_at FROM kpi_values WHERE workspace_id = ?1 AND month = ?2 LIMIT 1").bind(workspace.id, month),
     db
       .prepare(
         `SELECT key, movement, deals, value, computed_at FROM pipeline_movements
