@@ -145,6 +145,19 @@ export const PipelineMovementSection = z.object({
   slipped: z.array(SlippedDeal),
 });
 
+/**
+ * A sentence of "What changed" (workers/reports/changes.ts): written from a fixed template
+ * with its numbers, the KPI it is about, and the drill-down page of the value behind it.
+ */
+export const ChangeSentence = z.object({
+  kpi: z.string(),
+  text: z.string(),
+  /** shared/drilldown.ts drilldownHref of the value whose deals it names, relative to the report page; null without one. */
+  href: z.string().nullable(),
+  /** The value lies outside the KPI's range over the trailing 12 months. */
+  outside_range: z.boolean(),
+});
+
 export const Report = z.object({
   schema_version: z.literal(REPORT_SCHEMA_VERSION),
   workspace: z.object({ slug: z.string(), name: z.string(), timezone: z.string(), currency: z.string() }),
@@ -156,6 +169,8 @@ export const Report = z.object({
   share_token: z.string(),
   freshness: z.object({ data_as_of: z.string().nullable(), computed_at: z.string(), catalog_version: z.string() }),
   headlines: z.array(Headline),
+  /** Three to six sentences on what changed against M−1 (absent in older reports). */
+  changes: z.array(ChangeSentence).optional(),
   revenue_trend: z.object({
     unit: z.string(),
     months: z.array(z.object({ month, value: nullableNumber, year_ago: nullableNumber })),
@@ -214,6 +229,7 @@ export type Losses = z.infer<typeof Losses>;
 export type MovementStep = z.infer<typeof MovementStep>;
 export type SlippedDeal = z.infer<typeof SlippedDeal>;
 export type PipelineMovementSection = z.infer<typeof PipelineMovementSection>;
+export type ChangeSentence = z.infer<typeof ChangeSentence>;
 
 /**
  * The export folder's index: every published report (latest version per month). `public`
