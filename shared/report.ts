@@ -152,8 +152,11 @@ export const PipelineMovementSection = z.object({
 export const ChangeSentence = z.object({
   kpi: z.string(),
   text: z.string(),
-  /** shared/drilldown.ts drilldownHref of the value whose deals it names, relative to the report page; null without one. */
-  href: z.string().nullable(),
+  /**
+   * The value (of `kpi`, month M) whose members it names: the report links the sentence to
+   * that value's drill-down page (shared/drilldown.ts); null without one.
+   */
+  members: z.object({ dimension: z.string(), key: z.string() }).nullable(),
   /** The value lies outside the KPI's range over the trailing 12 months. */
   outside_range: z.boolean(),
 });
