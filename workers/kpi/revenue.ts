@@ -1,7 +1,8 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
 import { closedDeals, DEAL_PLANS, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, OPEN_DEALS, regionKey, repTeamKeys } from "./facts";
-import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { count, MeasuredFacts, sum } from "./measures";
+import { days, dimensionJoin, kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
  * Revenue of a won deal's product line p (docs/kpis.md, rule 15): quantity × unit_price × rate;
@@ -29,37 +30,41 @@ const dealKeys = dimensionJoin(DEAL_KEYS);
 const closedKeys = dimensionJoin({ ...DEAL_KEYS, reason: "f.reason" });
 const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
 
-const CLOSED_IN_MONTH = `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}
-  WHERE dim.dimension <> 'reason' OR f.status = 'lost'),
-agg AS (
-  SELECT dimension, key,
-    SUM(status = 'won') AS won,
-    SUM(status = 'lost') AS lost,
-    TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
-    SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
-    TOTAL(CASE WHEN status = 'won' THEN ${annualised("converted", "term_months")} END) AS annualised,
-    TOTAL(CASE WHEN status = 'lost' THEN converted END) AS lost_revenue,
-    SUM(status = 'lost' AND competitive) AS competitive_lost,
-    TOTAL(CASE WHEN status = 'won' THEN ${days("(closed_at - created_at)")} END) AS cycle_days,
-    SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
-    TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
-  FROM keyed GROUP BY dimension, key),
-cycles AS (SELECT dimension, key, ${days("(closed_at - created_at)")} AS value FROM keyed WHERE status = 'won')
+/** Deals won or lost in M (facts.ts closedDeals), by every deal key and, lost ones, by reason. */
+export const CLOSED = new MeasuredFacts({
+  with: `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)})`,
+  from: "closed",
+  keyed: { ...closedKeys, where: "dim.dimension <> 'reason' OR f.status = 'lost'" },
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.closed_at", amount: "f.amount", currency: `COALESCE(f.currency, ${P.base})`, converted: "f.converted" },
+  measures: {
+    won: count("status = 'won'"),
+    lost: count("status = 'lost'"),
+    revenue: sum("converted", "status = 'won'"),
+    won_priced: count("status = 'won' AND converted IS NOT NULL"),
+    annualised: sum(annualised("converted", "term_months"), "status = 'won'"),
+    lost_revenue: sum("converted", "status = 'lost'"),
+    competitive_lost: count("status = 'lost' AND competitive"),
+    cycle_days: sum(days("(closed_at - created_at)"), "status = 'won'"),
+    expansion_won: count("status = 'won' AND kind = 'expansion'"),
+    expansion_revenue: sum("converted", "status = 'won' AND kind = 'expansion'"),
+  },
+});
+
+const CLOSED_IN_MONTH = `${CLOSED.agg}
 ${unionAll(
-  total("revenue_won", "revenue", "agg", "won > 0"),
-  total("deals_won", "won", "agg", "won > 0"),
-  total("deals_lost", "lost", "agg", "lost > 0"),
-  ratio("win_rate", "won", "won + lost", "agg"),
-  ratio("win_loss_ratio", "won", "lost", "agg"),
-  ratio("avg_deal_size", "revenue", "won_priced", "agg", "won > 0"),
-  ratio("sales_cycle_days", "cycle_days", "won", "agg", "won > 0"),
-  total("expansion_revenue", "expansion_revenue", "agg", "expansion_won > 0"),
-  ratio("upsell_rate", "expansion_won", "won", "agg", "won > 0"),
-  median("sales_cycle_days_median", "cycles"),
-  ratio("acv", "annualised", "won_priced", "agg", "won > 0"),
-  total("lost_revenue", "lost_revenue", "agg", "lost > 0"),
-  ratio("competitive_loss_rate", "competitive_lost", "lost", "agg", "lost > 0"),
+  CLOSED.total("revenue_won", "revenue", "won > 0"),
+  CLOSED.total("deals_won", "won", "won > 0"),
+  CLOSED.total("deals_lost", "lost", "lost > 0"),
+  CLOSED.ratio("win_rate", "won", "won + lost"),
+  CLOSED.ratio("win_loss_ratio", "won", "lost"),
+  CLOSED.ratio("avg_deal_size", "revenue", "won_priced", "won > 0"),
+  CLOSED.ratio("sales_cycle_days", "cycle_days", "won", "won > 0"),
+  CLOSED.total("expansion_revenue", "expansion_revenue", "expansion_won > 0"),
+  CLOSED.ratio("upsell_rate", "expansion_won", "won", "won > 0"),
+  CLOSED.median("sales_cycle_days_median", days("(closed_at - created_at)"), "won"),
+  CLOSED.ratio("acv", "annualised", "won_priced", "won > 0"),
+  CLOSED.total("lost_revenue", "lost_revenue", "lost > 0"),
+  CLOSED.ratio("competitive_loss_rate", "competitive_lost", "lost", "lost > 0"),
 )}`;
 
 /**
@@ -240,3 +245,6 @@ export const PIPELINE_VELOCITY = `SELECT ${kpiLiteral("pipeline_velocity", "deri
   LEFT JOIN kpi_values_staging size ON size.run = ${P.run} AND size.kpi = ${SIZE} AND size.dimension = k.dimension AND size.key = k.key
   LEFT JOIN kpi_values_staging rate ON rate.run = ${P.run} AND rate.kpi = ${RATE} AND rate.dimension = k.dimension AND rate.key = k.key
   LEFT JOIN kpi_values_staging cycle ON cycle.run = ${P.run} AND cycle.kpi = ${CYCLE} AND cycle.dimension = k.dimension AND cycle.key = k.key`;
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const REVENUE_FACTS: MeasuredFacts[] = [CLOSED];
