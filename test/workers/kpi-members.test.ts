@@ -95,3 +95,79 @@ describe("members of every golden value", () => {
     expect(mismatches).toEqual([]);
   }, 120_000);
 });
+
+describe("GET …/months/:month/kpis/:kpi/members", () => {
+  const path = (kpi: string, query: string) => `/api/v1/workspaces/golden-members/months/2026-03/kpis/${kpi}/members?${query}`;
+  interface Page {
+    count: number;
+    total: number;
+    numerator: number | null;
+    denominator: number | null;
+    items: { type: string; id: string; name: string | null; owner_name: string | null; converted: number | null; contribution: number; placed_at: string | null; connection_kind: string | null; crm_id: string }[];
+    next_cursor: string | null;
+  }
+  let read: string;
+
+  beforeAll(async () => {
+    const response = await call("POST", "/api/v1/workspaces/golden-members/tokens", { scopes: ["read"] });
+    read = ((await response.json()) as { token: string }).token;
+  });
+
+  it("lists the 22 deals won and the 30 closed behind March's win rate of 22 / 30, page by page", async () => {
+    // expected.json: win_rate 2026-03 overall 0.7333… = 22 won of 30 closed (kpi-golden.test.ts).
+    expect((expected as Record<string, Record<string, Record<string, Record<string, number>>>>)["2026-03"]!.win_rate!.all!.all).toBeCloseTo(22 / 30, 12);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await call("GET", path("win_rate", `side=numerator&limit=10${cursor ? `&cursor=${cursor}` : ""}`), undefined, read);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as Page;
+      expect(page).toMatchObject({ count: 22, total: 22, numerator: 22, denominator: 30 });
+      seen.push(...page.items.map((m) => m.id));
+      for (const m of page.items) {
+        expect(m).toMatchObject({ type: "deal", contribution: 1, connection_kind: "native", crm_id: m.id });
+        // Closed in March 2026, Europe/Berlin: from 2026-02-28T23:00Z to 2026-03-31T22:00Z.
+        expect(m.placed_at! >= "2026-02-28T23:00:00.000Z" && m.placed_at! < "2026-03-31T22:00:00.000Z").toBe(true);
+      }
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(22);
+    expect(new Set(seen).size).toBe(22);
+
+    const closed = (await (await call("GET", path("win_rate", "side=denominator&limit=200"), undefined, read)).json()) as Page;
+    expect(closed).toMatchObject({ count: 30, total: 30 });
+    expect(closed.items.map((m) => m.id)).toEqual(expect.arrayContaining(seen));
+  });
+
+  it("adds the won deals' converted amounts up to March's revenue won, largest first, as CSV too", async () => {
+    // expected.json: revenue_won 2026-03 overall 344,742.72 USD.
+    const page = (await (await call("GET", path("revenue_won", "limit=200"), undefined, read)).json()) as Page;
+    expect(page.total).toBeCloseTo(344742.72, 6);
+    expect(page.count).toBe(page.items.length);
+    const amounts = page.items.map((m) => m.contribution);
+    expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
+    expect(page.items.every((m) => m.contribution === m.converted)).toBe(true);
+
+    const csv = await call("GET", path("revenue_won", "limit=5&format=csv"), undefined, read);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("type,id,name,owner_rep_id,owner_name,amount,currency,converted,contribution,placed_at,connection_kind,crm_id");
+    expect(lines).toHaveLength(6);
+    expect(csv.headers.get("link")).toMatch(/cursor=[^&>]+.*>; rel="next"$/);
+  });
+
+  it("answers what cannot be listed with a problem that says why", async () => {
+    const derived = await call("GET", path("pipeline_velocity", ""), undefined, read);
+    expect(derived.status).toBe(404);
+    expect(((await derived.json()) as { detail: string }).detail).toMatch(/derived from other KPIs/);
+    const badDimension = await call("GET", path("win_loss_ratio", "dimension=region"), undefined, read);
+    expect(badDimension.status).toBe(400);
+    const noKey = await call("GET", path("win_rate", "dimension=rep&key=nobody"), undefined, read);
+    expect(noKey.status).toBe(404);
+    const totalDenominator = await call("GET", path("deals_won", "side=denominator"), undefined, read);
+    expect(totalDenominator.status).toBe(404);
+    const badCursor = await call("GET", path("win_rate", "cursor=nonsense"), undefined, read);
+    expect(badCursor.status).toBe(400);
+  });
+});

@@ -278,6 +278,43 @@ export const PipelineMovementSchema = z
       "How the open pipeline moved in the month, per key: open_start + created + reopened + transferred_in + increased − decreased − won − lost − deleted − transferred_out = open_end by value, and the same without increased / decreased by deals (docs/kpis.md, Pipeline movement).",
   });
 
+const MemberSchema = z.object({
+  type: z.enum(["deal", "lead", "activity", "account", "survey", "rep", "marketing_spend"]),
+  id: z.string(),
+  name: z.string().nullable().openapi({ description: "The deal's or account's name, the rep's, an activity's type, a survey's kind, a spend's source" }),
+  owner_rep_id: z.string().nullable(),
+  owner_name: z.string().nullable(),
+  amount: z.number().nullable().openapi({ description: "Its amount in its own currency, where it has one" }),
+  currency: z.string().nullable(),
+  converted: z.number().nullable().openapi({ description: "Its amount in the workspace currency at the month's rate" }),
+  contribution: z.number().openapi({
+    description: "What it adds to the side: 1 for a count, its amount (days, minutes, score…) for a sum; negative where the side subtracts it (e.g. M−1's revenue in sales_growth)",
+  }),
+  placed_at: z.string().nullable().openapi({ description: "The instant that placed it in the month; null for a state (e.g. open at the end of the month)" }),
+  connection_kind: z.string().nullable().openapi({ description: "The kind of connection that first sent it (hubspot, pipedrive, native…)" }),
+  crm_id: z.string().openapi({ description: "Its id in that CRM" }),
+});
+
+export const MemberPageSchema = z
+  .object({
+    workspace: z.string(),
+    month: z.string(),
+    kpi: z.string(),
+    dimension: z.string(),
+    key: z.string(),
+    side: z.enum(["numerator", "denominator"]),
+    currency: z.string(),
+    value: z.number().nullable(),
+    numerator: z.number().nullable(),
+    denominator: z.number().nullable(),
+    computed_at: z.string(),
+    count: z.number().int().openapi({ description: "Members of the side in all pages" }),
+    total: z.number().openapi({ description: "Their contributions added up: the side's value" }),
+    items: z.array(MemberSchema),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("MemberPage", { description: "One page of the members of a value's numerator or denominator (docs/kpis.md, Members)." });
+
 export const CatalogSchema = z
   .object({
     catalog_version: z.string(),

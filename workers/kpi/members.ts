@@ -130,8 +130,7 @@ const DETAILS = `SELECT p.*,
      JOIN canonical_events e ON e.connection_id = c.id AND e.event_id = h.event_id
    WHERE h.workspace_id = ?1 AND h.entity_type = p.member_type AND h.entity_id = p.member_id
    ORDER BY h.occurred_at LIMIT 1) AS connection_kind
-FROM json_each(?2) j
-CROSS JOIN (SELECT j.value ->> '$.t' AS member_type, j.value ->> '$.i' AS member_id) p
+FROM (SELECT j.value ->> '$.t' AS member_type, j.value ->> '$.i' AS member_id FROM json_each(?2) j) p
 LEFT JOIN deals d ON p.member_type = 'deal' AND d.workspace_id = ?1 AND d.deal_id = p.member_id
 LEFT JOIN leads l ON p.member_type = 'lead' AND l.workspace_id = ?1 AND l.lead_id = p.member_id
 LEFT JOIN accounts a ON p.member_type = 'account' AND a.workspace_id = ?1 AND a.account_id = p.member_id
@@ -147,13 +146,19 @@ interface MemberRow {
   currency: string | null;
   converted: number | null;
   contribution: number;
+  magnitude: number;
+  member: string;
   member_count: number;
   member_total: number;
 }
 
+/** Where a page starts: after this member in the order of membersPage. */
+export type MemberCursor = [magnitude: number, member: string];
+
 /**
  * One page of the members of (month, kpi, dimension, key, side): largest contribution first
- * (then by type and id), from `offset`. Null when the KPI has no such side.
+ * (then by type and id), after `after`; the count and total are the whole side's. Null
+ * when the KPI has no members in that breakdown or no such side.
  */
 export async function membersPage(
   db: D1Database,
@@ -164,24 +169,32 @@ export async function membersPage(
   key: string,
   side: Side,
   limit: number,
-  offset: number,
-): Promise<MemberPage | null> {
+  after: MemberCursor | null,
+): Promise<(MemberPage & { next: MemberCursor | null }) | null> {
   const sides = sidesOf(kpi, dimension);
   const sql = sides && membersStatement(sides, side);
   if (!sql) return null;
   const { results } = await bind(
     db,
-    `SELECT m.*, COUNT(*) OVER () AS member_count, TOTAL(contribution) OVER () AS member_total FROM (${sql}) m
-     ORDER BY ABS(contribution) DESC, member_type, member_id LIMIT ?20 OFFSET ?21`,
+    `SELECT * FROM (
+       SELECT m.*, ABS(contribution) AS magnitude, member_type || '|' || member_id AS member,
+         COUNT(*) OVER () AS member_count, TOTAL(contribution) OVER () AS member_total FROM (${sql}) m)
+     WHERE ?20 IS NULL OR magnitude < ?20 OR (magnitude = ?20 AND member > ?21)
+     ORDER BY magnitude DESC, member LIMIT ?22`,
     workspace,
     month,
     dimension,
     key,
-    limit,
-    offset,
+    after?.[0] ?? null,
+    after?.[1] ?? null,
+    limit + 1,
   ).all<MemberRow>();
+  const more = results.length > limit;
+  results.splice(limit);
+  const last = results.at(-1);
+  const next: MemberCursor | null = more && last ? [last.magnitude, last.member] : null;
   const first = results[0];
-  if (!first) return { members: [], count: 0, total: 0 };
+  if (!first) return { members: [], count: 0, total: 0, next: null };
   const details = await db
     .prepare(DETAILS)
     .bind(workspace.id, JSON.stringify(results.map((r) => ({ t: r.member_type, i: r.member_id }))))
@@ -199,6 +212,7 @@ export async function membersPage(
         ).results.map((r) => [r.rep_id, r.name]),
   );
   return {
+    next,
     count: first.member_count,
     total: first.member_total,
     members: results.map((r) => {
