@@ -164,7 +164,7 @@ function headlineRow(headline: DigestHeadline): string {
   return (
     `<tr>` +
     `<th scope="row" style="${cell}text-align:left;font-weight:400;color:${COLOURS.ink};">${escapeHtml(headline.name)}</th>` +
-    `<td style="${cell}text-align:right;font-weight:700;white-space:nowrap;color:${COLOURS.ink};">${escapeHtml(headline.value)}</td>` +
+    `<td style="${cell}padding-left:8px;text-align:right;font-weight:700;white-space:nowrap;color:${COLOURS.ink};">${escapeHtml(headline.value)}</td>` +
     `<td style="${cell}padding-left:12px;text-align:right;font-size:13px;color:${COLOURS.muted};">${changeText}</td>` +
     `</tr>`
   );
