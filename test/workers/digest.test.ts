@@ -224,17 +224,18 @@ describe("the digest API and the digest webhook", () => {
       await Promise.all(background);
       return published;
     };
-    expect(await publishWith(`${inject("hookServer")}/fail/digest`)).toBe(1);
-    // Two attempts, each with the message.
-    expect(await received("/fail/digest")).toHaveLength(2);
-    // Stored by hand, past the API's check: the call is refused before any request, and the
-    // log names the reason, never the URL's path (where a webhook keeps its secret).
+    // The log names the reason, never the URL (whose path holds a webhook's secret).
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
+      expect(await publishWith(`${inject("hookServer")}/fail/digest`)).toBe(1);
+      // Two attempts, each with the message.
+      expect(await received("/fail/digest")).toHaveLength(2);
+      // Stored by hand, past the API's check: the call is refused before any request.
       expect(await publishWith("https://169.254.169.254/s3cret-path")).toBe(1);
       expect(await publishWith("http://hooks.example.com/s3cret-path")).toBe(1);
       const logged = errors.mock.calls.map((args) => args.map(String).join(" "));
       expect(logged).toEqual([
+        `digest webhook of ${workspaceId} failed after 2 attempts: HTTP 500`,
         `digest webhook of ${workspaceId} refused: the URL 169.254.169.254 is not a public address`,
         `digest webhook of ${workspaceId} refused: the URL must be an https URL`,
       ]);

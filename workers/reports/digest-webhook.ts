@@ -66,6 +66,8 @@ export async function sendDigest(workspaceId: string, url: string, digest: Diges
     { userAgent: "Quotient digest", body: { contentType: "application/json", text: JSON.stringify(digestMessage(digest)) } },
     { ...HOOK_DEFAULTS, ...options },
   );
-  if (outcome.error !== null) console.error(`digest webhook of ${workspaceId} failed after ${outcome.attempts} attempts: ${outcome.error}`);
+  // A runtime's network error may quote the URL it could not reach: never log it.
+  const error = outcome.error?.replaceAll(url, "<the digest webhook URL>") ?? null;
+  if (error !== null) console.error(`digest webhook of ${workspaceId} failed after ${outcome.attempts} attempts: ${error}`);
   return outcome.error === null;
 }
