@@ -70,6 +70,16 @@ describe("the digest of a report", () => {
     ]);
   });
 
+  it("shows a still-maturing cohort month's change without a verdict, as the site's tile does", () => {
+    const report = fixtureReport();
+    const winRate = report.headlines.find((h) => h.kpi === "win_rate")!;
+    report.headlines.push({ ...winRate, kpi: "opportunity_win_rate", name: "Opportunity win rate" });
+    // March ended at 04:00Z on April 1st (New York); the data is as of 03:58Z, before the
+    // typical sales cycle (the median of the fixture's sales_cycle_days series) has passed.
+    const text = digestText(digestOf(report, SITE)).split("\n");
+    expect(text).toContain("- Opportunity win rate: 27.0% (+1.7 pp vs Feb 2026, still maturing, not judged)");
+  });
+
   it("escapes everything in the HTML, which loads nothing, runs nothing and links only to the report site", () => {
     const html = digestHtml(digestOf(fixtureReport(), SITE));
     expect(html).toContain("<title>Acme &lt;Analytics&gt; &amp; &quot;Co&quot; — March 2026 report</title>");
