@@ -4,6 +4,7 @@ import { type Movement, MOVEMENT_DIMENSIONS, MOVEMENT_IDS } from "../../shared/p
 import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
 import { deployHookUrlProblem } from "../reports/deploy-hook";
+import { hookUrlProblem } from "../reports/outbound";
 import { MAX_CORS_ORIGINS, MAX_NAME_LENGTH, MAX_RECOMPUTE_MONTHS, MAX_SETTINGS_ROWS } from "./limits";
 
 export const Slug = z
@@ -45,6 +46,20 @@ export const DeployHookUrl = z
   .nullable()
   .openapi({ description: "https to a public host; called with POST after each publication, redirects not followed", example: "https://api.netlify.com/build_hooks/5f1e0c0ffee" });
 
+/** The same rules as the deploy hook's (workers/reports/outbound.ts). */
+export const DigestWebhookUrl = z
+  .url({ protocol: /^https?$/ })
+  .superRefine((url, ctx) => {
+    const refused = hookUrlProblem(url);
+    if (refused) ctx.addIssue({ code: "custom", message: `a digest webhook URL ${refused}` });
+  })
+  .nullable()
+  .openapi({
+    description:
+      "https to a public host; receives each publication's digest as a Slack-compatible JSON message ({text, blocks}) with POST, redirects not followed",
+    example: "https://hooks.slack.com/services/T000/B000/XXXX",
+  });
+
 export const CorsOrigins = z
   .array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, "an origin: scheme://host[:port], no path"))
   .max(MAX_CORS_ORIGINS)
@@ -66,6 +81,7 @@ export const WorkspaceCreate = z
     currency: Currency.default("USD"),
     pipeline_stages: PipelineStages.default([]),
     deploy_hook_url: DeployHookUrl.default(null),
+    digest_webhook_url: DigestWebhookUrl.default(null),
     public_reports: PublicReports.default(false),
     database: WorkspaceDatabase.optional().openapi({
       description: "The workspace database to place it in (a DB_WS_<n> binding); by default the one with the fewest workspaces",
@@ -80,6 +96,7 @@ export const WorkspacePatch = z
     currency: Currency,
     pipeline_stages: PipelineStages,
     deploy_hook_url: DeployHookUrl,
+    digest_webhook_url: DigestWebhookUrl,
     cors_origins: CorsOrigins,
     public_reports: PublicReports,
   })
@@ -95,6 +112,7 @@ export const Workspace = z
     currency: z.string(),
     pipeline_stages: z.array(z.string()),
     deploy_hook_url: z.string().nullable(),
+    digest_webhook_url: z.string().nullable(),
     cors_origins: z.array(z.string()),
     public_reports: z.boolean(),
     created_at: z.iso.datetime(),
