@@ -9,7 +9,7 @@ import { workspaceById } from "../../workers/db/workspaces";
 import type { Measure } from "../../workers/kpi/measures";
 import { MEMBERS, memberTotals, type Side, sidesOf } from "../../workers/kpi/members";
 import expected from "../fixtures/golden-v2/expected.json";
-import { loadGoldenV2 } from "./golden";
+import { type ExpectedValues, loadGoldenV2 } from "./golden";
 import { call, workspaceDbById } from "./helpers";
 
 const MONTHS = Object.keys(expected);
@@ -115,7 +115,7 @@ describe("GET …/months/:month/kpis/:kpi/members", () => {
 
   it("lists the 22 deals won and the 30 closed behind March's win rate of 22 / 30, page by page", async () => {
     // expected.json: win_rate 2026-03 overall 0.7333… = 22 won of 30 closed (kpi-golden.test.ts).
-    expect((expected as Record<string, Record<string, Record<string, Record<string, number>>>>)["2026-03"]!.win_rate!.all!.all).toBeCloseTo(22 / 30, 12);
+    expect((expected as unknown as ExpectedValues)["2026-03"]!.win_rate!.all!.all).toBeCloseTo(22 / 30, 12);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -138,6 +138,52 @@ LEFT JOIN reps r ON p.member_type = 'rep' AND r.workspace_id = ?1 AND r.rep_id =
 LEFT JOIN activities act ON p.member_type = 'activity' AND act.workspace_id = ?1 AND act.activity_id = p.member_id
 LEFT JOIN survey_responses s ON p.member_type = 'survey' AND s.workspace_id = ?1 AND s.response_id = p.member_id`;
 
+/**
+ * The names, owners and connections of member rows (one DETAILS statement and one of owner
+ * names for all of them): a function from a row to its Member.
+ */
+async function memberDetails(db: D1Database, workspaceId: string, rows: MemberRow[]): Promise<(row: MemberRow) => Member> {
+  const unique = [...new Map(rows.map((r) => [`${r.member_type}|${r.member_id}`, { t: r.member_type, i: r.member_id }])).values()];
+  const details =
+    unique.length === 0
+      ? []
+      : (
+          await db
+            .prepare(DETAILS)
+            .bind(workspaceId, JSON.stringify(unique))
+            .all<{ member_type: string; member_id: string; name: string | null; owner_rep_id: string | null; connection_kind: string | null }>()
+        ).results;
+  const byMember = new Map(details.map((d) => [`${d.member_type}|${d.member_id}`, d]));
+  const owners = [...new Set(details.flatMap((d) => (d.owner_rep_id ? [d.owner_rep_id] : [])))];
+  const ownerNames = new Map(
+    owners.length === 0
+      ? []
+      : (
+          await db
+            .prepare("SELECT rep_id, name FROM reps WHERE workspace_id = ?1 AND rep_id IN (SELECT value FROM json_each(?2))")
+            .bind(workspaceId, JSON.stringify(owners))
+            .all<{ rep_id: string; name: string | null }>()
+        ).results.map((r) => [r.rep_id, r.name]),
+  );
+  return (r) => {
+    const d = byMember.get(`${r.member_type}|${r.member_id}`);
+    return {
+      type: r.member_type,
+      id: r.member_id,
+      name: d?.name ?? null,
+      owner_rep_id: d?.owner_rep_id ?? null,
+      owner_name: (d?.owner_rep_id && ownerNames.get(d.owner_rep_id)) ?? null,
+      amount: r.amount,
+      currency: r.currency,
+      converted: r.converted,
+      contribution: r.contribution,
+      placed_at: r.placed_at === null ? null : new Date(r.placed_at).toISOString(),
+      connection_kind: d?.connection_kind ?? null,
+      crm_id: r.member_id,
+    };
+  };
+}
+
 interface MemberRow {
   member_type: MemberType;
   member_id: string;
@@ -195,42 +241,80 @@ export async function membersPage(
   const next: MemberCursor | null = more && last ? [last.magnitude, last.member] : null;
   const first = results[0];
   if (!first) return { members: [], count: 0, total: 0, next: null };
-  const details = await db
-    .prepare(DETAILS)
-    .bind(workspace.id, JSON.stringify(results.map((r) => ({ t: r.member_type, i: r.member_id }))))
-    .all<{ member_type: string; member_id: string; name: string | null; owner_rep_id: string | null; connection_kind: string | null }>();
-  const byMember = new Map(details.results.map((d) => [`${d.member_type}|${d.member_id}`, d]));
-  const owners = [...new Set(details.results.flatMap((d) => (d.owner_rep_id ? [d.owner_rep_id] : [])))];
-  const ownerNames = new Map(
-    owners.length === 0
-      ? []
-      : (
-          await db
-            .prepare("SELECT rep_id, name FROM reps WHERE workspace_id = ?1 AND rep_id IN (SELECT value FROM json_each(?2))")
-            .bind(workspace.id, JSON.stringify(owners))
-            .all<{ rep_id: string; name: string | null }>()
-        ).results.map((r) => [r.rep_id, r.name]),
-  );
+  const details = await memberDetails(db, workspace.id, results);
   return {
     next,
     count: first.member_count,
     total: first.member_total,
-    members: results.map((r) => {
-      const d = byMember.get(`${r.member_type}|${r.member_id}`);
-      return {
-        type: r.member_type,
-        id: r.member_id,
-        name: d?.name ?? null,
-        owner_rep_id: d?.owner_rep_id ?? null,
-        owner_name: (d?.owner_rep_id && ownerNames.get(d.owner_rep_id)) ?? null,
-        amount: r.amount,
-        currency: r.currency,
-        converted: r.converted,
-        contribution: r.contribution,
-        placed_at: r.placed_at === null ? null : new Date(r.placed_at).toISOString(),
-        connection_kind: d?.connection_kind ?? null,
-        crm_id: r.member_id,
-      };
-    }),
+    members: results.map((r) => details(r)),
   };
 }
+
+/** A value whose members a report lists (workers/reports/drilldowns.ts). */
+export interface ValueRef {
+  kpi: KpiId;
+  dimension: string;
+  key: string;
+}
+
+export interface ValueMembers extends ValueRef {
+  side: Side;
+  page: MemberPage;
+}
+
+/**
+ * The largest `limit` members of each side of many values at once: one statement per KPI
+ * side over its facts (with every breakdown), not one per value, so a report's drill-down
+ * pages cost about what the month's computation did. Values without members are left out.
+ */
+export async function membersOfValues(
+  db: D1Database,
+  workspace: WorkspaceSettings,
+  month: string,
+  values: readonly ValueRef[],
+  limit: number,
+): Promise<ValueMembers[]> {
+  const groups = new Map<string, { sides: ValueSides; side: Side; kpi: KpiId; wanted: string[] }>();
+  for (const value of values) {
+    const sides = sidesOf(value.kpi, value.dimension);
+    if (!sides) continue;
+    for (const side of ["numerator", "denominator"] as Side[]) {
+      if (!sides[side]) continue;
+      const id = `${value.kpi}|${side}|${MEMBERS_GROUP.get(sides) ?? MEMBERS_GROUP.set(sides, MEMBERS_GROUP.size).get(sides)}`;
+      const group = groups.get(id) ?? { sides, side, kpi: value.kpi, wanted: [] };
+      group.wanted.push(`${value.dimension}|${value.key}`);
+      groups.set(id, group);
+    }
+  }
+  const found: (ValueMembers & { rows: MemberRow[] })[] = [];
+  for (const { sides, side, kpi, wanted } of groups.values()) {
+    const sql = membersStatement(sides, side)!;
+    const { results } = await bind(
+      db,
+      `SELECT * FROM (
+         SELECT m.*, ABS(contribution) AS magnitude, member_type || '|' || member_id AS member,
+           ROW_NUMBER() OVER (PARTITION BY dimension, key ORDER BY ABS(contribution) DESC, member_type || '|' || member_id) AS position,
+           COUNT(*) OVER (PARTITION BY dimension, key) AS member_count,
+           TOTAL(contribution) OVER (PARTITION BY dimension, key) AS member_total
+         FROM (${sql}) m WHERE dimension || '|' || key IN (SELECT value FROM json_each(?20)))
+       WHERE position <= ?21 ORDER BY dimension, key, position`,
+      workspace,
+      month,
+      null,
+      null,
+      JSON.stringify([...new Set(wanted)]),
+      limit,
+    ).all<MemberRow & { dimension: string; key: string }>();
+    const byValue = new Map<string, (MemberRow & { dimension: string; key: string })[]>();
+    for (const row of results) byValue.set(`${row.dimension}|${row.key}`, [...(byValue.get(`${row.dimension}|${row.key}`) ?? []), row]);
+    for (const [value, rows] of byValue) {
+      const [dimension, key] = [value.slice(0, value.indexOf("|")), value.slice(value.indexOf("|") + 1)];
+      found.push({ kpi, dimension, key, side, rows, page: { count: rows[0]!.member_count, total: rows[0]!.member_total, members: [] } });
+    }
+  }
+  const details = await memberDetails(db, workspace.id, found.flatMap((f) => f.rows));
+  return found.map(({ rows, ...value }) => ({ ...value, page: { ...value.page, members: rows.map((r) => details(r)) } }));
+}
+
+/** Each facts definition's number, so that the values of one KPI side over the same facts share a statement. */
+const MEMBERS_GROUP = new Map<ValueSides, number>();
