@@ -1,6 +1,6 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
-import type { MeasuredFacts } from "./measures";
+import { count, MeasuredFacts, sum } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
 import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
@@ -20,7 +20,7 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
  * first reaches a stage at one of its own stage entries). The leads created in M also give
  * their current score and their first touch (docs/kpis.md, rule 29).
  */
-const COHORTS = `WITH candidates AS MATERIALIZED (
+const COHORT_LEADS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
     SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND ${inMonth("created_at")}
     UNION SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
@@ -36,29 +36,47 @@ facts AS MATERIALIZED (
     ${reachedAt("mql")} AS mql_at,
     ${reachedAt("sql")} AS sql_at,
     ${reachedAt("customer")} AS customer_at
-  FROM candidates l),
-keyed AS (SELECT f.*, dim.dimension, ${leadKeys.key} AS key FROM facts f ${leadKeys.join}
-  WHERE dim.dimension <> 'first_touch' OR f.is_new),
-agg AS (
-  SELECT dimension, key,
-    SUM(is_new) AS created,
-    SUM(is_new AND customer_at IS NOT NULL) AS created_converted,
-    SUM(is_new AND score IS NOT NULL) AS scored,
-    TOTAL(CASE WHEN is_new THEN score END) AS score_total,
-    SUM(${inMonth("mql_at")}) AS mql,
-    SUM(${inMonth("mql_at")} AND customer_at IS NOT NULL) AS mql_converted,
-    SUM(${inMonth("sql_at")}) AS sql,
-    SUM(${inMonth("sql_at")} AND customer_at IS NOT NULL) AS sql_converted,
-    SUM(${inMonth("customer_at")}) AS customers,
-    TOTAL(CASE WHEN ${inMonth("customer_at")} THEN ${days("(customer_at - created_at)")} END) AS lifecycle_days
-  FROM keyed GROUP BY dimension, key)
+  FROM candidates l)`;
+
+/**
+ * The lead cohorts of M, each a lead's measures; a lead is placed in M by the instant it
+ * joined the cohort its KPI reads (created, or first reached mql / sql / customer).
+ */
+const cohortFacts = (placedAt: string) =>
+  new MeasuredFacts({
+    with: COHORT_LEADS,
+    from: "facts",
+    keyed: { ...leadKeys, where: "dim.dimension <> 'first_touch' OR f.is_new" },
+    member: { type: "'lead'", id: "f.lead_id", placedAt },
+    measures: {
+      created: count("is_new"),
+      created_converted: count("is_new AND customer_at IS NOT NULL"),
+      scored: count("is_new AND score IS NOT NULL"),
+      score_total: sum("score", "is_new"),
+      mql: count(inMonth("mql_at")),
+      mql_converted: count(`${inMonth("mql_at")} AND customer_at IS NOT NULL`),
+      sql: count(inMonth("sql_at")),
+      sql_converted: count(`${inMonth("sql_at")} AND customer_at IS NOT NULL`),
+      customers: count(inMonth("customer_at")),
+      lifecycle_days: sum(days("(customer_at - created_at)"), inMonth("customer_at")),
+    },
+  });
+
+/** The created cohort (leads created in M) and those first reaching mql, sql and customer in M. */
+const LEADS_CREATED = cohortFacts("f.created_at");
+const LEADS_REACHING_MQL = cohortFacts("f.mql_at");
+const LEADS_REACHING_SQL = cohortFacts("f.sql_at");
+const LEADS_REACHING_CUSTOMER = cohortFacts("f.customer_at");
+
+/** One statement for every cohort: the four share their facts and measures, so one `agg` serves them all. */
+const COHORTS = `${LEADS_CREATED.agg}
 ${unionAll(
-  total("new_leads", "created", "agg", "created > 0"),
-  ratio("lead_conversion_rate", "created_converted", "created", "agg", "created > 0"),
-  ratio("mql_to_customer_rate", "mql_converted", "mql", "agg", "mql > 0"),
-  ratio("sql_to_customer_rate", "sql_converted", "sql", "agg", "sql > 0"),
-  ratio("customer_lifecycle_days", "lifecycle_days", "customers", "agg", "customers > 0"),
-  ratio("avg_lead_score", "score_total", "scored", "agg", "created > 0"),
+  LEADS_CREATED.total("new_leads", "created", "created > 0"),
+  LEADS_CREATED.ratio("lead_conversion_rate", "created_converted", "created", "created > 0"),
+  LEADS_REACHING_MQL.ratio("mql_to_customer_rate", "mql_converted", "mql", "mql > 0"),
+  LEADS_REACHING_SQL.ratio("sql_to_customer_rate", "sql_converted", "sql", "sql > 0"),
+  LEADS_REACHING_CUSTOMER.ratio("customer_lifecycle_days", "lifecycle_days", "customers", "customers > 0"),
+  LEADS_CREATED.ratio("avg_lead_score", "score_total", "scored", "created > 0"),
 )}`;
 
 /** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
@@ -125,4 +143,4 @@ ${total("handoffs", "handoffs", "agg")}`;
 export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const LEAD_FACTS: MeasuredFacts[] = [];
+export const LEAD_FACTS: MeasuredFacts[] = [LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER];
