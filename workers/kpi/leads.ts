@@ -3,7 +3,7 @@
 import { count, MeasuredFacts, sum } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
-import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { days, dimensionJoin, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
 function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
@@ -79,18 +79,24 @@ ${unionAll(
   LEADS_CREATED.ratio("avg_lead_score", "score_total", "scored", "created > 0"),
 )}`;
 
-/** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
-const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LEAD_STAGES)}')),
-state AS (
-  SELECT COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
-  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}),
-counts AS (SELECT stage, COUNT(*) AS leads FROM state GROUP BY stage)
-SELECT ${kpiLiteral("leads_by_stage", "total")} AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,
-  NULL AS numerator, NULL AS denominator
-FROM lifecycle s LEFT JOIN counts c ON c.stage = s.stage
-UNION ALL
-SELECT ${kpiLiteral("leads_by_stage", "total")}, 'stage', stage, leads, NULL, NULL FROM counts
-WHERE stage NOT IN (SELECT stage FROM lifecycle)`;
+/**
+ * Leads created before start(M+1) with their stage at that instant (docs/kpis.md, rule 9),
+ * and each lifecycle stage once without a lead, so that every stage is listed (with 0 when
+ * no lead is at it). A state: nothing placed the leads in M.
+ */
+const LEADS_AT_END = new MeasuredFacts({
+  with: `WITH facts AS (
+  SELECT l.lead_id, COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
+  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}
+  UNION ALL SELECT NULL, value FROM json_each('${JSON.stringify(LEAD_STAGES)}'))`,
+  from: "facts",
+  keyed: { join: "CROSS JOIN (SELECT 'stage' AS dimension) dim", key: "f.stage", names: ["stage"] },
+  member: { type: "'lead'", id: "f.lead_id", placedAt: "NULL" },
+  measures: { leads: count("lead_id IS NOT NULL") },
+});
+
+const BY_STAGE = `${LEADS_AT_END.agg}
+${LEADS_AT_END.total("leads_by_stage", "leads")}`;
 
 /**
  * Spend against leads and revenue per source (docs/kpis.md, rule 17): a source without
@@ -143,4 +149,6 @@ ${total("handoffs", "handoffs", "agg")}`;
 export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const LEAD_FACTS: MeasuredFacts[] = [LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER];
+export const LEAD_FACTS: MeasuredFacts[] = [
+  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END,
+];
