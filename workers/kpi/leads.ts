@@ -3,7 +3,7 @@
 import { count, MeasuredFacts, sum } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
-import { days, dimensionJoin, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { days, dimensionJoin, P, stateAt, teamAt, total, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
 function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
@@ -99,36 +99,44 @@ const BY_STAGE = `${LEADS_AT_END.agg}
 ${LEADS_AT_END.total("leads_by_stage", "leads")}`;
 
 /**
- * Spend against leads and revenue per source (docs/kpis.md, rule 17): a source without
- * a spend row has spend 0; overall uses all spend of M.
+ * Spend against leads and revenue per source (docs/kpis.md, rule 17), one row per member:
+ * M's spend rows (the member is the source's spend), the leads created in M and the deals
+ * won in M (source: the deal's own, else its lead's). A source without a spend row has
+ * spend 0; overall reads all spend of M. Summed per source before it is keyed, as the
+ * values need only the sources.
  */
-const SPEND = `WITH spend AS (
-  SELECT source, TOTAL(amount) AS amount FROM marketing_spend
-  WHERE workspace_id = ${P.workspace} AND month = ${P.month} GROUP BY source),
-new_leads AS (
-  SELECT COALESCE(source, 'unknown') AS source, COUNT(*) AS leads FROM leads
-  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}
-  GROUP BY 1),
-revenue AS (
-  SELECT source, TOTAL(converted) AS revenue FROM (${closedDeals(P.start, P.end, P.month)})
-  WHERE status = 'won' GROUP BY source),
-sources AS (SELECT source FROM spend UNION SELECT source FROM new_leads UNION SELECT source FROM revenue),
-per_source AS (
-  SELECT s.source, COALESCE(sp.amount, 0) AS spend, COALESCE(n.leads, 0) AS leads, COALESCE(r.revenue, 0) AS revenue,
-    sp.source IS NOT NULL AS has_spend, n.source IS NOT NULL AS has_leads, r.source IS NOT NULL AS has_revenue
-  FROM sources s
-  LEFT JOIN spend sp ON sp.source = s.source
-  LEFT JOIN new_leads n ON n.source = s.source
-  LEFT JOIN revenue r ON r.source = s.source),
-agg AS (
-  SELECT 'source' AS dimension, source AS key, spend, leads, revenue, has_spend, has_leads, has_revenue FROM per_source
+const SPEND_AND_RETURNS = new MeasuredFacts({
+  with: `WITH facts AS (
+  SELECT 'marketing_spend' AS member_type, source AS member_id, source, NULL AS placed_at,
+    amount, ${P.base} AS currency, amount AS converted
+  FROM marketing_spend WHERE workspace_id = ${P.workspace} AND month = ${P.month}
   UNION ALL
-  SELECT 'all', 'all', TOTAL(spend), TOTAL(leads), TOTAL(revenue), MAX(has_spend), MAX(has_leads), MAX(has_revenue) FROM per_source)
-${unionAll(
-  ratio("cost_per_lead", "spend", "leads", "agg", "has_spend OR has_leads"),
-  ratio("revenue_per_spend", "revenue", "spend", "agg", "has_spend OR has_revenue"),
-)}`;
+  SELECT 'lead', lead_id, COALESCE(source, 'unknown'), created_at, NULL, NULL, NULL FROM leads
+  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}
+  UNION ALL
+  SELECT 'deal', deal_id, source, closed_at, amount, COALESCE(currency, ${P.base}), converted
+  FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won')`,
+  from: "facts",
+  keyed: dimensionJoin({ all: "'all'", source: "f.source" }),
+  member: {
+    type: "f.member_type", id: "f.member_id", placedAt: "f.placed_at",
+    amount: "f.amount", currency: "f.currency", converted: "f.converted",
+  },
+  measures: {
+    spend_rows: count("member_type = 'marketing_spend'"),
+    spend: sum("amount", "member_type = 'marketing_spend'"),
+    leads: count("member_type = 'lead'"),
+    won: count("member_type = 'deal'"),
+    revenue: sum("converted", "member_type = 'deal'"),
+  },
+  preaggregateBy: ["source"],
+});
 
+const SPEND = `${SPEND_AND_RETURNS.agg}
+${unionAll(
+  SPEND_AND_RETURNS.ratio("cost_per_lead", "spend", "leads", "spend_rows > 0 OR leads > 0"),
+  SPEND_AND_RETURNS.ratio("revenue_per_spend", "revenue", "spend", "spend_rows > 0 OR won > 0"),
+)}`;
 
 /**
  * Handoffs (docs/kpis.md, rule 28): deals created in M from a lead whose owner at the
@@ -150,5 +158,5 @@ export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const LEAD_FACTS: MeasuredFacts[] = [
-  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END,
+  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END, SPEND_AND_RETURNS,
 ];
