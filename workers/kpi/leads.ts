@@ -3,7 +3,7 @@
 import { count, MeasuredFacts, sum } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
-import { days, dimensionJoin, P, stateAt, teamAt, total, unionAll } from "./sql";
+import { days, dimensionJoin, P, stateAt, teamAt, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
 function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
@@ -141,22 +141,29 @@ ${unionAll(
 /**
  * Handoffs (docs/kpis.md, rule 28): deals created in M from a lead whose owner at the
  * deal's created_at and the deal's own (current, rule 8) owner are both known and differ;
- * keyed by that lead owner, who handed off, with the team at the deal's created_at.
+ * keyed by that lead owner, who handed off, with the team at the deal's created_at. The
+ * members are the deals handed off, placed by their created_at.
  */
-const HANDOFFS = `WITH created AS MATERIALIZED (
-  SELECT c.created_at, c.owner_rep_id, ${stateAt("l", "lead", "l.lead_id", "owner_rep_id", "c.created_at")} AS lead_owner
+const HANDED_OFF_DEALS = new MeasuredFacts({
+  with: `WITH created AS MATERIALIZED (
+  SELECT c.deal_id, c.created_at, c.owner_rep_id, ${stateAt("l", "lead", "l.lead_id", "owner_rep_id", "c.created_at")} AS lead_owner
   FROM (${DEALS_CREATED_IN_MONTH}) c
   JOIN leads l ON l.workspace_id = ${P.workspace} AND l.lead_id = c.lead_id),
-handoffs AS (
-  SELECT lead_owner AS rep, ${teamAt("lead_owner", "created_at")} AS team FROM created
-  WHERE owner_rep_id IS NOT NULL AND lead_owner IS NOT NULL AND lead_owner <> owner_rep_id),
-keyed AS (SELECT dim.dimension, ${repTeamKeys.key} AS key FROM handoffs f ${repTeamKeys.join}),
-agg AS (SELECT dimension, key, COUNT(*) AS handoffs FROM keyed GROUP BY dimension, key)
-${total("handoffs", "handoffs", "agg")}`;
+handed_off AS (
+  SELECT deal_id, created_at, lead_owner AS rep, ${teamAt("lead_owner", "created_at")} AS team FROM created
+  WHERE owner_rep_id IS NOT NULL AND lead_owner IS NOT NULL AND lead_owner <> owner_rep_id)`,
+  from: "handed_off",
+  keyed: repTeamKeys,
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.created_at" },
+  measures: { handoffs: count() },
+});
+
+const HANDOFFS = `${HANDED_OFF_DEALS.agg}
+${HANDED_OFF_DEALS.total("handoffs", "handoffs")}`;
 
 export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const LEAD_FACTS: MeasuredFacts[] = [
-  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END, SPEND_AND_RETURNS,
+  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END, SPEND_AND_RETURNS, HANDED_OFF_DEALS,
 ];
