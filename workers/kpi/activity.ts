@@ -1,6 +1,6 @@
 // Family D, activity and responsiveness: activity counts and hours, how fast new leads
 // and customers are answered, replies and meetings, touches per deal, joint selling.
-import type { MeasuredFacts } from "./measures";
+import { count, MeasuredFacts, sum } from "./measures";
 import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
 import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, repTeamKeys, subscriptionMrrAt } from "./facts";
@@ -12,37 +12,49 @@ const CONTACT_TYPES = CONTACT_TYPES_SQL;
 const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
 
 /**
- * Activities in M. Joint: two or more distinct reps among the activity's rep and its
- * participants (a participant list holding only that rep is not joint), read from the
- * activity's own list. Selling time: the seconds of contact activities over the seconds of
- * all, a missing duration counting 0 (docs/kpis.md, rule 31). Summed per (type, rep, team) first, so the breakdowns re-add a few
- * thousand partial sums instead of exploding every activity into every dimension.
+ * Activities in M, one row per activity. Joint: two or more distinct reps among the
+ * activity's rep and its participants (a participant list holding only that rep is not
+ * joint), read from the activity's own list. Selling time: the seconds of contact
+ * activities over the seconds of all, a missing duration counting 0 — it adds nothing to
+ * either sum, so an activity without one is no member of them (docs/kpis.md, rule 31).
+ * Summed per (type, rep, team) first, so the breakdowns re-add a few thousand partial sums
+ * instead of exploding every activity into every dimension.
  */
-const ACTIVITIES = `WITH facts AS MATERIALIZED (
-  SELECT COALESCE(a.type, 'unknown') AS type, COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
-    COALESCE(a.duration_seconds, 0) AS seconds,
+export const ACTIVITIES_IN_MONTH = new MeasuredFacts({
+  with: `WITH facts AS MATERIALIZED (
+  SELECT a.activity_id, a.occurred_at, COALESCE(a.type, 'unknown') AS type, COALESCE(a.rep_id, 'unknown') AS rep,
+    ${teamAt("a.rep_id", "a.occurred_at")} AS team,
+    a.duration_seconds AS seconds,
     a.type IN ${CONTACT_TYPES} AS contact,
     CASE WHEN a.participant_rep_ids IS NULL THEN 0
       WHEN a.rep_id IS NOT NULL THEN EXISTS (SELECT 1 FROM json_each(a.participant_rep_ids) p WHERE p.value <> a.rep_id)
       ELSE (SELECT COUNT(DISTINCT p.value) FROM json_each(a.participant_rep_ids) p) >= 2 END AS joint
-  FROM activities a WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")}),
-partial AS (
-  SELECT type, rep, team, COUNT(*) AS activities, TOTAL(seconds) AS seconds, SUM(contact) AS contacts,
-    TOTAL(CASE WHEN contact THEN seconds END) AS contact_seconds,
-    SUM(contact AND joint) AS joint, SUM(type = 'business_review') AS reviews
-  FROM facts GROUP BY type, rep, team),
-keyed AS (SELECT f.*, dim.dimension, ${activityKeys.key} AS key FROM partial f ${activityKeys.join}),
-agg AS (
-  SELECT dimension, key, SUM(activities) AS activities, ${hoursFromSeconds("TOTAL(seconds)")} AS hours,
-    TOTAL(seconds) AS seconds, TOTAL(contact_seconds) AS contact_seconds,
-    SUM(contacts) AS contacts, SUM(joint) AS joint, SUM(reviews) AS reviews
-  FROM keyed GROUP BY dimension, key)
+  FROM activities a WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")})`,
+  from: "facts",
+  keyed: dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" }),
+  member: { type: "'activity'", id: "f.activity_id", placedAt: "f.occurred_at" },
+  measures: {
+    activities: count(),
+    hours: sum(hoursFromSeconds("seconds")),
+    seconds: sum("seconds"),
+    contacts: count("contact"),
+    contact_seconds: sum("seconds", "contact"),
+    joint: count("contact AND joint"),
+    reviews: count("type = 'business_review'"),
+  },
+  preaggregateBy: ["type", "rep", "team"],
+});
+
+/** Breakdowns of the activity KPIs that have no `type` key (the catalog's). */
+const REP_TEAM = ["all", "rep", "team"];
+
+const ACTIVITIES = `${ACTIVITIES_IN_MONTH.agg}
 ${unionAll(
-  total("activities", "activities", "agg"),
-  total("activity_hours", "hours", "agg"),
-  ratio("joint_activity_rate", "joint", "contacts", "agg", "contacts > 0 AND dimension <> 'type'"),
-  total("business_reviews", "reviews", "agg", "reviews > 0 AND dimension <> 'type'"),
-  ratio("selling_time_share", "contact_seconds", "seconds", "agg", "dimension <> 'type'"),
+  ACTIVITIES_IN_MONTH.total("activities", "activities"),
+  ACTIVITIES_IN_MONTH.total("activity_hours", "hours"),
+  ACTIVITIES_IN_MONTH.ratio("joint_activity_rate", "joint", "contacts", "contacts > 0 AND dimension <> 'type'", REP_TEAM),
+  ACTIVITIES_IN_MONTH.total("business_reviews", "reviews", "reviews > 0 AND dimension <> 'type'", REP_TEAM),
+  ACTIVITIES_IN_MONTH.ratio("selling_time_share", "contact_seconds", "seconds", "dimension <> 'type'", REP_TEAM),
 )}`;
 
 /**
@@ -201,4 +213,4 @@ export const ACTIVITY_QUERIES = {
 };
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const ACTIVITY_FACTS: MeasuredFacts[] = [];
+export const ACTIVITY_FACTS: MeasuredFacts[] = [ACTIVITIES_IN_MONTH];
