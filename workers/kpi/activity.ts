@@ -79,25 +79,31 @@ const OUTBOUND_CONTACT = outboundContact("o");
  * Leads created in M and their first outbound contact at or after created_at
  * (docs/kpis.md, rule 19); followed up counts an outbound contact at any time.
  */
-const LEAD_RESPONSE = `WITH facts AS MATERIALIZED (
-  SELECT COALESCE(l.owner_rep_id, 'unknown') AS rep, COALESCE(l.source, 'unknown') AS source,
+export const LEADS_CREATED = new MeasuredFacts({
+  with: `WITH facts AS MATERIALIZED (
+  SELECT l.lead_id, l.created_at, COALESCE(l.owner_rep_id, 'unknown') AS rep, COALESCE(l.source, 'unknown') AS source,
     (SELECT o.occurred_at FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id
        AND o.occurred_at >= l.created_at ORDER BY o.occurred_at LIMIT 1) - l.created_at AS response_ms,
     EXISTS (SELECT 1 FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = l.lead_id) AS followed
-  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND ${inMonth("l.created_at")}),
-keyed AS (SELECT f.*, dim.dimension, ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).key} AS key
-  FROM facts f ${dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }).join}),
-agg AS (
-  SELECT dimension, key, COUNT(*) AS leads, SUM(followed) AS followed,
-    COUNT(response_ms) AS responded, TOTAL(${minutes("response_ms")}) AS minutes,
-    TOTAL(response_ms <= ${HOUR_MS}) AS within_hour
-  FROM keyed GROUP BY dimension, key),
-responses AS (SELECT dimension, key, ${minutes("response_ms")} AS value FROM keyed WHERE response_ms IS NOT NULL)
+  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND ${inMonth("l.created_at")})`,
+  from: "facts",
+  keyed: dimensionJoin({ all: "'all'", rep: "f.rep", source: "f.source" }),
+  member: { type: "'lead'", id: "f.lead_id", placedAt: "f.created_at" },
+  measures: {
+    leads: count(),
+    followed: count("followed"),
+    responded: count("response_ms IS NOT NULL"),
+    minutes: sum(minutes("response_ms")),
+    within_hour: count(`response_ms <= ${HOUR_MS}`),
+  },
+});
+
+const LEAD_RESPONSE = `${LEADS_CREATED.agg}
 ${unionAll(
-  ratio("lead_response_minutes", "minutes", "responded", "agg", "responded > 0"),
-  ratio("responded_within_1h", "within_hour", "leads", "agg"),
-  ratio("leads_followed_up", "followed", "leads", "agg"),
-  median("lead_response_minutes_median", "responses"),
+  LEADS_CREATED.ratio("lead_response_minutes", "minutes", "responded", "responded > 0"),
+  LEADS_CREATED.ratio("responded_within_1h", "within_hour", "leads"),
+  LEADS_CREATED.ratio("leads_followed_up", "followed", "leads"),
+  LEADS_CREATED.median("lead_response_minutes_median", minutes("response_ms"), "responded"),
 )}`;
 
 /**
@@ -213,4 +219,6 @@ export const ACTIVITY_QUERIES = {
 };
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const ACTIVITY_FACTS: MeasuredFacts[] = [ACTIVITIES_IN_MONTH];
+export const ACTIVITY_FACTS: MeasuredFacts[] = [
+  ACTIVITIES_IN_MONTH, LEADS_CREATED,
+];
