@@ -110,8 +110,9 @@ ${unionAll(
  * Inbound activities in M linked to a lead or an account, answered by the next outbound
  * contact strictly after them on the same lead, else the same account (docs/kpis.md, rule 20).
  */
-const CUSTOMER_RESPONSE = `WITH facts AS MATERIALIZED (
-  SELECT COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
+export const INBOUND_ACTIVITIES = new MeasuredFacts({
+  with: `WITH facts AS MATERIALIZED (
+  SELECT a.activity_id, a.occurred_at, COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team,
     CASE WHEN a.lead_id IS NOT NULL
       THEN (SELECT o.occurred_at FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id = a.lead_id AND o.occurred_at > a.occurred_at
               ORDER BY o.occurred_at LIMIT 1)
@@ -120,10 +121,18 @@ const CUSTOMER_RESPONSE = `WITH facts AS MATERIALIZED (
     END - a.occurred_at AS response_ms
   FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND a.direction = 'inbound' AND ${inMonth("a.occurred_at")}
-    AND (a.lead_id IS NOT NULL OR a.account_id IS NOT NULL)),
-keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
-agg AS (SELECT dimension, key, COUNT(response_ms) AS answered, TOTAL(${minutes("response_ms")}) AS minutes FROM keyed GROUP BY dimension, key)
-${ratio("customer_response_minutes", "minutes", "answered", "agg", "answered > 0")}`;
+    AND (a.lead_id IS NOT NULL OR a.account_id IS NOT NULL))`,
+  from: "facts",
+  keyed: repTeamKeys,
+  member: { type: "'activity'", id: "f.activity_id", placedAt: "f.occurred_at" },
+  measures: {
+    answered: count("response_ms IS NOT NULL"),
+    minutes: sum(minutes("response_ms")),
+  },
+});
+
+const CUSTOMER_RESPONSE = `${INBOUND_ACTIVITIES.agg}
+${INBOUND_ACTIVITIES.ratio("customer_response_minutes", "minutes", "answered", "answered > 0", ["all", "rep"])}`;
 
 /** A reply: an inbound call or email with a positive, negative or neutral outcome. */
 const reply = (a: string) =>
@@ -220,5 +229,5 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES,
 ];
