@@ -159,15 +159,24 @@ ${ratio("positive_reply_rate", "positives", "prospects", "agg")}`;
  * Meetings scheduled in M keyed by the meeting's rep, over replies keyed by the reply's
  * rep (docs/kpis.md, rule 22).
  */
-const MEETING_BOOKING = `WITH facts AS MATERIALIZED (
-  SELECT a.type = 'meeting' AND a.outcome = 'scheduled' AS meeting, ${reply("a")} AS reply,
+export const MEETINGS_AND_REPLIES = new MeasuredFacts({
+  with: `WITH facts AS MATERIALIZED (
+  SELECT a.activity_id, a.occurred_at, a.type = 'meeting' AND a.outcome = 'scheduled' AS meeting, ${reply("a")} AS reply,
     COALESCE(a.rep_id, 'unknown') AS rep, ${teamAt("a.rep_id", "a.occurred_at")} AS team
   FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")}
-    AND ((a.type = 'meeting' AND a.outcome = 'scheduled') OR ${reply("a")})),
-keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
-agg AS (SELECT dimension, key, SUM(meeting) AS meetings, SUM(reply) AS replies FROM keyed GROUP BY dimension, key)
-${ratio("meeting_booking_rate", "meetings", "replies", "agg")}`;
+    AND ((a.type = 'meeting' AND a.outcome = 'scheduled') OR ${reply("a")}))`,
+  from: "facts",
+  keyed: repTeamKeys,
+  member: { type: "'activity'", id: "f.activity_id", placedAt: "f.occurred_at" },
+  measures: {
+    meetings: count("meeting"),
+    replies: count("reply"),
+  },
+});
+
+const MEETING_BOOKING = `${MEETINGS_AND_REPLIES.agg}
+${MEETINGS_AND_REPLIES.ratio("meeting_booking_rate", "meetings", "replies")}`;
 
 /** Activities of every type linked to a deal up to its close, over deals closed in M (docs/kpis.md, rule 23). */
 const TOUCHES = `WITH facts AS MATERIALIZED (
@@ -229,5 +238,5 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, MEETINGS_AND_REPLIES,
 ];
