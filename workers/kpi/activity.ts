@@ -12,6 +12,17 @@ const CONTACT_TYPES = CONTACT_TYPES_SQL;
 const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
 
 /**
+ * Keys facts rows that name their own breakdown (`scope`) and key (`scope_key`): one keyed
+ * row each. For facts whose member differs by breakdown — a lead is one prospect overall
+ * however many reps reached it, and one for each of those reps.
+ */
+const scopedKeys = (...names: string[]) => ({
+  names,
+  join: `CROSS JOIN (SELECT value AS dimension FROM json_each('${JSON.stringify(names)}')) dim ON dim.dimension = f.scope`,
+  key: "f.scope_key",
+});
+
+/**
  * Activities in M, one row per activity. Joint: two or more distinct reps among the
  * activity's rep and its participants (a participant list holding only that rep is not
  * joint), read from the activity's own list. Selling time: the seconds of contact
@@ -141,19 +152,35 @@ const reply = (a: string) =>
 /**
  * Prospects: distinct leads with an outbound contact in M, belonging to the rep of each
  * such contact; positive when the lead has a positive reply in M (docs/kpis.md, rule 21).
+ * One facts row per prospect of each breakdown (a lead once overall, once per rep and per
+ * team that reached it), placed at its first such contact.
  */
-const POSITIVE_REPLIES = `WITH outreach AS (
-  SELECT DISTINCT o.lead_id, COALESCE(o.rep_id, 'unknown') AS rep, ${teamAt("o.rep_id", "o.occurred_at")} AS team
-  FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id IS NOT NULL AND ${inMonth("o.occurred_at")}),
+export const PROSPECTS = new MeasuredFacts({
+  with: `WITH outreach AS MATERIALIZED (
+  SELECT o.lead_id, COALESCE(o.rep_id, 'unknown') AS rep, ${teamAt("o.rep_id", "o.occurred_at")} AS team,
+    MIN(o.occurred_at) AS first_at
+  FROM activities o WHERE ${OUTBOUND_CONTACT} AND o.lead_id IS NOT NULL AND ${inMonth("o.occurred_at")}
+  GROUP BY 1, 2, 3),
 positive AS (
   SELECT DISTINCT r.lead_id FROM activities r
   WHERE r.workspace_id = ${P.workspace} AND ${reply("r")} AND r.outcome = 'positive' AND r.lead_id IS NOT NULL
     AND ${inMonth("r.occurred_at")}),
-keyed AS (SELECT DISTINCT dim.dimension, ${repTeamKeys.key} AS key, f.lead_id FROM outreach f ${repTeamKeys.join}),
-agg AS (
-  SELECT dimension, key, COUNT(*) AS prospects, SUM(lead_id IN (SELECT lead_id FROM positive)) AS positives
-  FROM keyed GROUP BY dimension, key)
-${ratio("positive_reply_rate", "positives", "prospects", "agg")}`;
+prospects AS (
+  SELECT 'all' AS scope, 'all' AS scope_key, lead_id, MIN(first_at) AS first_at FROM outreach GROUP BY lead_id
+  UNION ALL SELECT 'rep', rep, lead_id, MIN(first_at) FROM outreach GROUP BY rep, lead_id
+  UNION ALL SELECT 'team', team, lead_id, MIN(first_at) FROM outreach GROUP BY team, lead_id),
+facts AS (SELECT p.*, p.lead_id IN (SELECT lead_id FROM positive) AS positive FROM prospects p)`,
+  from: "facts",
+  keyed: scopedKeys("all", "rep", "team"),
+  member: { type: "'lead'", id: "f.lead_id", placedAt: "f.first_at" },
+  measures: {
+    prospects: count(),
+    positives: count("positive"),
+  },
+});
+
+const POSITIVE_REPLIES = `${PROSPECTS.agg}
+${PROSPECTS.ratio("positive_reply_rate", "positives", "prospects")}`;
 
 /**
  * Meetings scheduled in M keyed by the meeting's rep, over replies keyed by the reply's
@@ -238,5 +265,5 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, MEETINGS_AND_REPLIES,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES,
 ];
