@@ -72,17 +72,33 @@ ${unionAll(
  * Contacts reached per account (docs/kpis.md, rule 30): contact activities in M that carry
  * both an account and a lead; per account the distinct leads reached, averaged over the
  * accounts. By rep: per (rep, account) over the rep's own such activities, averaged over
- * the accounts that rep reached.
+ * the accounts that rep reached. One facts row per member of each breakdown: a lead with the
+ * number of accounts it was reached at (by that rep), and each account reached.
  */
-const CONTACTS_PER_ACCOUNT = `WITH reached AS MATERIALIZED (
-  SELECT DISTINCT COALESCE(a.rep_id, 'unknown') AS rep, a.account_id, a.lead_id FROM activities a
+export const CONTACTS_REACHED = new MeasuredFacts({
+  with: `WITH reached AS MATERIALIZED (
+  SELECT COALESCE(a.rep_id, 'unknown') AS rep, a.account_id, a.lead_id, MIN(a.occurred_at) AS first_at FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND ${inMonth("a.occurred_at")} AND a.type IN ${CONTACT_TYPES}
-    AND a.account_id IS NOT NULL AND a.lead_id IS NOT NULL),
-per_account AS (
-  SELECT 'all' AS dimension, 'all' AS key, COUNT(DISTINCT lead_id) AS leads FROM reached GROUP BY account_id
-  UNION ALL SELECT 'rep', rep, COUNT(*) FROM reached GROUP BY rep, account_id),
-agg AS (SELECT dimension, key, TOTAL(leads) AS leads, COUNT(*) AS accounts FROM per_account GROUP BY dimension, key)
-${ratio("contacts_per_account", "leads", "accounts", "agg")}`;
+    AND a.account_id IS NOT NULL AND a.lead_id IS NOT NULL
+  GROUP BY 1, 2, 3),
+facts AS (
+  SELECT 'all' AS scope, 'all' AS scope_key, 'lead' AS member_type, lead_id AS member_id,
+    COUNT(DISTINCT account_id) AS accounts_reached, MIN(first_at) AS first_at FROM reached GROUP BY lead_id
+  UNION ALL SELECT 'all', 'all', 'account', account_id, NULL, MIN(first_at) FROM reached GROUP BY account_id
+  UNION ALL SELECT 'rep', rep, 'lead', lead_id, COUNT(*), MIN(first_at) FROM reached GROUP BY rep, lead_id
+  UNION ALL SELECT 'rep', rep, 'account', account_id, NULL, MIN(first_at) FROM reached GROUP BY rep, account_id)`,
+  from: "facts",
+  keyed: scopedKeys("all", "rep"),
+  member: { type: "f.member_type", id: "f.member_id", placedAt: "f.first_at" },
+  measures: {
+    // Σ over accounts of the distinct leads reached there = Σ over leads of the accounts they were reached at.
+    leads: sum("accounts_reached", "member_type = 'lead'"),
+    accounts: count("member_type = 'account'"),
+  },
+});
+
+const CONTACTS_PER_ACCOUNT = `${CONTACTS_REACHED.agg}
+${CONTACTS_REACHED.ratio("contacts_per_account", "leads", "accounts")}`;
 
 const OUTBOUND_CONTACT = outboundContact("o");
 
@@ -265,5 +281,5 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES, CONTACTS_REACHED,
 ];
