@@ -221,21 +221,33 @@ export const MEETINGS_AND_REPLIES = new MeasuredFacts({
 const MEETING_BOOKING = `${MEETINGS_AND_REPLIES.agg}
 ${MEETINGS_AND_REPLIES.ratio("meeting_booking_rate", "meetings", "replies")}`;
 
-/** Activities of every type linked to a deal up to its close, over deals closed in M (docs/kpis.md, rule 23). */
-const TOUCHES = `WITH facts AS MATERIALIZED (
-  SELECT c.status, c.rep, c.team,
-    (SELECT COUNT(*) FROM activities a WHERE a.workspace_id = ${P.workspace} AND a.deal_id = c.deal_id
-       AND a.occurred_at <= c.closed_at) AS touches
-  FROM (${closedDeals(P.start, P.end, P.month)}) c),
-keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}),
-agg AS (
-  SELECT dimension, key,
-    SUM(status = 'won') AS won, TOTAL(CASE WHEN status = 'won' THEN touches END) AS won_touches,
-    SUM(status = 'lost') AS lost, TOTAL(CASE WHEN status = 'lost' THEN touches END) AS lost_touches
-  FROM keyed GROUP BY dimension, key)
+/**
+ * Activities of every type linked to a deal up to its close, over deals closed in M
+ * (docs/kpis.md, rule 23): the deals closed in M and their touches, each a facts row keyed
+ * by its deal's rep and team, summed per (kind, status, rep, team) before the breakdowns.
+ */
+export const CLOSED_DEAL_TOUCHES = new MeasuredFacts({
+  with: `WITH closed AS MATERIALIZED (SELECT deal_id, status, rep, team, closed_at FROM (${closedDeals(P.start, P.end, P.month)})),
+facts AS (
+  SELECT 'deal' AS member_type, c.deal_id AS member_id, c.closed_at AS placed_at, c.status, c.rep, c.team FROM closed c
+  UNION ALL SELECT 'activity', a.activity_id, a.occurred_at, c.status, c.rep, c.team
+  FROM closed c CROSS JOIN activities a ON a.workspace_id = ${P.workspace} AND a.deal_id = c.deal_id AND a.occurred_at <= c.closed_at)`,
+  from: "facts",
+  keyed: repTeamKeys,
+  member: { type: "f.member_type", id: "f.member_id", placedAt: "f.placed_at" },
+  measures: {
+    won: count("member_type = 'deal' AND status = 'won'"),
+    won_touches: count("member_type = 'activity' AND status = 'won'"),
+    lost: count("member_type = 'deal' AND status = 'lost'"),
+    lost_touches: count("member_type = 'activity' AND status = 'lost'"),
+  },
+  preaggregateBy: ["member_type", "status", "rep", "team"],
+});
+
+const TOUCHES = `${CLOSED_DEAL_TOUCHES.agg}
 ${unionAll(
-  ratio("touches_per_won_deal", "won_touches", "won", "agg", "won > 0"),
-  ratio("touches_per_lost_deal", "lost_touches", "lost", "agg", "lost > 0"),
+  CLOSED_DEAL_TOUCHES.ratio("touches_per_won_deal", "won_touches", "won", "won > 0"),
+  CLOSED_DEAL_TOUCHES.ratio("touches_per_lost_deal", "lost_touches", "lost", "lost > 0"),
 )}`;
 
 /** An account's MRR at an instant: the sum of its subscriptions' MRR then (unconverted). */
@@ -281,5 +293,5 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES, CONTACTS_REACHED,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES, CLOSED_DEAL_TOUCHES, CONTACTS_REACHED,
 ];
