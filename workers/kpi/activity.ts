@@ -4,12 +4,10 @@ import { count, MeasuredFacts, sum } from "./measures";
 import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
 import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, repTeamKeys, subscriptionMrrAt } from "./facts";
-import { dimensionJoin, hoursFromSeconds, median, minutes, P, ratio, teamAt, total, unionAll } from "./sql";
+import { dimensionJoin, hoursFromSeconds, minutes, P, teamAt, unionAll } from "./sql";
 
 /** Contact activities: the types that reach a person. */
 const CONTACT_TYPES = CONTACT_TYPES_SQL;
-
-const activityKeys = dimensionJoin({ all: "'all'", type: "f.type", rep: "f.rep", team: "f.team" });
 
 /**
  * Keys facts rows that name their own breakdown (`scope`) and key (`scope_key`): one keyed
@@ -259,10 +257,13 @@ const mrrOfAccountAt = (accountId: string, instant: string) =>
  * Contact activities on customer accounts in M ÷ customer accounts at start(M+1)
  * (docs/kpis.md, rule 24).
  * An activity's account is a customer at the activity's instant: its first won deal closed
- * before it (looked up once per account of the month) or MRR above 0 at it.
+ * before it (looked up once per account of the month) or MRR above 0 at it. The facts are
+ * those touches and the customer accounts at start(M+1), a state (placed at no instant);
+ * summed per (kind, rep) first, the accounts are one partial row added to every key.
  */
-const CUSTOMER_TOUCHES = `WITH touches AS MATERIALIZED (
-  SELECT a.account_id, a.occurred_at, COALESCE(a.rep_id, 'unknown') AS rep FROM activities a
+export const CUSTOMER_TOUCH_FACTS = new MeasuredFacts({
+  with: `WITH touches AS MATERIALIZED (
+  SELECT a.activity_id, a.account_id, a.occurred_at, COALESCE(a.rep_id, 'unknown') AS rep FROM activities a
   WHERE a.workspace_id = ${P.workspace} AND a.type IN ${CONTACT_TYPES} AND ${inMonth("a.occurred_at")}
     AND a.account_id IS NOT NULL),
 touched_accounts AS MATERIALIZED (
@@ -271,14 +272,31 @@ touched_accounts AS MATERIALIZED (
        AND d.status = 'won' AND d.deleted_at IS NULL) AS won_at
   FROM (SELECT DISTINCT account_id FROM touches) t
   WHERE ${accountNotDeleted("t.account_id")}),
-facts AS MATERIALIZED (
-  SELECT t.rep FROM touches t JOIN touched_accounts c ON c.account_id = t.account_id
+customer_touches AS MATERIALIZED (
+  SELECT 'activity' AS member_type, t.activity_id AS member_id, t.occurred_at AS placed_at, t.rep
+  FROM touches t JOIN touched_accounts c ON c.account_id = t.account_id
   WHERE c.won_at < t.occurred_at OR ${mrrOfAccountAt("t.account_id", "t.occurred_at")} > 0),
-customers AS (SELECT COUNT(*) AS accounts FROM (${customerAccountsAt(P.end)})),
-agg AS (
-  SELECT 'all' AS dimension, 'all' AS key, (SELECT COUNT(*) FROM facts) AS touches
-  UNION ALL SELECT 'rep', rep, COUNT(*) FROM facts GROUP BY rep)
-${ratio("customer_touches", "touches", "(SELECT accounts FROM customers)", "agg")}`;
+facts AS (
+  SELECT * FROM customer_touches
+  UNION ALL SELECT 'account', account_id, NULL, NULL FROM (${customerAccountsAt(P.end)})),
+touch_keys AS (SELECT 'all' AS dimension, 'all' AS key UNION ALL SELECT DISTINCT 'rep', rep FROM customer_touches)`,
+  from: "facts",
+  // Touches by their rep; the customer accounts are every key's denominator.
+  keyed: {
+    names: ["all", "rep"],
+    join: "CROSS JOIN touch_keys dim ON dim.dimension = 'all' OR f.member_type = 'account' OR dim.key = f.rep",
+    key: "dim.key",
+  },
+  member: { type: "f.member_type", id: "f.member_id", placedAt: "f.placed_at" },
+  measures: {
+    touches: count("member_type = 'activity'"),
+    accounts: count("member_type = 'account'"),
+  },
+  preaggregateBy: ["member_type", "rep"],
+});
+
+const CUSTOMER_TOUCHES = `${CUSTOMER_TOUCH_FACTS.agg}
+${CUSTOMER_TOUCH_FACTS.ratio("customer_touches", "touches", "accounts")}`;
 
 export const ACTIVITY_QUERIES = {
   activities: ACTIVITIES,
@@ -293,5 +311,6 @@ export const ACTIVITY_QUERIES = {
 
 /** The measured facts of this family: their values' members (members.ts). */
 export const ACTIVITY_FACTS: MeasuredFacts[] = [
-  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES, CLOSED_DEAL_TOUCHES, CONTACTS_REACHED,
+  ACTIVITIES_IN_MONTH, LEADS_CREATED, INBOUND_ACTIVITIES, PROSPECTS, MEETINGS_AND_REPLIES, CLOSED_DEAL_TOUCHES,
+  CUSTOMER_TOUCH_FACTS, CONTACTS_REACHED,
 ];
