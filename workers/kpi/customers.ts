@@ -5,7 +5,7 @@ import {
   accountNotDeleted, accountOwnerAt, inMonth, NEW_CUSTOMERS_IN_MONTH, regionKey, subscriptionHadMrrBefore, subscriptionMrrAt,
   subscriptionRate, withAccountKeysAt,
 } from "./facts";
-import type { MeasuredFacts } from "./measures";
+import { count, MeasuredFacts, sum } from "./measures";
 import { dimensionJoin, kpiLiteral, P, ratio, teamAt, total, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
@@ -13,34 +13,43 @@ const surveyKeys = dimensionJoin({
 });
 
 /**
- * Survey responses in M. Region: the account's (else its owner rep's), else the response
- * rep's (docs/kpis.md, rule 18); team: the rep's team when the response was given.
+ * Survey responses in M, one row per response. Region: the account's (else its owner rep's),
+ * else the response rep's (docs/kpis.md, rule 18); team: the rep's team when the response
+ * was given.
  */
-const SURVEYS = `WITH facts AS MATERIALIZED (
-  SELECT s.survey, s.score, COALESCE(s.rep_id, 'unknown') AS rep, ${teamAt("s.rep_id", "s.occurred_at")} AS team,
+export const SURVEY_RESPONSES = new MeasuredFacts({
+  with: `WITH facts AS MATERIALIZED (
+  SELECT s.response_id, s.occurred_at, s.survey, s.score, COALESCE(s.rep_id, 'unknown') AS rep,
+    ${teamAt("s.rep_id", "s.occurred_at")} AS team,
     ${regionKey("account.region", "account_owner.region", "rep.region")} AS region, COALESCE(account.segment, 'unknown') AS segment
   FROM survey_responses s
   LEFT JOIN accounts account ON account.workspace_id = s.workspace_id AND account.account_id = s.account_id
   LEFT JOIN reps account_owner ON account_owner.workspace_id = s.workspace_id AND account_owner.rep_id = account.owner_rep_id
   LEFT JOIN reps rep ON rep.workspace_id = s.workspace_id AND rep.rep_id = s.rep_id
-  WHERE s.workspace_id = ${P.workspace} AND ${inMonth("s.occurred_at")}),
-keyed AS (SELECT f.*, dim.dimension, ${surveyKeys.key} AS key FROM facts f ${surveyKeys.join}),
-agg AS (
-  SELECT dimension, key,
-    SUM(survey = 'nps') AS responses,
-    SUM(survey = 'nps' AND score >= 9) AS promoters,
-    SUM(survey = 'nps' AND score >= 7 AND score < 9) AS passives,
-    SUM(survey = 'nps' AND score < 7) AS detractors,
-    SUM(survey = 'csat') AS csat_responses, TOTAL(CASE WHEN survey = 'csat' THEN score END) AS csat_total,
-    SUM(survey = 'employee') AS employee_responses, TOTAL(CASE WHEN survey = 'employee' THEN score END) AS employee_total
-  FROM keyed GROUP BY dimension, key)
+  WHERE s.workspace_id = ${P.workspace} AND ${inMonth("s.occurred_at")})`,
+  from: "facts",
+  keyed: surveyKeys,
+  member: { type: "'survey'", id: "f.response_id", placedAt: "f.occurred_at" },
+  measures: {
+    responses: count("survey = 'nps'"),
+    promoters: count("survey = 'nps' AND score >= 9"),
+    passives: count("survey = 'nps' AND score >= 7 AND score < 9"),
+    detractors: count("survey = 'nps' AND score < 7"),
+    csat_responses: count("survey = 'csat'"),
+    csat_total: sum("score", "survey = 'csat'"),
+    employee_responses: count("survey = 'employee'"),
+    employee_total: sum("score", "survey = 'employee'"),
+  },
+});
+
+const SURVEYS = `${SURVEY_RESPONSES.agg}
 ${unionAll(
-  ratio("nps", "promoters - detractors", "responses", "agg", "responses > 0"),
-  total("nps_promoters", "promoters", "agg", "responses > 0"),
-  total("nps_passives", "passives", "agg", "responses > 0"),
-  total("nps_detractors", "detractors", "agg", "responses > 0"),
-  ratio("csat", "csat_total", "csat_responses", "agg", "csat_responses > 0"),
-  ratio("employee_satisfaction", "employee_total", "employee_responses", "agg", "employee_responses > 0"),
+  SURVEY_RESPONSES.ratio("nps", "promoters - detractors", "responses", "responses > 0"),
+  SURVEY_RESPONSES.total("nps_promoters", "promoters", "responses > 0"),
+  SURVEY_RESPONSES.total("nps_passives", "passives", "responses > 0"),
+  SURVEY_RESPONSES.total("nps_detractors", "detractors", "responses > 0"),
+  SURVEY_RESPONSES.ratio("csat", "csat_total", "csat_responses", "csat_responses > 0"),
+  SURVEY_RESPONSES.ratio("employee_satisfaction", "employee_total", "employee_responses", "employee_responses > 0"),
 )}`;
 
 const mrrKeys = dimensionJoin({ all: "'all'", region: "f.region", segment: "f.segment", rep: "f.start_rep" });
@@ -128,4 +137,4 @@ export const LTV_TO_CAC = `SELECT ${kpiLiteral("ltv_to_cac", "derived")} AS kpi,
   LEFT JOIN kpi_values_staging cac ON cac.run = ${P.run} AND cac.kpi = ${CAC} AND cac.dimension = 'all' AND cac.key = 'all'`;
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const CUSTOMER_FACTS: MeasuredFacts[] = [];
+export const CUSTOMER_FACTS: MeasuredFacts[] = [SURVEY_RESPONSES];
