@@ -6,7 +6,7 @@ import {
   subscriptionRate, withAccountKeysAt,
 } from "./facts";
 import { count, MeasuredFacts, sum } from "./measures";
-import { dimensionJoin, kpiLiteral, P, ratio, teamAt, total, unionAll } from "./sql";
+import { dimensionJoin, kpiLiteral, P, ratio, teamAt, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -60,9 +60,11 @@ const mrrKeys = dimensionJoin({ all: "'all'", region: "f.region", segment: "f.se
  * Region and segment: the account's at start(M+1) (region else its owner rep's then); rep
  * (churn and retention only, the other KPIs do not list it): the account's owner at start(M)
  * (docs/kpis.md, rule 37). `movements` is materialized so that each account's keys are
- * looked up once, not once per dimension row.
+ * looked up once, not once per dimension row. One row per account with MRR at either edge:
+ * the members of every MRR KPI are accounts, placed at no instant (they compare two states).
  */
-const MRR = `WITH subscription_mrr AS MATERIALIZED (
+export const ACCOUNT_MRR = new MeasuredFacts({
+  with: `WITH subscription_mrr AS MATERIALIZED (
   SELECT s.account_id, ${subscriptionRate(P.end)} AS rate,
     COALESCE(${subscriptionMrrAt(P.start)}, 0) AS a,
     COALESCE(${subscriptionMrrAt(P.end)}, 0) AS b,
@@ -74,35 +76,44 @@ account_mrr AS (
   SELECT account_id, TOTAL(a * rate) AS a, TOTAL(b * rate) AS b, MAX(had_mrr) AS had_mrr
   FROM subscription_mrr WHERE rate IS NOT NULL GROUP BY account_id),
 movements AS MATERIALIZED (
-  SELECT m.a, m.b, m.region, m.segment, COALESCE(m.start_owner, 'unknown') AS start_rep,
-    CASE WHEN m.a = 0 AND m.b > 0 AND NOT m.had_mrr THEN m.b ELSE 0 END AS new_mrr,
-    CASE WHEN m.a = 0 AND m.b > 0 AND m.had_mrr THEN m.b ELSE 0 END AS reactivation_mrr,
-    CASE WHEN m.a > 0 AND m.b > m.a THEN m.b - m.a ELSE 0 END AS expansion_mrr,
-    CASE WHEN m.b > 0 AND m.b < m.a THEN m.a - m.b ELSE 0 END AS contraction_mrr,
-    CASE WHEN m.a > 0 AND m.b = 0 THEN m.a ELSE 0 END AS churned_mrr
+  SELECT m.account_id, m.a, m.b, m.had_mrr, m.region, m.segment, COALESCE(m.start_owner, 'unknown') AS start_rep
   FROM (${withAccountKeysAt(
     `SELECT p.*, ${accountOwnerAt("p.account_id", P.start)} AS start_owner FROM account_mrr p WHERE p.a > 0 OR p.b > 0`,
     P.end,
-  )}) m),
-keyed AS (SELECT f.*, dim.dimension, ${mrrKeys.key} AS key FROM movements f ${mrrKeys.join}),
-agg AS (
-  SELECT dimension, key, TOTAL(a) AS start_mrr, TOTAL(b) AS mrr,
-    TOTAL(new_mrr) AS new_mrr, TOTAL(reactivation_mrr) AS reactivation_mrr, TOTAL(expansion_mrr) AS expansion_mrr,
-    TOTAL(contraction_mrr) AS contraction_mrr, TOTAL(churned_mrr) AS churned_mrr,
-    SUM(b > 0) AS active, SUM(a > 0) AS start_active, SUM(a > 0 AND b = 0) AS churned
-  FROM keyed GROUP BY dimension, key)
+  )}) m)`,
+  from: "movements",
+  keyed: mrrKeys,
+  // The account's MRR at start(M+1), already in the base currency (its subscriptions may have several).
+  member: { type: "'account'", id: "f.account_id", placedAt: "NULL", amount: "f.b", currency: P.base, converted: "f.b" },
+  // The movements of an account's MRR from a to b (docs/kpis.md, Glossary: new_mrr … churned_mrr):
+  // each account is in at most one of new, reactivation, expansion, contraction and churn.
+  measures: {
+    start_mrr: sum("a", "a > 0"),
+    mrr: sum("b", "b > 0"),
+    new_mrr: sum("b", "a = 0 AND b > 0 AND NOT had_mrr"),
+    reactivation_mrr: sum("b", "a = 0 AND b > 0 AND had_mrr"),
+    expansion_mrr: sum("b - a", "a > 0 AND b > a"),
+    contraction_mrr: sum("a - b", "b > 0 AND b < a"),
+    churned_mrr: sum("a", "a > 0 AND b = 0"),
+    active: count("b > 0"),
+    start_active: count("a > 0"),
+    churned: count("a > 0 AND b = 0"),
+  },
+});
+
+const MRR = `${ACCOUNT_MRR.agg}
 ${unionAll(
-  total("mrr", "mrr", "agg"),
-  total("new_mrr", "new_mrr", "agg"),
-  total("expansion_mrr", "expansion_mrr", "agg"),
-  total("contraction_mrr", "contraction_mrr", "agg"),
-  total("churned_mrr", "churned_mrr", "agg"),
-  total("reactivation_mrr", "reactivation_mrr", "agg"),
-  total("active_customers", "active", "agg"),
-  ratio("logo_churn_rate", "churned", "start_active", "agg"),
-  ratio("revenue_churn_rate", "churned_mrr + contraction_mrr", "start_mrr", "agg"),
-  ratio("net_revenue_retention", "start_mrr + expansion_mrr - contraction_mrr - churned_mrr", "start_mrr", "agg"),
-  ratio("arpa", "mrr", "active", "agg"),
+  ACCOUNT_MRR.total("mrr", "mrr"),
+  ACCOUNT_MRR.total("new_mrr", "new_mrr"),
+  ACCOUNT_MRR.total("expansion_mrr", "expansion_mrr"),
+  ACCOUNT_MRR.total("contraction_mrr", "contraction_mrr"),
+  ACCOUNT_MRR.total("churned_mrr", "churned_mrr"),
+  ACCOUNT_MRR.total("reactivation_mrr", "reactivation_mrr"),
+  ACCOUNT_MRR.total("active_customers", "active"),
+  ACCOUNT_MRR.ratio("logo_churn_rate", "churned", "start_active"),
+  ACCOUNT_MRR.ratio("revenue_churn_rate", "churned_mrr + contraction_mrr", "start_mrr"),
+  ACCOUNT_MRR.ratio("net_revenue_retention", "start_mrr + expansion_mrr - contraction_mrr - churned_mrr", "start_mrr"),
+  ACCOUNT_MRR.ratio("arpa", "mrr", "active"),
   `SELECT ${kpiLiteral("customer_lifetime_value", "derived")}, dimension, key,
      CASE WHEN active = 0 OR start_active = 0 OR churned = 0 THEN NULL
        ELSE (mrr / active) / (churned * 1.0 / start_active) END, NULL, NULL
@@ -137,4 +148,4 @@ export const LTV_TO_CAC = `SELECT ${kpiLiteral("ltv_to_cac", "derived")} AS kpi,
   LEFT JOIN kpi_values_staging cac ON cac.run = ${P.run} AND cac.kpi = ${CAC} AND cac.dimension = 'all' AND cac.key = 'all'`;
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const CUSTOMER_FACTS: MeasuredFacts[] = [SURVEY_RESPONSES];
+export const CUSTOMER_FACTS: MeasuredFacts[] = [SURVEY_RESPONSES, ACCOUNT_MRR];
