@@ -2,11 +2,11 @@
 // and start(M+1) with its movements, churn, retention, ARPA and lifetime value; the
 // acquisition cost of M's new customers and LTV : CAC (the health score: health.ts).
 import {
-  accountNotDeleted, accountOwnerAt, inMonth, NEW_CUSTOMERS_IN_MONTH, regionKey, subscriptionHadMrrBefore, subscriptionMrrAt,
+  accountNotDeleted, accountOwnerAt, customerStartInMonth, inMonth, NEW_CUSTOMERS_IN_MONTH, regionKey, subscriptionHadMrrBefore, subscriptionMrrAt,
   subscriptionRate, withAccountKeysAt,
 } from "./facts";
 import { count, MeasuredFacts, sum } from "./measures";
-import { dimensionJoin, kpiLiteral, P, ratio, teamAt, unionAll } from "./sql";
+import { dimensionJoin, kpiLiteral, P, teamAt, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -123,12 +123,35 @@ ${unionAll(
 /**
  * Customer acquisition cost: all marketing spend of M over the new customers of M
  * (docs/kpis.md, rules 35 and 36); null without new customers, 0 when there was no spend.
+ * One row per spend row of M (its source) and per new customer account, or a single empty
+ * row when there are neither, so that the overall value is stored (null over 0) as ever.
  */
-const ACQUISITION_COST = `WITH agg AS (
-  SELECT 'all' AS dimension, 'all' AS key,
-    (SELECT TOTAL(amount) FROM marketing_spend WHERE workspace_id = ${P.workspace} AND month = ${P.month}) AS spend,
-    (SELECT COUNT(*) FROM (${NEW_CUSTOMERS_IN_MONTH})) AS customers)
-${ratio("customer_acquisition_cost", "spend", "customers", "agg")}`;
+export const ACQUISITION = new MeasuredFacts({
+  with: `WITH acquisition AS (
+  SELECT 'marketing_spend' AS kind, source AS ref, amount AS spend FROM marketing_spend
+    WHERE workspace_id = ${P.workspace} AND month = ${P.month}
+  UNION ALL
+  SELECT 'account' AS kind, account_id AS ref, NULL AS spend FROM (${NEW_CUSTOMERS_IN_MONTH})),
+month_acquisition AS (SELECT a.* FROM (SELECT 1) edge LEFT JOIN acquisition a ON 1)`,
+  from: "month_acquisition",
+  keyed: { join: "CROSS JOIN (SELECT 'all' AS dimension) dim", key: "'all'", names: ["all"] },
+  // Spend is in the workspace's currency (docs/kpis.md, rule 17); a month's spend row has no instant.
+  member: {
+    type: "f.kind",
+    id: "f.ref",
+    placedAt: `CASE f.kind WHEN 'account' THEN ${customerStartInMonth("f.ref")} END`,
+    amount: "f.spend",
+    currency: `CASE f.kind WHEN 'marketing_spend' THEN ${P.base} END`,
+    converted: "f.spend",
+  },
+  measures: {
+    spend: sum("spend", "kind = 'marketing_spend'"),
+    customers: count("kind = 'account'"),
+  },
+});
+
+const ACQUISITION_COST = `${ACQUISITION.agg}
+${ACQUISITION.ratio("customer_acquisition_cost", "spend", "customers")}`;
 
 export const CUSTOMER_QUERIES = { surveys: SURVEYS, mrr: MRR, acquisition_cost: ACQUISITION_COST };
 
@@ -148,4 +171,4 @@ export const LTV_TO_CAC = `SELECT ${kpiLiteral("ltv_to_cac", "derived")} AS kpi,
   LEFT JOIN kpi_values_staging cac ON cac.run = ${P.run} AND cac.kpi = ${CAC} AND cac.dimension = 'all' AND cac.key = 'all'`;
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const CUSTOMER_FACTS: MeasuredFacts[] = [SURVEY_RESPONSES, ACCOUNT_MRR];
+export const CUSTOMER_FACTS: MeasuredFacts[] = [SURVEY_RESPONSES, ACCOUNT_MRR, ACQUISITION];
