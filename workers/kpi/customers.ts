@@ -6,7 +6,11 @@ import {
   subscriptionRate, withAccountKeysAt,
 } from "./facts";
 import { count, MeasuredFacts, sum } from "./measures";
+import { SURVEY_KINDS } from "../model/entities";
 import { dimensionJoin, kpiLiteral, P, teamAt, unionAll } from "./sql";
+
+/** Every survey kind, as an SQL list. */
+const SURVEY_KINDS_SQL = `(${SURVEY_KINDS.map((kind) => `'${kind}'`).join(", ")})`;
 
 const surveyKeys = dimensionJoin({
   all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", segment: "f.segment",
@@ -15,7 +19,8 @@ const surveyKeys = dimensionJoin({
 /**
  * Survey responses in M, one row per response. Region: the account's (else its owner rep's),
  * else the response rep's (docs/kpis.md, rule 18); team: the rep's team when the response
- * was given.
+ * was given. Every survey kind is named so that the survey_responses_time index reads M's
+ * range of each kind, not every response of the workspace.
  */
 export const SURVEY_RESPONSES = new MeasuredFacts({
   with: `WITH facts AS MATERIALIZED (
@@ -26,7 +31,7 @@ export const SURVEY_RESPONSES = new MeasuredFacts({
   LEFT JOIN accounts account ON account.workspace_id = s.workspace_id AND account.account_id = s.account_id
   LEFT JOIN reps account_owner ON account_owner.workspace_id = s.workspace_id AND account_owner.rep_id = account.owner_rep_id
   LEFT JOIN reps rep ON rep.workspace_id = s.workspace_id AND rep.rep_id = s.rep_id
-  WHERE s.workspace_id = ${P.workspace} AND ${inMonth("s.occurred_at")})`,
+  WHERE s.workspace_id = ${P.workspace} AND s.survey IN ${SURVEY_KINDS_SQL} AND ${inMonth("s.occurred_at")})`,
   from: "facts",
   keyed: surveyKeys,
   member: { type: "'survey'", id: "f.response_id", placedAt: "f.occurred_at" },
