@@ -2,7 +2,7 @@
 // moved, whether that is good for this KPI, and the words that say both, so colour is never
 // the only signal. A still-maturing cohort month (lib/maturing.ts) gets no verdict.
 import type { Headline } from "../../../shared/report";
-import { type Formatter, shortMonth } from "./format";
+import { type Formatter, shortMonth } from "../../../shared/format";
 import { addMonths } from "../../../shared/months";
 
 /** "maturing": a change of a young cohort month, shown but judged neither way. */

@@ -7,7 +7,7 @@
 import type { Headline, Report } from "../../../shared/report";
 import { monthBounds } from "../../../shared/months";
 import { DAY_MS } from "../../../shared/units";
-import { type Formatter, instantLabel, monthLabel } from "./format";
+import { type Formatter, instantLabel, monthLabel } from "../../../shared/format";
 
 /** Each cohort KPI and the KPI that says how long its members typically take to convert. */
 export const COHORT_KPIS: Readonly<Record<string, string>> = {

@@ -2,8 +2,8 @@
 // percentages, durations in the unit their size reads best in (shared/durations.ts), months
 // and instants in words. One place, so the tiles, the charts, their descriptions and their
 // tables always print the same strings.
-import type { Unit } from "../../../shared/catalog";
-import { type DurationOptions, type DurationUnit, formatDuration } from "../../../shared/durations";
+import type { Unit } from "./catalog";
+import { type DurationOptions, type DurationUnit, formatDuration } from "./durations";
 
 /** Every report page is in English; the currency comes from the workspace. */
 const LOCALE = "en-US";
