@@ -323,9 +323,31 @@ describe("the sections of catalog version 2", () => {
     expect(movement).not.toContain("data-movement-teams");
   });
 
+  it("opens with what changed: the sentences in order, linked to the deals behind them, the unusual one marked in words", () => {
+    for (const path of ["acme/2026-03", "r/acme202603v2Q7mZk2LxR9pT4wYb"]) {
+      const html = page(path);
+      const section = /<section[^>]*aria-labelledby="what-changed"[\s\S]*?<\/section>/.exec(html)?.[0] ?? "";
+      expect(section).toContain(">What changed in March 2026</h2>");
+      // Right after the header, before the headline tiles.
+      expect(html.indexOf('aria-labelledby="what-changed"')).toBeGreaterThan(html.indexOf("</header>"));
+      expect(html.indexOf('aria-labelledby="what-changed"')).toBeLessThan(html.indexOf('aria-labelledby="headlines"'));
+      const items = [...section.matchAll(/<li[^>]*data-kpi="([^"]+)"[^>]*>([\s\S]*?)<\/li>/g)];
+      expect(items.map((i) => i[1])).toEqual(["win_rate", "revenue_won", "avg_deal_size"]);
+      // Flagged: a badge in words, and what it means for a screen reader.
+      expect(items[0]![2]).toMatch(/class="badge what-changed__flag"[^>]*>Unusual<span class="sr-only">: outside the range of the last 12 months<\/span>/);
+      expect(items[0]![2]).toContain('<a href="deals/win_rate.region.APAC/">Win rate worsened, falling 6 pp to 31.0%, the lowest in 12 months; 4 of the 5 extra losses were in APAC.</a>');
+      // A team named in the data is escaped in the text and ~-encoded in the link (shared/drilldown.ts).
+      expect(items[1]![2]).toContain('<a href="deals/revenue_won.team.R~26D~20~3CLabs~3E/">Revenue won improved, rising 12.5% to $165,296; $14,000 of the $18,400 increase was in the R&amp;D &lt;Labs&gt; team.</a>');
+      expect(items[1]![2]).not.toContain("Unusual");
+      // No members: the sentence is not a link.
+      expect(items[2]![2]).not.toContain("<a ");
+      expect(items[2]![2]).toContain("Average deal size improved, rising 4.1% to $6,450.");
+    }
+  });
+
   it("leaves the sections out of a report published before them", () => {
     const html = page("acme/2026-02");
-    for (const id of ["health", "losses", "acquisition", "pipeline-movement"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
+    for (const id of ["health", "losses", "acquisition", "pipeline-movement", "what-changed"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
     expect(html).not.toContain("Selling time share");
     expect(html).not.toContain("Handoffs");
   });
