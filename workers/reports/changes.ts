@@ -107,7 +107,7 @@ export const CHANGE_KPIS: readonly KpiId[] = [
 ];
 
 /** Where a member is, after a noun: "4 of the 5 extra losses were in APAC". */
-const WHERE: Partial<Record<Dimension, (label: string) => string>> = {
+export const WHERE: Partial<Record<Dimension, (label: string) => string>> = {
   region: (label) => `in ${label}`,
   team: (label) => `in the ${label} team`,
   source: (label) => `from ${label}`,
