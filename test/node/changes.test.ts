@@ -50,19 +50,24 @@ describe("what changed in a busy month", () => {
     ...rows(PREVIOUS, "sales_cycle_days", [40, 14], { team: { north: [44, 8], south: [35, 6] } }),
     ...rows(M, "sales_cycle_days", [36, 15], { team: { north: [37, 9], south: [34.5, 6] } }),
     // MRR 200,000 → 202,000: +1 %, under the 3 % worth a sentence, but above the trailing high
-    // of 201,000, so it is flagged and kept. Enterprise +3,000 is more than the whole +2,000.
+    // of 201,000: flagged, it takes a slot left by larger moves. Enterprise +3,000 is more than the whole +2,000.
     ...trailing("mrr", [190_000, 191_000, 192_000, 193_000, 194_000, 195_000, 196_000, 197_000, 198_000, 201_000, 199_000, 200_000]),
     ...rows(PREVIOUS, "mrr", 200_000, { segment: { enterprise: 120_000, smb: 80_000 } }),
     ...rows(M, "mrr", 202_000, { segment: { enterprise: 123_000, smb: 79_000 } }),
-    // Open pipeline 500,000 → 480,000: −4 %, notable but the smallest of seven: cut at six.
+    // Open pipeline 500,000 → 490,000: −2 %, under the 3 % and within its range: no sentence.
     ...rows(PREVIOUS, "open_pipeline_value", 500_000),
-    ...rows(M, "open_pipeline_value", 480_000),
+    ...rows(M, "open_pipeline_value", 490_000),
+    // New opportunities 200 → 201: +0.5 %, above the trailing high of 200, flagged like MRR but
+    // the smallest of seven: cut at six.
+    ...trailing("new_opportunities", [180, 182, 184, 186, 188, 190, 192, 194, 196, 198, 199, 200]),
+    ...rows(PREVIOUS, "new_opportunities", 200),
+    ...rows(M, "new_opportunities", 201),
   ];
   const sentences = whatChanged({ month: M, currency: "USD", values });
 
   it("writes the six biggest moves, largest first, each with its numbers and its biggest mover", () => {
     // Sizes: deals lost 0.5, revenue 0.25, NPS 0.12, sales cycle 0.10, win rate 0.089 (points
-    // weigh as percent), MRR 0.01 (kept: flagged); open pipeline 0.04 is the seventh.
+    // weigh as percent), MRR 0.01 (flagged); new opportunities 0.005 (flagged) is the seventh.
     expect(sentences.map((s) => s.text)).toEqual([
       "Deals lost worsened, rising 50% to 15; 4 of the 5 extra losses were in APAC.",
       "Revenue won improved, rising 25% to $150,000; $28,000 of the $30,000 increase was in EMEA.",
@@ -119,6 +124,12 @@ describe("what changed in a quiet month", () => {
   it("says a value held when it did not move", () => {
     const held = whatChanged({ month: M, currency: "EUR", values: [...rows(PREVIOUS, "deals_won", 10), ...rows(M, "deals_won", 10)] });
     expect(held).toEqual([{ kpi: "deals_won", text: "Deals won held at 10.", members: null, outside_range: false }]);
+  });
+
+  it("says both when the two extra deals were in one place", () => {
+    // Deals lost 3 → 5 (+66.7 %): APAC 1 → 3 holds both extra losses.
+    const both = whatChanged({ month: M, currency: "USD", values: [...rows(PREVIOUS, "deals_lost", 3, { region: { APAC: 1, NA: 2 } }), ...rows(M, "deals_lost", 5, { region: { APAC: 3, NA: 2 } })] });
+    expect(both.map((s) => s.text)).toEqual(["Deals lost worsened, rising 66.7% to 5; both extra losses were in APAC."]);
   });
 
   it("has nothing to say about a first month", () => {

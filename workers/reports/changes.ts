@@ -217,7 +217,7 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
       } else if (driver.counted) {
         const noun = driver.moved === "rose" ? driver.counted.more : driver.counted.fewer;
         clause = best.part === whole
-          ? `all ${amount(whole)} ${noun} were ${where}`
+          ? `${whole === 2 ? "both" : `all ${amount(whole)}`} ${noun} were ${where}`
           : `${amount(best.part)} of the ${amount(whole)} ${noun} ${best.part === 1 ? "was" : "were"} ${where}`;
       } else {
         const noun = driver.moved === "rose" ? "increase" : "drop";
@@ -287,16 +287,11 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
     });
   }
 
-  const bySize = (a: Candidate, b: Candidate) => b.size - a.size;
-  candidates.sort(bySize);
-  // A value outside its trailing range always gets its sentence; then the biggest notable moves.
-  const flagged = candidates.filter((c) => c.sentence.outside_range);
-  const notable = candidates.filter((c) => !c.sentence.outside_range && c.size >= NOTABLE_MOVE);
-  const chosen = [...flagged, ...notable].slice(0, MAX_SENTENCES);
+  // The biggest moves first (ties in TEMPLATES order: the sort is stable). A value outside its
+  // trailing range is worth a sentence however small its move, but outranks no larger move.
+  candidates.sort((a, b) => b.size - a.size);
+  const chosen = candidates.filter((c) => c.size >= NOTABLE_MOVE || c.sentence.outside_range).slice(0, MAX_SENTENCES);
   // A quiet month still opens with three sentences: the largest of the small moves.
-  for (const candidate of candidates) {
-    if (chosen.length >= MIN_SENTENCES) break;
-    if (!chosen.includes(candidate)) chosen.push(candidate);
-  }
-  return chosen.sort(bySize).map((c) => c.sentence);
+  const quiet = candidates.filter((c) => !chosen.includes(c)).slice(0, Math.max(0, MIN_SENTENCES - chosen.length));
+  return candidates.filter((c) => chosen.includes(c) || quiet.includes(c)).map((c) => c.sentence);
 }
