@@ -69,11 +69,12 @@ describe("what changed in a busy month", () => {
     // Sizes: deals lost 0.5, revenue 0.25, NPS 0.12, sales cycle 0.10, win rate 0.089 (points
     // weigh as percent), MRR 0.01 (flagged); new opportunities 0.005 (flagged) is the seventh.
     expect(sentences.map((s) => s.text)).toEqual([
-      "Deals lost worsened, rising 50% to 15; 4 of the 5 extra losses were in APAC.",
+      "Deals lost worsened, rising 50% to 15; 4 of the 5 extra losses were in APAC, and 3 had the reason “competitor”.",
       "Revenue won improved, rising 25% to $150,000; $28,000 of the $30,000 increase was in EMEA.",
       "Net Promoter Score worsened, falling 12 pts to 28; the largest fall was in EMEA: down 25 pts to 20.",
       "Sales cycle improved, falling 4 days to 36 days; the largest fall was in the north team: down 7 days to 37 days.",
-      "Win rate worsened, falling 8.9 pp to 28.6%, the lowest in 12 months; 4 of the 5 extra losses were in APAC.",
+      // The same losses explain the win rate: said once, in the larger move's sentence.
+      "Win rate worsened, falling 8.9 pp to 28.6%, the lowest in 12 months.",
       "MRR improved, rising 1% to $202,000, the highest in 12 months; MRR in the enterprise segment alone rose by $3,000.",
     ]);
   });
@@ -84,14 +85,41 @@ describe("what changed in a busy month", () => {
       ["revenue_won", { dimension: "region", key: "EMEA" }],
       ["nps", { dimension: "region", key: "EMEA" }],
       ["sales_cycle_days", { dimension: "team", key: "north" }],
-      // The losses of APAC are among the closed deals behind APAC's win rate.
-      ["win_rate", { dimension: "region", key: "APAC" }],
+      ["win_rate", null],
       ["mrr", { dimension: "segment", key: "enterprise" }],
     ]);
   });
 
   it("flags exactly the values outside the range of the 12 months before", () => {
     expect(sentences.filter((s) => s.outside_range).map((s) => s.kpi)).toEqual(["win_rate", "mrr"]);
+  });
+});
+
+describe("a win rate", () => {
+  it("is explained by the count that moved with it, and that count's sentence does not repeat it", () => {
+    const values: ChangeValue[] = [
+      // Deals won 100 → 87 (−13 %): EMEA 50 → 40 (−10), APAC 50 → 47 (−3).
+      ...rows(PREVIOUS, "deals_won", 100, { region: { EMEA: 50, APAC: 50 } }),
+      ...rows(M, "deals_won", 87, { region: { EMEA: 40, APAC: 47 } }),
+      // Deals lost 100 → 102 (+2 %, a sentence only to make three): APAC +2; by reason price +2.
+      ...rows(PREVIOUS, "deals_lost", 100, { region: { EMEA: 60, APAC: 40 }, reason: { price: 50, timing: 50 } }),
+      ...rows(M, "deals_lost", 102, { region: { EMEA: 60, APAC: 42 }, reason: { price: 52, timing: 50 } }),
+      // Win rate 100 ÷ 200 = 50 % → 87 ÷ 189 = 46.03 % (−3.97 pp). It fell and losses rose:
+      // the extra losses explain it before the fewer wins do.
+      ...rows(PREVIOUS, "win_rate", 0.5, { region: { EMEA: 50 / 110, APAC: 50 / 90 } }),
+      ...rows(M, "win_rate", 87 / 189, { region: { EMEA: 40 / 100, APAC: 47 / 89 } }),
+    ];
+    const label = (dimension: string, key: string) => (dimension === "reason" ? key.charAt(0).toUpperCase() + key.slice(1) : key);
+    expect(whatChanged({ month: M, currency: "USD", values, label })).toEqual([
+      { kpi: "deals_won", text: "Deals won worsened, falling 13% to 87; 10 of the 13 fewer wins were in EMEA.", members: { dimension: "region", key: "EMEA" }, outside_range: false },
+      {
+        kpi: "win_rate",
+        text: "Win rate worsened, falling 4 pp to 46.0%; both extra losses were in APAC, and 2 had the reason “Price”.",
+        members: { dimension: "region", key: "APAC" },
+        outside_range: false,
+      },
+      { kpi: "deals_lost", text: "Deals lost worsened, rising 2% to 102.", members: null, outside_range: false },
+    ]);
   });
 });
 

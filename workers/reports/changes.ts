@@ -45,6 +45,8 @@ interface Driver {
   /** Its name mid-sentence: "deals lost in APAC rose by 6". */
   noun: string;
   counted?: CountNouns;
+  /** A second breakdown of the driver, said after the first and not linked: "…, and 3 had the reason “Price”". */
+  also?: "reason";
 }
 
 interface Template {
@@ -78,11 +80,16 @@ export const TEMPLATES: readonly Template[] = [
       { kpi: "deals_lost", moved: "fell", noun: "deals lost", counted: LOSSES },
     ],
     fell: [
-      { kpi: "deals_lost", moved: "rose", noun: "deals lost", counted: LOSSES },
+      { kpi: "deals_lost", moved: "rose", noun: "deals lost", counted: LOSSES, also: "reason" },
       { kpi: "deals_won", moved: "fell", noun: "deals won", counted: WINS },
     ],
   },
-  { kpi: "deals_lost", dimensions: ["region", "team", "reason"], ...own("deals_lost", "deals lost", LOSSES) },
+  {
+    kpi: "deals_lost",
+    dimensions: ["region", "team"],
+    rose: [{ kpi: "deals_lost", moved: "rose", noun: "deals lost", counted: LOSSES, also: "reason" }],
+    fell: [{ kpi: "deals_lost", moved: "fell", noun: "deals lost", counted: LOSSES, also: "reason" }],
+  },
   { kpi: "lost_revenue", dimensions: ["reason", "team"], ...own("lost_revenue", "lost revenue") },
   { kpi: "avg_deal_size", dimensions: ["region", "team"] },
   { kpi: "sales_cycle_days", dimensions: ["region", "team"] },
@@ -155,8 +162,17 @@ function changeText(format: Formatter, kpi: KpiId, current: number, previous: nu
   return format.change("relative", unit, relative).replace(/^[+±]/, "");
 }
 
+interface Explanation {
+  clause: string;
+  members: ChangeSentence["members"];
+}
+
 interface Candidate {
-  sentence: ChangeSentence;
+  kpi: KpiId;
+  /** The sentence up to its explanation: "Win rate worsened, falling 6 pp to 31.0%". */
+  head: string;
+  explained: Explanation | null;
+  outside_range: boolean;
   size: number;
 }
 
@@ -191,7 +207,7 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
   const memberValue = (m: string, kpi: KpiId, dimension: Dimension, key: string) => members(m, kpi, dimension).find((r) => r.key === key);
 
   /** "4 of the 5 extra losses were in APAC", from the first driver that moved the way it explains. */
-  function driverClause(template: Template, drivers: readonly Driver[]): { clause: string; members: ChangeSentence["members"] } | null {
+  function driverClause(template: Template, drivers: readonly Driver[]): Explanation | null {
     for (const driver of drivers) {
       const current = overall(month, driver.kpi);
       const previous = overall(previousMonth, driver.kpi);
@@ -199,14 +215,19 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
       const sign = driver.moved === "rose" ? 1 : -1;
       const whole = sign * (current - previous);
       if (whole <= 0) continue;
-      let best: { dimension: Dimension; key: string; part: number } | null = null;
-      for (const dimension of template.dimensions) {
-        for (const key of keysOf(driver.kpi, dimension)) {
-          // A total without a row is 0 (docs/kpis.md, Conventions).
-          const part = sign * ((memberValue(month, driver.kpi, dimension, key)?.value ?? 0) - (memberValue(previousMonth, driver.kpi, dimension, key)?.value ?? 0));
-          if (part > 0 && (best === null || part > best.part)) best = { dimension, key, part };
+      /** The member of `dimensions` whose own change went furthest the driver's way. */
+      const moverIn = (dimensions: readonly Dimension[]) => {
+        let mover: { dimension: Dimension; key: string; part: number } | null = null;
+        for (const dimension of dimensions) {
+          for (const key of keysOf(driver.kpi, dimension)) {
+            // A total without a row is 0 (docs/kpis.md, Conventions).
+            const part = sign * ((memberValue(month, driver.kpi, dimension, key)?.value ?? 0) - (memberValue(previousMonth, driver.kpi, dimension, key)?.value ?? 0));
+            if (part > 0 && (mover === null || part > mover.part)) mover = { dimension, key, part };
+          }
         }
-      }
+        return mover;
+      };
+      const best = moverIn(template.dimensions);
       if (best === null) continue;
       const where = WHERE[best.dimension]!(label(best.dimension, best.key));
       const amount = (n: number) => format.value(driver.counted ? "count" : "money", n);
@@ -225,13 +246,16 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
           ? `all of the ${amount(whole)} ${noun} was ${where}`
           : `${amount(best.part)} of the ${amount(whole)} ${noun} was ${where}`;
       }
+      // The second breakdown only after "n of the whole": after "alone" it would read as a part of the member.
+      const second = driver.also && best.part <= whole && !(driver.counted && whole === 1) ? moverIn([driver.also]) : null;
+      if (second && second.part <= whole) clause += `, and ${amount(second.part)} had the reason “${label(second.dimension, second.key)}”`;
       return { clause, members: { dimension: best.dimension, key: best.key } };
     }
     return null;
   }
 
   /** "the largest fall was in APAC: down 12 pp to 20.0%", of a ratio's, mean's or score's own breakdown. */
-  function ownClause(template: Template, rose: boolean): { clause: string; members: ChangeSentence["members"] } | null {
+  function ownClause(template: Template, rose: boolean): Explanation | null {
     const { kpi } = template;
     let best: { dimension: Dimension; key: string; size: number; current: number; previous: number } | null = null;
     for (const dimension of template.dimensions) {
@@ -269,29 +293,34 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
       : current < Math.min(...history) ? "lowest"
       : null;
     const flag = extreme ? `, the ${extreme} in 12 months` : "";
-    let text: string;
-    let explained: { clause: string; members: ChangeSentence["members"] } | null = null;
+    let head: string;
+    let explained: Explanation | null = null;
     // Below half a basis point a change prints as 0: the value held.
     if (size < 0.00005) {
-      text = `${definition.name} held at ${value}${flag}`;
+      head = `${definition.name} held at ${value}${flag}`;
     } else {
       const rose = current > previous;
       const improved = rose === (definition.direction === "up");
       const drivers = rose ? template.rose : template.fell;
       explained = drivers ? driverClause(template, drivers) : ownClause(template, rose);
-      text = `${definition.name} ${improved ? "improved" : "worsened"}, ${rose ? "rising" : "falling"} ${changeText(format, kpi, current, previous)} to ${value}${flag}`;
+      head = `${definition.name} ${improved ? "improved" : "worsened"}, ${rose ? "rising" : "falling"} ${changeText(format, kpi, current, previous)} to ${value}${flag}`;
     }
-    candidates.push({
-      sentence: { kpi, text: `${text}${explained ? `; ${explained.clause}` : ""}.`, members: explained?.members ?? null, outside_range: extreme !== null },
-      size,
-    });
+    candidates.push({ kpi, head, explained, outside_range: extreme !== null, size });
   }
 
   // The biggest moves first (ties in TEMPLATES order: the sort is stable). A value outside its
   // trailing range is worth a sentence however small its move, but outranks no larger move.
   candidates.sort((a, b) => b.size - a.size);
-  const chosen = candidates.filter((c) => c.size >= NOTABLE_MOVE || c.sentence.outside_range).slice(0, MAX_SENTENCES);
+  const chosen = candidates.filter((c) => c.size >= NOTABLE_MOVE || c.outside_range).slice(0, MAX_SENTENCES);
   // A quiet month still opens with three sentences: the largest of the small moves.
   const quiet = candidates.filter((c) => !chosen.includes(c)).slice(0, Math.max(0, MIN_SENTENCES - chosen.length));
-  return candidates.filter((c) => chosen.includes(c) || quiet.includes(c)).map((c) => c.sentence);
+  // Win rate and deals lost can share their explanation: the second says it no more.
+  const said = new Set<string>();
+  return candidates
+    .filter((c) => chosen.includes(c) || quiet.includes(c))
+    .map((c): ChangeSentence => {
+      const explained = c.explained && !said.has(c.explained.clause) ? c.explained : null;
+      if (explained) said.add(explained.clause);
+      return { kpi: c.kpi, text: `${c.head}${explained ? `; ${explained.clause}` : ""}.`, members: explained?.members ?? null, outside_range: c.outside_range };
+    });
 }
