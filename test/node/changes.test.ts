@@ -149,9 +149,17 @@ describe("what changed in a quiet month", () => {
     ]);
   });
 
-  it("says a value held when it did not move", () => {
-    const held = whatChanged({ month: M, currency: "EUR", values: [...rows(PREVIOUS, "deals_won", 10), ...rows(M, "deals_won", 10)] });
-    expect(held).toEqual([{ kpi: "deals_won", text: "Deals won held at 10.", members: null, outside_range: false }]);
+  it("says a value held when it did not move, or too little to print", () => {
+    const held = whatChanged({
+      month: M,
+      currency: "EUR",
+      // Revenue 200,000 → 200,080 is +0.04 %, which prints as 0%.
+      values: [...rows(PREVIOUS, "deals_won", 10), ...rows(M, "deals_won", 10), ...rows(PREVIOUS, "revenue_won", 200_000), ...rows(M, "revenue_won", 200_080)],
+    });
+    expect(held).toEqual([
+      { kpi: "revenue_won", text: "Revenue won held at €200,080.", members: null, outside_range: false },
+      { kpi: "deals_won", text: "Deals won held at 10.", members: null, outside_range: false },
+    ]);
   });
 
   it("says both when the two extra deals were in one place", () => {

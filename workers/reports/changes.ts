@@ -295,8 +295,8 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
     const flag = extreme ? `, the ${extreme} in 12 months` : "";
     let head: string;
     let explained: Explanation | null = null;
-    // Below half a basis point a change prints as 0: the value held.
-    if (size < 0.00005) {
+    // A change too small to print ("0%", "0 pp") is no move: the value held.
+    if (changeText(format, kpi, current, previous) === changeText(format, kpi, previous, previous)) {
       head = `${definition.name} held at ${value}${flag}`;
     } else {
       const rose = current > previous;
