@@ -176,17 +176,18 @@ interface Candidate {
   size: number;
 }
 
-/** Indexes the rows by month, KPI and dimension. */
+/** Indexes the rows by month, KPI and dimension, and each one by its key. */
 function index(values: readonly ChangeValue[]) {
-  const rows = new Map<string, ChangeValue[]>();
+  const rows = new Map<string, Map<string, ChangeValue>>();
   for (const row of values) {
     const at = `${row.month}|${row.kpi}|${row.dimension}`;
-    const list = rows.get(at);
-    if (list) list.push(row);
-    else rows.set(at, [row]);
+    const byKey = rows.get(at);
+    if (byKey) byKey.set(row.key, row);
+    else rows.set(at, new Map([[row.key, row]]));
   }
-  const members = (month: string, kpi: KpiId, dimension: Dimension) => rows.get(`${month}|${kpi}|${dimension}`) ?? [];
-  const overall = (month: string, kpi: KpiId) => members(month, kpi, "all").find((r) => r.key === "all")?.value ?? null;
+  const members = (month: string, kpi: KpiId, dimension: Dimension): ReadonlyMap<string, ChangeValue> =>
+    rows.get(`${month}|${kpi}|${dimension}`) ?? new Map();
+  const overall = (month: string, kpi: KpiId) => members(month, kpi, "all").get("all")?.value ?? null;
   return { members, overall };
 }
 
@@ -201,10 +202,10 @@ export function whatChanged(input: ChangeInput): ChangeSentence[] {
 
   /** The keys of a dimension in M or M−1, never the catch-all "unknown": naming it explains nothing. */
   const keysOf = (kpi: KpiId, dimension: Dimension) =>
-    [...new Set([...members(month, kpi, dimension), ...members(previousMonth, kpi, dimension)].map((r) => r.key))]
+    [...new Set([...members(month, kpi, dimension).keys(), ...members(previousMonth, kpi, dimension).keys()])]
       .filter((key) => key !== "unknown")
       .sort();
-  const memberValue = (m: string, kpi: KpiId, dimension: Dimension, key: string) => members(m, kpi, dimension).find((r) => r.key === key);
+  const memberValue = (m: string, kpi: KpiId, dimension: Dimension, key: string) => members(m, kpi, dimension).get(key);
 
   /** "4 of the 5 extra losses were in APAC", from the first driver that moved the way it explains. */
   function driverClause(template: Template, drivers: readonly Driver[]): Explanation | null {
