@@ -1,7 +1,7 @@
 // Formatting of report values for people: money in the workspace currency, ratios as
 // percentages, durations in the unit their size reads best in (shared/durations.ts), months
-// and instants in words. One place, so the tiles, the charts, their descriptions and their
-// tables always print the same strings.
+// and instants in words. One place, shared by the site and the digest (workers/reports/digest.ts),
+// so the tiles, the charts, their tables and the digest always print the same strings.
 import type { Unit } from "./catalog";
 import { type DurationOptions, type DurationUnit, formatDuration } from "./durations";
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Headline, Report } from "../../shared/report";
 import { headlineDeltas } from "../../site/src/lib/deltas";
-import { createFormatter } from "../../shared/format";
+import { createFormatter } from "../../site/src/lib/format";
 import { maturingNote, maturityOf, median } from "../../site/src/lib/maturing";
 
 const usd = createFormatter("USD");

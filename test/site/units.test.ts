@@ -15,7 +15,7 @@ import { npsChart } from "../../site/src/charts/nps";
 import { sparkline } from "../../site/src/charts/sparkline";
 import { trendChart } from "../../site/src/charts/trend";
 import { delta, headlineDeltas, toneOf } from "../../site/src/lib/deltas";
-import { createFormatter, instantLabel, monthLabel, NO_DATA, shortMonth } from "../../shared/format";
+import { createFormatter, instantLabel, monthLabel, NO_DATA, shortMonth } from "../../site/src/lib/format";
 import { loadReports, ReportDataError } from "../../site/src/lib/reports";
 import { FIXTURES } from "./helpers";
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { describeWaterfall } from "../../site/src/charts/describe";
 import { waterfallChart } from "../../site/src/charts/waterfall";
-import { createFormatter } from "../../shared/format";
+import { createFormatter } from "../../site/src/lib/format";
 
 // 4,000 at the start + 1,000 created − 2,000 won = 3,000 at the end; the scale's top is
 // the peak running total, 5,000, over 480 − 84 = 396 px, so 1,000 is 79.2 px.

@@ -1,5 +1,6 @@
 // Family D, activity and responsiveness: activity counts and hours, how fast new leads
 // and customers are answered, replies and meetings, touches per deal, joint selling.
+import type { MeasuredFacts } from "./measures";
 import { HOUR_MS } from "../../shared/units";
 import { CONTACT_TYPES_SQL } from "../model/events";
 import { accountNotDeleted, closedDeals, customerAccountsAt, inMonth, outboundContact, repTeamKeys, subscriptionMrrAt } from "./facts";
@@ -198,3 +199,6 @@ export const ACTIVITY_QUERIES = {
   customer_touches: CUSTOMER_TOUCHES,
   contacts_per_account: CONTACTS_PER_ACCOUNT,
 };
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const ACTIVITY_FACTS: MeasuredFacts[] = [];

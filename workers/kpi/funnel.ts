@@ -1,5 +1,6 @@
 // Family B, stage conversion: of deals created in M, how many reached each configured stage.
 // A deal reached stage s when its stage history holds s or a later stage, or it is won.
+import type { MeasuredFacts } from "./measures";
 import { inMonth } from "./facts";
 import { kpiLiteral, P } from "./sql";
 
@@ -23,3 +24,6 @@ SELECT ${kpiLiteral("stage_conversion", "ratio")}, 'stage', a.stage || '>' || b.
 FROM reached a JOIN reached b ON b.position = a.position + 1`;
 
 export const FUNNEL_QUERIES = { stages: STAGES };
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const FUNNEL_FACTS: MeasuredFacts[] = [];

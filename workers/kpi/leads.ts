@@ -1,5 +1,6 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
+import type { MeasuredFacts } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
 import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
@@ -122,3 +123,6 @@ agg AS (SELECT dimension, key, COUNT(*) AS handoffs FROM keyed GROUP BY dimensio
 ${total("handoffs", "handoffs", "agg")}`;
 
 export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const LEAD_FACTS: MeasuredFacts[] = [];

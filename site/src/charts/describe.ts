@@ -1,7 +1,7 @@
 // The sentences in each chart's <desc>: what a sighted reader takes from the picture, said
 // in words (the trend's direction, the leader of a ranking, the funnel's end result).
-import type { Formatter } from "../../../shared/format";
-import { monthLabel } from "../../../shared/format";
+import type { Formatter } from "../lib/format";
+import { monthLabel } from "../lib/format";
 import type { BarInput } from "./bars";
 import type { NpsChart } from "./nps";
 import type { SeriesValue } from "./sparkline";
