@@ -333,13 +333,16 @@ describe("the sections of catalog version 2", () => {
       expect(html.indexOf('aria-labelledby="what-changed"')).toBeLessThan(html.indexOf('aria-labelledby="headlines"'));
       const items = [...section.matchAll(/<li[^>]*data-kpi="([^"]+)"[^>]*>([\s\S]*?)<\/li>/g)];
       expect(items.map((i) => i[1])).toEqual(["deals_lost", "sales_cycle_days", "revenue_won"]);
-      // A team named in the data is escaped in the text and ~-encoded in the link (shared/drilldown.ts).
-      expect(items[0]![2]).toContain('<a href="deals/deals_lost.team.R~26D~20~3CLabs~3E/">Deals lost worsened, rising 9.1% to 24; both extra losses were in the R&amp;D &lt;Labs&gt; team.</a>');
+      // A team named in the data is escaped. The report carries no drill-down page for its
+      // value: no link that would lead nowhere.
+      expect(items[0]![2]).toContain("Deals lost worsened, rising 9.1% to 24; both extra losses were in the R&amp;D &lt;Labs&gt; team.");
+      expect(items[0]![2]).not.toContain("<a ");
       expect(items[0]![2]).not.toContain("Unusual");
       // No members: the sentence is not a link.
       expect(items[1]![2]).not.toContain("<a ");
       expect(items[1]![2]).toContain("Sales cycle worsened, rising 2.2 days to 41 days.");
-      // Flagged: a badge in words, and what it means for a screen reader.
+      // Flagged: a badge in words, and what it means for a screen reader. The report carries
+      // the drill-down of EMEA's revenue: the sentence links to it.
       expect(items[2]![2]).toMatch(/class="badge what-changed__flag"[^>]*>Unusual<span class="sr-only">: outside the range of the last 12 months<\/span>/);
       expect(items[2]![2]).toContain('<a href="deals/revenue_won.region.emea/">Revenue won improved, rising 4.6% to $165,296, the highest in 12 months; $5,100 of the $7,333 increase was in EMEA.</a>');
     }
