@@ -21,3 +21,12 @@ function segmentOf(text: string): string {
 
 /** The drill-down page of a value, relative to its report's page (which ends in `/`). */
 export const drilldownHref = (kpi: string, dimension: string, key: string) => `deals/${drilldownId(kpi, dimension, key)}/`;
+
+/**
+ * Links to the drill-down pages a report carries (its `drilldowns`), null for any other
+ * value: a report, a digest or a sentence never links to a page that was not built.
+ */
+export function drilldownLinks(drilldowns: readonly { id: string }[] | undefined): (kpi: string, dimension: string, key: string) => string | null {
+  const ids = new Set((drilldowns ?? []).map((d) => d.id));
+  return (kpi, dimension, key) => (ids.has(drilldownId(kpi, dimension, key)) ? drilldownHref(kpi, dimension, key) : null);
+}

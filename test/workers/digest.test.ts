@@ -33,10 +33,23 @@ function fixtureReport(): Report {
     },
     { kpi: "revenue_won", text: "Revenue won reached $165,296, its highest in 12 months.", members: null, outside_range: true },
   ];
+  // The report carries the win rate's APAC/东 members, so the first sentence links to them.
+  const side = { count: 4, total: 4, members: [] };
+  report.drilldowns = [
+    ...(report.drilldowns ?? []),
+    { id: "win_rate.region.APAC~2F~E4~B8~9C", kpi: "win_rate", dimension: "region", key: "APAC/东", label: "APAC/东", value: 0.4, numerator: side, denominator: { ...side, count: 10, total: 10 } },
+  ];
   return report;
 }
 
 describe("the digest of a report", () => {
+  it("links a sentence only to a drill-down page the report carries", () => {
+    const report = fixtureReport();
+    report.drilldowns = report.drilldowns!.filter((d) => d.kpi !== "win_rate");
+    const digest = digestOf(report, SITE);
+    expect(digest.sentences.map((s) => s.href)).toEqual([null, null]);
+  });
+
   it("says the headline numbers with their change against M−1, the sentences with their links, and the report's link", () => {
     // Fixture values: revenue_won 165,296 (change_mom 0.0464 relative → +4.6%), deals_won 27
     // (0.08 → +8%), win_rate 0.27 (a difference of 0.0168 → +1.7 pp), avg_deal_size 6,510

@@ -8,7 +8,7 @@
 // text on a background it was not meant for) and as plain text. Everything from a CRM
 // (names, sentences) is escaped.
 import { delta, type Delta } from "../../shared/deltas";
-import { drilldownHref } from "../../shared/drilldown";
+import { drilldownLinks } from "../../shared/drilldown";
 import { createFormatter, instantLabel, monthLabel, shortMonth } from "../../shared/format";
 import { maturityOf } from "../../shared/maturing";
 import { addMonths } from "../../shared/months";
@@ -87,11 +87,11 @@ export function digestOf(report: Report, site: URL): Digest {
       maturing,
     };
   });
-  const sentences = (report.changes ?? []).map((sentence: ChangeSentence): DigestSentence => ({
-    text: sentence.text,
-    href: sentence.members ? new URL(drilldownHref(sentence.kpi, sentence.members.dimension, sentence.members.key), reportUrl).href : null,
-    outsideRange: sentence.outside_range,
-  }));
+  const drill = drilldownLinks(report.drilldowns);
+  const sentences = (report.changes ?? []).map((sentence: ChangeSentence): DigestSentence => {
+    const href = sentence.members && drill(sentence.kpi, sentence.members.dimension, sentence.members.key);
+    return { text: sentence.text, href: href ? new URL(href, reportUrl).href : null, outsideRange: sentence.outside_range };
+  });
   const revised = report.version > 1 ? " (revised)" : "";
   return {
     title: `${report.workspace.name} — ${monthLabel(report.month)} report`,

@@ -1,16 +1,13 @@
 // Links from a report to its drill-down pages (shared/drilldown.ts): only to the values
 // whose members the report carries, so no link leads nowhere.
 import { KPI_BY_ID } from "../../../shared/catalog";
-import { drilldownHref, drilldownId } from "../../../shared/drilldown";
+import { drilldownId, drilldownLinks } from "../../../shared/drilldown";
 import type { Drilldown, Report } from "../../../shared/report";
 
 /** The link to the drill-down page of (kpi, dimension, key), or null when the report has none. */
 export type DrillLink = (kpi: string, dimension: string, key: string) => string | null;
 
-export function drillLinks(report: Report): DrillLink {
-  const ids = new Set((report.drilldowns ?? []).map((d) => d.id));
-  return (kpi, dimension, key) => (ids.has(drilldownId(kpi, dimension, key)) ? drilldownHref(kpi, dimension, key) : null);
-}
+export const drillLinks = (report: Report): DrillLink => drilldownLinks(report.drilldowns);
 
 const NOUNS: Record<string, [one: string, many: string]> = {
   deal: ["deal", "deals"],
