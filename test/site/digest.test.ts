@@ -23,8 +23,9 @@ function fixtureDigest(): string {
   report.changes = [
     {
       kpi: "win_rate",
-      text: "Win rate rose 1.7 pts to 27.0 %; 3 of the 4 extra wins were in APAC, 2 against one competitor.",
-      members: { dimension: "region", key: "APAC" },
+      text: "Win rate rose 1.7 pts to 27.0 %; 3 of the 4 extra wins were in EMEA, 2 against one competitor.",
+      // The fixture carries the win rate's overall members (its drill-down page), so the sentence links there.
+      members: { dimension: "all", key: "all" },
       outside_range: false,
     },
     { kpi: "revenue_won", text: "Revenue won reached $165,296, its highest in 12 months.", members: null, outside_range: true },
@@ -92,7 +93,7 @@ describe("the HTML digest in Chromium", () => {
           const headline = page.getByRole("row", { name: /Revenue won/ });
           expect(await headline.innerText()).toMatch(/Revenue won\s+\$165,296\s+▲ \+4\.6% vs Feb 2026, better/);
           expect(await page.getByRole("link", { name: /Win rate rose 1\.7 pts/ }).getAttribute("href")).toBe(
-            "https://reports.quotient.test/r/acme202603v2Q7mZk2LxR9pT4wYb/deals/win_rate.region.APAC/",
+            "https://reports.quotient.test/r/acme202603v2Q7mZk2LxR9pT4wYb/deals/win_rate.all.all/",
           );
           expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("March 2026 report");
           expect(await page.title()).toBe(`Acme <Analytics> & "Co" — March 2026 report`);
