@@ -3,6 +3,10 @@
 // own page (/<workspace>/<month>/ or /r/<token>/). The Worker names the pages it prepares
 // (workers/reports) and the site and the digest link to them with the same id.
 
+/** The kinds of member a value lists (workers/kpi/members.ts; entity tables: workers/model/entities.ts). */
+export const MEMBER_TYPES = ["deal", "lead", "activity", "account", "survey", "rep", "marketing_spend"] as const;
+export type MemberType = (typeof MEMBER_TYPES)[number];
+
 /** A URL path segment for (kpi, dimension, key): letters, digits, `_` and `-` kept, anything else as `~XX` per UTF-8 byte. */
 export function drilldownId(kpi: string, dimension: string, key: string): string {
   return [kpi, dimension, key].map(segmentOf).join(".");

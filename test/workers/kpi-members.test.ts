@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type KpiId, KPIS } from "../../shared/catalog";
 import { workspaceById } from "../../workers/db/workspaces";
 import type { Measure } from "../../workers/kpi/measures";
+import { csvResponse } from "../../workers/api/csv";
 import { MEMBERS, memberTotals, type Side, sidesOf } from "../../workers/kpi/members";
 import expected from "../fixtures/golden-v2/expected.json";
 import { type ExpectedValues, loadGoldenV2 } from "./golden";
@@ -169,5 +170,17 @@ describe("GET …/months/:month/kpis/:kpi/members", () => {
     expect(totalDenominator.status).toBe(404);
     const badCursor = await call("GET", path("win_rate", "cursor=nonsense"), undefined, read);
     expect(badCursor.status).toBe(400);
+    const noKeyGiven = await call("GET", path("win_rate", "dimension=rep"), undefined, read);
+    expect(noKeyGiven.status).toBe(400);
+    expect(((await noKeyGiven.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe("key");
+  });
+
+  it("names a CSV download after a CRM's key safely, whatever it holds", () => {
+    // A loss reason with a quote, a line break and non-Latin-1 letters: ASCII with _ in
+    // filename, the exact name in filename*.
+    const response = csvResponse("a\r\n", 'acme-2026-03-deals_lost-reason-"价格"\r\n.csv');
+    expect(response.headers.get("content-disposition")).toBe(
+      `attachment; filename="acme-2026-03-deals_lost-reason-______.csv"; filename*=UTF-8''acme-2026-03-deals_lost-reason-%22%E4%BB%B7%E6%A0%BC%22%0D%0A.csv`,
+    );
   });
 });

@@ -29,12 +29,18 @@ export function toCsv(fields: string[], rows: unknown[][]): string {
   return Papa.unparse({ fields, data: rows }, { escapeFormulae: FORMULA_START, newline: "\r\n" });
 }
 
+/**
+ * A CSV download. The file name may hold keys from a CRM (a loss reason, a region): the
+ * header carries an ASCII-only `filename` (anything else as `_`, so no quote or line break
+ * can end it) and the exact name as RFC 6266's `filename*`.
+ */
 export function csvResponse(csv: string, filename: string): Response {
+  const ascii = filename.replace(/[^A-Za-z0-9._-]/g, "_");
   return new Response(csv, {
     status: 200,
     headers: {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="${filename}"`,
+      "content-disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
     },
   });
 }

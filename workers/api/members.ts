@@ -22,7 +22,7 @@ const MembersParams = MonthParams.extend({
 
 const MembersQuery = z.object({
   dimension: z.string().default("all").openapi({ description: "A dimension of the KPI (default: all)", example: "rep" }),
-  key: z.string().default("all").openapi({ description: "A key of that dimension (default: all)", example: "rep_ana" }),
+  key: z.string().optional().openapi({ description: "A key of that dimension (required unless the dimension is all)", example: "rep_ana" }),
   side: z.enum(["numerator", "denominator"]).default("numerator").openapi({
     description: "The members counted in the numerator (for a total: in its value) or in the denominator",
   }),
@@ -71,6 +71,10 @@ memberRoutes.openapi(
       const message = `${kpiId} is broken down by ${kpi.dimensions.join(", ")}`;
       throw invalidInput(message, [{ field: "dimension", message }]);
     }
+    if (query.dimension !== "all" && query.key === undefined) {
+      throw invalidInput(`key: which ${query.dimension} of ${kpiId}?`, [{ field: "key", message: `required with dimension=${query.dimension}` }]);
+    }
+    const key = query.key ?? "all";
     const id = kpiId as KpiId;
     const unavailable = withoutMembers(id);
     if (unavailable || !sidesOf(id, query.dimension)) throw problem(404, unavailable ?? `${kpiId} by ${query.dimension} has no members`);
@@ -82,16 +86,16 @@ memberRoutes.openapi(
         `SELECT value, numerator, denominator, computed_at FROM kpi_values
          WHERE workspace_id = ?1 AND month = ?2 AND kpi = ?3 AND dimension = ?4 AND key = ?5`,
       )
-      .bind(workspace.id, month, kpiId, query.dimension, query.key)
+      .bind(workspace.id, month, kpiId, query.dimension, key)
       .first<{ value: number | null; numerator: number | null; denominator: number | null; computed_at: number }>();
-    if (!value) throw problem(404, `no value of ${kpiId} for ${query.dimension}=${query.key} in ${month} (is the month computed?)`);
-    const page = await membersPage(db, workspace, month, id, query.dimension, query.key, query.side, query.limit, after);
+    if (!value) throw problem(404, `no value of ${kpiId} for ${query.dimension}=${key} in ${month} (is the month computed?)`);
+    const page = await membersPage(db, workspace, month, id, query.dimension, key, query.side, query.limit, after);
     if (!page) throw problem(404, `${kpiId} has no ${query.side}: its value is ${kpi.aggregation === "median" ? "the median of its denominator's members" : "its numerator"}`);
     const nextCursor = page.next && encodeCursor(page.next);
     if (wantsCsv(c)) {
       const response = csvResponse(
         toCsv([...CSV_FIELDS], page.members.map((m) => CSV_FIELDS.map((f) => m[f]))),
-        `${workspace.slug}-${month}-${kpiId}-${query.dimension}-${query.key}-${query.side}.csv`,
+        `${workspace.slug}-${month}-${kpiId}-${query.dimension}-${key}-${query.side}.csv`,
       );
       if (nextCursor) {
         const next = new URL(c.req.url);
@@ -106,7 +110,7 @@ memberRoutes.openapi(
         month,
         kpi: kpiId,
         dimension: query.dimension,
-        key: query.key,
+        key,
         side: query.side,
         currency: workspace.currency,
         value: value.value,

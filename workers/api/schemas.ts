@@ -1,4 +1,5 @@
 // zod schemas of the admin API bodies and answers (OpenAPI components).
+import { MEMBER_TYPES } from "../../shared/drilldown";
 import { z } from "@hono/zod-openapi";
 import { type Movement, MOVEMENT_DIMENSIONS, MOVEMENT_IDS } from "../../shared/pipeline-movement";
 import { isTimeZone, monthCount } from "../../shared/months";
@@ -297,7 +298,7 @@ export const PipelineMovementSchema = z
   });
 
 const MemberSchema = z.object({
-  type: z.enum(["deal", "lead", "activity", "account", "survey", "rep", "marketing_spend"]),
+  type: z.enum(MEMBER_TYPES),
   id: z.string(),
   name: z.string().nullable().openapi({ description: "The deal's or account's name, the rep's, an activity's type, a survey's kind, a spend's source" }),
   owner_rep_id: z.string().nullable(),

@@ -26,8 +26,7 @@ export const count = (when = "1"): Measure => ({ kind: "count", when, each: "1" 
 /** Rows where `when` holds and `each` is not null, each contributing `each`. */
 export const sum = (each: string, when = "1"): Measure => ({ kind: "sum", when, each });
 
-/** The kinds of member, as the members API names them (entity tables: workers/model/entities.ts). */
-export type MemberType = "deal" | "lead" | "activity" | "account" | "survey" | "rep" | "marketing_spend";
+export type { MemberType } from "../../shared/drilldown";
 
 /**
  * How a facts row names its member: SQL over the row `f` for its type (a literal when the
@@ -139,7 +138,7 @@ agg AS (SELECT dimension, key, ${entries.map(([n, m]) => resum(n, m)).join(", ")
   /** The facts keyed row by row, `keyed` with the member columns (the members statement reads it). */
   get memberRows(): string {
     const { with: prelude, from, keyed, member } = this.definition;
-    const where = [keyed.where && `(${keyed.where})`, `(${P.dimension} IS NULL OR dim.dimension = ${P.dimension})`]
+    const where = [keyed.where && `(${keyed.where})`, `(${P.dimension} IS NULL OR dim.dimension IN (SELECT value FROM json_each(${P.dimension})))`]
       .filter(Boolean)
       .join(" AND ");
     return `${prelude},

@@ -229,7 +229,7 @@ export async function membersPage(
      ORDER BY magnitude DESC, member LIMIT ?22`,
     workspace,
     month,
-    dimension,
+    JSON.stringify([dimension]),
     key,
     after?.[0] ?? null,
     after?.[1] ?? null,
@@ -274,20 +274,23 @@ export async function membersOfValues(
   values: readonly ValueRef[],
   limit: number,
 ): Promise<ValueMembers[]> {
-  const groups = new Map<string, { sides: ValueSides; side: Side; kpi: KpiId; wanted: string[] }>();
+  // One statement per KPI side and facts (a KPI's breakdowns may come from several facts).
+  const groups = new Map<ValueSides, Map<Side, { kpi: KpiId; wanted: ValueRef[] }>>();
   for (const value of values) {
     const sides = sidesOf(value.kpi, value.dimension);
     if (!sides) continue;
+    const bySide = groups.get(sides) ?? new Map<Side, { kpi: KpiId; wanted: ValueRef[] }>();
     for (const side of ["numerator", "denominator"] as Side[]) {
       if (!sides[side]) continue;
-      const id = `${value.kpi}|${side}|${MEMBERS_GROUP.get(sides) ?? MEMBERS_GROUP.set(sides, MEMBERS_GROUP.size).get(sides)}`;
-      const group = groups.get(id) ?? { sides, side, kpi: value.kpi, wanted: [] };
-      group.wanted.push(`${value.dimension}|${value.key}`);
-      groups.set(id, group);
+      const group = bySide.get(side) ?? { kpi: value.kpi, wanted: [] };
+      group.wanted.push(value);
+      bySide.set(side, group);
     }
+    groups.set(sides, bySide);
   }
   const found: (ValueMembers & { rows: MemberRow[] })[] = [];
-  for (const { sides, side, kpi, wanted } of groups.values()) {
+  const statements = [...groups].flatMap(([sides, bySide]) => [...bySide].map(([side, group]) => ({ sides, side, ...group })));
+  for (const { sides, side, kpi, wanted } of statements) {
     const sql = membersStatement(sides, side)!;
     const { results } = await bind(
       db,
@@ -300,9 +303,9 @@ export async function membersOfValues(
        WHERE position <= ?21 ORDER BY dimension, key, position`,
       workspace,
       month,
+      JSON.stringify([...new Set(wanted.map((v) => v.dimension))]),
       null,
-      null,
-      JSON.stringify([...new Set(wanted)]),
+      JSON.stringify([...new Set(wanted.map((v) => `${v.dimension}|${v.key}`))]),
       limit,
     ).all<MemberRow & { dimension: string; key: string }>();
     const byValue = new Map<string, (MemberRow & { dimension: string; key: string })[]>();
@@ -315,6 +318,3 @@ export async function membersOfValues(
   const details = await memberDetails(db, workspace.id, found.flatMap((f) => f.rows));
   return found.map(({ rows, ...value }) => ({ ...value, page: { ...value.page, members: rows.map((r) => details(r)) } }));
 }
-
-/** Each facts definition's number, so that the values of one KPI side over the same facts share a statement. */
-const MEMBERS_GROUP = new Map<ValueSides, number>();

@@ -25,7 +25,8 @@ export const P = {
   catalogVersion: "?15",
   run: "?16", // the staging run the statements write into (engine.ts)
   twoBackStart: "?17", // start(M−2)
-  // The members of a value (workers/kpi/members.ts): null reads every dimension, every key.
+  // The members of values (workers/kpi/members.ts): a JSON array of the dimensions to read
+  // and one key; null reads every dimension, every key.
   dimension: "?18",
   key: "?19",
 } as const;

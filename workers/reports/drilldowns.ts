@@ -11,10 +11,21 @@ import type { WorkspaceSettings } from "../kpi/engine";
 import { type Member, membersOfValues, sidesOf, type ValueRef } from "../kpi/members";
 
 /**
- * Members listed per side: a page stays small and the stored report well within D1's row
- * limit; the members API lists them all.
+ * Members listed per side, and values linked per leaderboard or breakdown (in the order the
+ * report shows them): however large the workspace, a page stays small and the stored report
+ * well within D1's 2 MB row (at most ~8 tiles + 13 lists × 12 values × 2 sides × 20 members);
+ * the members API lists them all.
  */
 export const DRILLDOWN_MEMBERS = 20;
+export const LINKED_PER_LIST = 12;
+/** Past this many bytes of drill-downs, each list is halved until they fit. */
+const DRILLDOWN_BYTES = 900_000;
+
+/** Display names of the reps and products a sentence may name (inputs.ts namesFor). */
+export interface KeyNames {
+  rep: Record<string, string>;
+  product: Record<string, string>;
+}
 
 interface Linked extends ValueRef {
   label: string;
@@ -32,8 +43,11 @@ function walk(node: unknown, visit: (node: unknown) => void): void {
   else if (typeof node === "object" && node !== null) Object.values(node).forEach((child) => walk(child, visit));
 }
 
-/** The values the report links to, each once: tiles, leaderboard rows, the bars of every breakdown, the sentences' values. */
-export function linkedValues(report: Report): Linked[] {
+/**
+ * The values the report links to, each once: tiles, the first LINKED_PER_LIST leaderboard
+ * rows and bars of every breakdown, the sentences' values (labelled by `names`).
+ */
+export function linkedValues(report: Report, names: KeyNames = { rep: {}, product: {} }): Linked[] {
   const linked = new Map<string, Linked>();
   const add = (kpi: string, dimension: string, key: string, label: string, value: number | null) => {
     if (!KPI_BY_ID.has(kpi) || !sidesOf(kpi as KpiId, dimension)) return;
@@ -41,12 +55,15 @@ export function linkedValues(report: Report): Linked[] {
     if (!linked.has(id)) linked.set(id, { kpi: kpi as KpiId, dimension, key, label, value });
   };
   for (const h of report.headlines) add(h.kpi, "all", "all", "All", h.value);
-  for (const row of report.leaderboard) add("revenue_won", "rep", row.rep_id, row.name, row.revenue_won);
+  for (const row of report.leaderboard.slice(0, LINKED_PER_LIST)) add("revenue_won", "rep", row.rep_id, row.name, row.revenue_won);
   walk(report, (node) => {
-    if (isBreakdown(node)) for (const item of node.items) add(node.kpi, node.dimension, item.key, item.label, item.value);
+    if (isBreakdown(node)) for (const item of node.items.slice(0, LINKED_PER_LIST)) add(node.kpi, node.dimension, item.key, item.label, item.value);
   });
+  const labelOf = (dimension: string, key: string) =>
+    (dimension === "rep" ? names.rep[key] : dimension === "product" ? names.product[key] : undefined) ?? key;
   for (const sentence of report.changes ?? []) {
-    if (sentence.members) add(sentence.kpi, sentence.members.dimension, sentence.members.key, sentence.members.key, null);
+    const { members } = sentence;
+    if (members) add(sentence.kpi, members.dimension, members.key, labelOf(members.dimension, members.key), null);
   }
   return [...linked.values()];
 }
@@ -65,18 +82,31 @@ const compact = (m: Member) => ({
   crm_id: m.crm_id,
 });
 
-/** The report's drill-downs, read for every value it links to. */
-export async function drilldownsFor(db: D1Database, workspace: WorkspaceSettings, report: Report): Promise<Drilldown[]> {
-  const linked = linkedValues(report);
+/** The drill-downs' lists cut to at most `limit` members each. */
+const cut = (drilldowns: Drilldown[], limit: number): Drilldown[] =>
+  drilldowns.map((d) => ({
+    ...d,
+    numerator: { ...d.numerator, members: d.numerator.members.slice(0, limit) },
+    denominator: d.denominator && { ...d.denominator, members: d.denominator.members.slice(0, limit) },
+  }));
+
+/**
+ * The report's drill-downs, read for every value it links to; a value gets one when
+ * either side has members (a 0 % churn still lists the accounts it was out of).
+ */
+export async function drilldownsFor(db: D1Database, workspace: WorkspaceSettings, report: Report, names?: KeyNames): Promise<Drilldown[]> {
+  const linked = linkedValues(report, names);
   const found = await membersOfValues(db, workspace, report.month, linked, DRILLDOWN_MEMBERS);
   const sideOf = (value: ValueRef, side: "numerator" | "denominator") => {
     const members = found.find((f) => f.kpi === value.kpi && f.dimension === value.dimension && f.key === value.key && f.side === side);
     return members ? { count: members.page.count, total: members.page.total, members: members.page.members.map(compact) } : null;
   };
-  return linked.flatMap((value) => {
+  const none = { count: 0, total: 0, members: [] };
+  let drilldowns = linked.flatMap((value): Drilldown[] => {
     const numerator = sideOf(value, "numerator");
-    if (!numerator) return [];
-    const hasDenominator = sidesOf(value.kpi, value.dimension)?.denominator !== null;
+    const denominator = sideOf(value, "denominator");
+    if (!numerator && !denominator) return [];
+    const hasDenominator = sidesOf(value.kpi, value.dimension)?.denominator != null;
     return [{
       id: drilldownId(value.kpi, value.dimension, value.key),
       kpi: value.kpi,
@@ -84,8 +114,12 @@ export async function drilldownsFor(db: D1Database, workspace: WorkspaceSettings
       key: value.key,
       label: value.label,
       value: value.value,
-      numerator,
-      denominator: hasDenominator ? (sideOf(value, "denominator") ?? { count: 0, total: 0, members: [] }) : null,
+      numerator: numerator ?? none,
+      denominator: hasDenominator ? (denominator ?? none) : null,
     }];
   });
+  for (let limit = DRILLDOWN_MEMBERS; limit > 1 && JSON.stringify(drilldowns).length > DRILLDOWN_BYTES; limit = Math.floor(limit / 2)) {
+    drilldowns = cut(drilldowns, Math.floor(limit / 2));
+  }
+  return drilldowns;
 }

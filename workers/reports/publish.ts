@@ -11,9 +11,13 @@ import { assembleReport } from "./assemble";
 import { drilldownsFor } from "./drilldowns";
 import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, movementFor, namesFor, slippedDealsFor } from "./inputs";
 
-/** What a revision compares: the numbers, not when they were published or computed. */
+/**
+ * What a revision compares: the numbers, not when they were published or computed, nor the
+ * members behind them (read only when a version is stored: a late event that changes no
+ * number costs no members statement).
+ */
 async function contentHash(report: Report): Promise<string> {
-  const { version: _v, published_at: _p, share_token: _s, freshness: _f, ...content } = report;
+  const { version: _v, published_at: _p, share_token: _s, freshness: _f, drilldowns: _d, ...content } = report;
   return sha256Hex(JSON.stringify(content));
 }
 
@@ -50,12 +54,12 @@ export async function publishMonth(
     movement: await movementFor(db, workspace, month),
     slipped: await slippedDealsFor(db, workspace, month),
   });
-  report.drilldowns = await drilldownsFor(db, workspace, report);
   const hash = await contentHash(report);
   if (latest && latest.contentHash === hash && !options.always) {
     await markChecked(db, workspaceId, month, latest.version, now);
     return { published: false, version: latest.version, share_token: latest.shareToken };
   }
+  report.drilldowns = await drilldownsFor(db, workspace, report, names);
   await storeVersion(db, workspaceId, report, hash, now);
   return { published: true, version: report.version, share_token: shareToken };
 }

@@ -1,7 +1,7 @@
 // Links from a report to its drill-down pages (shared/drilldown.ts): only to the values
 // whose members the report carries, so no link leads nowhere.
 import { KPI_BY_ID } from "../../../shared/catalog";
-import { drilldownId, drilldownLinks } from "../../../shared/drilldown";
+import { drilldownId, drilldownLinks, type MemberType } from "../../../shared/drilldown";
 import type { Drilldown, Report } from "../../../shared/report";
 
 /** The link to the drill-down page of (kpi, dimension, key), or null when the report has none. */
@@ -9,7 +9,7 @@ export type DrillLink = (kpi: string, dimension: string, key: string) => string 
 
 export const drillLinks = (report: Report): DrillLink => drilldownLinks(report.drilldowns);
 
-const NOUNS: Record<string, [one: string, many: string]> = {
+const NOUNS: Record<MemberType, [one: string, many: string]> = {
   deal: ["deal", "deals"],
   lead: ["lead", "leads"],
   activity: ["activity", "activities"],
@@ -23,7 +23,7 @@ const NOUNS: Record<string, [one: string, many: string]> = {
 export function membersNoun(side: Drilldown["numerator"], count = side.count): string {
   const kinds = [...new Set(side.members.map((m) => m.type))];
   if (kinds.length === 0) return count === 1 ? "member" : "members";
-  return kinds.map((k) => NOUNS[k]?.[count === 1 ? 0 : 1] ?? k).join(" and ");
+  return kinds.map((k) => NOUNS[k as MemberType]?.[count === 1 ? 0 : 1] ?? k).join(" and ");
 }
 
 /** The question a link answers, by the kind of member behind it: "Which deals?" */
