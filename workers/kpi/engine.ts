@@ -9,6 +9,7 @@ import { addMonths, monthRange, startOfMonth } from "../../shared/months";
 import { HOUR_MS } from "../../shared/units";
 import { ACTIVITY_QUERIES } from "./activity";
 import { CUSTOMER_QUERIES, LTV_TO_CAC } from "./customers";
+import { FORECAST_ACCURACY, FORECAST_VALUES, forecastMonths, STORE_FORECAST } from "./forecast";
 import { FUNNEL_QUERIES } from "./funnel";
 import { HEALTH_QUERIES } from "./health";
 import { LEAD_QUERIES } from "./leads";
@@ -56,6 +57,7 @@ export function monthParams(
     CATALOG_VERSION,
     run,
     start(addMonths(month, -2)),
+    forecastMonths(month, workspace.timezone),
   ];
 }
 
@@ -115,6 +117,10 @@ export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
   ...family("customers", HEALTH_QUERIES, insertValues),
   { name: "revenue.pipeline_velocity", sql: insertValues(PIPELINE_VELOCITY) },
   { name: "customers.ltv_to_cac", sql: insertValues(LTV_TO_CAC) },
+  // The forecast of M is stored once (not staged: no recompute may replace it), then read.
+  { name: "forecast.store", sql: STORE_FORECAST },
+  { name: "forecast.values", sql: insertValues(FORECAST_VALUES) },
+  { name: "forecast.accuracy", sql: insertValues(FORECAST_ACCURACY) },
   { name: "defaults.overall", sql: INSERT_OVERALL_DEFAULTS },
   ...family("warnings", WARNING_QUERIES, insertWarnings),
   { name: "movement.pipeline", sql: insertMovements(PIPELINE_MOVEMENT) },
