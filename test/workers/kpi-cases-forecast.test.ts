@@ -5,6 +5,9 @@
 // engine; every number below is derived by hand in the comment beside it.
 import type { D1Database } from "@cloudflare/workers-types";
 import { beforeAll, describe, expect, it } from "vitest";
+import { Report } from "../../shared/report";
+import { computeMonth } from "../../workers/kpi/engine";
+import { findWorkspaceById } from "../../workers/db/workspaces";
 import { call, createNativeConnection, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
 import { company, type Doc, month, record, value } from "./kpi-case-kit";
 
@@ -172,5 +175,83 @@ describe("the forecast made at the start of March 2026", () => {
     expect(await storedForecast("2026-03")).toEqual(before);
     expect(value(recomputed, "forecast_weighted")).toBeCloseTo(4900, 6);
     expect(value(recomputed, "forecast_accuracy")).toBeCloseTo(0.35, 9);
+  });
+});
+
+describe("the report's next three months", () => {
+  const published = async (m: string) => {
+    expect((await call("POST", `/api/v1/workspaces/forecast/reports/${m}/publish`)).status).toBe(201);
+    return Report.parse(await (await call("GET", `/api/v1/workspaces/forecast/reports/${m}`)).json());
+  };
+
+  it("shows the forecast stored at the start of the next month, and the accuracy of the months before", async () => {
+    const { forecast } = await published("2026-03");
+    expect(forecast?.made_at_start_of).toBe("2026-04");
+    // Made at 2026-04-01 (before the late events above). Proposal now has 16 deals at the 12
+    // month starts (H1–H12, and F1, F3, F5, F6 at March 1), 5 won (H1–H3, F1, F3): 5/16.
+    // The workspace: 22 deals (15 + F1–F7), 7 won: 7/22, for demo (4 deals) and negotiation.
+    // April: F2 (no date) 3,000 + F4 (April 10) 6,000 + F7 (March 31, past) 1,200 = 10,200, × 7/22.
+    const [april, may, june] = forecast!.months;
+    expect(april).toMatchObject({ month: "2026-04", deals: 3, pipeline: 10200, quota: 3000, coverage: 3.4 });
+    expect(april!.weighted).toBeCloseTo((10200 * 7) / 22, 6);
+    // Run rate: January 1,200 + February 3,600 + March 14,000 = 18,800 / 3.
+    expect(april!.run_rate).toBeCloseTo(18800 / 3, 6);
+    // May: F5 8,000 × 5/16 = 2,500, no quota; June: nothing placed (F6 is in July).
+    expect(may).toMatchObject({ month: "2026-05", deals: 1, pipeline: 8000, weighted: 2500, quota: null, coverage: null });
+    expect(june).toMatchObject({ month: "2026-06", deals: 0, pipeline: 0, weighted: 0 });
+    // Accuracy, 12 months to March: none before January (not computed).
+    // January: made at January 1 with no deal at the 12 starts before (J1 and H1–H12 are
+    // younger than December 1): no rate, forecast 0, revenue 1,200: 1 − 1,200 / 1,200 = 0.
+    // February: rates from January 1 — proposal 0/12, the workspace 1/13 (J1 won): H1–H12
+    // weigh 0, D1 + D2 (demo, no history) (600 + 900) / 13; revenue 3,600. March: 0.35 (above).
+    const accuracy = forecast!.accuracy;
+    expect(accuracy.map((p) => p.month)).toEqual(Array.from({ length: 12 }, (_, i) => `${i < 9 ? 2025 : 2026}-${String(((i + 3) % 12) + 1).padStart(2, "0")}`));
+    expect(accuracy.slice(0, 9).every((p) => p.value === null)).toBe(true);
+    expect(accuracy[9]!.value).toBe(0);
+    expect(accuracy[10]!.value).toBeCloseTo(1 - Math.abs(1500 / 13 - 3600) / 3600, 9);
+    expect(accuracy[11]!.value).toBeCloseTo(0.35, 9);
+  });
+
+  it("makes the next month's forecast at publication when that month has not been computed", async () => {
+    expect(await storedForecast("2026-05")).toEqual([]);
+    const { forecast } = await published("2026-04");
+    // Made now from the state at 2026-05-01, late events included: F2 (30,000, no date),
+    // F4, F7 and F8 (dates past) and F5 (May 15) in May: 30,000 + 6,000 + 1,200 + 5,000 + 8,000.
+    expect(forecast?.months.map((m) => [m.month, m.deals, m.pipeline])).toEqual([
+      ["2026-05", 5, 50200], ["2026-06", 0, 0], ["2026-07", 1, 2000],
+    ]);
+    // Stored once, as the engine stores it: the report shows what May's KPIs will read.
+    const stored = await storedForecast("2026-05");
+    expect(stored.filter((r) => r.dimension === "all").map((r) => [r.target_month, r.weighted])).toEqual(
+      forecast!.months.map((m) => [m.month, m.weighted]),
+    );
+  });
+});
+
+describe("when the forecast is made and scored", () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it("is made by the first computation at or after the month's start, and scored only once the month has closed", async () => {
+    const { id } = (await db.prepare("SELECT id FROM workspaces WHERE slug = 'forecast'").first<{ id: string }>())!;
+    const workspace = (await findWorkspaceById(db, id))!;
+    // July computed on June 20: its start has not come, so nothing is made for it.
+    await computeMonth(db, workspace, "2026-07", { now: at("2026-06-20T00:00:00Z") });
+    expect(await storedForecast("2026-07")).toEqual([]);
+    // June computed on June 15: made (from the state at June 1), but June has not closed.
+    await computeMonth(db, workspace, "2026-06", { now: at("2026-06-15T00:00:00Z") });
+    const made = await storedForecast("2026-06");
+    expect(made.find((r) => r.dimension === "all" && r.target_month === "2026-06")?.made_at).toBe(at("2026-06-15T00:00:00Z"));
+    const open = await month("forecast", "2026-06");
+    // At June 1 proposal has 17 deals at the 12 starts (H1–H12, F1, F3, F5, F6, F8), 5 won: 5/17;
+    // the workspace 23 deals (H, D, J1, F1–F8), 7 won: 7/23. R-1's deals, all placed in June
+    // (no date, or a date past): F2 30,000 (demo) and F7 1,200 (negotiation) × 7/23, F5 8,000 × 5/17.
+    expect(value(open, "forecast_weighted", "rep", "R-1")).toBeCloseTo((31200 * 7) / 23 + (8000 * 5) / 17, 6);
+    expect(value(open, "forecast_accuracy")).toBeNull();
+    expect(record(open, "forecast_accuracy", "rep", "R-1")).toBeUndefined();
+    // Computed again after its close: scored (no revenue in June: null, but every key is listed), and not remade.
+    await computeMonth(db, workspace, "2026-06", { now: at("2026-07-02T00:00:00Z") });
+    expect(await storedForecast("2026-06")).toEqual(made);
+    const closed = await month("forecast", "2026-06");
+    expect(record(closed, "forecast_accuracy", "rep", "R-1")).toMatchObject({ value: null });
   });
 });
