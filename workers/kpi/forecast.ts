@@ -49,19 +49,25 @@ const dealsOpenBetween = (from: string, to: string) => unionAll(
  * The forecast made at start(M) = P.start, one row per target month (M, M+1, M+2),
  * dimension (all, rep, team) and key: deals, pipeline, weighted, trailing_revenue, quota.
  */
-export const FORECAST_AT_START = `WITH months AS (
+export const FORECAST_AT_START = `WITH months AS MATERIALIZED (
   SELECT m.value ->> '$.offset' AS offset, m.value ->> '$.month' AS month, m.value ->> '$.start' AS start, m.value ->> '$.end' AS end
   FROM json_each(${FORECAST_MONTHS}) m),
 ahead AS (SELECT * FROM months WHERE offset >= 0),
 -- Rule 39: who was in which stage at the 12 month starts before M (start(M−12) … start(M−1)).
 history AS MATERIALIZED (
-  SELECT d.deal_id, d.created_at, d.closed_at, m.start,
-    ${at("status", "m.start")} AS status, ${at("stage", "m.start")} AS stage
+  SELECT d.deal_id, d.created_at, d.closed_at, m.start, ${at("status", "m.start")} AS status
   FROM (${dealsOpenBetween(P.yoyStart, P.prevStart)}) c
   CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
+  -- Only the starts the deal can have been open at: a deal closed before a start and unchanged
+  -- since was closed then (its current status is its status at that start), so it costs no lookup.
   CROSS JOIN months m ON m.offset < 0 AND d.created_at < m.start
+    AND (d.status IS NULL OR d.status = 'open' OR d.closed_at >= m.start OR d.updated_at > m.start)
   WHERE d.deleted_at IS NULL),
-in_stage AS (SELECT DISTINCT h.deal_id, h.stage FROM history h WHERE ${openAt("h", "h.status", "h.start")}),
+-- The stage is looked up only where the deal was open.
+in_stage AS (
+  SELECT DISTINCT h.deal_id, ${at("stage", "h.start")} AS stage
+  FROM history h CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = h.deal_id
+  WHERE ${openAt("h", "h.status", "h.start")}),
 -- Won afterwards: won by start(M), the instant the forecast is made.
 outcome AS MATERIALIZED (
   SELECT s.deal_id, s.stage, COALESCE(${at("status", P.start)} = 'won', 0) AS won
@@ -84,7 +90,7 @@ open_now AS MATERIALIZED (
   FROM (${dealsOpenBetween(P.start, P.start)}) c
   CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
   WHERE d.deleted_at IS NULL AND d.created_at < ${P.start}),
-placed AS (
+placed AS MATERIALIZED (
   SELECT COALESCE(o.owner, 'unknown') AS rep, ${teamAt("o.owner", P.start)} AS team,
     -- No expected close, or one already past: the month itself (docs/spec-readings.md).
     (SELECT a.month FROM ahead a WHERE COALESCE(MAX(o.expected, ${P.start}), ${P.start}) >= a.start
