@@ -7,9 +7,12 @@
 // accuracy published once M has closed measures what was really forecast.
 //
 // Cost: the stage rates read the deals that can be open at one of the 12 month starts
-// before M (the open ones and those closed or changed since start(M−12): the deals_status
-// index ranges of OPEN_DEALS), × 12 instants of two history lookups each; the placement
-// reads the deals that can be open at start(M). Never the whole history.
+// before M (the open ones and those closed or changed since start(M−12): the index ranges
+// of facts.ts OPEN_DEALS), each at the starts it can have been open at — one status
+// lookup in its own history (the primary key's range), the stage only where it was open;
+// the placement reads the deals that can be open at start(M). Every large-table access is
+// an index SEARCH (EXPLAIN QUERY PLAN); at bench size 0.1 the statement takes ~0.4 s in
+// better-sqlite3, about twice movement.pipeline. It runs once per month computation.
 import { addMonths, startOfMonth } from "../../shared/months";
 import { openAt, repTeamKeys } from "./facts";
 import { kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
