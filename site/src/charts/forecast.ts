@@ -5,7 +5,10 @@
 import { min, scaleLinear } from "d3";
 import type { Formatter } from "../lib/format";
 import { monthLabel } from "../lib/format";
-import { round, type SeriesValue } from "./sparkline";
+import type { SeriesValue } from "./sparkline";
+
+/** Whole pixels: a small chart needs no more, and the page stays light. */
+const round = Math.round;
 
 export interface AccuracyColumn {
   month: string;
