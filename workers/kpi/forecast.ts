@@ -11,8 +11,8 @@
 // of facts.ts OPEN_DEALS), each at the starts it can have been open at — one status
 // lookup in its own history (the primary key's range), the stage only where it was open;
 // the placement reads the deals that can be open at start(M). Every large-table access is
-// an index SEARCH (EXPLAIN QUERY PLAN); at bench size 0.1 the statement takes ~0.4 s in
-// better-sqlite3, about twice movement.pipeline. It runs once per month computation.
+// an index SEARCH (EXPLAIN QUERY PLAN). In better-sqlite3 on the bench workspace it takes
+// ~0.4 s at size 0.1 and ~0.6 s at size 0.3 (movement.pipeline: ~0.2 s and ~0.36 s).
 import { addMonths, startOfMonth } from "../../shared/months";
 import { openAt, repTeamKeys } from "./facts";
 import { kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
