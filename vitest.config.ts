@@ -26,6 +26,8 @@ export default defineConfig(async () => {
                   SECRETS_KEY: "q1YJ0lJb9b1qQm3wzq8aH2vN8cQbF3m6D3H8f2n6X1Y=",
                   // The deploy hook tests call a local server (test/workers/hook-server.ts).
                   ALLOW_LOCAL_DEPLOY_HOOKS: "true",
+                  // Where the digests link to (workers/reports/digest.ts).
+                  REPORT_SITE_URL: "https://reports.quotient.test/",
                   // A move copies as soon as it has paused the workspace: the tests' concurrent deliveries
                   // exercise its catch-up and verification rather than the wait.
                   MOVE_SETTLE_SECONDS: "0",

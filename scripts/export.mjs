@@ -4,7 +4,10 @@
 // whose version is already on disk are skipped. Each index entry carries the workspace's
 // public_reports setting (`public`): the site builds plain paths only for those. With a
 // workspace token, GET /workspaces lists that workspace alone, so only it is exported.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+// Beside each report, its digest (GET …/reports/{month}/digest): <month>.digest.html, the
+// email body, and <month>.digest.txt, its plain text; fetched with the report, or when
+// missing. A Worker without REPORT_SITE_URL serves no digests (503): they are skipped.
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -14,6 +17,13 @@ export async function exportReports({ api, token, out, log = console.log }) {
     const response = await fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return response.json();
+  };
+  /** The digest's text, or null when the Worker cannot write digests (no REPORT_SITE_URL: 503). */
+  const digest = async (path) => {
+    const response = await fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status === 503) return null;
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return response.text();
   };
   const all = async (path) => {
     const items = [];
@@ -29,6 +39,9 @@ export async function exportReports({ api, token, out, log = console.log }) {
 
   const index = { generated_at: new Date().toISOString(), reports: [] };
   const counts = { written: 0, unchanged: 0 };
+  let digests = 0;
+  let digestsOff = false;
+  const missing = (path) => access(path).then(() => false, () => true);
   for (const workspace of await all("/workspaces")) {
     const reports = await all(`/workspaces/${workspace.slug}/reports`);
     for (const [position, summary] of reports.entries()) {
@@ -46,6 +59,21 @@ export async function exportReports({ api, token, out, log = console.log }) {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, `${JSON.stringify(report, null, 1)}\n`);
       }
+      const digestPath = (extension) => join(out, `${workspace.slug}/${summary.month}.digest.${extension}`);
+      if (!digestsOff && (!unchanged || (await missing(digestPath("html"))) || (await missing(digestPath("txt"))))) {
+        const query = `/workspaces/${workspace.slug}/reports/${summary.month}/digest?version=${summary.version}`;
+        const html = await digest(`${query}&format=html`);
+        const text = html === null ? null : await digest(`${query}&format=text`);
+        if (html === null || text === null) {
+          digestsOff = true;
+          log("  digests skipped: the API has no REPORT_SITE_URL (503)");
+        } else {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(digestPath("html"), html);
+          await writeFile(digestPath("txt"), text);
+          digests++;
+        }
+      }
       counts[unchanged ? "unchanged" : "written"]++;
       log(`  [${position + 1}/${reports.length}] ${workspace.slug} ${summary.month} v${summary.version} ${unchanged ? "unchanged" : "written"}`);
       index.reports.push({
@@ -62,8 +90,8 @@ export async function exportReports({ api, token, out, log = console.log }) {
   }
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "index.json"), `${JSON.stringify(index, null, 1)}\n`);
-  log(`exported ${index.reports.length} reports to ${out} (${counts.written} written, ${counts.unchanged} unchanged)`);
-  return { ...counts, reports: index.reports.length };
+  log(`exported ${index.reports.length} reports to ${out} (${counts.written} written, ${counts.unchanged} unchanged, ${digests} digests written)`);
+  return { ...counts, reports: index.reports.length, digests };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -192,6 +192,45 @@ export const ChangeSentence = z.object({
   outside_range: z.boolean(),
 });
 
+/** One member of a drill-down (workers/kpi/members.ts Member). */
+export const DrilldownMember = z.object({
+  type: z.string(),
+  id: z.string(),
+  name: z.string().nullable(),
+  owner_name: z.string().nullable(),
+  amount: nullableNumber,
+  currency: z.string().nullable(),
+  converted: nullableNumber,
+  contribution: z.number(),
+  placed_at: z.string().nullable(),
+  connection_kind: z.string().nullable(),
+  crm_id: z.string(),
+});
+
+/** A side of a drill-down: all its members' count and total, the largest of them listed. */
+export const DrilldownSide = z.object({
+  count: z.number().int(),
+  total: z.number(),
+  members: z.array(DrilldownMember),
+});
+
+/**
+ * The members behind a value the report links to (a tile, a leaderboard row, a bar, a
+ * sentence): its page is `deals/<id>/` below the report (shared/drilldown.ts).
+ */
+export const Drilldown = z.object({
+  id: z.string(),
+  kpi: z.string(),
+  dimension: z.string(),
+  key: z.string(),
+  /** The key as the report shows it (a rep's name, a region). */
+  label: z.string(),
+  value: nullableNumber,
+  numerator: DrilldownSide,
+  /** For ratios and means: what it is divided by. */
+  denominator: DrilldownSide.nullable(),
+});
+
 export const Report = z.object({
   schema_version: z.literal(REPORT_SCHEMA_VERSION),
   workspace: z.object({ slug: z.string(), name: z.string(), timezone: z.string(), currency: z.string() }),
@@ -251,6 +290,8 @@ export const Report = z.object({
   pipeline_movement: PipelineMovementSection.optional(),
   /** The forecast for the next three months (catalog version 3; absent in older reports). */
   forecast: ForecastSection.optional(),
+  /** The members behind the values the report links to (absent in older reports: no links). */
+  drilldowns: z.array(Drilldown).optional(),
   warnings: z.record(z.string(), z.number().int()),
 });
 
@@ -268,6 +309,8 @@ export type PipelineMovementSection = z.infer<typeof PipelineMovementSection>;
 export type ChangeSentence = z.infer<typeof ChangeSentence>;
 export type ForecastMonth = z.infer<typeof ForecastMonth>;
 export type ForecastSection = z.infer<typeof ForecastSection>;
+export type Drilldown = z.infer<typeof Drilldown>;
+export type DrilldownMember = z.infer<typeof DrilldownMember>;
 
 /**
  * The export folder's index: every published report (latest version per month). `public`

@@ -47,6 +47,12 @@ export interface Env extends DatabaseBindings {
    */
   ALLOW_LOCAL_DEPLOY_HOOKS?: string;
   /**
+   * The report site's base URL, where the built site is served (wrangler.toml [vars], e.g.
+   * https://reports.example.com/): the digest links to /r/<share_token>/ below it. Unset,
+   * the API answers 503 for a digest and the cron sends none (workers/reports/digest.ts).
+   */
+  REPORT_SITE_URL?: string;
+  /**
    * Seconds a move waits after pausing a workspace before it copies (wrangler.toml [vars];
    * default 30): longer than any request or queue batch that read the directory before the
    * pause and may still write to the old database.

@@ -465,3 +465,67 @@ describe("the next three months (catalog version 3)", () => {
     expect(page("acme/2026-02")).not.toContain("Next three months");
   });
 });
+
+describe("drill-down pages", () => {
+  const acme = () => page("acme/2026-03");
+  const drill = (id: string) => page(`acme/2026-03/deals/${id}`);
+
+  it("links each tile, leaderboard row and bar the report has members for, and nothing else", () => {
+    const html = acme();
+    expect(html).toContain('<a href="deals/revenue_won.all.all/" aria-label="Which deals? Revenue won">Which deals?</a>');
+    expect(html).toContain('<a href="deals/win_rate.all.all/" aria-label="Which deals? Win rate">Which deals?</a>');
+    expect(html).toContain('<a href="deals/revenue_won.rep.rep_1/">Dana Whitfield</a>');
+    expect(html).toContain('<a href="deals/revenue_won.region.emea/">EMEA</a>');
+    // The fixture has no drill-down for Marcus Oyelaran or for North America: plain text, no dead link.
+    expect(html).not.toContain("deals/revenue_won.rep.rep_2/");
+    expect(html).not.toContain("deals/revenue_won.region.north_america/");
+    // Every link from the report leads to a page that exists, on the public and the share page.
+    const shared = page("r/acme202603v2Q7mZk2LxR9pT4wYb");
+    for (const [base, report] of [["acme/2026-03", html], ["r/acme202603v2Q7mZk2LxR9pT4wYb", shared]] as const) {
+      const links = [...report.matchAll(/href="(deals\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(links.length, base).toBeGreaterThanOrEqual(4);
+      for (const link of links) expect(existsSync(join(outDir, base, link, "index.html")), `${base}/${link}`).toBe(true);
+    }
+  });
+
+  it("lists a rep's won deals with owner, both amounts, the day and where each came from", () => {
+    const html = drill("revenue_won.rep.rep_1");
+    expect(html).toContain("<h1>Revenue won — Dana Whitfield, March 2026</h1>");
+    expect(html).toContain('<a href="../../">← Acme Analytics, March 2026</a>');
+    // Six deals of 12,000 + 10,500 + 9,000 + 7,200 + 5,500 + 4,000 = 48,200, the leaderboard's revenue.
+    expect(html).toMatch(/What it counts: 6 deals/);
+    expect([...html.matchAll(/<tr data-member="([^"]+)"/g)].map((m) => m[1])).toEqual(["d_101", "d_102", "d_103", "d_104", "d_105", "d_106"]);
+    expect(dataValues(html).reduce((a, b) => a + b, 0)).toBe(48200);
+    // The Globex deal: €9,700 in its own currency, $10,500 converted, closed Mar 9 in New York; a CRM name is escaped.
+    const globex = /<tr data-member="d_102">[\s\S]*?<\/tr>/.exec(html)![0];
+    expect(globex).toContain("Globex &lt;b&gt;expansion&lt;/b&gt;");
+    expect(globex).toContain("€9,700");
+    expect(globex).toContain("$10,500");
+    expect(globex).toContain("Mar 9, 2026");
+    expect(globex).toMatch(/hubspot <span class="muted">d_102<\/span>/);
+    // All of them are listed: no pointer to the API.
+    expect(html).not.toContain("are listed; all of them");
+  });
+
+  it("shows a ratio's numerator and denominator, and where to get the members not listed", () => {
+    const html = drill("win_rate.all.all");
+    expect(html).toContain("<h1>Win rate, March 2026</h1>");
+    expect(html).toMatch(/Numerator: 27 deals/);
+    expect(html).toMatch(/Denominator: 100 deals/);
+    expect(html).toContain(
+      "The 2 largest of 100 are listed; all of them: <code>GET /api/v1/workspaces/acme/months/2026-03/kpis/win_rate/members?dimension=all&amp;key=all&amp;side=denominator</code>",
+    );
+  });
+
+  it("builds the share link's drill-downs too, private like the report, small and without JavaScript", () => {
+    for (const id of ["revenue_won.all.all", "win_rate.all.all", "revenue_won.rep.rep_1", "revenue_won.region.emea"]) {
+      const shared = page(`r/acme202603v2Q7mZk2LxR9pT4wYb/deals/${id}`);
+      expect(shared).toMatch(/<meta name="robots" content="noindex[^"]*"/);
+      expect(shared).not.toMatch(/<script\b/i);
+      expect(Buffer.byteLength(shared)).toBeLessThan(PAGE_BUDGET);
+      // The same members as the public page.
+      const members = (html: string) => [...html.matchAll(/<tr data-member="([^"]+)"/g)].map((m) => m[1]);
+      expect(members(shared)).toEqual(members(drill(id)));
+    }
+  });
+});

@@ -19,6 +19,7 @@ describe("workspaces", () => {
       currency: "USD",
       pipeline_stages: [],
       deploy_hook_url: null,
+      digest_webhook_url: null,
       cors_origins: [],
       public_reports: false,
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),

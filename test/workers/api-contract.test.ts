@@ -69,6 +69,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "POST", path: "/api/v1/workspaces/contract/ingest/requeue", scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/reports/2026-03/digest", scope: "read", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/publish", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/workspaces/contract/reports/2026-03/share-token", scope: "admin", workspace: true },
   { method: "POST", path: "/api/v1/admin/rotate-secrets", scope: "root", workspace: false },
@@ -108,7 +109,8 @@ describe("access to every route", () => {
 /**
  * Every route × every principal (none, read of A, admin of A, admin of B, root) × every
  * resource kind (workspace, connection, token): two workspaces with the same kinds of data,
- * each with a native and a Salesforce connection, a deploy hook, events, dead letters and tokens.
+ * each with a native and a Salesforce connection, a deploy hook and a digest webhook, events,
+ * dead letters and tokens.
  */
 describe("every route, every scope, every resource kind", () => {
   type Side = {
@@ -117,6 +119,7 @@ describe("every route, every scope, every resource kind", () => {
     salesforce: { id: string; webhook_url: string };
     organizationId: string;
     deployHook: string;
+    digestHook: string;
     tokenId: string;
     shareToken: string;
     /** Per route (by index): a fresh read and admin token, so no token reaches the rate limit. */
@@ -137,7 +140,8 @@ describe("every route, every scope, every resource kind", () => {
   async function setUp(key: "a" | "b"): Promise<Side> {
     const slug = `iso-${key}`;
     const deployHook = `https://hooks.example.com/deploy/${key}-hook-secret`;
-    await createWorkspace(slug, { timezone: "UTC", deploy_hook_url: deployHook });
+    const digestHook = `https://hooks.example.com/digest/${key}-digest-secret`;
+    await createWorkspace(slug, { timezone: "UTC", deploy_hook_url: deployHook, digest_webhook_url: digestHook });
     const native = await createNativeConnection(slug);
     const salesforce = await createConnection(slug, "salesforce", { config: { organization_id: ORGS[key] } });
     const events = [
@@ -154,7 +158,7 @@ describe("every route, every scope, every resource kind", () => {
       read.push(await token(slug, ["read"]));
       admin.push(await token(slug, ["admin"]));
     }
-    return { slug, native, salesforce, organizationId: ORGS[key], deployHook, tokenId, shareToken: "", read, admin };
+    return { slug, native, salesforce, organizationId: ORGS[key], deployHook, digestHook, tokenId, shareToken: "", read, admin };
   }
 
   /** The route's request against workspace `slug` with the given connection and token ids. */
@@ -183,6 +187,7 @@ describe("every route, every scope, every resource kind", () => {
     side.organizationId,
     side.organizationId.slice(0, 15),
     side.deployHook,
+    side.digestHook,
     side.native.secret,
   ];
   const identifying = (side: Side) => [...writeEnabling(side), side.slug, side.tokenId, side.shareToken, `DEAL-${side.slug.slice(-1)}`, `REP-${side.slug.slice(-1)}`];

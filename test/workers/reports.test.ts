@@ -74,6 +74,33 @@ describe("report assembly on the golden company", () => {
     expect(report.leaderboard.map((r) => r.revenue_won ?? -1)).toEqual([...report.leaderboard.map((r) => r.revenue_won ?? -1)].sort((a, b) => b - a));
   });
 
+  it("carries the members behind every tile, leaderboard row and bar it links to", () => {
+    const drill = (kpi: string, dimension: string, key: string) =>
+      report.drilldowns!.find((d) => d.kpi === kpi && d.dimension === dimension && d.key === key);
+    // expected.json 2026-03: win_rate 22 won of 30 closed; revenue_won 344,742.72 (kpi-golden.test.ts).
+    const winRate = drill("win_rate", "all", "all")!;
+    expect(winRate).toMatchObject({ id: "win_rate.all.all", numerator: { count: 22, total: 22 }, denominator: { count: 30, total: 30 } });
+    expect(winRate.numerator.members).toHaveLength(20);
+    const revenue = drill("revenue_won", "all", "all")!;
+    expect(revenue.numerator.total).toBeCloseTo(all("2026-03", "revenue_won")!, 6);
+    expect(revenue.denominator).toBeNull();
+    const contributions = revenue.numerator.members.map((m) => m.contribution);
+    expect(contributions).toEqual([...contributions].sort((a, b) => b - a));
+    // Every leaderboard row and every bar of revenue by region has its page, adding up to the row's or bar's value.
+    // A rep who won nothing has no value, hence no page.
+    expect(report.leaderboard.filter((r) => !r.revenue_won).every((r) => !drill("revenue_won", "rep", r.rep_id))).toBe(true);
+    for (const row of report.leaderboard.filter((r) => r.revenue_won)) {
+      const d = drill("revenue_won", "rep", row.rep_id)!;
+      expect(d.label).toBe(row.name);
+      expect(d.numerator.total).toBeCloseTo(row.revenue_won ?? 0, 6);
+    }
+    for (const bar of report.breakdowns.revenue_by_region.items) {
+      expect(drill("revenue_won", "region", bar.key)!.numerator.total).toBeCloseTo(bar.value ?? 0, 6);
+    }
+    // The derived KPIs have none: they are made of other values.
+    expect(report.drilldowns!.some((d) => d.kpi === "pipeline_velocity")).toBe(false);
+  });
+
   it("carries the funnel, breakdowns, customers and warnings of the month", () => {
     expect(report.funnel.reached.map((s) => s.key)).toEqual(["discovery", "demo", "proposal", "negotiation"]);
     expect(report.funnel.reached.map((s) => s.value)).toEqual(

@@ -219,6 +219,7 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(remove.responses)).toContain("204");
     expect(document.components.schemas.ConnectionRotate!.properties.grace_seconds!.description).toContain("404");
     expect(document.components.schemas.WorkspaceAnswer!.required).not.toContain("deploy_hook_url");
+    expect(document.components.schemas.WorkspaceAnswer!.required).not.toContain("digest_webhook_url");
     expect(document.components.schemas.DeadLetter!.required).not.toContain("connection_id");
   });
 });

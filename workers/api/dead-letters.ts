@@ -44,7 +44,7 @@ async function writeEnablingValues(db: D1Database, workspace: WorkspaceRow): Pro
   const configured = await configValuesOf(db, workspace.id);
   // A Salesforce id comes in 15- and 18-character forms.
   const short = configured.filter((v) => /^00D[0-9A-Za-z]{15}$/.test(v)).map((v) => v.slice(0, 15));
-  return [...(await webhookIdsOf(db, workspace.id)), ...configured, ...short, ...(workspace.deployHookUrl ? [workspace.deployHookUrl] : [])];
+  return [...(await webhookIdsOf(db, workspace.id)), ...configured, ...short, ...[workspace.deployHookUrl, workspace.digestWebhookUrl].filter((url) => url !== null)];
 }
 
 export const deadLetterRoutes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });

@@ -4,6 +4,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Report } from "../../shared/report";
 import { listLatestReports, publishedReport, rotateShareToken } from "../db/reports";
 import { problem } from "../lib/problem";
+import { digestHtml, digestOf, digestText, reportSiteUrl } from "../reports/digest";
 import { publishMonth } from "../reports/publish";
 import { workspaceAccess } from "./auth";
 import type { ApiEnv } from "./context";
@@ -78,6 +79,51 @@ reportRoutes.openapi(
     const report = await publishedReport(c.get("db"), c.get("workspace").id, month, version);
     if (!report) throw problem(404, `no published report for ${month}${version ? ` version ${version}` : ""}`);
     return c.json(report, 200);
+  },
+);
+
+/** The digest loads nothing and runs nothing: only its inline styles apply. */
+const DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const DigestQuery = z.object({
+  format: z.enum(["html", "text"]).default("html").openapi({ description: "html: the email body; text: its plain-text version" }),
+  version: z.coerce.number().int().positive().optional(),
+});
+
+reportRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/workspaces/{ws}/reports/{month}/digest",
+    summary: "A published report's digest: a self-contained HTML email body (inline styles, no scripts) or its plain text",
+    description:
+      "The headline numbers with their change against the month before, the 'what changed' sentences (each linked to its drill-down page) and the link to the report (/r/<share_token>/ under REPORT_SITE_URL). The latest version, or ?version=N.",
+    tags: ["Reports"],
+    security,
+    middleware: [workspaceAccess("read")] as const,
+    request: { params: MonthParams, query: DigestQuery },
+    responses: {
+      200: {
+        description: "The digest",
+        content: { "text/html": { schema: z.string() }, "text/plain": { schema: z.string() } },
+      },
+      ...problemResponses,
+      404: problemAnswer("No such workspace, or no such published report"),
+      503: problemAnswer("The Worker has no REPORT_SITE_URL: a digest could not link to its report"),
+    },
+  }),
+  async (c) => {
+    const { month } = c.req.valid("param");
+    const { format, version } = c.req.valid("query");
+    const site = reportSiteUrl(c.env.REPORT_SITE_URL);
+    if (site === null) throw problem(503, "REPORT_SITE_URL is not set to the report site's http(s) URL: a digest could not link to its report");
+    const report = await publishedReport(c.get("db"), c.get("workspace").id, month, version);
+    if (!report) throw problem(404, `no published report for ${month}${version ? ` version ${version}` : ""}`);
+    const digest = digestOf(report, site);
+    // Served from the API's origin: no script may ever run in it, whatever a CRM's names hold.
+    const headers = { "content-security-policy": DIGEST_CSP, "x-content-type-options": "nosniff" };
+    return format === "text"
+      ? c.text(digestText(digest), 200, { ...headers, "content-type": "text/plain; charset=utf-8" })
+      : c.html(digestHtml(digest), 200, headers);
   },
 );
 

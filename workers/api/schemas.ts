@@ -4,6 +4,7 @@ import { type Movement, MOVEMENT_DIMENSIONS, MOVEMENT_IDS } from "../../shared/p
 import { isTimeZone, monthCount } from "../../shared/months";
 import { CONNECTION_KINDS, TOKEN_SCOPES } from "../db/schema";
 import { deployHookUrlProblem } from "../reports/deploy-hook";
+import { hookUrlProblem } from "../reports/outbound";
 import { MAX_CORS_ORIGINS, MAX_NAME_LENGTH, MAX_RECOMPUTE_MONTHS, MAX_SETTINGS_ROWS } from "./limits";
 
 export const Slug = z
@@ -45,6 +46,20 @@ export const DeployHookUrl = z
   .nullable()
   .openapi({ description: "https to a public host; called with POST after each publication, redirects not followed", example: "https://api.netlify.com/build_hooks/5f1e0c0ffee" });
 
+/** The same rules as the deploy hook's (workers/reports/outbound.ts). */
+export const DigestWebhookUrl = z
+  .url({ protocol: /^https?$/ })
+  .superRefine((url, ctx) => {
+    const refused = hookUrlProblem(url);
+    if (refused) ctx.addIssue({ code: "custom", message: `a digest webhook URL ${refused}` });
+  })
+  .nullable()
+  .openapi({
+    description:
+      "https to a public host; receives each publication's digest as a Slack-compatible JSON message ({text, blocks}) with POST, redirects not followed",
+    example: "https://hooks.slack.com/services/T000/B000/XXXX",
+  });
+
 export const CorsOrigins = z
   .array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, "an origin: scheme://host[:port], no path"))
   .max(MAX_CORS_ORIGINS)
@@ -66,6 +81,7 @@ export const WorkspaceCreate = z
     currency: Currency.default("USD"),
     pipeline_stages: PipelineStages.default([]),
     deploy_hook_url: DeployHookUrl.default(null),
+    digest_webhook_url: DigestWebhookUrl.default(null),
     public_reports: PublicReports.default(false),
     database: WorkspaceDatabase.optional().openapi({
       description: "The workspace database to place it in (a DB_WS_<n> binding); by default the one with the fewest workspaces",
@@ -80,6 +96,7 @@ export const WorkspacePatch = z
     currency: Currency,
     pipeline_stages: PipelineStages,
     deploy_hook_url: DeployHookUrl,
+    digest_webhook_url: DigestWebhookUrl,
     cors_origins: CorsOrigins,
     public_reports: PublicReports,
   })
@@ -95,6 +112,7 @@ export const Workspace = z
     currency: z.string(),
     pipeline_stages: z.array(z.string()),
     deploy_hook_url: z.string().nullable(),
+    digest_webhook_url: z.string().nullable(),
     cors_origins: z.array(z.string()),
     public_reports: z.boolean(),
     created_at: z.iso.datetime(),
@@ -277,6 +295,43 @@ export const PipelineMovementSchema = z
     description:
       "How the open pipeline moved in the month, per key: open_start + created + reopened + transferred_in + increased − decreased − won − lost − deleted − transferred_out = open_end by value, and the same without increased / decreased by deals (docs/kpis.md, Pipeline movement).",
   });
+
+const MemberSchema = z.object({
+  type: z.enum(["deal", "lead", "activity", "account", "survey", "rep", "marketing_spend"]),
+  id: z.string(),
+  name: z.string().nullable().openapi({ description: "The deal's or account's name, the rep's, an activity's type, a survey's kind, a spend's source" }),
+  owner_rep_id: z.string().nullable(),
+  owner_name: z.string().nullable(),
+  amount: z.number().nullable().openapi({ description: "Its amount in its own currency, where it has one" }),
+  currency: z.string().nullable(),
+  converted: z.number().nullable().openapi({ description: "Its amount in the workspace currency at the month's rate" }),
+  contribution: z.number().openapi({
+    description: "What it adds to the side: 1 for a count, its amount (days, minutes, score…) for a sum; negative where the side subtracts it (e.g. M−1's revenue in sales_growth)",
+  }),
+  placed_at: z.string().nullable().openapi({ description: "The instant that placed it in the month; null for a state (e.g. open at the end of the month)" }),
+  connection_kind: z.string().nullable().openapi({ description: "The kind of connection that first sent it (hubspot, pipedrive, native…)" }),
+  crm_id: z.string().openapi({ description: "Its id in that CRM" }),
+});
+
+export const MemberPageSchema = z
+  .object({
+    workspace: z.string(),
+    month: z.string(),
+    kpi: z.string(),
+    dimension: z.string(),
+    key: z.string(),
+    side: z.enum(["numerator", "denominator"]),
+    currency: z.string(),
+    value: z.number().nullable(),
+    numerator: z.number().nullable(),
+    denominator: z.number().nullable(),
+    computed_at: z.string(),
+    count: z.number().int().openapi({ description: "Members of the side in all pages" }),
+    total: z.number().openapi({ description: "Their contributions added up: the side's value" }),
+    items: z.array(MemberSchema),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("MemberPage", { description: "One page of the members of a value's numerator or denominator (docs/kpis.md, Members)." });
 
 export const CatalogSchema = z
   .object({

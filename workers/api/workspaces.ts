@@ -31,6 +31,7 @@ export function workspaceDocument(row: WorkspaceRow) {
     currency: row.currency,
     pipeline_stages: row.pipelineStages,
     deploy_hook_url: row.deployHookUrl,
+    digest_webhook_url: row.digestWebhookUrl,
     cors_origins: row.corsOrigins,
     public_reports: row.publicReports,
     created_at: isoInstant(row.createdAt),
@@ -38,19 +39,21 @@ export function workspaceDocument(row: WorkspaceRow) {
 }
 
 /**
- * The workspace as the caller may see it. The deploy hook URL usually embeds its own
- * secret: only an admin token (or the ADMIN_TOKEN) sees it; a read token's answer has no such field.
+ * The workspace as the caller may see it. The deploy hook and digest webhook URLs usually
+ * embed their own secret: only an admin token (or the ADMIN_TOKEN) sees them; a read
+ * token's answer has no such fields.
  */
 export function workspaceView(row: WorkspaceRow, admin: boolean) {
-  const { deploy_hook_url, ...document } = workspaceDocument(row);
-  return admin ? { ...document, deploy_hook_url } : document;
+  const { deploy_hook_url, digest_webhook_url, ...document } = workspaceDocument(row);
+  return admin ? { ...document, deploy_hook_url, digest_webhook_url } : document;
 }
 
-/** The answer's schema: as the Workspace component, with the admin-only deploy hook URL optional. */
+/** The answer's schema: as the Workspace component, with the admin-only hook URLs optional. */
 const WorkspaceAnswer = z
   .object({
     ...Workspace.shape,
     deploy_hook_url: z.string().nullable().optional().openapi({ description: "Only for admin tokens and the ADMIN_TOKEN" }),
+    digest_webhook_url: z.string().nullable().optional().openapi({ description: "Only for admin tokens and the ADMIN_TOKEN" }),
   })
   .openapi("WorkspaceAnswer");
 
@@ -90,6 +93,7 @@ workspaceRoutes.openapi(
       currency: body.currency,
       pipelineStages: body.pipeline_stages,
       deployHookUrl: body.deploy_hook_url,
+      digestWebhookUrl: body.digest_webhook_url,
       publicReports: body.public_reports,
     }, body.database as WorkspaceDatabaseName | undefined, Date.now());
     if (!created) throw problem(409, `the slug ${JSON.stringify(body.slug)} is taken`);
@@ -133,6 +137,7 @@ workspaceRoutes.openapi(
         currency: patch.currency,
         pipelineStages: patch.pipeline_stages,
         deployHookUrl: patch.deploy_hook_url,
+        digestWebhookUrl: patch.digest_webhook_url,
         corsOrigins: patch.cors_origins,
         publicReports: patch.public_reports,
       },

@@ -13,6 +13,7 @@ import { sweepInbox } from "../ingest/inbox";
 import { upgradeCatalog } from "../kpi/catalog-upgrade";
 import { fanOutDirtyMonths, fanOutTrailingMonths } from "../kpi/schedule";
 import { publishAll } from "../reports/cron";
+import { reportSiteUrl } from "../reports/digest";
 import { applyRetention } from "./retention";
 
 export const EVERY_FIVE_MINUTES = "*/5 * * * *";
@@ -51,8 +52,8 @@ export async function runDatabase(
   run.dirty = await step(`${name} dirty months`, () => fanOutDirtyMonths(db, env.RECOMPUTE_QUEUE, now, paused));
   if (controller.cron === HOURLY) {
     run.trailing = await step(`${name} trailing months`, () => fanOutTrailingMonths(db, env.RECOMPUTE_QUEUE, now, paused));
-    // Deploy hooks run after the response, with their own retries: never blocking the cron.
-    run.published = await step(`${name} publication`, () => publishAll(db, now, background, undefined, paused));
+    // Deploy hooks and digest webhooks run after the response, with their own retries: never blocking the cron.
+    run.published = await step(`${name} publication`, () => publishAll(db, now, background, undefined, paused, reportSiteUrl(env.REPORT_SITE_URL)));
     await step(`${name} retention`, () => applyRetention(env, db, now));
   }
   return run;

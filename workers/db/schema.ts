@@ -49,6 +49,8 @@ export const workspaces = sqliteTable("workspaces", {
   currency: text("currency").notNull().default("USD"),
   pipelineStages: text("pipeline_stages", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   deployHookUrl: text("deploy_hook_url"),
+  /** Receives the digest of each publication as a Slack-compatible JSON message (workers/reports/digest-webhook.ts). */
+  digestWebhookUrl: text("digest_webhook_url"),
   /** Browser origins allowed to call the API for this workspace (CORS). */
   corsOrigins: text("cors_origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   /** Opt-in: the site lists the workspace on `/` and builds `/<slug>/<month>/`; otherwise only `/r/<share token>/`. */

@@ -16,11 +16,11 @@ import { kpiValues, workspaces } from "./schema";
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
 /** What a new workspace is created with (the rest takes the table's defaults). */
-export type NewWorkspace = Pick<WorkspaceRow, "slug" | "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "publicReports">;
+export type NewWorkspace = Pick<WorkspaceRow, "slug" | "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "digestWebhookUrl" | "publicReports">;
 
 /** The settings PATCH may change; an undefined field is left as it is. */
 export type WorkspaceChanges = Partial<
-  Pick<WorkspaceRow, "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "corsOrigins" | "publicReports">
+  Pick<WorkspaceRow, "name" | "timezone" | "currency" | "pipelineStages" | "deployHookUrl" | "digestWebhookUrl" | "corsOrigins" | "publicReports">
 >;
 
 export function workspaceBySlug(db: D1Database, slug: string): Promise<WorkspaceRow | undefined> {

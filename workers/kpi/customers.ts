@@ -5,6 +5,7 @@ import {
   accountNotDeleted, accountOwnerAt, inMonth, NEW_CUSTOMERS_IN_MONTH, regionKey, subscriptionHadMrrBefore, subscriptionMrrAt,
   subscriptionRate, withAccountKeysAt,
 } from "./facts";
+import type { MeasuredFacts } from "./measures";
 import { dimensionJoin, kpiLiteral, P, ratio, teamAt, total, unionAll } from "./sql";
 
 const surveyKeys = dimensionJoin({
@@ -125,3 +126,6 @@ export const LTV_TO_CAC = `SELECT ${kpiLiteral("ltv_to_cac", "derived")} AS kpi,
   FROM (SELECT 1) one
   LEFT JOIN kpi_values_staging ltv ON ltv.run = ${P.run} AND ltv.kpi = ${LTV} AND ltv.dimension = 'all' AND ltv.key = 'all'
   LEFT JOIN kpi_values_staging cac ON cac.run = ${P.run} AND cac.kpi = ${CAC} AND cac.dimension = 'all' AND cac.key = 'all'`;
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const CUSTOMER_FACTS: MeasuredFacts[] = [];

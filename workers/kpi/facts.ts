@@ -56,7 +56,7 @@ const DEAL_ATTRIBUTE_JOINS = `LEFT JOIN accounts account ON account.workspace_id
 export function closedDeals(start: string, end: string, rateMonth: string): string {
   // The rate is looked up once per deal; `converted` reuses it.
   return `SELECT c.*, c.amount * c.rate AS converted FROM (
-    SELECT d.deal_id, d.status, d.kind, d.amount, d.created_at, d.closed_at, d.owner_rep_id, d.term_months,
+    SELECT d.deal_id, d.status, d.kind, d.amount, d.currency, d.created_at, d.closed_at, d.owner_rep_id, d.term_months,
       ${lossReasonKey("d.lost_reason")} AS reason,
       ${nonBlank("d.competitor")} AS competitive,
       ${dealKeys("d.closed_at")},
@@ -71,7 +71,7 @@ export function closedDeals(start: string, end: string, rateMonth: string): stri
 export const DEALS_WON_IN_MONTH = `SELECT * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'`;
 
 /** Deals created in M, the opportunity cohort: current attributes, the owner's team at created_at (rule 8). */
-export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.created_at, d.owner_rep_id, d.lead_id,
+export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.amount, d.currency, d.created_at, d.owner_rep_id, d.lead_id,
     ${dealKeys("d.created_at")}
   FROM deals d
   ${DEAL_ATTRIBUTE_JOINS}

@@ -8,6 +8,7 @@
 // activities of the last 90 days before t (the activities_account index, newest first,
 // stopping at the first contact activity). Nothing older than 90 days of activity, or
 // than start(M−11) of surveys, is read.
+import type { MeasuredFacts } from "./measures";
 import { CONTACT_TYPES_SQL } from "../model/events";
 import { customerAccountsAt, subscriptionHadMrrBefore, subscriptionMrrAt, subscriptionRate, withAccountKeysAt } from "./facts";
 import { days, dimensionJoin, P, ratio, unionAll } from "./sql";
@@ -102,3 +103,6 @@ ${unionAll(
 )}`;
 
 export const HEALTH_QUERIES = { health: HEALTH };
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const HEALTH_FACTS: MeasuredFacts[] = [];

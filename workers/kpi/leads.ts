@@ -1,8 +1,9 @@
 // Family C, leads and lifecycle: new leads, lifecycle cohorts (created, first reached mql
 // / sql / customer in M), leads by stage at start(M+1), and marketing spend per source.
+import { count, MeasuredFacts, sum } from "./measures";
 import { LEAD_STAGES } from "../model/events";
 import { closedDeals, DEALS_CREATED_IN_MONTH, firstTouchOf, inMonth, repTeamKeys } from "./facts";
-import { days, dimensionJoin, kpiLiteral, P, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { days, dimensionJoin, P, stateAt, teamAt, unionAll } from "./sql";
 
 /** The instant a lead first reached `stage`: its earliest history entry at that stage or later. */
 function reachedAt(stage: (typeof LEAD_STAGES)[number]): string {
@@ -19,7 +20,7 @@ const leadKeys = dimensionJoin({ all: "'all'", source: "f.source", rep: "f.rep",
  * first reaches a stage at one of its own stage entries). The leads created in M also give
  * their current score and their first touch (docs/kpis.md, rule 29).
  */
-const COHORTS = `WITH candidates AS MATERIALIZED (
+const COHORT_LEADS = `WITH candidates AS MATERIALIZED (
   SELECT l.* FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.lead_id IN (
     SELECT lead_id FROM leads WHERE workspace_id = ${P.workspace} AND ${inMonth("created_at")}
     UNION SELECT entity_id FROM field_history WHERE workspace_id = ${P.workspace} AND entity_type = 'lead'
@@ -35,90 +36,134 @@ facts AS MATERIALIZED (
     ${reachedAt("mql")} AS mql_at,
     ${reachedAt("sql")} AS sql_at,
     ${reachedAt("customer")} AS customer_at
-  FROM candidates l),
-keyed AS (SELECT f.*, dim.dimension, ${leadKeys.key} AS key FROM facts f ${leadKeys.join}
-  WHERE dim.dimension <> 'first_touch' OR f.is_new),
-agg AS (
-  SELECT dimension, key,
-    SUM(is_new) AS created,
-    SUM(is_new AND customer_at IS NOT NULL) AS created_converted,
-    SUM(is_new AND score IS NOT NULL) AS scored,
-    TOTAL(CASE WHEN is_new THEN score END) AS score_total,
-    SUM(${inMonth("mql_at")}) AS mql,
-    SUM(${inMonth("mql_at")} AND customer_at IS NOT NULL) AS mql_converted,
-    SUM(${inMonth("sql_at")}) AS sql,
-    SUM(${inMonth("sql_at")} AND customer_at IS NOT NULL) AS sql_converted,
-    SUM(${inMonth("customer_at")}) AS customers,
-    TOTAL(CASE WHEN ${inMonth("customer_at")} THEN ${days("(customer_at - created_at)")} END) AS lifecycle_days
-  FROM keyed GROUP BY dimension, key)
-${unionAll(
-  total("new_leads", "created", "agg", "created > 0"),
-  ratio("lead_conversion_rate", "created_converted", "created", "agg", "created > 0"),
-  ratio("mql_to_customer_rate", "mql_converted", "mql", "agg", "mql > 0"),
-  ratio("sql_to_customer_rate", "sql_converted", "sql", "agg", "sql > 0"),
-  ratio("customer_lifecycle_days", "lifecycle_days", "customers", "agg", "customers > 0"),
-  ratio("avg_lead_score", "score_total", "scored", "agg", "created > 0"),
-)}`;
-
-/** Leads created before start(M+1) by their stage at that instant; every stage is listed. */
-const BY_STAGE = `WITH lifecycle AS (SELECT value AS stage FROM json_each('${JSON.stringify(LEAD_STAGES)}')),
-state AS (
-  SELECT COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
-  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}),
-counts AS (SELECT stage, COUNT(*) AS leads FROM state GROUP BY stage)
-SELECT ${kpiLiteral("leads_by_stage", "total")} AS kpi, 'stage' AS dimension, s.stage AS key, COALESCE(c.leads, 0) AS value,
-  NULL AS numerator, NULL AS denominator
-FROM lifecycle s LEFT JOIN counts c ON c.stage = s.stage
-UNION ALL
-SELECT ${kpiLiteral("leads_by_stage", "total")}, 'stage', stage, leads, NULL, NULL FROM counts
-WHERE stage NOT IN (SELECT stage FROM lifecycle)`;
+  FROM candidates l)`;
 
 /**
- * Spend against leads and revenue per source (docs/kpis.md, rule 17): a source without
- * a spend row has spend 0; overall uses all spend of M.
+ * The lead cohorts of M, each a lead's measures; a lead is placed in M by the instant it
+ * joined the cohort its KPI reads (created, or first reached mql / sql / customer).
  */
-const SPEND = `WITH spend AS (
-  SELECT source, TOTAL(amount) AS amount FROM marketing_spend
-  WHERE workspace_id = ${P.workspace} AND month = ${P.month} GROUP BY source),
-new_leads AS (
-  SELECT COALESCE(source, 'unknown') AS source, COUNT(*) AS leads FROM leads
-  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}
-  GROUP BY 1),
-revenue AS (
-  SELECT source, TOTAL(converted) AS revenue FROM (${closedDeals(P.start, P.end, P.month)})
-  WHERE status = 'won' GROUP BY source),
-sources AS (SELECT source FROM spend UNION SELECT source FROM new_leads UNION SELECT source FROM revenue),
-per_source AS (
-  SELECT s.source, COALESCE(sp.amount, 0) AS spend, COALESCE(n.leads, 0) AS leads, COALESCE(r.revenue, 0) AS revenue,
-    sp.source IS NOT NULL AS has_spend, n.source IS NOT NULL AS has_leads, r.source IS NOT NULL AS has_revenue
-  FROM sources s
-  LEFT JOIN spend sp ON sp.source = s.source
-  LEFT JOIN new_leads n ON n.source = s.source
-  LEFT JOIN revenue r ON r.source = s.source),
-agg AS (
-  SELECT 'source' AS dimension, source AS key, spend, leads, revenue, has_spend, has_leads, has_revenue FROM per_source
-  UNION ALL
-  SELECT 'all', 'all', TOTAL(spend), TOTAL(leads), TOTAL(revenue), MAX(has_spend), MAX(has_leads), MAX(has_revenue) FROM per_source)
+const cohortFacts = (placedAt: string) =>
+  new MeasuredFacts({
+    with: COHORT_LEADS,
+    from: "facts",
+    keyed: { ...leadKeys, where: "dim.dimension <> 'first_touch' OR f.is_new" },
+    member: { type: "'lead'", id: "f.lead_id", placedAt },
+    measures: {
+      created: count("is_new"),
+      created_converted: count("is_new AND customer_at IS NOT NULL"),
+      scored: count("is_new AND score IS NOT NULL"),
+      score_total: sum("score", "is_new"),
+      mql: count(inMonth("mql_at")),
+      mql_converted: count(`${inMonth("mql_at")} AND customer_at IS NOT NULL`),
+      sql: count(inMonth("sql_at")),
+      sql_converted: count(`${inMonth("sql_at")} AND customer_at IS NOT NULL`),
+      customers: count(inMonth("customer_at")),
+      lifecycle_days: sum(days("(customer_at - created_at)"), inMonth("customer_at")),
+    },
+  });
+
+/** The created cohort (leads created in M) and those first reaching mql, sql and customer in M. */
+const LEADS_CREATED = cohortFacts("f.created_at");
+const LEADS_REACHING_MQL = cohortFacts("f.mql_at");
+const LEADS_REACHING_SQL = cohortFacts("f.sql_at");
+const LEADS_REACHING_CUSTOMER = cohortFacts("f.customer_at");
+
+/** One statement for every cohort: the four share their facts and measures, so one `agg` serves them all. */
+const COHORTS = `${LEADS_CREATED.agg}
 ${unionAll(
-  ratio("cost_per_lead", "spend", "leads", "agg", "has_spend OR has_leads"),
-  ratio("revenue_per_spend", "revenue", "spend", "agg", "has_spend OR has_revenue"),
+  LEADS_CREATED.total("new_leads", "created", "created > 0"),
+  LEADS_CREATED.ratio("lead_conversion_rate", "created_converted", "created", "created > 0"),
+  LEADS_REACHING_MQL.ratio("mql_to_customer_rate", "mql_converted", "mql", "mql > 0"),
+  LEADS_REACHING_SQL.ratio("sql_to_customer_rate", "sql_converted", "sql", "sql > 0"),
+  LEADS_REACHING_CUSTOMER.ratio("customer_lifecycle_days", "lifecycle_days", "customers", "customers > 0"),
+  LEADS_CREATED.ratio("avg_lead_score", "score_total", "scored", "created > 0"),
 )}`;
 
+/**
+ * Leads created before start(M+1) with their stage at that instant (docs/kpis.md, rule 9),
+ * and each lifecycle stage once without a lead, so that every stage is listed (with 0 when
+ * no lead is at it). A state: nothing placed the leads in M.
+ */
+const LEADS_AT_END = new MeasuredFacts({
+  with: `WITH facts AS (
+  SELECT l.lead_id, COALESCE(${stateAt("l", "lead", "l.lead_id", "stage", P.end)}, 'unknown') AS stage
+  FROM leads l WHERE l.workspace_id = ${P.workspace} AND l.deleted_at IS NULL AND l.created_at < ${P.end}
+  UNION ALL SELECT NULL, value FROM json_each('${JSON.stringify(LEAD_STAGES)}'))`,
+  from: "facts",
+  keyed: { join: "CROSS JOIN (SELECT 'stage' AS dimension) dim", key: "f.stage", names: ["stage"] },
+  member: { type: "'lead'", id: "f.lead_id", placedAt: "NULL" },
+  measures: { leads: count("lead_id IS NOT NULL") },
+});
+
+const BY_STAGE = `${LEADS_AT_END.agg}
+${LEADS_AT_END.total("leads_by_stage", "leads")}`;
+
+/**
+ * Spend against leads and revenue per source (docs/kpis.md, rule 17), one row per member:
+ * M's spend rows (the member is the source's spend), the leads created in M and the deals
+ * won in M (source: the deal's own, else its lead's). A source without a spend row has
+ * spend 0; overall reads all spend of M. Summed per source before it is keyed, as the
+ * values need only the sources.
+ */
+const SPEND_AND_RETURNS = new MeasuredFacts({
+  with: `WITH facts AS (
+  SELECT 'marketing_spend' AS member_type, source AS member_id, source, NULL AS placed_at,
+    amount, ${P.base} AS currency, amount AS converted
+  FROM marketing_spend WHERE workspace_id = ${P.workspace} AND month = ${P.month}
+  UNION ALL
+  SELECT 'lead', lead_id, COALESCE(source, 'unknown'), created_at, NULL, NULL, NULL FROM leads
+  WHERE workspace_id = ${P.workspace} AND deleted_at IS NULL AND ${inMonth("created_at")}
+  UNION ALL
+  SELECT 'deal', deal_id, source, closed_at, amount, COALESCE(currency, ${P.base}), converted
+  FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won')`,
+  from: "facts",
+  keyed: dimensionJoin({ all: "'all'", source: "f.source" }),
+  member: {
+    type: "f.member_type", id: "f.member_id", placedAt: "f.placed_at",
+    amount: "f.amount", currency: "f.currency", converted: "f.converted",
+  },
+  measures: {
+    spend_rows: count("member_type = 'marketing_spend'"),
+    spend: sum("amount", "member_type = 'marketing_spend'"),
+    leads: count("member_type = 'lead'"),
+    won: count("member_type = 'deal'"),
+    revenue: sum("converted", "member_type = 'deal'"),
+  },
+  preaggregateBy: ["source"],
+});
+
+const SPEND = `${SPEND_AND_RETURNS.agg}
+${unionAll(
+  SPEND_AND_RETURNS.ratio("cost_per_lead", "spend", "leads", "spend_rows > 0 OR leads > 0"),
+  SPEND_AND_RETURNS.ratio("revenue_per_spend", "revenue", "spend", "spend_rows > 0 OR won > 0"),
+)}`;
 
 /**
  * Handoffs (docs/kpis.md, rule 28): deals created in M from a lead whose owner at the
  * deal's created_at and the deal's own (current, rule 8) owner are both known and differ;
- * keyed by that lead owner, who handed off, with the team at the deal's created_at.
+ * keyed by that lead owner, who handed off, with the team at the deal's created_at. The
+ * members are the deals handed off, placed by their created_at.
  */
-const HANDOFFS = `WITH created AS MATERIALIZED (
-  SELECT c.created_at, c.owner_rep_id, ${stateAt("l", "lead", "l.lead_id", "owner_rep_id", "c.created_at")} AS lead_owner
+const HANDED_OFF_DEALS = new MeasuredFacts({
+  with: `WITH created AS MATERIALIZED (
+  SELECT c.deal_id, c.created_at, c.owner_rep_id, ${stateAt("l", "lead", "l.lead_id", "owner_rep_id", "c.created_at")} AS lead_owner
   FROM (${DEALS_CREATED_IN_MONTH}) c
   JOIN leads l ON l.workspace_id = ${P.workspace} AND l.lead_id = c.lead_id),
-handoffs AS (
-  SELECT lead_owner AS rep, ${teamAt("lead_owner", "created_at")} AS team FROM created
-  WHERE owner_rep_id IS NOT NULL AND lead_owner IS NOT NULL AND lead_owner <> owner_rep_id),
-keyed AS (SELECT dim.dimension, ${repTeamKeys.key} AS key FROM handoffs f ${repTeamKeys.join}),
-agg AS (SELECT dimension, key, COUNT(*) AS handoffs FROM keyed GROUP BY dimension, key)
-${total("handoffs", "handoffs", "agg")}`;
+handed_off AS (
+  SELECT deal_id, created_at, lead_owner AS rep, ${teamAt("lead_owner", "created_at")} AS team FROM created
+  WHERE owner_rep_id IS NOT NULL AND lead_owner IS NOT NULL AND lead_owner <> owner_rep_id)`,
+  from: "handed_off",
+  keyed: repTeamKeys,
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.created_at" },
+  measures: { handoffs: count() },
+});
+
+const HANDOFFS = `${HANDED_OFF_DEALS.agg}
+${HANDED_OFF_DEALS.total("handoffs", "handoffs")}`;
 
 export const LEAD_QUERIES = { cohorts: COHORTS, by_stage: BY_STAGE, spend: SPEND, handoffs: HANDOFFS };
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const LEAD_FACTS: MeasuredFacts[] = [
+  LEADS_CREATED, LEADS_REACHING_MQL, LEADS_REACHING_SQL, LEADS_REACHING_CUSTOMER, LEADS_AT_END, SPEND_AND_RETURNS, HANDED_OFF_DEALS,
+];

@@ -1,7 +1,8 @@
 // Family A, revenue and deals: deals won, lost and created in M, open pipeline at
 // start(M+1), growth against M−1 and M−12, and quota attainment.
 import { closedDeals, DEAL_PLANS, DEALS_CREATED_IN_MONTH, DEALS_WON_IN_MONTH, OPEN_DEALS, regionKey, repTeamKeys } from "./facts";
-import { days, dimensionJoin, kpiLiteral, median, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
+import { count, MeasuredFacts, sum } from "./measures";
+import { days, dimensionJoin, kpiLiteral, P, rateAt, stateAt, teamAt, unionAll } from "./sql";
 
 /**
  * Revenue of a won deal's product line p (docs/kpis.md, rule 15): quantity × unit_price × rate;
@@ -29,76 +30,95 @@ const dealKeys = dimensionJoin(DEAL_KEYS);
 const closedKeys = dimensionJoin({ ...DEAL_KEYS, reason: "f.reason" });
 const stateKeys = dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region" });
 
-const CLOSED_IN_MONTH = `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)}),
-keyed AS (SELECT f.*, dim.dimension, ${closedKeys.key} AS key FROM closed f ${closedKeys.join}
-  WHERE dim.dimension <> 'reason' OR f.status = 'lost'),
-agg AS (
-  SELECT dimension, key,
-    SUM(status = 'won') AS won,
-    SUM(status = 'lost') AS lost,
-    TOTAL(CASE WHEN status = 'won' THEN converted END) AS revenue,
-    SUM(status = 'won' AND converted IS NOT NULL) AS won_priced,
-    TOTAL(CASE WHEN status = 'won' THEN ${annualised("converted", "term_months")} END) AS annualised,
-    TOTAL(CASE WHEN status = 'lost' THEN converted END) AS lost_revenue,
-    SUM(status = 'lost' AND competitive) AS competitive_lost,
-    TOTAL(CASE WHEN status = 'won' THEN ${days("(closed_at - created_at)")} END) AS cycle_days,
-    SUM(status = 'won' AND kind = 'expansion') AS expansion_won,
-    TOTAL(CASE WHEN status = 'won' AND kind = 'expansion' THEN converted END) AS expansion_revenue
-  FROM keyed GROUP BY dimension, key),
-cycles AS (SELECT dimension, key, ${days("(closed_at - created_at)")} AS value FROM keyed WHERE status = 'won')
+/** Deals won or lost in M (facts.ts closedDeals), by every deal key and, lost ones, by reason. */
+export const CLOSED = new MeasuredFacts({
+  with: `WITH closed AS MATERIALIZED (${closedDeals(P.start, P.end, P.month)})`,
+  from: "closed",
+  keyed: { ...closedKeys, where: "dim.dimension <> 'reason' OR f.status = 'lost'" },
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.closed_at", amount: "f.amount", currency: `COALESCE(f.currency, ${P.base})`, converted: "f.converted" },
+  measures: {
+    won: count("status = 'won'"),
+    lost: count("status = 'lost'"),
+    revenue: sum("converted", "status = 'won'"),
+    won_priced: count("status = 'won' AND converted IS NOT NULL"),
+    annualised: sum(annualised("converted", "term_months"), "status = 'won'"),
+    lost_revenue: sum("converted", "status = 'lost'"),
+    competitive_lost: count("status = 'lost' AND competitive"),
+    cycle_days: sum(days("(closed_at - created_at)"), "status = 'won'"),
+    expansion_won: count("status = 'won' AND kind = 'expansion'"),
+    expansion_revenue: sum("converted", "status = 'won' AND kind = 'expansion'"),
+  },
+});
+
+const CLOSED_IN_MONTH = `${CLOSED.agg}
 ${unionAll(
-  total("revenue_won", "revenue", "agg", "won > 0"),
-  total("deals_won", "won", "agg", "won > 0"),
-  total("deals_lost", "lost", "agg", "lost > 0"),
-  ratio("win_rate", "won", "won + lost", "agg"),
-  ratio("win_loss_ratio", "won", "lost", "agg"),
-  ratio("avg_deal_size", "revenue", "won_priced", "agg", "won > 0"),
-  ratio("sales_cycle_days", "cycle_days", "won", "agg", "won > 0"),
-  total("expansion_revenue", "expansion_revenue", "agg", "expansion_won > 0"),
-  ratio("upsell_rate", "expansion_won", "won", "agg", "won > 0"),
-  median("sales_cycle_days_median", "cycles"),
-  ratio("acv", "annualised", "won_priced", "agg", "won > 0"),
-  total("lost_revenue", "lost_revenue", "agg", "lost > 0"),
-  ratio("competitive_loss_rate", "competitive_lost", "lost", "agg", "lost > 0"),
+  CLOSED.total("revenue_won", "revenue", "won > 0"),
+  CLOSED.total("deals_won", "won", "won > 0"),
+  CLOSED.total("deals_lost", "lost", "lost > 0"),
+  CLOSED.ratio("win_rate", "won", "won + lost"),
+  CLOSED.ratio("win_loss_ratio", "won", "lost"),
+  CLOSED.ratio("avg_deal_size", "revenue", "won_priced", "won > 0"),
+  CLOSED.ratio("sales_cycle_days", "cycle_days", "won", "won > 0"),
+  CLOSED.total("expansion_revenue", "expansion_revenue", "expansion_won > 0"),
+  CLOSED.ratio("upsell_rate", "expansion_won", "won", "won > 0"),
+  CLOSED.median("sales_cycle_days_median", days("(closed_at - created_at)"), "won"),
+  CLOSED.ratio("acv", "annualised", "won_priced", "won > 0"),
+  CLOSED.total("lost_revenue", "lost_revenue", "lost > 0"),
+  CLOSED.ratio("competitive_loss_rate", "competitive_lost", "lost", "lost > 0"),
 )}`;
 
 /**
- * Product lines of deals won in M (docs/kpis.md, rule 15): line revenue = quantity ×
- * unit_price × rate; a deal without lines counts under `unknown` with its amount.
+ * Product lines of deals won in M (docs/kpis.md, rule 15), one row per (deal, product): line
+ * revenue = quantity × unit_price × rate; a deal without lines counts under `unknown` with
+ * its amount. Overall only for avg_selling_price, over the rows with priced lines.
  */
-const PRODUCTS_WON = `WITH won AS MATERIALIZED (${DEALS_WON_IN_MONTH}),
+const PRODUCTS = new MeasuredFacts({
+  with: `WITH won AS MATERIALIZED (${DEALS_WON_IN_MONTH}),
 lines AS (
-  SELECT w.deal_id, COALESCE(p.product_id, 'unknown') AS product, w.rate,
-    ${LINE_REVENUE} AS revenue,
-    p.quantity
-  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
-keyed AS (
-  SELECT 'product' AS dimension, product AS key, * FROM lines
-  UNION ALL SELECT 'all', 'all', * FROM lines WHERE quantity IS NOT NULL),
-agg AS (
-  SELECT dimension, key,
-    TOTAL(revenue) AS revenue,
-    COUNT(DISTINCT deal_id) AS won,
-    TOTAL(CASE WHEN rate IS NOT NULL THEN quantity END) AS quantity,
-    TOTAL(CASE WHEN quantity IS NOT NULL THEN revenue END) AS line_revenue,
-    SUM(quantity IS NOT NULL) AS lines
-  FROM keyed GROUP BY dimension, key)
+  SELECT w.deal_id, w.closed_at, w.amount, w.currency, w.converted, COALESCE(p.product_id, 'unknown') AS product,
+    SUM(${LINE_REVENUE}) AS revenue,
+    SUM(CASE WHEN p.quantity IS NOT NULL THEN ${LINE_REVENUE} END) AS line_revenue,
+    SUM(CASE WHEN w.rate IS NOT NULL THEN p.quantity END) AS quantity,
+    COUNT(p.quantity) AS lines
+  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id
+  GROUP BY w.deal_id, COALESCE(p.product_id, 'unknown'))`,
+  from: "lines",
+  keyed: { ...dimensionJoin({ all: "'all'", product: "f.product" }), where: "dim.dimension = 'product' OR f.lines > 0" },
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.closed_at", amount: "f.amount", currency: `COALESCE(f.currency, ${P.base})`, converted: "f.converted" },
+  measures: {
+    won: count(),
+    revenue: sum("revenue"),
+    line_revenue: sum("line_revenue"),
+    quantity: sum("quantity"),
+    lines: sum("lines"),
+  },
+});
+
+const PRODUCTS_WON = `${PRODUCTS.agg}
 ${unionAll(
-  total("revenue_won", "revenue", "agg", "dimension = 'product'"),
-  total("deals_won", "won", "agg", "dimension = 'product'"),
-  ratio("avg_selling_price", "line_revenue", "quantity", "agg", "lines > 0"),
+  PRODUCTS.total("revenue_won", "revenue", "dimension = 'product'", ["product"]),
+  PRODUCTS.total("deals_won", "won", "dimension = 'product'", ["product"]),
+  PRODUCTS.ratio("avg_selling_price", "line_revenue", "quantity", "lines > 0"),
 )}`;
 
 /** Deals created in M: the opportunity cohort. */
-const CREATED_IN_MONTH = `WITH created AS MATERIALIZED (${DEALS_CREATED_IN_MONTH}),
-keyed AS (SELECT f.*, dim.dimension, ${dealKeys.key} AS key FROM created f ${dealKeys.join}),
-agg AS (SELECT dimension, key, COUNT(*) AS created, SUM(status = 'won') AS won FROM keyed GROUP BY dimension, key)
+const CREATED = new MeasuredFacts({
+  with: `WITH created AS MATERIALIZED (${DEALS_CREATED_IN_MONTH})`,
+  from: "created",
+  keyed: dealKeys,
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.created_at", amount: "f.amount", currency: `COALESCE(f.currency, ${P.base})` },
+  measures: { created: count(), won: count("status = 'won'") },
+});
+
+const CREATED_IN_MONTH = `${CREATED.agg}
 ${unionAll(
-  total("new_opportunities", "created", "agg"),
-  ratio("opportunity_win_rate", "won", "created", "agg"),
+  CREATED.total("new_opportunities", "created"),
+  CREATED.ratio("opportunity_win_rate", "won", "created"),
 )}`;
 
-const OPEN_AT_END = `WITH open AS MATERIALIZED (
+/** The open pipeline at start(M+1) (facts.ts OPEN_DEALS), summed per rep, team and region before the breakdowns. */
+const OPEN_PIPELINE = new MeasuredFacts({
+  with: `WITH open AS MATERIALIZED (
   SELECT o.*,
     COALESCE(o.owner, 'unknown') AS rep,
     COALESCE(${stateAt("owner", "rep", "o.owner", "team", P.end)}, 'unknown') AS team,
@@ -106,42 +126,59 @@ const OPEN_AT_END = `WITH open AS MATERIALIZED (
     o.amount * o.rate AS converted
   FROM (${OPEN_DEALS}) o
   LEFT JOIN reps owner ON owner.workspace_id = ${P.workspace} AND owner.rep_id = o.owner
-  LEFT JOIN accounts account ON account.workspace_id = ${P.workspace} AND account.account_id = o.account_id),
-partial AS (SELECT rep, team, region, COUNT(*) AS deals, TOTAL(converted) AS value FROM open GROUP BY rep, team, region),
-keyed AS (SELECT f.*, dim.dimension, ${stateKeys.key} AS key FROM partial f ${stateKeys.join}),
-agg AS (SELECT dimension, key, SUM(deals) AS deals, TOTAL(value) AS value FROM keyed GROUP BY dimension, key)
+  LEFT JOIN accounts account ON account.workspace_id = ${P.workspace} AND account.account_id = o.account_id)`,
+  from: "open",
+  keyed: stateKeys,
+  preaggregateBy: ["rep", "team", "region"],
+  // A state at start(M+1): nothing placed it in the month.
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "NULL", amount: "f.amount", currency: "f.currency", converted: "f.converted" },
+  measures: { deals: count(), value: sum("converted") },
+});
+
+const OPEN_AT_END = `${OPEN_PIPELINE.agg}
 ${unionAll(
-  total("open_pipeline_value", "value", "agg"),
-  total("open_deals", "deals", "agg"),
+  OPEN_PIPELINE.total("open_pipeline_value", "value"),
+  OPEN_PIPELINE.total("open_deals", "deals"),
 )}`;
+
+const GROWTH_FACTS = new MeasuredFacts({
+  with: `WITH won AS MATERIALIZED (
+  SELECT 'current' AS period, * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'
+  UNION ALL SELECT 'previous', * FROM (${closedDeals(P.prevStart, P.start, P.prevMonth)}) WHERE status = 'won'
+  UNION ALL SELECT 'year_ago', * FROM (${closedDeals(P.yoyStart, P.yoyEnd, P.yoyMonth)}) WHERE status = 'won'),
+facts AS (
+  SELECT 'deal' AS grain, w.period, w.deal_id, w.closed_at, w.amount, w.currency, w.converted, w.rep, w.team, w.region,
+    NULL AS product, w.converted AS revenue
+  FROM won w
+  UNION ALL
+  SELECT 'line', w.period, w.deal_id, w.closed_at, w.amount, w.currency, w.converted, NULL, NULL, NULL,
+    COALESCE(p.product_id, 'unknown'), ${LINE_REVENUE}
+  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id)`,
+  from: "facts",
+  // A deal counts whole in the rep, team and region breakdowns, by its lines in the product one.
+  keyed: {
+    ...dimensionJoin({ all: "'all'", rep: "f.rep", team: "f.team", region: "f.region", product: "f.product" }),
+    where: "(dim.dimension = 'product') = (f.grain = 'line')",
+  },
+  member: { type: "'deal'", id: "f.deal_id", placedAt: "f.closed_at", amount: "f.amount", currency: `COALESCE(f.currency, ${P.base})`, converted: "f.converted" },
+  measures: {
+    current: sum("revenue", "period = 'current'"),
+    previous: sum("revenue", "period = 'previous'"),
+    year_ago: sum("revenue", "period = 'year_ago'"),
+    in_current: count("period = 'current'"),
+    in_previous: count("period = 'previous'"),
+    in_year_ago: count("period = 'year_ago'"),
+  },
+});
 
 /**
  * Revenue won in M, M−1 and M−12 by rep, team, region and product line; a growth key
  * exists when either month has a won deal with it (docs/kpis.md, rule 11).
  */
-const GROWTH = `WITH won AS MATERIALIZED (
-  SELECT 'current' AS period, * FROM (${closedDeals(P.start, P.end, P.month)}) WHERE status = 'won'
-  UNION ALL SELECT 'previous', * FROM (${closedDeals(P.prevStart, P.start, P.prevMonth)}) WHERE status = 'won'
-  UNION ALL SELECT 'year_ago', * FROM (${closedDeals(P.yoyStart, P.yoyEnd, P.yoyMonth)}) WHERE status = 'won'),
-rows AS (
-  SELECT w.period, dim.dimension,
-    CASE dim.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN w.rep WHEN 'team' THEN w.team ELSE w.region END AS key,
-    w.converted AS revenue
-  FROM won w CROSS JOIN (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team' UNION ALL SELECT 'region') dim
-  UNION ALL
-  SELECT w.period, 'product', COALESCE(p.product_id, 'unknown'),
-    ${LINE_REVENUE}
-  FROM won w LEFT JOIN deal_products p ON p.workspace_id = ${P.workspace} AND p.deal_id = w.deal_id),
-agg AS (
-  SELECT dimension, key,
-    TOTAL(CASE WHEN period = 'current' THEN revenue END) AS current,
-    TOTAL(CASE WHEN period = 'previous' THEN revenue END) AS previous,
-    TOTAL(CASE WHEN period = 'year_ago' THEN revenue END) AS year_ago,
-    SUM(period = 'current') AS in_current, SUM(period = 'previous') AS in_previous, SUM(period = 'year_ago') AS in_year_ago
-  FROM rows GROUP BY dimension, key)
+const GROWTH = `${GROWTH_FACTS.agg}
 ${unionAll(
-  ratio("sales_growth", "current - previous", "previous", "agg", "in_current > 0 OR in_previous > 0"),
-  ratio("sales_growth_yoy", "current - year_ago", "year_ago", "agg", "in_current > 0 OR in_year_ago > 0"),
+  GROWTH_FACTS.ratio("sales_growth", "current - previous", "previous", "in_current > 0 OR in_previous > 0"),
+  GROWTH_FACTS.ratio("sales_growth_yoy", "current - year_ago", "year_ago", "in_current > 0 OR in_year_ago > 0"),
 )}`;
 
 const NOT_DELETED_REP = (rep: string) =>
@@ -152,61 +189,84 @@ const NOT_DELETED_REP = (rep: string) =>
  * start(M+1); year to date sums only the months in which the rep has a quota. Revenue is
  * read once for the months January … M (each converted at its own month), by owner.
  */
-const QUOTAS = `WITH month_quota AS MATERIALIZED (
+const QUOTA_FACTS = new MeasuredFacts({
+  with: `WITH month_quota AS MATERIALIZED (
   SELECT q.rep_id, q.amount AS quota, ${teamAt("q.rep_id", P.end)} AS team
   FROM quotas q WHERE q.workspace_id = ${P.workspace} AND q.month = ${P.month} AND ${NOT_DELETED_REP("q.rep_id")}),
 year_months AS (
   SELECT m.value ->> '$.month' AS month, m.value ->> '$.start' AS start, m.value ->> '$.end' AS end
   FROM json_each(${P.yearMonths}) m),
-rep_revenue AS (
-  SELECT ym.month, d.owner_rep_id AS rep_id,
-    TOTAL(d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, "ym.month")}) AS revenue
+won AS MATERIALIZED (
+  SELECT ym.month, d.deal_id, d.owner_rep_id AS rep_id, d.closed_at, d.amount, COALESCE(d.currency, ${P.base}) AS currency,
+    d.amount * ${rateAt(`COALESCE(d.currency, ${P.base})`, "ym.month")} AS converted
   FROM year_months ym
   CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.status = 'won' AND d.closed_at >= ym.start AND d.closed_at < ym.end
   WHERE d.deleted_at IS NULL AND d.owner_rep_id IN (SELECT rep_id FROM month_quota)
-  GROUP BY ym.month, d.owner_rep_id),
-month_revenue AS (
-  SELECT mq.rep_id, mq.team, mq.quota, COALESCE(r.revenue, 0) AS revenue
-  FROM month_quota mq LEFT JOIN rep_revenue r ON r.rep_id = mq.rep_id AND r.month = ${P.month}),
-year_quota AS (
-  SELECT mq.rep_id, mq.team, TOTAL(q.amount) AS quota, TOTAL(r.revenue) AS revenue
-  FROM month_quota mq
-  CROSS JOIN year_months ym
-  CROSS JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.month = ym.month AND q.rep_id = mq.rep_id
-  LEFT JOIN rep_revenue r ON r.rep_id = q.rep_id AND r.month = q.month
-  GROUP BY mq.rep_id, mq.team),
-keys AS (SELECT 'all' AS dimension UNION ALL SELECT 'rep' UNION ALL SELECT 'team'),
-month_agg AS (
-  SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
-    TOTAL(revenue) AS revenue, TOTAL(quota) AS quota, SUM(revenue >= quota) AS at_quota, COUNT(*) AS reps
-  FROM month_revenue CROSS JOIN keys k GROUP BY 1, 2),
-year_agg AS (
-  SELECT k.dimension, CASE k.dimension WHEN 'all' THEN 'all' WHEN 'rep' THEN rep_id ELSE team END AS key,
-    TOTAL(revenue) AS revenue, TOTAL(quota) AS quota
-  FROM year_quota CROSS JOIN keys k GROUP BY 1, 2)
+    AND EXISTS (SELECT 1 FROM quotas q WHERE q.workspace_id = ${P.workspace} AND q.month = ym.month AND q.rep_id = d.owner_rep_id)),
+rep_quota AS (
+  SELECT mq.rep_id, mq.team, mq.quota,
+    (SELECT TOTAL(w.converted) FROM won w WHERE w.rep_id = mq.rep_id AND w.month = ${P.month}) AS revenue,
+    (SELECT TOTAL(q.amount) FROM year_months ym
+       JOIN quotas q ON q.workspace_id = ${P.workspace} AND q.month = ym.month AND q.rep_id = mq.rep_id) AS ytd_quota
+  FROM month_quota mq),
+facts AS (
+  SELECT 'rep' AS member_type, r.rep_id AS member_id, r.rep_id, r.team, NULL AS month, NULL AS closed_at,
+    r.quota AS amount, ${P.base} AS currency, r.quota AS converted, r.quota, r.ytd_quota, r.revenue >= r.quota AS at_quota
+  FROM rep_quota r
+  UNION ALL
+  SELECT 'deal', w.deal_id, w.rep_id, mq.team, w.month, w.closed_at, w.amount, w.currency, w.converted, NULL, NULL, NULL
+  FROM won w JOIN month_quota mq ON mq.rep_id = w.rep_id)`,
+  from: "facts",
+  keyed: dimensionJoin({ all: "'all'", rep: "f.rep_id", team: "f.team" }),
+  member: { type: "f.member_type", id: "f.member_id", placedAt: "f.closed_at", amount: "f.amount", currency: "f.currency", converted: "f.converted" },
+  measures: {
+    revenue: sum("converted", `member_type = 'deal' AND month = ${P.month}`),
+    quota: sum("quota", "member_type = 'rep'"),
+    at_quota: count("member_type = 'rep' AND at_quota"),
+    reps: count("member_type = 'rep'"),
+    ytd_revenue: sum("converted", "member_type = 'deal'"),
+    ytd_quota: sum("ytd_quota", "member_type = 'rep'"),
+  },
+});
+
+/**
+ * Quotas (docs/kpis.md, rule 10): reps with a quota for M are the keys, their team is taken at
+ * start(M+1); year to date sums only the months in which the rep has a quota. The members:
+ * the reps (with their quota) and their won deals of January … M (each converted at its
+ * own month), read once.
+ */
+const QUOTAS = `${QUOTA_FACTS.agg}
 ${unionAll(
-  ratio("quota_attainment", "revenue", "quota", "month_agg"),
-  ratio("reps_at_quota", "at_quota", "reps", "month_agg", "dimension <> 'rep'"),
-  ratio("quota_attainment_ytd", "revenue", "quota", "year_agg"),
+  QUOTA_FACTS.ratio("quota_attainment", "revenue", "quota"),
+  QUOTA_FACTS.ratio("reps_at_quota", "at_quota", "reps", "dimension <> 'rep'", ["all", "team"]),
+  QUOTA_FACTS.ratio("quota_attainment_ytd", "ytd_revenue", "ytd_quota"),
 )}`;
 
 /** Slippage (docs/kpis.md, rule 38): the month's deal plans (facts.ts DEAL_PLANS) per rep and team. */
-const SLIPPAGE = `WITH facts AS MATERIALIZED (${DEAL_PLANS}),
-keyed AS (SELECT f.*, dim.dimension, ${repTeamKeys.key} AS key FROM facts f ${repTeamKeys.join}
-  WHERE f.slipped OR f.pushed OR f.pulled_in),
-agg AS (
-  SELECT dimension, key,
-    SUM(slipped) AS slipped, TOTAL(CASE WHEN slipped THEN converted END) AS slipped_value,
-    SUM(pushed) AS pushed, TOTAL(CASE WHEN pushed THEN converted END) AS pushed_value,
-    SUM(pulled_in) AS pulled_in, TOTAL(CASE WHEN pulled_in THEN converted END) AS pulled_in_value
-  FROM keyed GROUP BY dimension, key)
+const PLANS = new MeasuredFacts({
+  with: `WITH plans AS MATERIALIZED (${DEAL_PLANS})`,
+  from: "plans",
+  keyed: { ...repTeamKeys, where: "f.slipped OR f.pushed OR f.pulled_in" },
+  // The plan as of start(M) placed a slipped or pushed deal in M, its new expected close a pulled-in one.
+  member: {
+    type: "'deal'", id: "f.deal_id", placedAt: `CASE WHEN f.pulled_in THEN f.expected ELSE f.planned END`,
+    amount: "f.amount", currency: "f.currency", converted: "f.converted",
+  },
+  measures: {
+    slipped: count("slipped"), slipped_value: sum("converted", "slipped"),
+    pushed: count("pushed"), pushed_value: sum("converted", "pushed"),
+    pulled_in: count("pulled_in"), pulled_in_value: sum("converted", "pulled_in"),
+  },
+});
+
+const SLIPPAGE = `${PLANS.agg}
 ${unionAll(
-  total("slipped_deals", "slipped", "agg", "slipped > 0"),
-  total("slipped_value", "slipped_value", "agg", "slipped > 0"),
-  total("pushed_deals", "pushed", "agg", "pushed > 0"),
-  total("pushed_value", "pushed_value", "agg", "pushed > 0"),
-  total("pulled_in_deals", "pulled_in", "agg", "pulled_in > 0"),
-  total("pulled_in_value", "pulled_in_value", "agg", "pulled_in > 0"),
+  PLANS.total("slipped_deals", "slipped", "slipped > 0"),
+  PLANS.total("slipped_value", "slipped_value", "slipped > 0"),
+  PLANS.total("pushed_deals", "pushed", "pushed > 0"),
+  PLANS.total("pushed_value", "pushed_value", "pushed > 0"),
+  PLANS.total("pulled_in_deals", "pulled_in", "pulled_in > 0"),
+  PLANS.total("pulled_in_value", "pulled_in_value", "pulled_in > 0"),
 )}`;
 
 export const REVENUE_QUERIES = {
@@ -240,3 +300,6 @@ export const PIPELINE_VELOCITY = `SELECT ${kpiLiteral("pipeline_velocity", "deri
   LEFT JOIN kpi_values_staging size ON size.run = ${P.run} AND size.kpi = ${SIZE} AND size.dimension = k.dimension AND size.key = k.key
   LEFT JOIN kpi_values_staging rate ON rate.run = ${P.run} AND rate.kpi = ${RATE} AND rate.dimension = k.dimension AND rate.key = k.key
   LEFT JOIN kpi_values_staging cycle ON cycle.run = ${P.run} AND cycle.kpi = ${CYCLE} AND cycle.dimension = k.dimension AND cycle.key = k.key`;
+
+/** The measured facts of this family: their values' members (members.ts). */
+export const REVENUE_FACTS: MeasuredFacts[] = [CLOSED, PRODUCTS, CREATED, OPEN_PIPELINE, GROWTH_FACTS, QUOTA_FACTS, PLANS];

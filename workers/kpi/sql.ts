@@ -25,6 +25,9 @@ export const P = {
   catalogVersion: "?15",
   run: "?16", // the staging run the statements write into (engine.ts)
   twoBackStart: "?17", // start(M−2)
+  // The members of a value (workers/kpi/members.ts): null reads every dimension, every key.
+  dimension: "?18",
+  key: "?19",
 } as const;
 
 /** An entity field's value at an instant: the latest history entry at or before it. */
@@ -80,9 +83,10 @@ export function rateAt(currency: string, month: string): string {
  * Explodes fact rows into one row per dimension: `join` adds `dim.dimension`, `key` is the
  * fact's key in that dimension. A JSON list, not a UNION: D1 allows 5 compound terms.
  */
-export function dimensionJoin(dimensions: Record<string, string>): { join: string; key: string } {
+export function dimensionJoin(dimensions: Record<string, string>): { join: string; key: string; names: string[] } {
   const names = Object.keys(dimensions);
   return {
+    names,
     join: `CROSS JOIN (SELECT value AS dimension FROM json_each('${JSON.stringify(names)}')) dim`,
     key: `CASE dim.dimension ${names.map((d) => `WHEN '${d}' THEN ${dimensions[d]}`).join(" ")} END`,
   };

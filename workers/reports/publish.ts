@@ -8,6 +8,7 @@ import { workspaceById } from "../db/workspaces";
 import { computeMonth } from "../kpi/engine";
 import { sha256Hex } from "../lib/crypto";
 import { assembleReport } from "./assemble";
+import { drilldownsFor } from "./drilldowns";
 import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, forecastFor, movementFor, namesFor, slippedDealsFor } from "./inputs";
 
 /** What a revision compares: the numbers, not when they were published or computed. */
@@ -50,6 +51,7 @@ export async function publishMonth(
     slipped: await slippedDealsFor(db, workspace, month),
     forecast: await forecastFor(db, workspace, month, now),
   });
+  report.drilldowns = await drilldownsFor(db, workspace, report);
   const hash = await contentHash(report);
   if (latest && latest.contentHash === hash && !options.always) {
     await markChecked(db, workspaceId, month, latest.version, now);

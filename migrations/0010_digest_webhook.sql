@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `digest_webhook_url` text;
