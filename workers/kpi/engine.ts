@@ -57,8 +57,21 @@ export function monthParams(
     CATALOG_VERSION,
     run,
     start(addMonths(month, -2)),
-    forecastMonths(month, workspace.timezone),
   ];
+}
+
+/**
+ * The parameters a month's run binds: monthParams, the members' ?18 and ?19 unused (null),
+ * and ?20 the months the forecast reads (forecast.ts FORECAST_MONTHS).
+ */
+export function engineParams(
+  workspace: WorkspaceSettings,
+  month: string,
+  dataAsOf: number | null,
+  computedAt: number,
+  run: string = crypto.randomUUID(),
+) {
+  return [...monthParams(workspace, month, dataAsOf, computedAt, run), null, null, forecastMonths(month, workspace.timezone)];
 }
 
 /**
@@ -227,7 +240,7 @@ async function runMonth(
   const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
   const computedAt = options.now ?? Date.now();
   const run = crypto.randomUUID();
-  const params = monthParams(workspace, month, asOf, computedAt, run);
+  const params = engineParams(workspace, month, asOf, computedAt, run);
   await db.batch(DISCARD_STALE.map((sql) => db.prepare(sql).bind(workspace.id, month, computedAt - STALE_RUN_MS)));
   const statements: MonthTimings["statements"] = [];
   try {

@@ -17,10 +17,13 @@ import { addMonths, startOfMonth } from "../../shared/months";
 import { openAt, repTeamKeys } from "./facts";
 import { kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
-/** ?18: JSON [{offset, month, start, end}] for M−12 … M+2 (start and end in the workspace's time zone). */
-export const FORECAST_MONTHS = "?18";
+/**
+ * ?20 (after sql.ts P, whose ?18 and ?19 only the members statements bind): JSON
+ * [{offset, month, start, end}] for M−12 … M+2, start and end in the workspace's time zone.
+ */
+export const FORECAST_MONTHS = "?20";
 
-/** The value bound to FORECAST_MONTHS for month M (engine.ts monthParams). */
+/** The value bound to FORECAST_MONTHS for month M (engine.ts engineParams). */
 export function forecastMonths(month: string, timezone: string): string {
   const offsets = Array.from({ length: 15 }, (_, i) => i - 12);
   return JSON.stringify(

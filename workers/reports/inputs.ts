@@ -6,7 +6,7 @@ import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, monthRange } from "../../shared/months";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
 import type { WorkspaceRow } from "../db/workspaces";
-import { monthParams } from "../kpi/engine";
+import { engineParams, monthParams } from "../kpi/engine";
 import { DEAL_PLANS } from "../kpi/facts";
 import { STORE_FORECAST } from "../kpi/forecast";
 import { pipelineMovement, type PipelineMovement } from "../kpi/movement-document";
@@ -150,7 +150,7 @@ export interface ForecastRow {
  */
 export async function forecastFor(db: D1Database, workspace: WorkspaceRow, month: string, now: number): Promise<{ madeAtStartOf: string; rows: ForecastRow[] }> {
   const madeAtStartOf = addMonths(month, 1);
-  const params = monthParams(workspace, madeAtStartOf, null, now, "report");
+  const params = engineParams(workspace, madeAtStartOf, null, now, "report");
   await db.prepare(STORE_FORECAST).bind(...params.slice(0, parameterCount(STORE_FORECAST))).run();
   const { results } = await db
     .prepare(`SELECT target_month, deals, pipeline, weighted, trailing_revenue, quota, made_at FROM forecasts
