@@ -11,8 +11,9 @@
 // of facts.ts OPEN_DEALS), each at the starts it can have been open at — one status
 // lookup in its own history (the primary key's range), the stage only where it was open;
 // the placement reads the deals that can be open at start(M). Every large-table access is
-// an index SEARCH (EXPLAIN QUERY PLAN). In better-sqlite3 on the bench workspace it takes
-// ~0.4 s at size 0.1 and ~0.6 s at size 0.3 (movement.pipeline: ~0.2 s and ~0.36 s).
+// an index SEARCH (EXPLAIN QUERY PLAN). In better-sqlite3 on the bench workspace making it
+// takes ~0.2–0.4 s at size 0.1 and ~0.6 s at size 0.3 (movement.pipeline: ~0.2 s and
+// ~0.36 s, same runs); once stored, a recompute's store statement costs ~2 ms.
 import { addMonths, startOfMonth } from "../../shared/months";
 import { openAt, repTeamKeys } from "./facts";
 import { kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
@@ -52,12 +53,20 @@ const dealsOpenBetween = (from: string, to: string) => unionAll(
 );
 
 /**
+ * The forecast of M is still to be made: M has begun (the state at start(M) is known) and
+ * nothing is stored for it yet. Uncorrelated, so evaluated once; the month list and the
+ * open pipeline are empty otherwise, and a computation after the first costs no history read.
+ */
+const TO_BE_MADE = `(${P.computedAt} >= ${P.start}
+  AND NOT EXISTS (SELECT 1 FROM forecasts x WHERE x.workspace_id = ${P.workspace} AND x.month = ${P.month}))`;
+
+/**
  * The forecast made at start(M) = P.start, one row per target month (M, M+1, M+2),
  * dimension (all, rep, team) and key: deals, pipeline, weighted, trailing_revenue, quota.
  */
 export const FORECAST_AT_START = `WITH months AS MATERIALIZED (
   SELECT m.value ->> '$.offset' AS offset, m.value ->> '$.month' AS month, m.value ->> '$.start' AS start, m.value ->> '$.end' AS end
-  FROM json_each(${FORECAST_MONTHS}) m),
+  FROM json_each(${FORECAST_MONTHS}) m WHERE ${TO_BE_MADE}),
 ahead AS (SELECT * FROM months WHERE offset >= 0),
 -- Rule 39: who was in which stage at the 12 month starts before M (start(M−12) … start(M−1)).
 history AS MATERIALIZED (
@@ -95,7 +104,7 @@ open_now AS MATERIALIZED (
     ${at("expected_close_at", P.start, "value_num")} AS expected
   FROM (${dealsOpenBetween(P.start, P.start)}) c
   CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = c.deal_id
-  WHERE d.deleted_at IS NULL AND d.created_at < ${P.start}),
+  WHERE d.deleted_at IS NULL AND d.created_at < ${P.start} AND ${TO_BE_MADE}),
 placed AS MATERIALIZED (
   SELECT COALESCE(o.owner, 'unknown') AS rep, ${teamAt("o.owner", P.start)} AS team,
     -- No expected close, or one already past: the month itself (docs/spec-readings.md).
@@ -135,15 +144,13 @@ SELECT target AS target_month, dimension, key, SUM(deals) AS deals, TOTAL(pipeli
 FROM terms GROUP BY target, dimension, key`;
 
 /**
- * Stores the forecast of M, once: only when M has begun (the state at start(M) is known)
- * and nothing is stored for M yet — the first computation writes it, later ones never.
+ * Stores the forecast of M, once: the first computation at or after start(M) writes it
+ * (FORECAST_AT_START is empty unless TO_BE_MADE), later ones never.
  */
 export const STORE_FORECAST = `INSERT INTO forecasts
   (workspace_id, month, target_month, dimension, key, deals, pipeline, weighted, trailing_revenue, quota, made_at)
 SELECT ${P.workspace}, ${P.month}, target_month, dimension, key, deals, pipeline, weighted, trailing_revenue, quota, ${P.computedAt}
-FROM (${FORECAST_AT_START})
-WHERE ${P.computedAt} >= ${P.start}
-  AND NOT EXISTS (SELECT 1 FROM forecasts x WHERE x.workspace_id = ${P.workspace} AND x.month = ${P.month})
+FROM (${FORECAST_AT_START}) WHERE ${TO_BE_MADE}
 ON CONFLICT DO NOTHING`;
 
 /** The stored forecast made at start(M) for M itself (the primary key's prefix serves it). */
