@@ -18,7 +18,11 @@ const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
 const SHOTS = join(ARTIFACTS, "site");
 const FIXTURE_INDEX = ReportIndex.parse(JSON.parse(readFileSync(join(FIXTURES, "index.json"), "utf8")));
 const REPORT = "/acme/2026-03/";
-const PAGES = [REPORT, "/brightwave/2026-03/", "/r/bw-7f3c19a04e2d8b56c1f0a9e3d7b24c68/", "/", "/kpis/"];
+const PAGES = [
+  REPORT, "/brightwave/2026-03/", "/r/bw-7f3c19a04e2d8b56c1f0a9e3d7b24c68/", "/", "/kpis/",
+  // Drill-down pages: a rep's won deals, and a ratio's numerator and denominator.
+  "/acme/2026-03/deals/revenue_won.rep.rep_1/", "/acme/2026-03/deals/win_rate.all.all/",
+];
 /** Every page of the fixture site: each report under its share URL (and its plain URL if public), the index, the glossary. */
 const ALL_PAGES = [
   ...FIXTURE_INDEX.reports.flatMap((r) => [...(r.public ? [`/${r.workspace}/${r.month}/`] : []), `/r/${r.share_token}/`]),

@@ -323,9 +323,34 @@ describe("the sections of catalog version 2", () => {
     expect(movement).not.toContain("data-movement-teams");
   });
 
+  it("opens with what changed: the sentences in order, linked to the deals behind them, the unusual one marked in words", () => {
+    for (const path of ["acme/2026-03", "r/acme202603v2Q7mZk2LxR9pT4wYb"]) {
+      const html = page(path);
+      const section = /<section[^>]*aria-labelledby="what-changed"[\s\S]*?<\/section>/.exec(html)?.[0] ?? "";
+      expect(section).toContain(">What changed in March 2026</h2>");
+      // Right after the header, before the headline tiles.
+      expect(html.indexOf('aria-labelledby="what-changed"')).toBeGreaterThan(html.indexOf("</header>"));
+      expect(html.indexOf('aria-labelledby="what-changed"')).toBeLessThan(html.indexOf('aria-labelledby="headlines"'));
+      const items = [...section.matchAll(/<li[^>]*data-kpi="([^"]+)"[^>]*>([\s\S]*?)<\/li>/g)];
+      expect(items.map((i) => i[1])).toEqual(["deals_lost", "sales_cycle_days", "revenue_won"]);
+      // A team named in the data is escaped. The report carries no drill-down page for its
+      // value: no link that would lead nowhere.
+      expect(items[0]![2]).toContain("Deals lost worsened, rising 9.1% to 24; both extra losses were in the R&amp;D &lt;Labs&gt; team.");
+      expect(items[0]![2]).not.toContain("<a ");
+      expect(items[0]![2]).not.toContain("Unusual");
+      // No members: the sentence is not a link.
+      expect(items[1]![2]).not.toContain("<a ");
+      expect(items[1]![2]).toContain("Sales cycle worsened, rising 2.2 days to 41 days.");
+      // Flagged: a badge in words, and what it means for a screen reader. The report carries
+      // the drill-down of EMEA's revenue: the sentence links to it.
+      expect(items[2]![2]).toMatch(/class="badge what-changed__flag"[^>]*>Unusual<span class="sr-only">: outside the range of the last 12 months<\/span>/);
+      expect(items[2]![2]).toContain('<a href="deals/revenue_won.region.emea/">Revenue won improved, rising 4.6% to $165,296, the highest in 12 months; $5,100 of the $7,333 increase was in EMEA.</a>');
+    }
+  });
+
   it("leaves the sections out of a report published before them", () => {
     const html = page("acme/2026-02");
-    for (const id of ["health", "losses", "acquisition", "pipeline-movement"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
+    for (const id of ["health", "losses", "acquisition", "pipeline-movement", "what-changed"]) expect(html).not.toContain(`aria-labelledby="${id}"`);
     expect(html).not.toContain("Selling time share");
     expect(html).not.toContain("Handoffs");
   });

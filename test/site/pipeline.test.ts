@@ -69,5 +69,12 @@ describe("the demo pipeline at a small scale", () => {
     expect(Number(tile("deals_won"))).toBe(expected.dealsWon);
     expect(Number(tile("new_leads"))).toBe(expected.newLeads);
     expect(page).toContain("Sales report, March 2026");
+    expect(Buffer.byteLength(page)).toBeLessThan(150 * 1024);
+
+    // "Which deals?" on the deals won tile leads to those same deals, from the same facts.
+    expect(page).toContain('<a href="deals/deals_won.all.all/" aria-label="Which deals? Deals won">Which deals?</a>');
+    const drill = readFileSync(join(build.outDir, "ci/2026-03/deals/deals_won.all.all/index.html"), "utf8");
+    expect(drill).toContain(`What it counts: ${expected.dealsWon} ${expected.dealsWon === 1 ? "deal" : "deals"}`);
+    expect([...drill.matchAll(/<tr data-member=/g)]).toHaveLength(Math.min(20, expected.dealsWon));
   }, 600_000);
 });

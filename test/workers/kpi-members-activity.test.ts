@@ -1,4 +1,4 @@
-// Hand-computed members of the activity family's values (docs/members-activity.md): which
+// Hand-computed members of the activity family's values (docs/kpis.md, "Members of a value"): which
 // activities, leads, deals and accounts a value's numerator and denominator list, and what
 // each contributes, for a small company's March 2026.
 import { beforeAll, describe, expect, it } from "vitest";

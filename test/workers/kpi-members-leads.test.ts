@@ -1,5 +1,5 @@
 // The members of stage conversion and of leads and lifecycle values, for a hand-made
-// March (docs/members-leads.md): which deals, leads and spend rows each side lists, with
+// March (docs/kpis.md, "Members of a value"): which deals, leads and spend rows each side lists, with
 // the instant that placed each in the month. Read through workers/kpi/members.ts from the
 // same measured facts that computed the values.
 import { beforeAll, describe, expect, it } from "vitest";

@@ -50,6 +50,56 @@ describe("report assembly on the golden company", () => {
     ]);
   });
 
+  it("opens with what changed in March: the six biggest moves from the stored values, explained and flagged", () => {
+    // From expected.json, February → March 2026 (sizes: relative change, capped at 1; points
+    // for the NPS score, ÷ 100):
+    // - open pipeline 655,996.52 → 1,296,616.64 (+97.7 %), above the trailing high 668,600;
+    //   by team borealis +295,517.44 of +640,620.12 (atlas +145,686, cascade +199,417).
+    // - revenue won 181,695.24 → 344,742.72 (+89.7 %, trailing high 544,492.60); by source
+    //   outbound +181,646.48, more than the whole +163,047 (region na-east +178,060 is less).
+    // - deals won 13 → 22 (+69.2 %), above the trailing high 13; outbound +9 = all 9.
+    // - NPS 12.5 → 50 (+37.5 pts): no region or segment has 5 answers in both months (na-west
+    //   6 then 3), so no member is named; 2 months of history are too few to flag it.
+    // - average deal size 13,976.56 → 17,237.14 (+23.3 %); of the members with 5 won deals in
+    //   both months, na-east 15,161.23 → 24,457.01 (+61.3 %) beats atlas (+27.6 %).
+    // - new opportunities 35 → 43 (+22.9 %), above the trailing high 35; team atlas +10 is
+    //   more than the whole +8 (source "unknown" +10 is never named).
+    // Win rate (+14.2 pp), sales cycle (+15 %), MRR (+13.9 %) and new leads (+8 %) are smaller.
+    expect(report.changes).toEqual([
+      {
+        kpi: "open_pipeline_value",
+        text: "Open pipeline improved, rising 97.7% to $1,296,617, the highest in 12 months; $295,517 of the $640,620 increase was in the borealis team.",
+        members: { dimension: "team", key: "borealis" },
+        outside_range: true,
+      },
+      {
+        kpi: "revenue_won",
+        text: "Revenue won improved, rising 89.7% to $344,743; revenue won from outbound alone rose by $181,646.",
+        members: { dimension: "source", key: "outbound" },
+        outside_range: false,
+      },
+      {
+        kpi: "deals_won",
+        text: "Deals won improved, rising 69.2% to 22, the highest in 12 months; all 9 extra wins were from outbound.",
+        members: { dimension: "source", key: "outbound" },
+        outside_range: true,
+      },
+      { kpi: "nps", text: "Net Promoter Score improved, rising 37.5 pts to 50.", members: null, outside_range: false },
+      {
+        kpi: "avg_deal_size",
+        text: "Average deal size improved, rising 23.3% to $17,237; the largest rise was in na-east: up 61.3% to $24,457.",
+        members: { dimension: "region", key: "na-east" },
+        outside_range: false,
+      },
+      {
+        kpi: "new_opportunities",
+        text: "New opportunities improved, rising 22.9% to 43, the highest in 12 months; new opportunities in the atlas team alone rose by 10.",
+        members: { dimension: "team", key: "atlas" },
+        outside_range: true,
+      },
+    ]);
+  });
+
   it("takes a ratio's year to date as Σ won ÷ Σ closed, and its changes as differences", () => {
     const winRate = report.headlines.find((h) => h.kpi === "win_rate")!;
     const months = ["2026-01", "2026-02", "2026-03"];

@@ -266,3 +266,21 @@ export const NEW_CUSTOMERS_IN_MONTH = `SELECT c.account_id FROM (
       AND d.status = 'won' AND d.closed_at < ${P.start} AND d.deleted_at IS NULL)
     AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.workspace_id = ${P.workspace} AND s.account_id = c.account_id
       AND ${subscriptionHadMrrBefore(P.start)})`;
+
+/**
+ * The customer start (docs/kpis.md, rule 35) of `accountId`, a new customer of M
+ * (NEW_CUSTOMERS_IN_MONTH): it started in M, so its start is the earlier of its first won
+ * deal closed in M and the first instant in M one of its subscriptions' MRR was set above
+ * 0 — index ranges of M only, through the account's own subscriptions (CROSS JOIN keeps
+ * that order: not every MRR change of M per account). The members of
+ * customer_acquisition_cost are placed at it.
+ */
+export const customerStartInMonth = (accountId: string) => `(SELECT MIN(started) FROM (
+    SELECT MIN(d.closed_at) AS started FROM deals d WHERE d.workspace_id = ${P.workspace} AND d.account_id = ${accountId}
+      AND d.status = 'won' AND ${inMonth("d.closed_at")} AND d.deleted_at IS NULL
+    UNION ALL
+    SELECT MIN(h.occurred_at) FROM subscriptions s
+    CROSS JOIN field_history h ON h.workspace_id = s.workspace_id AND h.entity_type = 'subscription'
+      AND h.entity_id = s.subscription_id AND h.field = 'mrr'
+    WHERE s.workspace_id = ${P.workspace} AND s.account_id = ${accountId}
+      AND ${inMonth("h.occurred_at")} AND h.value_num > 0))`;

@@ -8,10 +8,10 @@
 // activities of the last 90 days before t (the activities_account index, newest first,
 // stopping at the first contact activity). Nothing older than 90 days of activity, or
 // than start(M−11) of surveys, is read.
-import type { MeasuredFacts } from "./measures";
+import { count, MeasuredFacts, sum } from "./measures";
 import { CONTACT_TYPES_SQL } from "../model/events";
 import { customerAccountsAt, subscriptionHadMrrBefore, subscriptionMrrAt, subscriptionRate, withAccountKeysAt } from "./facts";
-import { days, dimensionJoin, P, ratio, unionAll } from "./sql";
+import { days, dimensionJoin, P, unionAll } from "./sql";
 import { DAY_MS } from "../../shared/units";
 
 /** Health below this is "at risk" (accounts_at_risk). */
@@ -92,17 +92,31 @@ scored AS (
   FROM components)
 SELECT * FROM scored`;
 
+/**
+ * The customer accounts at t with their health, one row per account: the members of both
+ * KPIs are accounts, placed at no instant (the score is a state at t).
+ */
+export const HEALTH_SCORES = new MeasuredFacts({
+  with: `WITH account_health AS MATERIALIZED (${ACCOUNT_HEALTH})`,
+  from: "account_health",
+  keyed: healthKeys,
+  // The account's MRR at t, in the base currency (at M's rate).
+  member: { type: "'account'", id: "f.account_id", placedAt: "NULL", amount: "f.mrr", currency: P.base, converted: "f.mrr" },
+  measures: {
+    health: sum("health"),
+    accounts: count(),
+    at_risk: count(`health < ${AT_RISK_BELOW}`),
+  },
+});
+
 /** customer_health is the mean score, accounts_at_risk the share below AT_RISK_BELOW. */
-const HEALTH = `WITH account_health AS MATERIALIZED (${ACCOUNT_HEALTH}),
-keyed AS (SELECT f.*, dim.dimension, ${healthKeys.key} AS key FROM account_health f ${healthKeys.join}),
-agg AS (SELECT dimension, key, TOTAL(health) AS health, COUNT(*) AS accounts, SUM(health < ${AT_RISK_BELOW}) AS at_risk
-  FROM keyed GROUP BY dimension, key)
+const HEALTH = `${HEALTH_SCORES.agg}
 ${unionAll(
-  ratio("customer_health", "health", "accounts", "agg"),
-  ratio("accounts_at_risk", "at_risk", "accounts", "agg"),
+  HEALTH_SCORES.ratio("customer_health", "health", "accounts"),
+  HEALTH_SCORES.ratio("accounts_at_risk", "at_risk", "accounts"),
 )}`;
 
 export const HEALTH_QUERIES = { health: HEALTH };
 
 /** The measured facts of this family: their values' members (members.ts). */
-export const HEALTH_FACTS: MeasuredFacts[] = [];
+export const HEALTH_FACTS: MeasuredFacts[] = [HEALTH_SCORES];

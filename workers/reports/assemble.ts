@@ -10,6 +10,7 @@ import type { MonthDocument, ValueRecord } from "../kpi/month-document";
 import { LEAD_STAGES } from "../model/events";
 import type { MovementAmount, PipelineMovement } from "../kpi/movement-document";
 import type { AccountHealthRow, ForecastRow, SlippedDealRow } from "./inputs";
+import { CHANGE_KPIS, type ChangeValue, whatChanged } from "./changes";
 
 export interface ReportInput {
   workspace: { slug: string; name: string; timezone: string; currency: string };
@@ -173,6 +174,21 @@ function pipelineOrder(conversions: ValueRecord[]): string[] {
 /** A loss reason as recorded (lower-cased, trimmed: docs/kpis.md), `unknown` in words. */
 const reasonLabel = (key: string) => (key === "unknown" ? "No reason given" : key.charAt(0).toUpperCase() + key.slice(1));
 
+/**
+ * The values "What changed" reads (changes.ts), from the documents already read: the
+ * overall values of M and the 12 months before it, the breakdowns of M and M−1.
+ */
+function changeValues(month: string, documents: ReadonlyMap<string, MonthDocument>): ChangeValue[] {
+  const withBreakdowns = new Set([month, addMonths(month, -1)]);
+  return monthRange(addMonths(month, -12), month).flatMap((m) =>
+    CHANGE_KPIS.flatMap((kpi) =>
+      (documents.get(m)?.kpis[kpi]?.values ?? [])
+        .filter((v) => withBreakdowns.has(m) || v.dimension === "all")
+        .map((v) => ({ month: m, kpi, dimension: v.dimension, key: v.key, value: v.value, denominator: v.denominator })),
+    ),
+  );
+}
+
 /** Component scores are kept to 4 decimals: enough for any display, stable in the content hash. */
 const component = (value: number) => Math.round(value * 10_000) / 10_000;
 
@@ -295,6 +311,12 @@ export function assembleReport(input: ReportInput): Report {
     share_token: input.publication.share_token,
     freshness: { data_as_of: document.data_as_of, computed_at: document.computed_at, catalog_version: document.catalog_version },
     headlines: headlines(HEADLINE_KPIS),
+    changes: whatChanged({
+      month,
+      currency: input.workspace.currency,
+      values: changeValues(month, documents),
+      label: (dimension, key) => (dimension === "reason" ? reasonLabel(key) : dimension === "rep" ? repName(key) : key),
+    }),
     revenue_trend: {
       unit: "money",
       months: monthRange(addMonths(month, -11), month).map((m) => ({ month: m, value: revenue(m), year_ago: revenue(addMonths(m, -12)) })),
