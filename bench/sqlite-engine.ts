@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { ENGINE_STATEMENTS, monthParams, type WorkspaceSettings } from "../workers/kpi/engine";
+import { ENGINE_STATEMENTS, engineParams, type WorkspaceSettings } from "../workers/kpi/engine";
 import { P } from "../workers/kpi/sql";
 import { addMonths, monthRange } from "../shared/months";
 import { SqliteD1 } from "./d1-sqlite";
@@ -34,9 +34,9 @@ export interface EngineTimings {
 
 const largestParameter = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
 
-/** The parameter values of a month; numbers monthParams does not give (a staging run id) are filled. */
+/** The parameter values of a month, as the engine binds them (engineParams). */
 function parametersFor(settings: WorkspaceSettings, month: string, dataAsOf: number | null, now: number): unknown[] {
-  const params: unknown[] = [...monthParams(settings, month, dataAsOf, now)];
+  const params: unknown[] = [...engineParams(settings, month, dataAsOf, now)];
   const needed = Math.max(...ENGINE_STATEMENTS.map((s) => largestParameter(s.sql)));
   const named = P as Record<string, string>;
   for (let n = params.length + 1; n <= needed; n++) {

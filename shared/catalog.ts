@@ -3,9 +3,9 @@
 // The engine, the API, the reports, the glossary (site and docs/kpis.md) and the charts all
 // read it. Ids are a contract (docs/kpis.md): never rename one.
 
-export const CATALOG_VERSION = "2";
+export const CATALOG_VERSION = "3";
 
-export type Family = "revenue" | "funnel" | "leads" | "activity" | "customers";
+export type Family = "revenue" | "funnel" | "leads" | "activity" | "customers" | "forecast";
 export type Unit = "count" | "money" | "ratio" | "multiple" | "days" | "minutes" | "hours" | "score";
 /** How the glossaries (site and docs/kpis.md) name each unit. */
 export const UNIT_NAMES: Record<Unit, string> = {
@@ -72,6 +72,7 @@ export const FAMILIES: Record<Family, string> = {
   leads: "Leads and lifecycle",
   activity: "Activity and responsiveness",
   customers: "Customers and loyalty",
+  forecast: "Forecast",
 };
 
 const DEFINITIONS = defineCatalog([
@@ -627,6 +628,36 @@ const DEFINITIONS = defineCatalog([
     dimensions: ["all"],
     formula: "customer lifetime value ÷ customer acquisition cost of the month",
     basis: "Null when either is null or 0. The lifetime value uses the month's churn.",
+  },
+  // ---------------------------------------------------------------- F. Forecast (catalog version 3)
+  // Made once at start(M) and stored (docs/kpis.md, rule 39): a recompute never rewrites them.
+  {
+    id: "forecast_weighted", name: "Weighted forecast", family: "forecast", unit: "money", direction: "up",
+    aggregation: "total", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "Σ over deals open at the start of the month and placed in it of converted amount × P(won | stage), as made at the start of the month",
+    basis: "P(won | stage) = of the deals open in that stage at one of the 12 month starts before, the share won by the start of the month; a stage with fewer than 10 such deals, or a deal without a stage, uses the share over all those deals. A deal is placed in the month of its expected close at the start of the month; without one, or with one already past, in the month itself. Amount, stage, owner and team as at the start of the month, converted at the month's rate. Stored when the month is first computed and never rewritten.",
+  },
+  {
+    id: "forecast_run_rate", name: "Run-rate forecast", family: "forecast", unit: "money", direction: "up",
+    aggregation: "mean", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "mean revenue won over the three months before the month, as made at the start of the month",
+    basis: "The three revenue_won values of M−3, M−2 and M−1 (0 for a month without a won deal), each at its close month's rate; by rep: the deal's owner, by team: the owner's team at the close. Stored with the weighted forecast, never rewritten.",
+  },
+  {
+    id: "pipeline_coverage", name: "Pipeline coverage", family: "forecast", unit: "multiple", direction: "up",
+    aggregation: "ratio", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "open pipeline placed in the month ÷ the month's total quota, as made at the start of the month",
+    basis: "The unweighted converted amount of the deals the weighted forecast places in the month. By rep: the rep's quota; by team: the quotas of the reps in it at the start of the month; a key without a quota is not listed, and the overall value is null without quotas.",
+  },
+  {
+    id: "forecast_accuracy", name: "Forecast accuracy", family: "forecast", unit: "ratio", direction: "up",
+    aggregation: "derived", state: false,
+    dimensions: ["all", "rep", "team"],
+    formula: "1 − |weighted forecast made at the start of the month − revenue won in it| ÷ revenue won in it",
+    basis: "Only once the month has closed (computed at or after its end); null when no revenue was won or no forecast was made for the month. Below 0 when the forecast missed by more than the revenue; a key without a forecast compares with 0.",
   },
 ]);
 

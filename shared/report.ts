@@ -145,6 +145,37 @@ export const PipelineMovementSection = z.object({
   slipped: z.array(SlippedDeal),
 });
 
+/** One month of the forecast (docs/kpis.md, rule 39), overall, as stored when it was made. */
+export const ForecastMonth = z.object({
+  month,
+  /** Σ converted amount × P(won | stage) of the open deals placed in the month. */
+  weighted: z.number(),
+  /** The mean revenue won of the three months before the forecast was made. */
+  run_rate: z.number(),
+  /** The open deals placed in the month and their converted amount (unweighted). */
+  deals: z.number().int(),
+  pipeline: z.number(),
+  /** The month's total quota; null without quotas. */
+  quota: nullableNumber,
+  /** pipeline ÷ quota; null without quotas. */
+  coverage: nullableNumber,
+});
+
+/**
+ * "Next three months": the forecast made at start(M+1) for M+1 … M+3 (absent in older
+ * reports), and how accurate the forecasts of the 12 months ending at M were.
+ */
+export const ForecastSection = z.object({
+  /** The month at whose start the forecast is made: M+1. */
+  made_at_start_of: month,
+  /** When it was stored (ISO instant); null while M+1 has not been computed: "not yet made". */
+  made_at: z.string().nullable(),
+  /** M+1, M+2, M+3 in order; empty while the forecast is not made yet. */
+  months: z.array(ForecastMonth),
+  /** forecast_accuracy of the 12 months ending at M, oldest first; null where none was scored. */
+  accuracy: z.array(SeriesPoint),
+});
+
 /**
  * A sentence of "What changed" (workers/reports/changes.ts): written from a fixed template
  * with its numbers, the KPI it is about, and the drill-down page of the value behind it.
@@ -257,6 +288,8 @@ export const Report = z.object({
   acquisition: z.object({ metrics: z.array(Headline) }).optional(),
   /** The waterfall of the open pipeline and the slipped deals (absent in older reports). */
   pipeline_movement: PipelineMovementSection.optional(),
+  /** The forecast for the next three months (catalog version 3; absent in older reports). */
+  forecast: ForecastSection.optional(),
   /** The members behind the values the report links to (absent in older reports: no links). */
   drilldowns: z.array(Drilldown).optional(),
   warnings: z.record(z.string(), z.number().int()),
@@ -274,6 +307,8 @@ export type MovementStep = z.infer<typeof MovementStep>;
 export type SlippedDeal = z.infer<typeof SlippedDeal>;
 export type PipelineMovementSection = z.infer<typeof PipelineMovementSection>;
 export type ChangeSentence = z.infer<typeof ChangeSentence>;
+export type ForecastMonth = z.infer<typeof ForecastMonth>;
+export type ForecastSection = z.infer<typeof ForecastSection>;
 export type Drilldown = z.infer<typeof Drilldown>;
 export type DrilldownMember = z.infer<typeof DrilldownMember>;
 

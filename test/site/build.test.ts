@@ -448,6 +448,50 @@ describe("a changed reports folder", () => {
   });
 });
 
+describe("the next three months (catalog version 3)", () => {
+  /** The "Next three months" section of a page, empty when the report has none. */
+  const next = (path: string) => /<section class="section" aria-labelledby="next-three-months"[\s\S]*?<\/section>/.exec(page(path))?.[0] ?? "";
+  const forecastRow = (html: string, month: string) => new RegExp(`<tr data-month="${month}"[^>]*>[\\s\\S]*?</tr>`).exec(html)?.[0] ?? "";
+
+  it("shows the forecast made at the start of the next month against quota, with its coverage", () => {
+    const html = next("acme/2026-03");
+    expect(html).toContain("Forecast made at the start of April 2026");
+    // April (generate.mjs acmeForecast): 412,500 weighted, run rate 158,400, 1,250,000 open in
+    // 96 deals against a 500,000 quota = 2.5×.
+    const april = forecastRow(html, "2026-04");
+    for (const text of ["April 2026", "$412,500", "$158,400", "$1,250,000", "96 deals", "$500,000", "2.5×"]) expect(april).toContain(text);
+    // May: 777,000 ÷ 520,000 = 1.494… → 1.5×; June has no quota.
+    expect(forecastRow(html, "2026-05")).toContain("1.5×");
+    expect(forecastRow(html, "2026-06")).toContain("No quota");
+    expect(forecastRow(html, "2026-06")).toContain("—");
+  });
+
+  it("draws the accuracy of the last forecasts, months without a score named in the table", () => {
+    const html = next("acme/2026-03");
+    const figure = figures(html).find((f) => f.includes('data-chart="chart-forecast-accuracy"'))!;
+    expect(figure).toContain("<title id=\"chart-forecast-accuracy-title\">Forecast accuracy by month, April 2025 to March 2026</title>");
+    // 9 scored months (April–June 2025 had no forecast): the last 81 %, the best 86 % (January),
+    // the worst −12 % (October 2025), drawn below the zero line.
+    expect(figure).toMatch(/Forecast accuracy over 9 scored months: 81\.0% in March 2026; best 86\.0% in January 2026, worst -12\.0% in October 2025\./);
+    expect(sorted(drawnValues(figure))).toEqual(sorted([0.71, 0.64, 0.82, -0.12, 0.77, 0.69, 0.86, 0.74, 0.81]));
+    // The table lists the scored months only: from July 2025.
+    expect([...figure.matchAll(/<tr><th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])[0]).toBe("July 2025");
+    expect(figure).toContain('class="bar--negative"');
+  });
+
+  it("says when the forecast is not made yet and nothing has been scored", () => {
+    const html = next("brightwave/2026-03");
+    expect(html).toContain("The forecast for the three months from April 2026 is not made yet");
+    expect(html).toContain("No forecast has been scored yet");
+    expect(html).not.toContain("<table");
+  });
+
+  it("leaves the section out of reports published before it", () => {
+    expect(next("acme/2026-02")).toBe("");
+    expect(page("acme/2026-02")).not.toContain("Next three months");
+  });
+});
+
 describe("drill-down pages", () => {
   const acme = () => page("acme/2026-03");
   const drill = (id: string) => page(`acme/2026-03/deals/${id}`);

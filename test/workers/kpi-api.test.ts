@@ -33,7 +33,7 @@ describe("GET /api/v1/kpis", () => {
     const response = await call("GET", "/api/v1/kpis");
     expect(response.status).toBe(200);
     const catalog = (await response.json()) as { catalog_version: string; kpis: { id: string }[] };
-    expect(catalog.catalog_version).toBe("2");
+    expect(catalog.catalog_version).toBe("3");
     expect(catalog.kpis).toHaveLength(KPIS.length);
     expect(catalog.kpis.find((k) => k.id === "win_rate")).toEqual({
       id: "win_rate",

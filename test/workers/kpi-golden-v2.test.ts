@@ -22,7 +22,12 @@ beforeAll(async () => {
 describe("golden company, catalog version 2", () => {
   it("lists every catalog KPI but the pipeline plans (docs/kpis.md, rule 38), which it has no data for", () => {
     const plans = ["slipped_deals", "slipped_value", "pushed_deals", "pushed_value", "pulled_in_deals", "pulled_in_value"];
-    expect(Object.keys(EXPECTED[MONTHS[0]!]!).sort()).toEqual(KPIS.map((kpi) => kpi.id).filter((id) => !plans.includes(id)).sort());
+    // The file holds catalog version 2: the forecast KPIs of catalog 3 (docs/kpis.md, rule 39) are
+    // not in it (kpi-cases-forecast.test.ts states them), and goldenMismatches compares only the KPIs the file lists.
+    const catalog3 = KPIS.filter((kpi) => kpi.family === "forecast").map((kpi) => kpi.id);
+    expect(catalog3).toEqual(["forecast_weighted", "forecast_run_rate", "pipeline_coverage", "forecast_accuracy"]);
+    const catalog2 = KPIS.map((kpi) => kpi.id).filter((id) => !plans.includes(id) && !catalog3.includes(id));
+    expect(Object.keys(EXPECTED[MONTHS[0]!]!).sort()).toEqual(catalog2.sort());
   });
 
   it.each(MONTHS)("matches every expected value of %s", async (month) => {

@@ -48,7 +48,7 @@ describe("golden company", () => {
       month: "2026-03",
       timezone: "Europe/Berlin",
       currency: "USD",
-      catalog_version: "2",
+      catalog_version: "3",
       computed_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       data_as_of: "2026-08-31T15:45:47.000Z",
       warnings: { missing_fx: 3, won_without_owner: 0, won_without_amount: 0, dead_letters: 1 },

@@ -87,7 +87,10 @@ async function memberMismatches(month: string, kpi: KpiId): Promise<string[]> {
 describe("members of every golden value", () => {
   it("lists the members of every KPI but those derived from other values", () => {
     const unmeasured = KPIS.filter((k) => !MEMBERS.has(k.id)).map((k) => k.id);
-    expect(unmeasured.filter((id) => KPIS.find((k) => k.id === id)!.aggregation !== "derived")).toEqual([]);
+    // The forecast family (docs/kpis.md, rule 39) is read from the forecast stored at start(M),
+    // not from today's facts: its members (the deals open then) would have to be stored with it.
+    const stored = KPIS.filter((k) => k.family === "forecast").map((k) => k.id);
+    expect(unmeasured.filter((id) => KPIS.find((k) => k.id === id)!.aggregation !== "derived" && !stored.includes(id))).toEqual([]);
   });
 
   it.each(MONTHS)("adds up to every stored numerator and denominator of %s", async (month) => {

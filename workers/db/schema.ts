@@ -510,6 +510,35 @@ export const pipelineMovementsStaging = sqliteTable(
   ],
 );
 
+/**
+ * The forecast made at start(M) for M, M+1 and M+2 (docs/kpis.md, rule 39), per breakdown
+ * key: written by the first computation of M (workers/kpi/forecast.ts) and never again, so
+ * that late events cannot rewrite what was forecast. `month` is M, `target_month` the
+ * month forecast; amounts are converted to the workspace currency at M's rate.
+ */
+export const forecasts = sqliteTable(
+  "forecasts",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    month: text("month").notNull(),
+    targetMonth: text("target_month").notNull(),
+    dimension: text("dimension").notNull(),
+    key: text("key").notNull(),
+    /** Open deals placed in the target month. */
+    deals: integer("deals").notNull(),
+    /** Σ their converted amount (the coverage numerator). */
+    pipeline: real("pipeline").notNull(),
+    /** Σ converted amount × P(won | stage). */
+    weighted: real("weighted").notNull(),
+    /** Σ revenue won in M−3 … M−1: the run rate is a third of it. */
+    trailingRevenue: real("trailing_revenue").notNull(),
+    /** The target month's quota of the key; null without one. */
+    quota: real("quota"),
+    madeAt: integer("made_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.month, t.targetMonth, t.dimension, t.key] })],
+);
+
 /** Published reports: immutable snapshots, one row per (month, version). */
 export const reports = sqliteTable(
   "reports",

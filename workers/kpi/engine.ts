@@ -9,6 +9,7 @@ import { addMonths, monthRange, startOfMonth } from "../../shared/months";
 import { HOUR_MS } from "../../shared/units";
 import { ACTIVITY_QUERIES } from "./activity";
 import { CUSTOMER_QUERIES, LTV_TO_CAC } from "./customers";
+import { FORECAST_ACCURACY, FORECAST_VALUES, forecastMonths, STORE_FORECAST } from "./forecast";
 import { FUNNEL_QUERIES } from "./funnel";
 import { HEALTH_QUERIES } from "./health";
 import { LEAD_QUERIES } from "./leads";
@@ -57,6 +58,20 @@ export function monthParams(
     run,
     start(addMonths(month, -2)),
   ];
+}
+
+/**
+ * The parameters a month's run binds: monthParams, the members' ?18 and ?19 unused (null),
+ * and ?20 the months the forecast reads (forecast.ts FORECAST_MONTHS).
+ */
+export function engineParams(
+  workspace: WorkspaceSettings,
+  month: string,
+  dataAsOf: number | null,
+  computedAt: number,
+  run: string = crypto.randomUUID(),
+) {
+  return [...monthParams(workspace, month, dataAsOf, computedAt, run), null, null, forecastMonths(month, workspace.timezone)];
 }
 
 /**
@@ -115,6 +130,10 @@ export const ENGINE_STATEMENTS: readonly EngineStatement[] = [
   ...family("customers", HEALTH_QUERIES, insertValues),
   { name: "revenue.pipeline_velocity", sql: insertValues(PIPELINE_VELOCITY) },
   { name: "customers.ltv_to_cac", sql: insertValues(LTV_TO_CAC) },
+  // The forecast of M is stored once (not staged: no recompute may replace it), then read.
+  { name: "forecast.store", sql: STORE_FORECAST },
+  { name: "forecast.values", sql: insertValues(FORECAST_VALUES) },
+  { name: "forecast.accuracy", sql: insertValues(FORECAST_ACCURACY) },
   { name: "defaults.overall", sql: INSERT_OVERALL_DEFAULTS },
   ...family("warnings", WARNING_QUERIES, insertWarnings),
   { name: "movement.pipeline", sql: insertMovements(PIPELINE_MOVEMENT) },
@@ -221,7 +240,7 @@ async function runMonth(
   const asOf = options.dataAsOf !== undefined ? options.dataAsOf : await dataAsOf(db, workspace.id);
   const computedAt = options.now ?? Date.now();
   const run = crypto.randomUUID();
-  const params = monthParams(workspace, month, asOf, computedAt, run);
+  const params = engineParams(workspace, month, asOf, computedAt, run);
   await db.batch(DISCARD_STALE.map((sql) => db.prepare(sql).bind(workspace.id, month, computedAt - STALE_RUN_MS)));
   const statements: MonthTimings["statements"] = [];
   try {

@@ -4,12 +4,12 @@ import { type Dimension, type KpiId, kpiDefinition, scaleOf } from "../../shared
 import { addMonths, monthRange } from "../../shared/months";
 import { MOVEMENT_IDS } from "../../shared/pipeline-movement";
 import {
-  REPORT_SCHEMA_VERSION, type AtRiskAccount, type MovementStep, type PipelineMovementSection, type SlippedDeal, type Breakdown, type CustomerHealth, type Headline, type Item, type LeaderboardRow, type Report,
+  REPORT_SCHEMA_VERSION, type AtRiskAccount, type ForecastSection, type MovementStep, type PipelineMovementSection, type SlippedDeal, type Breakdown, type CustomerHealth, type Headline, type Item, type LeaderboardRow, type Report,
 } from "../../shared/report";
 import type { MonthDocument, ValueRecord } from "../kpi/month-document";
 import { LEAD_STAGES } from "../model/events";
 import type { MovementAmount, PipelineMovement } from "../kpi/movement-document";
-import type { AccountHealthRow, SlippedDealRow } from "./inputs";
+import type { AccountHealthRow, ForecastRow, SlippedDealRow } from "./inputs";
 import { CHANGE_KPIS, type ChangeValue, whatChanged } from "./changes";
 
 export interface ReportInput {
@@ -28,6 +28,8 @@ export interface ReportInput {
   movement?: { all: PipelineMovement; team: PipelineMovement } | null;
   /** The largest slipped deals of M (inputs.ts slippedDealsFor). */
   slipped?: readonly SlippedDealRow[];
+  /** The forecast made at start(M+1), overall (inputs.ts forecastFor); without it, no section. */
+  forecast?: { madeAtStartOf: string; rows: readonly ForecastRow[] };
 }
 
 export const HEADLINE_KPIS = [
@@ -249,6 +251,38 @@ function pipelineMovement(
   };
 }
 
+/** The months whose forecast accuracy the report draws: the 12 ending at M. */
+const ACCURACY_MONTHS = 12;
+
+/**
+ * "Next three months" (docs/kpis.md, rule 39): the stored forecast made at start(M+1) —
+ * never one computed now, so the report shows what was forecast — and forecast_accuracy of
+ * the trailing months from their documents.
+ */
+function forecastSection(input: ReportInput): ForecastSection | undefined {
+  if (!input.forecast) return undefined;
+  const { madeAtStartOf, rows } = input.forecast;
+  const first = rows[0];
+  return {
+    made_at_start_of: madeAtStartOf,
+    made_at: first ? new Date(first.made_at).toISOString() : null,
+    months: rows.map((r) => ({
+      month: r.target_month,
+      weighted: r.weighted,
+      // The stored Σ of the three trailing months (forecast_run_rate's numerator) ÷ 3.
+      run_rate: r.trailing_revenue / 3,
+      deals: r.deals,
+      pipeline: r.pipeline,
+      quota: r.quota,
+      coverage: r.quota ? r.pipeline / r.quota : null,
+    })),
+    accuracy: monthRange(addMonths(input.month, -(ACCURACY_MONTHS - 1)), input.month).map((m) => ({
+      month: m,
+      value: overall(input.documents.get(m), "forecast_accuracy")?.value ?? null,
+    })),
+  };
+}
+
 /** Everything the report shows, from the documents; throws if M itself was never computed. */
 export function assembleReport(input: ReportInput): Report {
   const { month, documents } = input;
@@ -348,6 +382,7 @@ export function assembleReport(input: ReportInput): Report {
       metrics: headlines(["customer_acquisition_cost", "ltv_to_cac", "avg_lead_score"]),
     },
     pipeline_movement: pipelineMovement(input, document, headlines),
+    forecast: forecastSection(input),
     warnings: document.warnings,
   };
 }

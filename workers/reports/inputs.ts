@@ -1,13 +1,14 @@
 // What a report of month M reads besides the workspace: the month documents of M and the
 // 23 months before it, the display names of reps and products, the at-risk accounts of M,
-// its pipeline movement and its largest slipped deals. Set-based reads of the KPI tables and projections, in raw D1 like the engine that
+// its pipeline movement, its largest slipped deals and the forecast made at start(M+1). Set-based reads of the KPI tables and projections, in raw D1 like the engine that
 // writes them (db/README.md).
 import type { D1Database } from "@cloudflare/workers-types";
 import { addMonths, monthRange } from "../../shared/months";
 import { monthDocument, type MonthDocument } from "../kpi/month-document";
 import type { WorkspaceRow } from "../db/workspaces";
-import { monthParams } from "../kpi/engine";
+import { engineParams, monthParams } from "../kpi/engine";
 import { DEAL_PLANS } from "../kpi/facts";
+import { STORE_FORECAST } from "../kpi/forecast";
 import { pipelineMovement, type PipelineMovement } from "../kpi/movement-document";
 import { ACCOUNT_HEALTH, AT_RISK_BELOW } from "../kpi/health";
 import { P } from "../kpi/sql";
@@ -127,4 +128,34 @@ export async function slippedDealsFor(db: D1Database, workspace: WorkspaceRow, m
 export async function movementFor(db: D1Database, workspace: WorkspaceRow, month: string): Promise<{ all: PipelineMovement; team: PipelineMovement } | null> {
   const [all, team] = [await pipelineMovement(db, workspace, month, "all"), await pipelineMovement(db, workspace, month, "team")];
   return all && team ? { all, team } : null;
+}
+
+/** One target month of a stored forecast, overall (workers/kpi/forecast.ts, docs/kpis.md rule 39). */
+export interface ForecastRow {
+  target_month: string;
+  deals: number;
+  pipeline: number;
+  weighted: number;
+  trailing_revenue: number;
+  quota: number | null;
+  made_at: number;
+}
+
+/**
+ * The forecast the report of M looks ahead with: the one made at start(M+1) for M+1 … M+3,
+ * overall. If M+1 has not been computed yet it is made now, by the engine's own statement
+ * (STORE_FORECAST: from the state at start(M+1), stored once, never rewritten), so the
+ * report and the later months show the same forecast; before start(M+1) (`now`) nothing
+ * can be made and the rows are empty: the report says "not yet made".
+ */
+export async function forecastFor(db: D1Database, workspace: WorkspaceRow, month: string, now: number): Promise<{ madeAtStartOf: string; rows: ForecastRow[] }> {
+  const madeAtStartOf = addMonths(month, 1);
+  const params = engineParams(workspace, madeAtStartOf, null, now, "report");
+  await db.prepare(STORE_FORECAST).bind(...params.slice(0, parameterCount(STORE_FORECAST))).run();
+  const { results } = await db
+    .prepare(`SELECT target_month, deals, pipeline, weighted, trailing_revenue, quota, made_at FROM forecasts
+      WHERE workspace_id = ?1 AND month = ?2 AND dimension = 'all' AND key = 'all' ORDER BY target_month`)
+    .bind(workspace.id, madeAtStartOf)
+    .all<ForecastRow>();
+  return { madeAtStartOf, rows: results };
 }

@@ -9,7 +9,7 @@ import { computeMonth } from "../kpi/engine";
 import { sha256Hex } from "../lib/crypto";
 import { assembleReport } from "./assemble";
 import { drilldownsFor } from "./drilldowns";
-import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, movementFor, namesFor, slippedDealsFor } from "./inputs";
+import { AT_RISK_BELOW, atRiskAccountsFor, documentsFor, forecastFor, movementFor, namesFor, slippedDealsFor } from "./inputs";
 
 /**
  * What a revision compares: the numbers, not when they were published or computed, nor the
@@ -53,6 +53,7 @@ export async function publishMonth(
     atRisk: { below: AT_RISK_BELOW, accounts: await atRiskAccountsFor(db, workspace, month) },
     movement: await movementFor(db, workspace, month),
     slipped: await slippedDealsFor(db, workspace, month),
+    forecast: await forecastFor(db, workspace, month, now),
   });
   const hash = await contentHash(report);
   if (latest && latest.contentHash === hash && !options.always) {
