@@ -63,6 +63,7 @@ const ROUTES: { method: string; path: string; body?: unknown; scope: "root" | "a
   { method: "POST", path: "/api/v1/workspaces/contract/recompute", body: { from: "2026-03", to: "2026-03" }, scope: "admin", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03/pipeline-movement", scope: "read", workspace: true },
+  { method: "GET", path: "/api/v1/workspaces/contract/months/2026-03/kpis/win_rate/members", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/metrics/win_rate", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/dead-letters", scope: "read", workspace: true },
   { method: "GET", path: "/api/v1/workspaces/contract/ingest-status", scope: "read", workspace: true },
