@@ -45,7 +45,7 @@ async function members(kpi: KpiId, side: Side, dimension = "all", key = "all") {
   const { results } = await db
     .prepare(`SELECT member_type, member_id, contribution FROM (${membersStatement(sidesOf(kpi, dimension)!, side)!})
       ORDER BY ABS(contribution) DESC, member_type, member_id`)
-    .bind(...monthParams(workspace, "2026-03", null, 0), dimension, key)
+    .bind(...monthParams(workspace, "2026-03", null, 0), JSON.stringify([dimension]), key)
     .all<{ member_type: string; member_id: string; contribution: number }>();
   return results.map((m) => `${m.member_type} ${m.member_id} ${m.contribution}`);
 }

@@ -55,7 +55,7 @@ async function members(kpi: KpiId, dimension: string, key: string, side: Side) {
   const { results } = await db
     .prepare(`SELECT member_type, member_id, placed_at, contribution FROM (${sql})
       ORDER BY ABS(contribution) DESC, member_type, member_id`)
-    .bind(...monthParams(workspace, "2026-03", null, 0), dimension, key)
+    .bind(...monthParams(workspace, "2026-03", null, 0), JSON.stringify([dimension]), key)
     .all<{ member_type: string; member_id: string; placed_at: number | null; contribution: number }>();
   return {
     count: results.length,

@@ -107,7 +107,7 @@ describe("GET …/months/:month/kpis/:kpi/members", () => {
     total: number;
     numerator: number | null;
     denominator: number | null;
-    items: { type: string; id: string; name: string | null; owner_name: string | null; converted: number | null; contribution: number; placed_at: string | null; connection_kind: string | null; crm_id: string }[];
+    items: { type: string; id: string; name: string | null; owner_name: string | null; amount: number | null; currency: string | null; converted: number | null; contribution: number; placed_at: string | null; connection_kind: string | null; crm_id: string }[];
     next_cursor: string | null;
   }
   let read: string;
@@ -159,6 +159,15 @@ describe("GET …/months/:month/kpis/:kpi/members", () => {
     expect(lines[0]).toBe("type,id,name,owner_rep_id,owner_name,amount,currency,converted,contribution,placed_at,connection_kind,crm_id");
     expect(lines).toHaveLength(6);
     expect(csv.headers.get("link")).toMatch(/cursor=[^&>]+.*>; rel="next"$/);
+  });
+
+  it("shows a deal's current amount, converted at the month's rate, where its KPI reads none (the opportunity cohort)", async () => {
+    const page = (await (await call("GET", path("new_opportunities", "limit=200"), undefined, read)).json()) as Page;
+    expect(page.count).toBe(page.total);
+    const priced = page.items.filter((m) => m.amount !== null);
+    expect(priced.length).toBeGreaterThan(0);
+    // USD is the golden workspace's currency: converted at rate 1.
+    for (const m of priced.filter((m) => m.currency === "USD")) expect(m.converted).toBe(m.amount);
   });
 
   it("answers what cannot be listed with a problem that says why", async () => {

@@ -6,7 +6,7 @@ import type { D1Database } from "@cloudflare/workers-types";
 import { type KpiId, KPIS } from "../../shared/catalog";
 import { type WorkspaceSettings, monthParams } from "./engine";
 import { counts, type Measure, mergeRegistries, type MemberType, type MembersRegistry, type ValueSides } from "./measures";
-import { P } from "./sql";
+import { P, rateAt } from "./sql";
 import { ACTIVITY_FACTS } from "./activity";
 import { CUSTOMER_FACTS } from "./customers";
 import { FUNNEL_FACTS } from "./funnel";
@@ -119,8 +119,16 @@ export interface MemberPage {
   total: number;
 }
 
-/** Names, owners and the connection that sent each member, for one page (≤ the page size of rows). */
+/**
+ * Names, owners and the connection that sent each member, for a page of them (?1 workspace,
+ * ?2 the members as JSON, ?3 the month, ?5 the base currency). A deal whose facts carry no
+ * amount (the opportunity cohort, the funnel, handoffs) shows its current amount, converted
+ * at the month's rate (sql.ts rateAt), as the KPIs of what happened read it (docs/kpis.md,
+ * rule 8).
+ */
 const DETAILS = `SELECT p.*,
+  d.amount AS deal_amount, COALESCE(d.currency, ?5) AS deal_currency,
+  d.amount * ${rateAt("COALESCE(d.currency, ?5)", "?3")} AS deal_converted,
   CASE p.member_type WHEN 'deal' THEN d.name WHEN 'account' THEN a.name WHEN 'rep' THEN r.name
     WHEN 'activity' THEN act.type WHEN 'survey' THEN s.survey WHEN 'marketing_spend' THEN p.member_id END AS name,
   CASE p.member_type WHEN 'deal' THEN d.owner_rep_id WHEN 'lead' THEN l.owner_rep_id WHEN 'account' THEN a.owner_rep_id
@@ -129,7 +137,7 @@ const DETAILS = `SELECT p.*,
      JOIN connections c ON c.workspace_id = h.workspace_id
      JOIN canonical_events e ON e.connection_id = c.id AND e.event_id = h.event_id
    WHERE h.workspace_id = ?1 AND h.entity_type = p.member_type AND h.entity_id = p.member_id
-   ORDER BY h.occurred_at LIMIT 1) AS connection_kind
+   ORDER BY h.occurred_at, h.event_id LIMIT 1) AS connection_kind
 FROM (SELECT j.value ->> '$.t' AS member_type, j.value ->> '$.i' AS member_id FROM json_each(?2) j) p
 LEFT JOIN deals d ON p.member_type = 'deal' AND d.workspace_id = ?1 AND d.deal_id = p.member_id
 LEFT JOIN leads l ON p.member_type = 'lead' AND l.workspace_id = ?1 AND l.lead_id = p.member_id
@@ -142,7 +150,8 @@ LEFT JOIN survey_responses s ON p.member_type = 'survey' AND s.workspace_id = ?1
  * The names, owners and connections of member rows (one DETAILS statement and one of owner
  * names for all of them): a function from a row to its Member.
  */
-async function memberDetails(db: D1Database, workspaceId: string, rows: MemberRow[]): Promise<(row: MemberRow) => Member> {
+async function memberDetails(db: D1Database, workspace: WorkspaceSettings, month: string, rows: MemberRow[]): Promise<(row: MemberRow) => Member> {
+  const workspaceId = workspace.id;
   const unique = [...new Map(rows.map((r) => [`${r.member_type}|${r.member_id}`, { t: r.member_type, i: r.member_id }])).values()];
   const details =
     unique.length === 0
@@ -150,8 +159,8 @@ async function memberDetails(db: D1Database, workspaceId: string, rows: MemberRo
       : (
           await db
             .prepare(DETAILS)
-            .bind(workspaceId, JSON.stringify(unique))
-            .all<{ member_type: string; member_id: string; name: string | null; owner_rep_id: string | null; connection_kind: string | null }>()
+            .bind(workspaceId, JSON.stringify(unique), month, null, workspace.currency)
+            .all<MemberDetails>()
         ).results;
   const byMember = new Map(details.map((d) => [`${d.member_type}|${d.member_id}`, d]));
   const owners = [...new Set(details.flatMap((d) => (d.owner_rep_id ? [d.owner_rep_id] : [])))];
@@ -173,15 +182,26 @@ async function memberDetails(db: D1Database, workspaceId: string, rows: MemberRo
       name: d?.name ?? null,
       owner_rep_id: d?.owner_rep_id ?? null,
       owner_name: (d?.owner_rep_id && ownerNames.get(d.owner_rep_id)) ?? null,
-      amount: r.amount,
-      currency: r.currency,
-      converted: r.converted,
+      amount: r.amount ?? d?.deal_amount ?? null,
+      currency: r.currency ?? (r.amount === null ? d?.deal_currency : null) ?? null,
+      converted: r.converted ?? d?.deal_converted ?? null,
       contribution: r.contribution,
       placed_at: r.placed_at === null ? null : new Date(r.placed_at).toISOString(),
       connection_kind: d?.connection_kind ?? null,
       crm_id: r.member_id,
     };
   };
+}
+
+interface MemberDetails {
+  member_type: string;
+  member_id: string;
+  name: string | null;
+  owner_rep_id: string | null;
+  connection_kind: string | null;
+  deal_amount: number | null;
+  deal_currency: string | null;
+  deal_converted: number | null;
 }
 
 interface MemberRow {
@@ -241,7 +261,7 @@ export async function membersPage(
   const next: MemberCursor | null = more && last ? [last.magnitude, last.member] : null;
   const first = results[0];
   if (!first) return { members: [], count: 0, total: 0, next: null };
-  const details = await memberDetails(db, workspace.id, results);
+  const details = await memberDetails(db, workspace, month, results);
   return {
     next,
     count: first.member_count,
@@ -315,6 +335,6 @@ export async function membersOfValues(
       found.push({ kpi, dimension, key, side, rows, page: { count: rows[0]!.member_count, total: rows[0]!.member_total, members: [] } });
     }
   }
-  const details = await memberDetails(db, workspace.id, found.flatMap((f) => f.rows));
+  const details = await memberDetails(db, workspace, month, found.flatMap((f) => f.rows));
   return found.map(({ rows, ...value }) => ({ ...value, page: { ...value.page, members: rows.map((r) => details(r)) } }));
 }
