@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Report } from "../../shared/report";
 import { computeMonth } from "../../workers/kpi/engine";
 import { findWorkspaceById } from "../../workers/db/workspaces";
+import type { ForecastRow } from "../../workers/reports/inputs";
 import { call, createNativeConnection, event, postNative, waitForInbox, workspaceDbOf } from "./helpers";
 import { company, type Doc, month, record, value } from "./kpi-case-kit";
 
@@ -64,16 +65,10 @@ const pipeline = [
 let db: D1Database;
 let march: Doc;
 
-interface StoredForecast {
-  target_month: string;
+/** A stored forecast row as the report reads it (inputs.ts), with its breakdown. */
+interface StoredForecast extends ForecastRow {
   dimension: string;
   key: string;
-  deals: number;
-  pipeline: number;
-  weighted: number;
-  trailing_revenue: number;
-  quota: number | null;
-  made_at: number;
 }
 
 const storedForecast = (made: string) =>
