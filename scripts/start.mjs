@@ -25,7 +25,10 @@ const children = [];
 
 const elapsed = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-/** Reads .dev.vars and adds a random ADMIN_TOKEN / SECRETS_KEY where missing. */
+/**
+ * Reads .dev.vars and adds a random ADMIN_TOKEN / SECRETS_KEY where missing, and the local
+ * site's URL as REPORT_SITE_URL (the digests link to it).
+ */
 function ensureDevVars() {
   const path = ".dev.vars";
   const text = existsSync(path) ? readFileSync(path, "utf8") : "";
@@ -41,6 +44,7 @@ function ensureDevVars() {
   const additions = [];
   if (!vars.ADMIN_TOKEN) additions.push(["ADMIN_TOKEN", `qa_${randomBytes(24).toString("hex")}`]);
   if (!vars.SECRETS_KEY) additions.push(["SECRETS_KEY", randomBytes(32).toString("base64")]);
+  if (!vars.REPORT_SITE_URL) additions.push(["REPORT_SITE_URL", `http://127.0.0.1:${options["site-port"]}/`]);
   if (additions.length > 0) {
     const lines = additions.map(([key, value]) => `${key}="${value}"`).join("\n");
     writeFileSync(path, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${lines}\n`, { mode: 0o600 });
