@@ -8,6 +8,7 @@ import { type KpiId, KPIS } from "../../shared/catalog";
 import { workspaceById } from "../../workers/db/workspaces";
 import type { Measure } from "../../workers/kpi/measures";
 import { csvResponse } from "../../workers/api/csv";
+import { encodeCursor } from "../../workers/api/pagination";
 import { MEMBERS, memberTotals, type Side, sidesOf } from "../../workers/kpi/members";
 import expected from "../fixtures/golden-v2/expected.json";
 import { type ExpectedValues, loadGoldenV2 } from "./golden";
@@ -141,6 +142,11 @@ describe("GET …/months/:month/kpis/:kpi/members", () => {
     const closed = (await (await call("GET", path("win_rate", "side=denominator&limit=200"), undefined, read)).json()) as Page;
     expect(closed).toMatchObject({ count: 30, total: 30 });
     expect(closed.items.map((m) => m.id)).toEqual(expect.arrayContaining(seen));
+
+    // A cursor past the last member: no members, the side's count and total still 22.
+    const past = encodeCursor([0, "deal|~"]);
+    const beyond = (await (await call("GET", path("win_rate", `cursor=${past}`), undefined, read)).json()) as Page;
+    expect(beyond).toMatchObject({ items: [], count: 22, total: 22, next_cursor: null });
   });
 
   it("adds the won deals' converted amounts up to March's revenue won, largest first, as CSV too", async () => {

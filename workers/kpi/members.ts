@@ -260,7 +260,12 @@ export async function membersPage(
   const last = results.at(-1);
   const next: MemberCursor | null = more && last ? [last.magnitude, last.member] : null;
   const first = results[0];
-  if (!first) return { members: [], count: 0, total: 0, next: null };
+  if (!first) {
+    // A cursor past the last member: the side's count and total still hold.
+    const side = await bind(db, `SELECT COUNT(*) AS count, TOTAL(contribution) AS total FROM (${sql})`, workspace, month, JSON.stringify([dimension]), key)
+      .first<{ count: number; total: number }>();
+    return { members: [], count: side?.count ?? 0, total: side?.total ?? 0, next: null };
+  }
   const details = await memberDetails(db, workspace, month, results);
   return {
     next,
