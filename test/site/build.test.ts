@@ -446,6 +446,22 @@ describe("a changed reports folder", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("refuses a drill-down id that is not its value's, which would become a path", () => {
+    const dir = brokenCopy((d) => {
+      const path = join(d, "acme/2026-03.json");
+      const report = JSON.parse(readFileSync(path, "utf8"));
+      report.drilldowns[0].id = "../../../evil";
+      writeFileSync(path, JSON.stringify(report));
+    });
+    try {
+      const build = buildSite(dir, "site-dist-forged");
+      expect(build.status).not.toBe(0);
+      expect(build.output).toContain('has a drill-down whose id "../../../evil" is not the one of revenue_won/all/all');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("the next three months (catalog version 3)", () => {

@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
+import { drilldownId } from "../../../shared/drilldown";
 import { REPORT_SCHEMA_VERSION, Report, ReportIndex } from "../../../shared/report";
 
 export type IndexEntry = ReportIndex["reports"][number];
@@ -102,6 +103,9 @@ export function loadReports(dir: string): SiteData {
     if (mismatches.length > 0) {
       throw new ReportDataError(`The report at ${path} disagrees with its index entry (${label}): ${mismatches.join(", ")}`);
     }
+    // A drill-down's id becomes a URL path segment: only the one shared/drilldown.ts names it.
+    const forged = (report.drilldowns ?? []).find((d) => d.id !== drilldownId(d.kpi, d.dimension, d.key));
+    if (forged) throw new ReportDataError(`The report at ${path} has a drill-down whose id "${forged.id}" is not the one of ${forged.kpi}/${forged.dimension}/${forged.key}`);
     return { entry, report };
   });
 
