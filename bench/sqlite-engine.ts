@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { ENGINE_STATEMENTS, engineParams, type WorkspaceSettings } from "../workers/kpi/engine";
-import { P } from "../workers/kpi/sql";
+import { P, parameterCount } from "../workers/kpi/sql";
 import { addMonths, monthRange } from "../shared/months";
 import { SqliteD1 } from "./d1-sqlite";
 import { LAST_MONTH, MONTH_COUNT } from "./large-workspace";
@@ -32,12 +32,10 @@ export interface EngineTimings {
   byName: { name: string; ms: number; maxMs: number }[];
 }
 
-const largestParameter = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
-
 /** The parameter values of a month, as the engine binds them (engineParams). */
 function parametersFor(settings: WorkspaceSettings, month: string, dataAsOf: number | null, now: number): unknown[] {
   const params: unknown[] = [...engineParams(settings, month, dataAsOf, now)];
-  const needed = Math.max(...ENGINE_STATEMENTS.map((s) => largestParameter(s.sql)));
+  const needed = Math.max(...ENGINE_STATEMENTS.map((s) => parameterCount(s.sql)));
   const named = P as Record<string, string>;
   for (let n = params.length + 1; n <= needed; n++) {
     const key = Object.keys(named).find((k) => named[k] === `?${n}`);
@@ -83,7 +81,7 @@ export function timeEngineSqlite(
       sqlite.exec("BEGIN");
       try {
         for (const { name, sql } of ENGINE_STATEMENTS) {
-          const { meta } = db.prepare(sql).bind(...params.slice(0, largestParameter(sql))).execute();
+          const { meta } = db.prepare(sql).bind(...params.slice(0, parameterCount(sql))).execute();
           timings.push({ name, month, ms: meta.duration, changes: meta.changes });
         }
         sqlite.exec(options.commit ? "COMMIT" : "ROLLBACK");

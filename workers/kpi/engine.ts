@@ -15,7 +15,7 @@ import { HEALTH_QUERIES } from "./health";
 import { LEAD_QUERIES } from "./leads";
 import { PIPELINE_MOVEMENT } from "./movement";
 import { PIPELINE_VELOCITY, REVENUE_QUERIES } from "./revenue";
-import { P } from "./sql";
+import { P, parameterCount } from "./sql";
 import { WARNING_QUERIES } from "./warnings";
 
 export interface WorkspaceSettings {
@@ -147,9 +147,6 @@ export async function dataAsOf(db: D1Database, workspaceId: string): Promise<num
     .first<{ latest: number | null }>();
   return row?.latest ?? null;
 }
-
-/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
-const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
 
 interface BoundStatement extends EngineStatement {
   count: number;

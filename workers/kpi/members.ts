@@ -3,10 +3,10 @@
 // (measures.ts), at the cost of that family's statement. Nothing is stored: a month's
 // members follow from its facts, as its values did when the month was computed.
 import type { D1Database } from "@cloudflare/workers-types";
-import { type KpiId, KPIS } from "../../shared/catalog";
+import { aggregationOf, type KpiId } from "../../shared/catalog";
 import { type WorkspaceSettings, monthParams } from "./engine";
 import { counts, type Measure, mergeRegistries, type MemberType, type MembersRegistry, type ValueSides } from "./measures";
-import { P, rateAt } from "./sql";
+import { P, parameterCount, rateAt } from "./sql";
 import { ACTIVITY_FACTS } from "./activity";
 import { CUSTOMER_FACTS } from "./customers";
 import { FUNNEL_FACTS } from "./funnel";
@@ -27,8 +27,7 @@ export const sidesOf = (kpi: KpiId, dimension: string) => MEMBERS.get(kpi)?.get(
 /** The KPIs without members, each with why (the API says it). */
 export function withoutMembers(kpi: KpiId): string | null {
   if (MEMBERS.has(kpi)) return null;
-  const { aggregation } = KPIS.find((k) => k.id === kpi)!;
-  return aggregation === "derived"
+  return aggregationOf(kpi) === "derived"
     ? `${kpi} is derived from other KPIs' values; list the members of those`
     : `the members of ${kpi} cannot be listed yet`;
 }
@@ -57,11 +56,9 @@ FROM (SELECT *, ${contribution} AS contribution FROM keyed
 GROUP BY dimension, key, member_type, member_id`;
 }
 
-const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
-
-/** The month's parameters with the value's dimension and key (null: all). */
-function bind(db: D1Database, sql: string, workspace: WorkspaceSettings, month: string, dimension: string | null, key: string | null, ...extra: unknown[]) {
-  const params = [...monthParams(workspace, month, null, 0), dimension, key, ...extra];
+/** The month's parameters, the dimensions to read (a JSON array, ?18) and the key (?19); null: all. */
+function bind(db: D1Database, sql: string, workspace: WorkspaceSettings, month: string, dimensions: string | null, key: string | null, ...extra: unknown[]) {
+  const params = [...monthParams(workspace, month, null, 0), dimensions, key, ...extra];
   return db.prepare(sql).bind(...params.slice(0, Math.max(parameterCount(sql), 19 + extra.length)));
 }
 
@@ -218,6 +215,16 @@ interface MemberRow {
   member_total: number;
 }
 
+/**
+ * A members statement's rows with their rank keys — `magnitude` (the contribution's size)
+ * and `member` ("type|id"), largest first then by member — and the count and total of
+ * the side they belong to (per value when `partition` names dimension and key).
+ */
+const ranked = (sql: string, partition = "") => `SELECT m.*, ABS(contribution) AS magnitude, member_type || '|' || member_id AS member,
+    ROW_NUMBER() OVER (${partition} ORDER BY ABS(contribution) DESC, member_type || '|' || member_id) AS position,
+    COUNT(*) OVER (${partition}) AS member_count, TOTAL(contribution) OVER (${partition}) AS member_total
+  FROM (${sql}) m`;
+
 /** Where a page starts: after this member in the order of membersPage. */
 export type MemberCursor = [magnitude: number, member: string];
 
@@ -242,11 +249,9 @@ export async function membersPage(
   if (!sql) return null;
   const { results } = await bind(
     db,
-    `SELECT * FROM (
-       SELECT m.*, ABS(contribution) AS magnitude, member_type || '|' || member_id AS member,
-         COUNT(*) OVER () AS member_count, TOTAL(contribution) OVER () AS member_total FROM (${sql}) m)
+    `SELECT * FROM (${ranked(sql)})
      WHERE ?20 IS NULL OR magnitude < ?20 OR (magnitude = ?20 AND member > ?21)
-     ORDER BY magnitude DESC, member LIMIT ?22`,
+     ORDER BY position LIMIT ?22`,
     workspace,
     month,
     JSON.stringify([dimension]),
@@ -289,8 +294,8 @@ export interface ValueMembers extends ValueRef {
 
 /**
  * The largest `limit` members of each side of many values at once: one statement per KPI
- * side over its facts (with every breakdown), not one per value, so a report's drill-down
- * pages cost about what the month's computation did. Values without members are left out.
+ * side and facts, reading only the breakdowns asked for, not one per value. Values
+ * without members are left out.
  */
 export async function membersOfValues(
   db: D1Database,
@@ -319,12 +324,7 @@ export async function membersOfValues(
     const sql = membersStatement(sides, side)!;
     const { results } = await bind(
       db,
-      `SELECT * FROM (
-         SELECT m.*, ABS(contribution) AS magnitude, member_type || '|' || member_id AS member,
-           ROW_NUMBER() OVER (PARTITION BY dimension, key ORDER BY ABS(contribution) DESC, member_type || '|' || member_id) AS position,
-           COUNT(*) OVER (PARTITION BY dimension, key) AS member_count,
-           TOTAL(contribution) OVER (PARTITION BY dimension, key) AS member_total
-         FROM (${sql}) m WHERE dimension || '|' || key IN (SELECT value FROM json_each(?20)))
+      `SELECT * FROM (${ranked(`SELECT * FROM (${sql}) WHERE dimension || '|' || key IN (SELECT value FROM json_each(?20))`, "PARTITION BY dimension, key")})
        WHERE position <= ?21 ORDER BY dimension, key, position`,
       workspace,
       month,
@@ -333,11 +333,11 @@ export async function membersOfValues(
       JSON.stringify([...new Set(wanted.map((v) => `${v.dimension}|${v.key}`))]),
       limit,
     ).all<MemberRow & { dimension: string; key: string }>();
-    const byValue = new Map<string, (MemberRow & { dimension: string; key: string })[]>();
-    for (const row of results) byValue.set(`${row.dimension}|${row.key}`, [...(byValue.get(`${row.dimension}|${row.key}`) ?? []), row]);
-    for (const [value, rows] of byValue) {
-      const [dimension, key] = [value.slice(0, value.indexOf("|")), value.slice(value.indexOf("|") + 1)];
-      found.push({ kpi, dimension, key, side, rows, page: { count: rows[0]!.member_count, total: rows[0]!.member_total, members: [] } });
+    // Rows come ordered by value, so each value's rows are one run.
+    for (const row of results) {
+      const last = found.at(-1);
+      if (last?.kpi === kpi && last.side === side && last.dimension === row.dimension && last.key === row.key) last.rows.push(row);
+      else found.push({ kpi, dimension: row.dimension, key: row.key, side, rows: [row], page: { count: row.member_count, total: row.member_total, members: [] } });
     }
   }
   const details = await memberDetails(db, workspace, month, found.flatMap((f) => f.rows));

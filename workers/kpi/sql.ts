@@ -31,6 +31,9 @@ export const P = {
   key: "?19",
 } as const;
 
+/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
+export const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
+
 /** An entity field's value at an instant: the latest history entry at or before it. */
 export function valueAt(
   entityType: string,

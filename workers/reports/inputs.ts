@@ -11,7 +11,7 @@ import { DEAL_PLANS } from "../kpi/facts";
 import { STORE_FORECAST } from "../kpi/forecast";
 import { pipelineMovement, type PipelineMovement } from "../kpi/movement-document";
 import { ACCOUNT_HEALTH, AT_RISK_BELOW } from "../kpi/health";
-import { P } from "../kpi/sql";
+import { P, parameterCount } from "../kpi/sql";
 
 /** Months a report looks back over, M included: two years, for M−12 and its year to date. */
 export const REPORT_MONTHS = 24;
@@ -62,9 +62,6 @@ export interface AccountHealthRow {
   engagement: number;
   score: number;
 }
-
-/** SQLite counts parameters up to the largest ?N a statement uses; D1 wants exactly that many. */
-const parameterCount = (sql: string) => Math.max(0, ...[...sql.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
 
 /**
  * The at-risk accounts of M: one statement over the engine's ACCOUNT_HEALTH fact
