@@ -79,15 +79,19 @@ export const DEALS_CREATED_IN_MONTH = `SELECT d.deal_id, d.status, d.amount, d.c
     AND ${inMonth("d.created_at")}`;
 
 /**
- * The deals that can be open at start(M) or at start(M+1) — open or without status now, or
- * won / lost but created before start(M+1) and closed or changed since start(M) — as
- * `deal_id` rows, from the same index ranges as OPEN_DEALS. Deleted ones are included:
- * the pipeline movement follows a deal until its deletion.
+ * The deals that can be open at some instant in [from, to] — open or without status now, or
+ * won / lost but created before `to` and closed or changed since `from` — as `deal_id`
+ * rows, from index ranges of deals_status; deleted ones included (callers decide: the
+ * pipeline movement follows a deal until its deletion). Only these can be open then, so
+ * the attribute lookups run for the open pipeline and never for the whole history.
  */
-export const DEALS_AT_MONTH_EDGES = `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
+export const dealsOpenBetween = (from: string, to: string) => `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
   UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
   UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
-    AND created_at < ${P.end} AND (closed_at >= ${P.start} OR updated_at > ${P.start})`;
+    AND created_at < ${to} AND (closed_at >= ${from} OR updated_at > ${from})`;
+
+/** The deals that can be open at start(M) or at start(M+1) (slippage, the pipeline movement). */
+export const DEALS_AT_MONTH_EDGES = dealsOpenBetween(P.start, P.end);
 
 /**
  * Deal row `row` (with created_at and closed_at) is open at `instant` given its status then
@@ -139,11 +143,7 @@ export const OPEN_DEALS = `SELECT s.*, ${rateAt("s.currency", P.month)} AS rate 
       ${stateAt("d", "deal", "d.deal_id", "account_id", P.end)} AS account_id,
       ${stateAt("d", "deal", "d.deal_id", "amount", P.end, "value_num")} AS amount,
       COALESCE(${stateAt("d", "deal", "d.deal_id", "currency", P.end)}, ${P.base}) AS currency
-    FROM (
-      SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL
-      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'
-      UNION ALL SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
-        AND created_at < ${P.end} AND (closed_at >= ${P.end} OR updated_at > ${P.end})) candidate
+    FROM (${dealsOpenBetween(P.end, P.end)}) candidate
     CROSS JOIN deals d ON d.workspace_id = ${P.workspace} AND d.deal_id = candidate.deal_id
     WHERE d.deleted_at IS NULL AND d.created_at < ${P.end}) s
   WHERE ${openAt("s", "s.status", P.end)}`;

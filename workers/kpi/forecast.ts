@@ -15,7 +15,7 @@
 // takes ~0.2–0.4 s at size 0.1 and ~0.6 s at size 0.3 (movement.pipeline: ~0.2 s and
 // ~0.36 s, same runs); once stored, a recompute's store statement costs ~2 ms.
 import { addMonths, startOfMonth } from "../../shared/months";
-import { openAt, repTeamKeys } from "./facts";
+import { dealsOpenBetween, openAt, repTeamKeys } from "./facts";
 import { kpiLiteral, P, rateAt, ratio, stateAt, teamAt, total, unionAll } from "./sql";
 
 /**
@@ -39,18 +39,6 @@ export function forecastMonths(month: string, timezone: string): string {
 export const MIN_STAGE_DEALS = 10;
 
 const at = (field: string, instant: string, column?: "value_num") => stateAt("d", "deal", "d.deal_id", field, instant, column);
-
-/**
- * Deals that can be open at some instant in [from, to] (created before `to`): open or
- * without status now, or won / lost and closed or changed since `from` — the deals_status
- * index ranges of facts.ts OPEN_DEALS. `deal_id` rows.
- */
-const dealsOpenBetween = (from: string, to: string) => unionAll(
-  `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IS NULL`,
-  `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status = 'open'`,
-  `SELECT deal_id FROM deals WHERE workspace_id = ${P.workspace} AND status IN ('won', 'lost')
-    AND created_at < ${to} AND (closed_at >= ${from} OR updated_at > ${from})`,
-);
 
 /**
  * The forecast of M is still to be made: M has begun (the state at start(M) is known) and
