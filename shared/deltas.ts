@@ -6,6 +6,9 @@ import type { Headline } from "./report";
 import { type Formatter, shortMonth } from "./format";
 import { addMonths } from "./months";
 
+/** How a KPI's change is stated: money and counts relatively; ratios, scores and durations by their difference. */
+export const changeKindOf = (unit: string): Headline["change_kind"] => (unit === "money" || unit === "count" ? "relative" : "difference");
+
 /** "maturing": a change of a young cohort month, shown but judged neither way. */
 export type Tone = "good" | "bad" | "flat" | "none" | "maturing";
 

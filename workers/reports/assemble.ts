@@ -1,6 +1,7 @@
 // Assembles a monthly report from month documents (pure: no I/O). The documents of M and
 // the 23 months before it give the headline deltas, year to date and 12-month series.
 import { type Dimension, type KpiId, kpiDefinition, scaleOf } from "../../shared/catalog";
+import { changeKindOf } from "../../shared/deltas";
 import { addMonths, monthRange } from "../../shared/months";
 import { MOVEMENT_IDS } from "../../shared/pipeline-movement";
 import {
@@ -69,11 +70,8 @@ export function yearToDate(kpi: KpiId, months: string[], documents: ReadonlyMap<
   return null;
 }
 
-/** Money and counts change relatively; ratios, scores and durations by their difference. */
-function changeKind(kpi: KpiId): Headline["change_kind"] {
-  const { unit } = kpiDefinition(kpi);
-  return unit === "money" || unit === "count" ? "relative" : "difference";
-}
+/** How the KPI's changes are stated (shared/deltas.ts). */
+const changeKind = (kpi: KpiId) => changeKindOf(kpiDefinition(kpi).unit);
 
 function change(kind: Headline["change_kind"], current: number | null, base: number | null): number | null {
   if (current === null || base === null) return null;

@@ -4,6 +4,7 @@
 // documents the report already reads, so the sentences cost no query of their own.
 // How moves are ranked, explained and flagged: docs/spec-readings.md, "What changed".
 import { type Dimension, type KpiId, kpiDefinition } from "../../shared/catalog";
+import { changeKindOf } from "../../shared/deltas";
 import { createFormatter, type Formatter } from "../../shared/format";
 import { addMonths, monthRange } from "../../shared/months";
 import type { ChangeSentence } from "../../shared/report";
@@ -134,7 +135,7 @@ export const MIN_RANGE_MONTHS = 6;
 export const MIN_MEMBER_BASE = 5;
 
 /** Money and counts change relatively; ratios, scores and durations by their difference (as the headlines do). */
-const isRelative = (kpi: KpiId) => ["money", "count"].includes(kpiDefinition(kpi).unit);
+const isRelative = (kpi: KpiId) => changeKindOf(kpiDefinition(kpi).unit) === "relative";
 
 /**
  * How much a value moved, comparable across KPIs: the relative change of money, counts and
